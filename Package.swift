@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies point one way: cnnctl → CNNData, CNNGraph → CNNLayers → CNNCore → C shims.
+let package = Package(
+    name: "cnnctl",
+    products: [
+        .executable(name: "cnnctl", targets: ["cnnctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CJSON", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "CNNCore", dependencies: ["COpenBLAS"]),
+        .target(name: "CNNLayers", dependencies: ["CNNCore"]),
+        .target(name: "CNNGraph", dependencies: ["CNNLayers", "CJSON"]),
+        .target(name: "CNNData", dependencies: ["CNNCore", "CZlib"]),
+        .executableTarget(name: "cnnctl", dependencies: [
+            "CNNGraph", "CNNData",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .target(name: "CNNTestSupport", dependencies: ["CNNLayers"]),
+
+        .testTarget(name: "CNNCoreTests", dependencies: ["CNNCore", "CNNTestSupport"]),
+        .testTarget(name: "CNNLayersTests", dependencies: ["CNNLayers", "CNNTestSupport"]),
+        .testTarget(name: "CNNGraphTests", dependencies: ["CNNGraph", "CNNTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["cnnctl"]),
+    ]
+)

@@ -1,0 +1,31 @@
+import CNNLayers
+
+/// Fused-MBConv (Tan & Le 2021, EfficientNetV2): the expansion 1x1 and the depthwise k×k of
+/// MBConv fused into one regular k×k convolution with the stride, then optional SE and a 1x1
+/// projection; with `expand` 1 a single k×k convolution to `filters` (as torchvision).
+/// Same keys and skip rule as `mbconv`; default expansion 4.
+enum FusedMBConv: Block {
+    static let type = "fused_mbconv"
+    static let summary = "fused MBConv (EfficientNetV2): k×k expansion convolution, SE, 1x1 projection"
+
+    static func expand(_ entry: BlockEntry, input: Int, builder: inout GraphBuilder) throws -> Int {
+        let c = try entry.decode(MBConv.Config.self, file: builder.file)
+        let p = try MBConv.Parameters(c, entry: entry, builder: builder, input: input, defaultExpand: 4)
+        let prefix = entry.name + "."
+        let fusedOnly = p.hidden == p.inChannels
+        var x = try builder.convNormAct(prefix + "fused.", input: input, filters: fusedOnly ? c.filters : p.hidden,
+                                        kernel: p.kernel, stride: p.stride, eps: c.bn_eps, activation: p.act,
+                                        place: entry.path)
+        if let squeeze = p.squeeze {
+            x = try builder.inBlock(BlockFrame(name: prefix + "se", type: SqueezeExcitation.type)) { b in
+                try SqueezeExcitation.add(prefix + "se.", input: x, squeeze: squeeze, inner: p.act,
+                                          gate: "sigmoid", place: entry.path, builder: &b)
+            }
+        }
+        if !fusedOnly {
+            x = try builder.convNormAct(prefix + "project.", input: x, filters: c.filters, kernel: 1, eps: c.bn_eps,
+                                        activation: nil, place: entry.path)
+        }
+        return try p.addSkip(prefix, input: input, output: x, entry: entry, builder: &builder)
+    }
+}

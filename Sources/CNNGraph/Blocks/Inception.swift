@@ -1,0 +1,69 @@
+import CNNLayers
+
+/// An Inception (v1) module (Szegedy et al. 2015, "Going Deeper with Convolutions", Fig. 2b):
+/// parallel branches over the same input, concatenated along channels.
+///
+/// Either explicit `"branches": [[...], [...]]` (each a list of layers from the block input), or
+/// the GoogLeNet shorthand `ch1x1`, `ch3x3red`, `ch3x3`, `ch5x5red`, `ch5x5`, `pool_proj`:
+/// 1x1 | 1x1 → 3x3 | 1x1 → k×k | maxpool 3/1 → 1x1, each convolution followed by batch norm
+/// and ReLU (`"conv": "conv_bn_relu"`, torchvision's BasicConv2d) or by ReLU only with a bias
+/// (`"conv_relu"`, the paper). `kernel5` is the "5x5" branch's kernel: 5 in the paper; 3 in
+/// torchvision's GoogLeNet (a known quirk its pretrained weights keep).
+enum Inception: Block {
+    static let type = "inception"
+    static let summary = "Inception v1 module: parallel branches concatenated along channels"
+
+    enum ConvKind: String, ConfigEnum { case conv_bn_relu, conv_relu }
+
+    struct Config: Decodable {
+        var ch1x1: Int?, ch3x3red: Int?, ch3x3: Int?, ch5x5red: Int?, ch5x5: Int?, pool_proj: Int?
+        var conv: ConvKind?
+        var kernel5: Int?
+        var bn_eps: Double?
+    }
+
+    static func expand(_ entry: BlockEntry, input: Int, builder: inout GraphBuilder) throws -> Int {
+        var entry = entry
+        let file = builder.file
+        let prefix = entry.name + "."
+        var outputs: [Int] = []
+        if let branches = try entry.takeEntries("branches", required: false, file: file) {
+            if !entry.config.keys.isEmpty {
+                throw entry.error("explicit \"branches\" take no other keys", key: entry.config.keys[0], file: file)
+            }
+            for (i, (value, path)) in branches.enumerated() {
+                guard case .array(let layers) = value else {
+                    throw ConfigError(file: file, place: path, message: "expected a list of layers for this branch")
+                }
+                outputs.append(try builder.addSequence(layers.enumerated().map { ($1, "\(path)[\($0)]") },
+                                                       input: input, prefix: "\(prefix)branch\(i + 1)."))
+            }
+        } else {
+            let c = try entry.decode(Config.self, file: file)
+            let required = [("ch1x1", c.ch1x1), ("ch3x3red", c.ch3x3red), ("ch3x3", c.ch3x3),
+                            ("ch5x5red", c.ch5x5red), ("ch5x5", c.ch5x5), ("pool_proj", c.pool_proj)]
+            var ch: [Int] = []
+            for (key, value) in required {
+                guard let value, value >= 1 else {
+                    throw entry.error(value == nil ? "missing required key \"\(key)\" (or give \"branches\")"
+                                      : "must be ≥ 1", key: value == nil ? nil : key, file: file)
+                }
+                ch.append(value)
+            }
+            let norm = (c.conv ?? .conv_bn_relu) == .conv_bn_relu
+            func unit(_ name: String, _ x: Int, _ f: Int, _ k: Int) throws -> Int {
+                try builder.convNormAct("\(prefix)\(name).", input: x, filters: f, kernel: k, norm: norm,
+                                        eps: c.bn_eps, activation: "relu", place: entry.path)
+            }
+            outputs.append(try unit("branch1", input, ch[0], 1))
+            outputs.append(try unit("branch2.1", unit("branch2.0", input, ch[1], 1), ch[2], 3))
+            outputs.append(try unit("branch3.1", unit("branch3.0", input, ch[3], 1), ch[4], c.kernel5 ?? 5))
+            let pool = JSONObject([("kernel", 3), ("stride", 1), ("padding", 1), ("ceil_mode", true)])
+            let pooled = try builder.addLayer(type: "maxpool2d", name: "\(prefix)branch4.0", config: .object(pool),
+                                              inputs: [input], place: entry.path)
+            outputs.append(try unit("branch4.1", pooled, ch[5], 1))
+        }
+        return try builder.addLayer(type: "concat", name: prefix + "concat", config: .object(JSONObject()),
+                                    inputs: outputs, place: entry.path)
+    }
+}

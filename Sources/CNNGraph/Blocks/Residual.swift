@@ -1,0 +1,101 @@
+import CNNCore
+import CNNLayers
+
+/// A residual block, y = F(x) + shortcut(x) (He et al. 2016, "Deep Residual Learning").
+///
+/// The body is either a preset — `"variant": "basic"` (3x3 → 3x3, ResNet-18/34) or
+/// `"bottleneck"` (1x1 → 3x3 → 1x1 with 4× expansion, stride on the 3x3 as torchvision's
+/// ResNet v1.5) — with `filters` and `stride`, or an explicit `"body": [...]`.
+/// Shortcuts: `identity`; `projection` (1x1 conv with the body's stride + batch norm, named
+/// `downsample.0/1` as torchvision); `zero_pad` (He et al.'s option A: subsample by the stride
+/// and zero-pad the new channels, no parameters); `auto` (identity when shapes match, else
+/// projection). The final activation is the entry's `"activation"`, applied after the add.
+enum Residual: Block {
+    static let type = "residual"
+    static let summary = "residual block: basic/bottleneck preset or custom body, with a shortcut"
+
+    enum Variant: String, ConfigEnum { case basic, bottleneck }
+    enum Shortcut: String, ConfigEnum { case auto, identity, projection, zero_pad }
+
+    struct Config: Decodable {
+        var variant: Variant?
+        var filters: Int?
+        var stride: Int?
+        var expansion: Int?
+        var shortcut: Shortcut?
+        var bn_eps: Double?
+    }
+
+    static func expand(_ entry: BlockEntry, input: Int, builder: inout GraphBuilder) throws -> Int {
+        var entry = entry
+        let file = builder.file
+        let body = try entry.takeEntries("body", required: false, file: file)
+        let c = try entry.decode(Config.self, file: file)
+        let prefix = entry.name + "."
+        let bodyOut: Int
+        switch (c.variant, body) {
+        case (nil, let body?):
+            for key in ["filters", "stride", "expansion"] where entry.config[key] != nil {
+                throw entry.error("only applies to a \"variant\" preset, not to an explicit body", key: key, file: file)
+            }
+            bodyOut = try builder.addSequence(body, input: input, prefix: prefix)
+        case (let variant?, nil):
+            guard let filters = c.filters, filters >= 1 else {
+                throw entry.error("a \(variant.rawValue) block needs \"filters\" ≥ 1", file: file)
+            }
+            let stride = c.stride ?? 1
+            let place = entry.path
+            func conv(_ n: Int, _ input: Int, _ f: Int, _ k: Int, _ s: Int, relu: Bool) throws -> Int {
+                let x = try builder.convNormAct("", input: input, filters: f, kernel: k, stride: s, eps: c.bn_eps,
+                                                activation: nil, place: place, names: ("\(prefix)conv\(n)", "\(prefix)bn\(n)"))
+                return relu ? try builder.addLayer(type: "relu", name: "\(prefix)relu\(n)", config: .object(JSONObject()),
+                                                   inputs: [x], place: place) : x
+            }
+            if variant == .basic {
+                bodyOut = try conv(2, conv(1, input, filters, 3, stride, relu: true), filters, 3, 1, relu: false)
+            } else {
+                let x = try conv(2, conv(1, input, filters, 1, 1, relu: true), filters, 3, stride, relu: true)
+                bodyOut = try conv(3, x, filters * (c.expansion ?? 4), 1, 1, relu: false)
+            }
+        case (_?, _?):
+            throw entry.error("give either \"variant\" or \"body\", not both", key: "body", file: file)
+        case (nil, nil):
+            throw entry.error("needs a \"variant\" (basic, bottleneck) or a \"body\" list", file: file)
+        }
+        let shortcut = try addShortcut(c.shortcut ?? .auto, entry: entry, input: input, bodyOut: bodyOut,
+                                       eps: c.bn_eps, builder: &builder)
+        return try builder.addLayer(type: "add", name: prefix + "add", config: .object(JSONObject()),
+                                    inputs: [bodyOut, shortcut], place: entry.path)
+    }
+
+    private static func addShortcut(_ kind: Shortcut, entry: BlockEntry, input: Int, bodyOut: Int, eps: Double?,
+                                    builder: inout GraphBuilder) throws -> Int {
+        let x = builder.shape(of: input), y = builder.shape(of: bodyOut), file = builder.file
+        if x == y && (kind == .auto || kind == .identity) { return input }
+        if kind == .identity {
+            throw entry.error("identity needs the body to keep the shape, but it maps \(x) to \(y); "
+                              + "use \"projection\" or \"zero_pad\"", key: "shortcut", file: file)
+        }
+        guard x.rank == 3, y.rank == 3, x[1] % y[1] == 0, x[2] % y[2] == 0, x[1] / y[1] == x[2] / y[2] else {
+            throw entry.error("cannot match \(x) to the body's \(y) with a strided shortcut", key: "shortcut", file: file)
+        }
+        let stride = x[1] / y[1], prefix = entry.name + "."
+        if kind == .zero_pad {
+            var out = input
+            if stride > 1 {
+                let pool = JSONObject([("kernel", .int(1)), ("stride", .int(stride))])
+                out = try builder.addLayer(type: "avgpool2d", name: prefix + "shortcut_subsample",
+                                           config: .object(pool), inputs: [out], place: entry.path)
+            }
+            if y[0] != x[0] {
+                out = try builder.addLayer(type: "pad_channels", name: prefix + "shortcut_pad",
+                                           config: .object(JSONObject([("channels", .int(y[0]))])),
+                                           inputs: [out], place: entry.path)
+            }
+            return out
+        }
+        return try builder.convNormAct("", input: input, filters: y[0], kernel: 1, stride: stride, eps: eps,
+                                       activation: nil, place: entry.path,
+                                       names: (prefix + "downsample.0", prefix + "downsample.1"))
+    }
+}

@@ -1,0 +1,16 @@
+/// A named group of layers (`"layers": [...]`), like torch.nn.Sequential: node names get the
+/// group's name as prefix (`classifier.fc1`). Useful for heads that branch off the trunk
+/// (GoogLeNet's auxiliary classifiers) and for folding in `summarize --depth`.
+enum Sequential: Block {
+    static let type = "sequential"
+    static let summary = "a named group of layers applied in order"
+
+    static func expand(_ entry: BlockEntry, input: Int, builder: inout GraphBuilder) throws -> Int {
+        var entry = entry
+        let layers = try entry.takeEntries("layers", file: builder.file)!
+        _ = try entry.decode(Empty.self, file: builder.file)
+        return try builder.addSequence(layers, input: input, prefix: entry.name + ".")
+    }
+
+    struct Empty: Decodable {}
+}

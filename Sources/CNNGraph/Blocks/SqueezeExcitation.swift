@@ -1,0 +1,54 @@
+import CNNLayers
+
+/// Squeeze-and-excitation (Hu et al. 2018): s = gate(W₂ · act(W₁ · avgpool(x) + b₁) + b₂),
+/// y = x ⊙ s broadcast over H×W. The two fully connected layers are 1x1 convolutions with bias
+/// (`fc1`, `fc2`, as torchvision's SqueezeExcitation). Width: `squeeze` channels, or
+/// `channels / reduction` (default reduction 16, the paper's).
+enum SqueezeExcitation: Block {
+    static let type = "squeeze_excitation"
+    static let summary = "squeeze-and-excitation channel gating"
+
+    struct Config: Decodable {
+        var squeeze: Int?
+        var reduction: Int?
+        var inner: String?
+        var gate: String?
+    }
+
+    static func expand(_ entry: BlockEntry, input: Int, builder: inout GraphBuilder) throws -> Int {
+        let c = try entry.decode(Config.self, file: builder.file)
+        let channels = builder.shape(of: input).dims.first ?? 0
+        if c.squeeze != nil && c.reduction != nil {
+            throw entry.error("give \"squeeze\" or \"reduction\", not both", key: "reduction", file: builder.file)
+        }
+        let squeeze = c.squeeze ?? max(1, channels / max(c.reduction ?? 16, 1))
+        for (key, value) in [("inner", c.inner), ("gate", c.gate)] {
+            if let value, !GraphBuilder.activationTypes.contains(value) {
+                throw entry.error("unknown activation \"\(value)\""
+                                  + Suggestion.hint(for: value, among: GraphBuilder.activationTypes),
+                                  key: key, file: builder.file)
+            }
+        }
+        return try add(entry.name + ".", input: input, squeeze: squeeze, inner: c.inner ?? "relu",
+                       gate: c.gate ?? "sigmoid", place: entry.path, builder: &builder)
+    }
+
+    /// Adds the SE nodes under `prefix` (MBConv calls this for its own SE stage).
+    static func add(_ prefix: String, input: Int, squeeze: Int, inner: String, gate: String, place: String,
+                    builder: inout GraphBuilder) throws -> Int {
+        let channels = builder.shape(of: input)[0]
+        let empty = JSONValue.object(JSONObject())
+        var x = try builder.addLayer(type: "global_avgpool", name: prefix + "pool",
+                                     config: .object(JSONObject([("keep_dims", true)])), inputs: [input], place: place)
+        x = try builder.addLayer(type: "conv2d", name: prefix + "fc1",
+                                 config: .object(JSONObject([("filters", .int(squeeze)), ("kernel", 1)])),
+                                 inputs: [x], place: place)
+        x = try builder.addLayer(type: inner, name: prefix + "fc1_" + inner, config: empty, inputs: [x], place: place)
+        x = try builder.addLayer(type: "conv2d", name: prefix + "fc2",
+                                 config: .object(JSONObject([("filters", .int(channels)), ("kernel", 1)])),
+                                 inputs: [x], place: place)
+        x = try builder.addLayer(type: gate, name: prefix + "gate", config: empty, inputs: [x], place: place)
+        return try builder.addLayer(type: "multiply", name: prefix + "scale", config: empty, inputs: [input, x],
+                                    place: place)
+    }
+}

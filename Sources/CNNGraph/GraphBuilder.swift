@@ -1,0 +1,208 @@
+import CNNCore
+import CNNLayers
+
+/// Turns a model spec into a `Graph`: walks the layer list, expands composite blocks, threads
+/// each output shape into the next layer (as Darknet's parser does) and checks everything
+/// against the file, so errors name the key path of the entry that is wrong.
+///
+/// An entry is `{"type": T, "name": N, "inputs": [..], "activation": A, ...keys of T}`. Without
+/// `inputs` an entry reads the previous entry's output. `activation` adds an activation node
+/// after any layer or block (named `N_A`).
+public struct GraphBuilder {
+    public let file: String?
+    public let strictShapes: Bool
+    private(set) var nodes: [Node] = []
+    private var indexByName: [String: Int] = [:]
+    private let inputShape: Shape
+    /// Enclosing blocks of the entries being added, outermost first.
+    private(set) var frames: [BlockFrame] = []
+
+    /// The keys every entry may carry besides its type's own.
+    static let entryKeys = ["type", "name", "inputs", "activation"]
+
+    init(inputShape: Shape, file: String?, strictShapes: Bool) {
+        self.inputShape = inputShape
+        self.file = file
+        self.strictShapes = strictShapes
+    }
+
+    // MARK: - Building from a model spec
+
+    /// Builds the graph of a model object:
+    /// `{"name", "description"?, "input", "layers", "outputs"?, "strict_shapes"?}`.
+    public static func build(model: JSONValue, path: String = "model", file: String?) throws -> Graph {
+        guard case .object(var object) = model else {
+            throw ConfigError(file: file, place: path, message: "expected a model object, got \(model.kindName)")
+        }
+        guard let layers = object["layers"] else {
+            throw ConfigError(file: file, place: path, message: "missing required key \"layers\"")
+        }
+        object["layers"] = nil
+        let header = try ConfigDecoder.decode(ModelHeader.self, from: .object(object), path: path, file: file)
+        guard !header.input.isEmpty, header.input.allSatisfy({ $0 > 0 }) else {
+            throw ConfigError(file: file, place: "\(path).input",
+                              message: "expected positive sizes such as [3, 32, 32], got \(header.input)")
+        }
+        var builder = GraphBuilder(inputShape: Shape(header.input), file: file,
+                                   strictShapes: header.strict_shapes ?? false)
+        guard case .array(let entries) = layers, !entries.isEmpty else {
+            throw ConfigError(file: file, place: "\(path).layers", message: "expected a non-empty list of layers")
+        }
+        let last = try builder.addSequence(entries.enumerated().map { ($1, "\(path).layers[\($0)]") },
+                                           input: Node.modelInput, prefix: "")
+        var outputs = [last]
+        if let names = header.outputs {
+            outputs = try names.enumerated().map { i, n in
+                guard let index = builder.indexByName[n] else {
+                    throw ConfigError(file: file, place: "\(path).outputs[\(i)]",
+                                      message: "no node named \"\(n)\"" + builder.nameHint(n))
+                }
+                return index
+            }
+        }
+        return Graph(name: header.name ?? "model", description: header.description,
+                     inputShape: builder.inputShape, nodes: builder.nodes, outputs: outputs, file: file)
+    }
+
+    private struct ModelHeader: Decodable {
+        var name: String?
+        var input: [Int]
+        var outputs: [String]?
+        var strict_shapes: Bool?
+        var description: String?
+    }
+
+    // MARK: - Adding entries (also the API blocks use)
+
+    /// Adds entries one after another, each reading the previous output unless it names inputs.
+    /// Names are prefixed with `prefix` (a block's name plus a dot). Returns the last output.
+    mutating func addSequence(_ entries: [(JSONValue, String)], input: Int, prefix: String) throws -> Int {
+        var current = input
+        for (index, (entry, path)) in entries.enumerated() {
+            current = try add(entry, path: path, input: current, prefix: prefix, index: index)
+        }
+        return current
+    }
+
+    /// Adds one entry (a primitive layer or a block) and returns the node that is its output.
+    mutating func add(_ entry: JSONValue, path: String, input: Int, prefix: String, index: Int) throws -> Int {
+        guard case .object(var object) = entry else {
+            throw ConfigError(file: file, place: path, message: "expected a layer object, got \(entry.kindName)")
+        }
+        guard case .string(let type)? = object["type"] else {
+            throw ConfigError(file: file, place: path, message: object["type"] == nil
+                              ? "missing required key \"type\"" : "\"type\" must be a string")
+        }
+        var localName = "\(type)_\(index)"
+        if let n = object["name"] {
+            guard case .string(let s) = n, !s.isEmpty, !s.contains(" ") else {
+                throw ConfigError(file: file, place: "\(path).name", message: "expected a non-empty name without spaces")
+            }
+            localName = s
+        }
+        let name = prefix + localName
+        let place = "\(path) (\(type) \"\(localName)\")"
+        guard indexByName[name] == nil else {
+            throw ConfigError(file: file, place: "\(place).name", message: "duplicate node name \"\(name)\"")
+        }
+        var inputs = [input]
+        if let value = object["inputs"] {
+            inputs = try resolveInputs(value, place: "\(place).inputs", prefix: prefix)
+        }
+        var activation: String?
+        if let value = object["activation"] {
+            guard case .string(let a) = value, Self.activationTypes.contains(a) else {
+                throw ConfigError(file: file, place: "\(place).activation",
+                                  message: "expected one of \(Self.activationTypes.joined(separator: ", "))"
+                                  + (value.stringValue.map { Suggestion.hint(for: $0, among: Self.activationTypes) } ?? ""))
+            }
+            activation = a
+        }
+        for key in Self.entryKeys { object[key] = nil }
+
+        var output: Int
+        if let block = BlockRegistry.block(for: type) {
+            guard inputs.count == 1 else {
+                throw ConfigError(file: file, place: "\(place).inputs", message: "a \(type) block takes exactly 1 input")
+            }
+            output = try inBlock(BlockFrame(name: name, type: type)) { builder in
+                try block.expand(BlockEntry(config: object, name: name, path: place), input: inputs[0], builder: &builder)
+            }
+        } else if let registration = LayerRegistry.registration(for: type) {
+            output = try addLayer(registration, name: name, config: .object(object), inputs: inputs, place: place)
+        } else {
+            let known = LayerRegistry.typeNames + BlockRegistry.all.map { $0.type }
+            throw ConfigError(file: file, place: "\(path).type",
+                              message: "unknown layer type \"\(type)\"" + Suggestion.hint(for: type, among: known)
+                              + "; known types: " + known.sorted().joined(separator: ", "))
+        }
+        if let activation {
+            output = try addLayer(LayerRegistry.registration(for: activation)!, name: "\(name)_\(activation)",
+                                  config: .object(JSONObject()), inputs: [output], place: "\(place).activation")
+        }
+        return output
+    }
+
+    /// Builds a primitive layer node directly (blocks use this for the layers they generate).
+    mutating func addLayer(_ registration: LayerRegistration, name: String, config: JSONValue,
+                           inputs: [Int], place: String) throws -> Int {
+        guard indexByName[name] == nil else {
+            throw ConfigError(file: file, place: place, message: "duplicate node name \"\(name)\"")
+        }
+        var context = LayerBuildContext(name: name, inputShapes: inputs.map(shape(of:)), config: config,
+                                        path: place, file: file, strictShapes: strictShapes)
+        let nodes = self.nodes, indexByName = self.indexByName
+        context.lookup = { n in indexByName[n].map { nodes[$0].layer } }
+        let layer = try registration.build(&context)
+        self.nodes.append(Node(layer: layer, inputs: inputs, blocks: frames, notes: context.notes))
+        self.indexByName[name] = self.nodes.count - 1
+        return self.nodes.count - 1
+    }
+
+    /// Adds a generated layer from a type name and a config object (for blocks).
+    mutating func addLayer(type: String, name: String, config: JSONValue, inputs: [Int], place: String) throws -> Int {
+        try addLayer(LayerRegistry.registration(for: type)!, name: name, config: config, inputs: inputs,
+                     place: "\(place) → \(type) \"\(name)\"")
+    }
+
+    /// Runs `body` with `frame` as the innermost enclosing block of the nodes it adds.
+    mutating func inBlock<T>(_ frame: BlockFrame, _ body: (inout GraphBuilder) throws -> T) throws -> T {
+        frames.append(frame)
+        defer { frames.removeLast() }
+        return try body(&self)
+    }
+
+    func shape(of node: Int) -> Shape { node == Node.modelInput ? inputShape : nodes[node].layer.outputShape }
+
+    // MARK: - Names
+
+    static let activationTypes = Activation.registrations.map(\.type)
+
+    /// Resolves `"inputs"`: a name or a list of names, looked up in the current block first
+    /// (`prefix + name`), then outward, then globally; `"input"` is the model input.
+    private func resolveInputs(_ value: JSONValue, place: String, prefix: String) throws -> [Int] {
+        let names: [String]
+        switch value {
+        case .string(let s): names = [s]
+        case .array(let items) where !items.isEmpty && items.allSatisfy({ $0.stringValue != nil }):
+            names = items.compactMap(\.stringValue)
+        default:
+            throw ConfigError(file: file, place: place, message: "expected a node name or a list of node names")
+        }
+        return try names.map { n in
+            if n == "input" { return Node.modelInput }
+            var scope = prefix
+            while true {
+                if let i = indexByName[scope + n] { return i }
+                if scope.isEmpty { break }
+                scope = scope.dropLast().split(separator: ".").dropLast().map { $0 + "." }.joined()
+            }
+            throw ConfigError(file: file, place: place,
+                              message: "no earlier node named \"\(n)\"" + nameHint(n))
+        }
+    }
+
+    func nameHint(_ n: String) -> String {
+        Suggestion.hint(for: n, among: Array(indexByName.keys)) + " (nodes are named by \"name\"; an input must come earlier in the file)"
+    }
+}

@@ -1,0 +1,139 @@
+import CNNCore
+
+/// Everything a layer needs to build itself: its name, input shapes and config, plus the place
+/// in the file for error messages and a sink for shape notes (inexact output-size arithmetic).
+public struct LayerBuildContext {
+    public let name: String
+    public let inputShapes: [Shape]
+    /// The layer's object without the keys the graph builder consumes (`type`, `name`, `inputs`,
+    /// `activation`).
+    public let config: JSONValue
+    /// Key path of the layer object, e.g. `model.layers[4] (conv2d "c3")`.
+    public let path: String
+    public let file: String?
+    /// Inexact output-size division is an error instead of a note.
+    public let strictShapes: Bool
+    /// Finds an already-built layer by node name (max-unpool reads its pool's indices).
+    public var lookup: (String) -> (any Layer)? = { _ in nil }
+    public private(set) var notes: [String] = []
+
+    public init(name: String, inputShapes: [Shape], config: JSONValue, path: String,
+                file: String?, strictShapes: Bool = false) {
+        self.name = name
+        self.inputShapes = inputShapes
+        self.config = config
+        self.path = path
+        self.file = file
+        self.strictShapes = strictShapes
+    }
+
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+        try ConfigDecoder.decode(type, from: config, path: path, file: file)
+    }
+
+    /// An error at this layer, or at one of its keys.
+    public func error(_ message: String, key: String? = nil) -> ConfigError {
+        ConfigError(file: file, place: key.map { "\(path).\($0)" } ?? path, message: message)
+    }
+
+    /// The single input's shape, checked for count and rank.
+    public func singleInput(rank: Int? = nil, what: String = "") throws -> Shape {
+        guard inputShapes.count == 1 else {
+            throw error("takes exactly 1 input, got \(inputShapes.count)")
+        }
+        let s = inputShapes[0]
+        if let rank, s.rank != rank {
+            throw error("expects a rank-\(rank) input\(what.isEmpty ? "" : " (\(what))"), got \(s)")
+        }
+        return s
+    }
+
+    /// `floor((W − F_eff + P_before + P_after) / S) + 1` (or ceil in ceil mode), with
+    /// `F_eff = D·(F − 1) + 1`. When the division is inexact, records a note that shows the
+    /// arithmetic and how many pixels the last window leaves out (or hangs over, in ceil mode);
+    /// with `strict_shapes` that is an error. A non-positive size is always an error.
+    public mutating func outputSize(axis: String, input w: Int, kernel f: Int, stride s: Int,
+                                    padBefore: Int, padAfter: Int, dilation d: Int = 1,
+                                    ceilMode: Bool = false, key: String) throws -> Int {
+        let fEff = d * (f - 1) + 1
+        let span = w - fEff + padBefore + padAfter
+        let padText = padBefore == padAfter ? "2·\(padBefore)" : "\(padBefore)+\(padAfter)"
+        let kernelText = d == 1 ? "\(f)" : "\(fEff) (dilated)"
+        let formula = "(\(w) − \(kernelText) + \(padText))/\(s) + 1"
+        guard span >= 0 else {
+            throw error("\(axis): \(formula) = \(Double(span) / Double(s) + 1): the window "
+                        + "(\(fEff)) is larger than the padded input (\(w + padBefore + padAfter))",
+                        key: key)
+        }
+        var out = span / s + 1
+        let remainder = span % s
+        if remainder != 0 {
+            if ceilMode {
+                // PyTorch's rule: the last window must start inside the input or left padding.
+                if (span / s + 1) * s < w + padBefore { out += 1 }
+            }
+            let exact = Double(span) / Double(s) + 1
+            let what = out > span / s + 1
+                ? "ceil mode gives \(out); the last window hangs \(s - remainder) pixel(s) past the edge"
+                : "output \(out); the last \(remainder) pixel(s) of the \(axis) are never covered"
+            let note = "\(axis): \(formula) = \(exact.formatted2) is not an integer: \(what)"
+            if strictShapes {
+                throw error(note + " (strict_shapes is on; adjust padding, kernel or stride)", key: key)
+            }
+            notes.append(note)
+        }
+        return out
+    }
+}
+
+extension Double {
+    /// Up to 2 decimals, trailing zeros trimmed: 4.5, 4.33, 7.
+    var formatted2: String {
+        var s = String(Int((self * 100).rounded()) / 100) + "."
+        let frac = Int((abs(self) * 100).rounded()) % 100
+        s += frac < 10 ? "0\(frac)" : "\(frac)"
+        while s.hasSuffix("0") { s.removeLast() }
+        if s.hasSuffix(".") { s.removeLast() }
+        return s
+    }
+}
+
+/// How the registry knows a layer type: its config name, a one-line description, an example
+/// (used by `--help`-style listings and by the registry-wide gradient check) and a builder.
+public struct LayerRegistration: Sendable {
+    public let type: String
+    public let summary: String
+    public let example: LayerExample
+    public let build: @Sendable (inout LayerBuildContext) throws -> any Layer
+
+    public init(type: String, summary: String, example: LayerExample,
+                build: @escaping @Sendable (inout LayerBuildContext) throws -> any Layer) {
+        self.type = type
+        self.summary = summary
+        self.example = example
+        self.build = build
+    }
+}
+
+/// A small configuration of a layer with input shapes, for the registry-wide gradient check.
+public struct LayerExample: Sendable {
+    public var config: JSONValue
+    public var inputs: [Shape]
+    /// Inputs are class indices in `0..<n` (embedding), so they get no gradient.
+    public var indexInputs: Int?
+    /// Inputs spaced further apart than the finite-difference step (max-style layers, where
+    /// ±h must never move the argmax).
+    public var spacedInputs: Bool
+    /// False when the layer needs another layer to build (max-unpool needs its pool); its own
+    /// test file checks it instead of the registry-wide check.
+    public var standalone: Bool
+
+    public init(_ config: JSONValue, inputs: [Shape], indexInputs: Int? = nil,
+                spacedInputs: Bool = false, standalone: Bool = true) {
+        self.config = config
+        self.inputs = inputs
+        self.indexInputs = indexInputs
+        self.spacedInputs = spacedInputs
+        self.standalone = standalone
+    }
+}

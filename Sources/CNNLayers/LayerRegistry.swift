@@ -1,0 +1,33 @@
+/// Every primitive layer type, by config name. Adding a layer type = one new file + one line here.
+public enum LayerRegistry {
+    public static let all: [LayerRegistration] = [
+        Conv2D.registration,
+        ConvTranspose2D.registration,
+        Dense.registration,
+        MaxPool2D.registration,
+        AvgPool2D.registration,
+        GlobalAvgPool.registration,
+        GlobalMaxPool.registration,
+        MaxUnpool2D.registration,
+        Upsample.registration,
+        BatchNorm.registration,
+        LayerNorm.registration,
+        GroupNorm.registration,
+        LocalResponseNorm.registration,
+        Dropout.registration,
+        Softmax.registration,
+        Flatten.registration,
+        Reshape.registration,
+        Add.registration,
+        Concat.registration,
+        Multiply.registration,
+        PadChannels.registration,
+        Embedding.registration,
+    ] + Activation.registrations
+
+    public static func registration(for type: String) -> LayerRegistration? {
+        all.first { $0.type == type }
+    }
+
+    public static var typeNames: [String] { all.map(\.type) }
+}

@@ -1,0 +1,186 @@
+import CNNCore
+
+/// Batch normalization (Ioffe & Szegedy 2015; PyTorch `nn.BatchNorm1d`/`nn.BatchNorm2d`):
+/// `y = γ · (x − μ) / √(σ² + ε) + β` per channel. In training μ and the biased σ² are taken over
+/// the batch and every position sharing the channel (`M` values); in inference the running
+/// estimates are used. Running estimates follow PyTorch's convention
+/// `running = (1 − momentum) · running + momentum · batch`, with the unbiased variance
+/// `σ² · M / (M − 1)` for `running_var`.
+///
+/// `x: [N, C, H, W] → y: [N, C, H, W]` (BatchNorm2d; channels first, any number of spatial dims),
+/// `x: [N, F] → y: [N, F]` and `x: [N, T, F] → y: [N, T, F]` (BatchNorm1d; a sequence normalises
+/// each feature over all `N·T` steps, since features come last here).
+/// Parameters (PyTorch order and init): `weight` [C] = 1 and `bias` [C] = 0 when `affine`,
+/// then `running_mean` [C] = 0 and `running_var` [C] = 1.
+public final class BatchNorm: Layer {
+    public struct Config: Decodable, Sendable {
+        var momentum: Float?
+        var eps: Float?
+        var affine: Bool?
+    }
+
+    public let name: String
+    public var type: String { "batchnorm" }
+    public let inputShapes: [Shape]
+    public let outputShape: Shape
+    let channels: Int
+    /// Each sample is laid out `[outer, channels, inner]`: `[1, C, H·W]` for images,
+    /// `[T, F, 1]` for sequences, `[1, F, 1]` for vectors.
+    let outer: Int, inner: Int
+    let momentum: Float, eps: Float, affine: Bool
+
+    var weight: Tensor?, bias: Tensor?, weightGrad: Tensor?, biasGrad: Tensor?
+    var runningMean: Tensor!, runningVar: Tensor!
+    /// The statistics of the last forward (llm.c keeps mean and rstd for backward) and whether
+    /// they came from the batch, which decides the backward formula.
+    let mean: Tensor, rstd: Tensor
+    private(set) var usedBatchStatistics = false
+    /// Two Double accumulators per channel, so large batches do not lose precision.
+    private let sums: UnsafeMutablePointer<Double>
+
+    public init(_ c: Config, context: inout LayerBuildContext) throws {
+        let s = try context.singleInput()
+        guard s.rank >= 1 else { throw context.error("expects a non-scalar input, got \(s)") }
+        let momentum = c.momentum ?? 0.1, eps = c.eps ?? 1e-5
+        guard momentum >= 0, momentum <= 1 else {
+            throw context.error("must be in [0, 1], got \(momentum)", key: "momentum")
+        }
+        guard eps > 0 else { throw context.error("must be > 0, got \(eps)", key: "eps") }
+        name = context.name
+        inputShapes = context.inputShapes
+        outputShape = s
+        switch s.rank {
+        case 1: (outer, channels, inner) = (1, s[0], 1)
+        case 2: (outer, channels, inner) = (s[0], s[1], 1)
+        default: (outer, channels, inner) = (1, s[0], s.count / s[0])
+        }
+        self.momentum = momentum
+        self.eps = eps
+        affine = c.affine ?? true
+        mean = Tensor(shape: [channels])
+        rstd = Tensor(shape: [channels])
+        sums = .allocate(capacity: 2 * channels)
+    }
+
+    deinit { sums.deallocate() }
+
+    public var parameterSpecs: [ParameterSpec] {
+        let c: Shape = [channels]
+        var specs: [ParameterSpec] = []
+        if affine {
+            specs.append(ParameterSpec("weight", c, role: .normScale, initializer: .constant(1)))
+            specs.append(ParameterSpec("bias", c, role: .normShift, initializer: .constant(0)))
+        }
+        let stat = ParameterRole.runningStatistic
+        specs.append(ParameterSpec("running_mean", c, role: stat, initializer: .constant(0)))
+        specs.append(ParameterSpec("running_var", c, role: stat, initializer: .constant(1)))
+        return specs
+    }
+
+    /// torchinfo counts a norm layer's trainable parameters once: `2C` with affine, else 0.
+    public var macs: Int { parameterSpecs.filter(\.isTrainable).reduce(0) { $0 + $1.shape.count } }
+
+    public func bind(parameters: [Tensor], gradients: [Tensor]) {
+        let k = affine ? 2 : 0
+        if affine {
+            weight = parameters[0]; bias = parameters[1]
+            weightGrad = gradients[0]; biasGrad = gradients[1]
+        }
+        runningMean = parameters[k]; runningVar = parameters[k + 1]
+    }
+
+    /// Calls `body(channel, offset)` for every contiguous run of `inner` values, in memory order.
+    @inline(__always)
+    private func forEachRun(rows: Int, _ body: (Int, Int) -> Void) {
+        for r in 0..<rows {
+            for c in 0..<channels { body(c, (r * channels + c) * inner) }
+        }
+    }
+
+    public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
+        let x = inputs[0].data, y = output.data
+        let rows = inputs[0].shape[0] * outer
+        if context.isTraining {
+            batchStatistics(x, rows: rows)
+        } else {
+            for c in 0..<channels {
+                mean.data[c] = runningMean.data[c]
+                rstd.data[c] = 1 / (runningVar.data[c] + eps).squareRoot()
+            }
+        }
+        usedBatchStatistics = context.isTraining
+        let (m, s, inner) = (mean.data, rstd.data, inner)
+        forEachRun(rows: rows) { c, off in
+            let scale = s[c] * (weight?.data[c] ?? 1), shift = bias?.data[c] ?? 0, mc = m[c]
+            for i in off..<off + inner { y[i] = (x[i] - mc) * scale + shift }
+        }
+    }
+
+    /// Mean and biased variance per channel (two passes, for accuracy), then the running update.
+    private func batchStatistics(_ x: UnsafeMutablePointer<Float>, rows: Int) {
+        let (sum, sq, inner) = (sums, sums + channels, inner)
+        let count = Double(rows * inner)
+        sums.update(repeating: 0, count: 2 * channels)
+        forEachRun(rows: rows) { c, off in
+            for i in off..<off + inner { sum[c] += Double(x[i]) }
+        }
+        for c in 0..<channels { sum[c] /= count }
+        forEachRun(rows: rows) { c, off in
+            let mc = sum[c]
+            for i in off..<off + inner {
+                let d = Double(x[i]) - mc
+                sq[c] += d * d
+            }
+        }
+        let m = Double(momentum)
+        for c in 0..<channels {
+            let variance = sq[c] / count
+            mean.data[c] = Float(sum[c])
+            rstd.data[c] = Float(1 / (variance + Double(eps)).squareRoot())
+            // PyTorch tracks the unbiased variance; with a single value it stays the biased one.
+            let unbiased = count > 1 ? variance * count / (count - 1) : variance
+            runningMean.data[c] = Float((1 - m) * Double(runningMean.data[c]) + m * sum[c])
+            runningVar.data[c] = Float((1 - m) * Double(runningVar.data[c]) + m * unbiased)
+        }
+    }
+
+    /// With batch statistics: `dx = γ·rstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂))`; with running
+    /// statistics (constants): `dx = γ·rstd·dy`. Always `dγ += Σ dy·x̂`, `dβ += Σ dy`.
+    public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
+                         inputGradients: [Tensor?], context: inout ExecutionContext) {
+        let x = inputs[0].data, g = dy.data
+        let rows = inputs[0].shape[0] * outer
+        let (m, s, inner) = (mean.data, rstd.data, inner)
+        let (sumDy, sumDyXhat) = (sums, sums + channels)
+        sums.update(repeating: 0, count: 2 * channels)
+        forEachRun(rows: rows) { c, off in
+            let mc = m[c], sc = s[c]
+            for i in off..<off + inner {
+                sumDy[c] += Double(g[i])
+                sumDyXhat[c] += Double(g[i] * (x[i] - mc) * sc)
+            }
+        }
+        if let weightGrad, let biasGrad {
+            for c in 0..<channels {
+                weightGrad.data[c] += Float(sumDyXhat[c])
+                biasGrad.data[c] += Float(sumDy[c])
+            }
+        }
+        guard let dx = inputGradients[0]?.data else { return }
+        let count = Float(rows * inner), batch = usedBatchStatistics
+        forEachRun(rows: rows) { c, off in
+            let mc = m[c], sc = s[c], k = sc * (weight?.data[c] ?? 1)
+            let meanDy = batch ? Float(sumDy[c]) / count : 0
+            let meanDyXhat = batch ? Float(sumDyXhat[c]) / count : 0
+            for i in off..<off + inner {
+                dx[i] += k * (g[i] - meanDy - (x[i] - mc) * sc * meanDyXhat)
+            }
+        }
+    }
+
+    public static let registration = LayerRegistration(
+        type: "batchnorm",
+        summary: "batch normalization over channels ([C, H, W]) or features ([F], [T, F])",
+        example: LayerExample(["momentum": 0.2, "eps": 1e-4], inputs: [[3, 5, 3]])
+    ) { context in try BatchNorm(context.decode(Config.self), context: &context) }
+}

@@ -1,0 +1,91 @@
+import CNNCore
+
+/// Fully connected layer: `y = x · Wᵀ + b` (PyTorch `nn.Linear`).
+///
+/// `x: [N, F] → y: [N, units]`, or for sequences `x: [N, T, F] → y: [N, T, units]`, the same
+/// weights applied at every time step (Linear acts on the last dimension). Images must be
+/// flattened first. Weight `[units, F]` (PyTorch layout), bias `[units]`, both PyTorch's
+/// default init U(±1/√F). One sgemm over all `N·T` rows.
+public final class Dense: Layer {
+    public struct Config: Decodable, Sendable {
+        var units: Int
+        var bias: Bool?
+    }
+
+    public let name: String
+    public var type: String { "dense" }
+    public let inputShapes: [Shape]
+    public let outputShape: Shape
+    let units: Int, features: Int, hasBias: Bool
+    /// Time steps per sample: 1 for a vector input.
+    let steps: Int
+
+    var weight: Tensor!, bias: Tensor?
+    var weightGrad: Tensor!, biasGrad: Tensor?
+
+    public init(_ c: Config, context: inout LayerBuildContext) throws {
+        let s = try context.singleInput()
+        guard s.rank == 1 || s.rank == 2 else {
+            throw context.error("expects a [features] vector or a [time, features] sequence, got "
+                                + "\(s); add a \"flatten\" layer before it")
+        }
+        guard c.units >= 1 else { throw context.error("must be ≥ 1, got \(c.units)", key: "units") }
+        name = context.name
+        inputShapes = context.inputShapes
+        units = c.units
+        features = s[s.rank - 1]
+        steps = s.rank == 2 ? s[0] : 1
+        hasBias = c.bias ?? true
+        outputShape = s.rank == 2 ? [steps, units] : [units]
+    }
+
+    public var parameterSpecs: [ParameterSpec] {
+        let init_ = Initializer.pytorchDefault(fanIn: features)
+        var specs = [ParameterSpec("weight", [units, features], role: .weight, initializer: init_)]
+        if hasBias { specs.append(ParameterSpec("bias", [units], role: .bias, initializer: init_)) }
+        return specs
+    }
+
+    /// Every weight and bias element is used once per time step.
+    public var macs: Int { parameterCount * steps }
+
+    public func bind(parameters: [Tensor], gradients: [Tensor]) {
+        weight = parameters[0]; weightGrad = gradients[0]
+        if hasBias { bias = parameters[1]; biasGrad = gradients[1] }
+    }
+
+    public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
+        let x = inputs[0], rows = x.shape[0] * steps
+        // Y[rows, units] = X[rows, F] · Wᵀ
+        gemm(transB: true, m: rows, n: units, k: features, a: x.data, b: weight.data,
+             c: output.data)
+        guard let bias else { return }
+        for r in 0..<rows {
+            let row = output.data + r * units
+            for u in 0..<units { row[u] += bias.data[u] }
+        }
+    }
+
+    public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
+                         inputGradients: [Tensor?], context: inout ExecutionContext) {
+        let x = inputs[0], rows = x.shape[0] * steps
+        // dW[units, F] += dYᵀ · X
+        gemm(transA: true, m: units, n: features, k: rows, a: dy.data, b: x.data,
+             beta: 1, c: weightGrad.data)
+        if let biasGrad {
+            for r in 0..<rows {
+                let row = dy.data + r * units
+                for u in 0..<units { biasGrad.data[u] += row[u] }
+            }
+        }
+        if let dx = inputGradients[0] {
+            // dX[rows, F] += dY · W
+            gemm(m: rows, n: features, k: units, a: dy.data, b: weight.data, beta: 1, c: dx.data)
+        }
+    }
+
+    public static let registration = LayerRegistration(
+        type: "dense", summary: "fully connected layer (per time step on [T, F] sequences)",
+        example: LayerExample(["units": 3], inputs: [[5]])
+    ) { context in try Dense(context.decode(Config.self), context: &context) }
+}

@@ -1,0 +1,79 @@
+import CNNCore
+
+/// Table lookup: `y[n, t, :] = W[x[n, t], :]` (PyTorch `nn.Embedding`).
+///
+/// `x: [N, T] (token indices stored as Float) → y: [N, T, dim]`. Weight `[vocabulary, dim]`,
+/// role `.embedding`, PyTorch's init N(0, 1). Indices get no gradient (their entry in
+/// `inputGradients` is nil); `dW[x[n, t], :] += dy[n, t, :]`. An index that is not an integer
+/// in `0..<vocabulary` stops the program: clamping would silently train the wrong row.
+/// MACs follow torchinfo, which counts every table element once per sample.
+public final class Embedding: Layer {
+    public struct Config: Decodable, Sendable {
+        var vocabulary: Int
+        var dim: Int
+    }
+
+    public let name: String
+    public var type: String { "embedding" }
+    public let inputShapes: [Shape]
+    public let outputShape: Shape
+    let vocabulary: Int, dim: Int, steps: Int
+
+    var weight: Tensor!, weightGrad: Tensor!
+
+    public init(_ c: Config, context: inout LayerBuildContext) throws {
+        let s = try context.singleInput(rank: 1, what: "[time] token indices")
+        guard c.vocabulary >= 1 else {
+            throw context.error("must be ≥ 1, got \(c.vocabulary)", key: "vocabulary")
+        }
+        guard c.dim >= 1 else { throw context.error("must be ≥ 1, got \(c.dim)", key: "dim") }
+        name = context.name
+        inputShapes = context.inputShapes
+        vocabulary = c.vocabulary
+        dim = c.dim
+        steps = s[0]
+        outputShape = [steps, dim]
+    }
+
+    public var parameterSpecs: [ParameterSpec] {
+        [ParameterSpec("weight", [vocabulary, dim], role: .embedding, initializer: .normal(std: 1))]
+    }
+
+    public var macs: Int { parameterCount }
+
+    public func bind(parameters: [Tensor], gradients: [Tensor]) {
+        weight = parameters[0]; weightGrad = gradients[0]
+    }
+
+    /// The table row of position `i`; stops with a clear message on a bad index.
+    @inline(__always)
+    private func row(_ x: UnsafePointer<Float>, _ i: Int) -> Int {
+        let v = x[i]
+        guard let k = Int(exactly: v), k >= 0, k < vocabulary else {
+            preconditionFailure("\(name): token index \(v) at position \(i) of the batch is not "
+                                + "an integer in 0..<\(vocabulary) (the vocabulary size)")
+        }
+        return k
+    }
+
+    public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
+        let x = UnsafePointer(inputs[0].data), w = UnsafePointer(weight.data)
+        for i in 0..<inputs[0].count {
+            (output.data + i * dim).update(from: w + row(x, i) * dim, count: dim)
+        }
+    }
+
+    public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
+                         inputGradients: [Tensor?], context: inout ExecutionContext) {
+        let x = UnsafePointer(inputs[0].data), dw = weightGrad.data
+        for i in 0..<inputs[0].count {
+            let target = dw + row(x, i) * dim, g = dy.data + i * dim
+            for j in 0..<dim { target[j] += g[j] }
+        }
+    }
+
+    public static let registration = LayerRegistration(
+        type: "embedding", summary: "token index → learned vector lookup ([T] → [T, dim])",
+        example: LayerExample(["vocabulary": 7, "dim": 3], inputs: [[5]], indexInputs: 7)
+    ) { context in try Embedding(context.decode(Config.self), context: &context) }
+}

@@ -1,0 +1,135 @@
+import CNNCore
+
+/// Group normalization (Wu & He 2018; PyTorch `nn.GroupNorm`): the channels are split into
+/// `groups` consecutive groups and `y = (x − μ_g) / √(σ²_g + ε) · γ_c + β_c`, with μ_g and the
+/// biased σ²_g over one sample's group (its `C/groups` channels × all positions). Independent of
+/// the batch, so training and inference agree. `groups = 1` is LayerNorm with per-channel
+/// affine; `groups = C` is InstanceNorm.
+///
+/// `x: [N, C, H, W] → y: [N, C, H, W]`; channels are the first per-sample dimension, as in
+/// PyTorch (`[C]`, `[C, L]` and `[C, D, H, W]` work too; a `[T, F]` sequence would be grouped
+/// along T, so use `layernorm` there). With `affine`, `weight` [C] = 1 and `bias` [C] = 0.
+public final class GroupNorm: Layer {
+    public struct Config: Decodable, Sendable {
+        var groups: Int
+        var eps: Float?
+        var affine: Bool?
+    }
+
+    public let name: String
+    public var type: String { "groupnorm" }
+    public let inputShapes: [Shape]
+    public let outputShape: Shape
+    let channels: Int, groups: Int
+    /// Values per channel (the spatial size) and per group.
+    let inner: Int, groupSize: Int
+    let eps: Float, affine: Bool
+
+    var weight: Tensor?, bias: Tensor?, weightGrad: Tensor?, biasGrad: Tensor?
+    /// Mean and rstd per (sample, group) of the last forward, grown with the batch.
+    private var mean = Tensor(shape: [1]), rstd = Tensor(shape: [1])
+
+    public init(_ c: Config, context: inout LayerBuildContext) throws {
+        let s = try context.singleInput()
+        guard s.rank >= 1 else { throw context.error("expects a non-scalar input, got \(s)") }
+        guard c.groups >= 1, s[0] % c.groups == 0 else {
+            throw context.error("must be ≥ 1 and divide the input channels (\(s[0])), "
+                                + "got \(c.groups)", key: "groups")
+        }
+        let eps = c.eps ?? 1e-5
+        guard eps > 0 else { throw context.error("must be > 0, got \(eps)", key: "eps") }
+        name = context.name
+        inputShapes = context.inputShapes
+        outputShape = s
+        channels = s[0]
+        groups = c.groups
+        inner = s.count / s[0]
+        groupSize = s.count / c.groups
+        self.eps = eps
+        affine = c.affine ?? true
+    }
+
+    public var parameterSpecs: [ParameterSpec] {
+        guard affine else { return [] }
+        return [ParameterSpec("weight", [channels], role: .normScale, initializer: .constant(1)),
+                ParameterSpec("bias", [channels], role: .normShift, initializer: .constant(0))]
+    }
+
+    /// torchinfo counts a norm layer's parameters once: `2C` with affine.
+    public var macs: Int { parameterCount }
+
+    public func bind(parameters: [Tensor], gradients: [Tensor]) {
+        guard affine else { return }
+        weight = parameters[0]; bias = parameters[1]
+        weightGrad = gradients[0]; biasGrad = gradients[1]
+    }
+
+    var channelsPerGroup: Int { channels / groups }
+
+    public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
+        let x = inputs[0].data, y = output.data, rows = inputs[0].shape[0] * groups
+        if mean.count < rows {
+            mean = Tensor(shape: [rows])
+            rstd = Tensor(shape: [rows])
+        }
+        let n = Double(groupSize), cpg = channelsPerGroup
+        // A group of one sample is contiguous: row r covers channels (r % groups)·cpg ..< +cpg.
+        for r in 0..<rows {
+            let xr = x + r * groupSize, yr = y + r * groupSize
+            var sum = 0.0
+            for j in 0..<groupSize { sum += Double(xr[j]) }
+            let mu = sum / n
+            var sq = 0.0
+            for j in 0..<groupSize {
+                let d = Double(xr[j]) - mu
+                sq += d * d
+            }
+            let m = Float(mu), s = Float(1 / (sq / n + Double(eps)).squareRoot())
+            mean.data[r] = m
+            rstd.data[r] = s
+            for k in 0..<cpg {
+                let c = (r % groups) * cpg + k, off = k * inner
+                let scale = s * (weight?.data[c] ?? 1), shift = bias?.data[c] ?? 0
+                for i in off..<off + inner { yr[i] = (xr[i] - m) * scale + shift }
+            }
+        }
+    }
+
+    /// Per group, with `dŷ = dy·γ_c`: `dx = rstd/M · (M·dŷ − Σdŷ − x̂·Σ(dŷ·x̂))`;
+    /// `dγ_c += Σ dy·x̂`, `dβ_c += Σ dy` over the channel's positions in every sample.
+    public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
+                         inputGradients: [Tensor?], context: inout ExecutionContext) {
+        let x = inputs[0].data, g = dy.data, rows = inputs[0].shape[0] * groups
+        let dx = inputGradients[0]?.data, cpg = channelsPerGroup, n = Float(groupSize)
+        for r in 0..<rows {
+            let xr = x + r * groupSize, gr = g + r * groupSize
+            let m = mean.data[r], s = rstd.data[r]
+            var sumD = 0.0, sumDXhat = 0.0
+            for k in 0..<cpg {
+                let c = (r % groups) * cpg + k, off = k * inner, gamma = weight?.data[c] ?? 1
+                var sumDy: Float = 0, sumDyXhat: Float = 0
+                for i in off..<off + inner {
+                    sumDy += gr[i]
+                    sumDyXhat += gr[i] * (xr[i] - m) * s
+                }
+                weightGrad?.data[c] += sumDyXhat
+                biasGrad?.data[c] += sumDy
+                sumD += Double(gamma * sumDy)
+                sumDXhat += Double(gamma * sumDyXhat)
+            }
+            guard let dx else { continue }
+            let meanD = Float(sumD) / n, meanDXhat = Float(sumDXhat) / n, dxr = dx + r * groupSize
+            for k in 0..<cpg {
+                let c = (r % groups) * cpg + k, off = k * inner, gamma = weight?.data[c] ?? 1
+                for i in off..<off + inner {
+                    dxr[i] += s * (gr[i] * gamma - meanD - (xr[i] - m) * s * meanDXhat)
+                }
+            }
+        }
+    }
+
+    public static let registration = LayerRegistration(
+        type: "groupnorm", summary: "group normalization over groups of channels of each sample",
+        example: LayerExample(["groups": 2, "eps": 1e-4], inputs: [[4, 3, 5]])
+    ) { context in try GroupNorm(context.decode(Config.self), context: &context) }
+}

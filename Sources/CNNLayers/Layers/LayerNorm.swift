@@ -1,0 +1,133 @@
+import CNNCore
+
+/// Layer normalization (Ba, Kiros & Hinton 2016; PyTorch `nn.LayerNorm`):
+/// `y = (x − μ) / √(σ² + ε) · γ + β`, μ and the biased σ² taken over the last
+/// `normalized_dims` dimensions of each sample (all of them by default), so training and
+/// inference compute the same thing and nothing depends on the batch.
+///
+/// `x: [N, …, D₁, …, D_k] → y: same shape`; e.g. `[N, C, H, W]` normalised per sample, or
+/// `[N, T, F]` with `normalized_dims: 1` normalised per time step (as in Transformers).
+/// With `elementwise_affine`, `weight` (= 1) and `bias` (= 0) have the normalized shape
+/// `[D₁, …, D_k]`, as in PyTorch.
+public final class LayerNorm: Layer {
+    public struct Config: Decodable, Sendable {
+        var normalized_dims: Int?
+        var eps: Float?
+        var elementwise_affine: Bool?
+    }
+
+    public let name: String
+    public var type: String { "layernorm" }
+    public let inputShapes: [Shape]
+    public let outputShape: Shape
+    let normalizedShape: Shape
+    /// Rows (normalised groups) per sample and values per row.
+    let rowsPerSample: Int, size: Int
+    let eps: Float, affine: Bool
+
+    var weight: Tensor?, bias: Tensor?, weightGrad: Tensor?, biasGrad: Tensor?
+    /// Mean and rstd per row of the last forward (llm.c style), grown with the batch.
+    private var mean = Tensor(shape: [1]), rstd = Tensor(shape: [1])
+
+    public init(_ c: Config, context: inout LayerBuildContext) throws {
+        let s = try context.singleInput()
+        guard s.rank >= 1 else { throw context.error("expects a non-scalar input, got \(s)") }
+        let k = c.normalized_dims ?? s.rank
+        guard k >= 1, k <= s.rank else {
+            throw context.error("must be in 1...\(s.rank) (the input \(s) has \(s.rank) "
+                                + "dimension(s)), got \(k)", key: "normalized_dims")
+        }
+        let eps = c.eps ?? 1e-5
+        guard eps > 0 else { throw context.error("must be > 0, got \(eps)", key: "eps") }
+        name = context.name
+        inputShapes = context.inputShapes
+        outputShape = s
+        normalizedShape = Shape(Array(s.dims.suffix(k)))
+        size = normalizedShape.count
+        rowsPerSample = s.count / size
+        self.eps = eps
+        affine = c.elementwise_affine ?? true
+    }
+
+    public var parameterSpecs: [ParameterSpec] {
+        guard affine else { return [] }
+        let shape = normalizedShape
+        return [ParameterSpec("weight", shape, role: .normScale, initializer: .constant(1)),
+                ParameterSpec("bias", shape, role: .normShift, initializer: .constant(0))]
+    }
+
+    /// torchinfo counts a norm layer's parameters once.
+    public var macs: Int { parameterCount }
+
+    public func bind(parameters: [Tensor], gradients: [Tensor]) {
+        guard affine else { return }
+        weight = parameters[0]; bias = parameters[1]
+        weightGrad = gradients[0]; biasGrad = gradients[1]
+    }
+
+    public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
+        let x = inputs[0].data, y = output.data, rows = inputs[0].shape[0] * rowsPerSample
+        if mean.count < rows {
+            mean = Tensor(shape: [rows])
+            rstd = Tensor(shape: [rows])
+        }
+        let n = Double(size), gamma = weight?.data, beta = bias?.data
+        for r in 0..<rows {
+            let xr = x + r * size, yr = y + r * size
+            var sum = 0.0
+            for j in 0..<size { sum += Double(xr[j]) }
+            let mu = sum / n
+            var sq = 0.0
+            for j in 0..<size {
+                let d = Double(xr[j]) - mu
+                sq += d * d
+            }
+            let m = Float(mu), s = Float(1 / (sq / n + Double(eps)).squareRoot())
+            mean.data[r] = m
+            rstd.data[r] = s
+            if let gamma, let beta {
+                for j in 0..<size { yr[j] = (xr[j] - m) * s * gamma[j] + beta[j] }
+            } else {
+                for j in 0..<size { yr[j] = (xr[j] - m) * s }
+            }
+        }
+    }
+
+    /// Per row, with `dŷ = dy·γ`: `dx = rstd/D · (D·dŷ − Σdŷ − x̂·Σ(dŷ·x̂))`;
+    /// `dγ += Σ_rows dy·x̂`, `dβ += Σ_rows dy`.
+    public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
+                         inputGradients: [Tensor?], context: inout ExecutionContext) {
+        let x = inputs[0].data, g = dy.data, rows = inputs[0].shape[0] * rowsPerSample
+        let dx = inputGradients[0]?.data, gamma = weight?.data
+        let n = Float(size)
+        for r in 0..<rows {
+            let xr = x + r * size, gr = g + r * size
+            let m = mean.data[r], s = rstd.data[r]
+            if let weightGrad, let biasGrad {
+                for j in 0..<size {
+                    weightGrad.data[j] += gr[j] * (xr[j] - m) * s
+                    biasGrad.data[j] += gr[j]
+                }
+            }
+            guard let dx else { continue }
+            var sumD = 0.0, sumDXhat = 0.0
+            for j in 0..<size {
+                let d = gr[j] * (gamma?[j] ?? 1)
+                sumD += Double(d)
+                sumDXhat += Double(d * (xr[j] - m) * s)
+            }
+            let meanD = Float(sumD) / n, meanDXhat = Float(sumDXhat) / n
+            let dxr = dx + r * size
+            for j in 0..<size {
+                let d = gr[j] * (gamma?[j] ?? 1)
+                dxr[j] += s * (d - meanD - (xr[j] - m) * s * meanDXhat)
+            }
+        }
+    }
+
+    public static let registration = LayerRegistration(
+        type: "layernorm",
+        summary: "layer normalization over the last normalized_dims dimensions of each sample",
+        example: LayerExample(["normalized_dims": 2, "eps": 1e-4], inputs: [[2, 3, 5]])
+    ) { context in try LayerNorm(context.decode(Config.self), context: &context) }
+}

@@ -1,0 +1,124 @@
+import CNNCore
+
+/// 2-D max pooling: `y[n, c, oh, ow] = max_{i, j} x[n, c, oh·S − P + i, ow·S − P + j]` over the
+/// in-image part of each window (padding counts as −∞, as in PyTorch's `MaxPool2d`).
+///
+/// `x: [N, C, H, W] → y: [N, C, H′, W′]`, `H′ = floor((H + P_top + P_bottom − kh)/S) + 1`, or ceil
+/// in `ceil_mode` (PyTorch's rule: the last window must start inside the input or left padding).
+/// The stride defaults to the kernel and each padding must be ≤ kernel/2, as in PyTorch; then no
+/// window is entirely padding. No parameters.
+///
+/// The argmax of every output element (flat `h·W + w` within its plane, the first maximum in
+/// scan order, as PyTorch) is kept for backward, which routes each gradient to its argmax, and
+/// for `max_unpool2d`, which reads it through `indices(sample:)`.
+public final class MaxPool2D: Layer {
+    public struct Config: Decodable, Sendable {
+        var kernel: IntPair
+        var stride: IntPair?
+        var padding: PaddingSpec?
+        var ceil_mode: Bool?
+    }
+
+    public let name: String
+    public var type: String { "maxpool2d" }
+    public let inputShapes: [Shape]
+    public let outputShape: Shape
+    public let window: WindowGeometry?
+    let geometry: WindowGeometry
+
+    /// `[N, C, H′, W′]` argmax indices of the last forward; grown only when the batch grows.
+    private var argmax: UnsafeMutablePointer<Int32>?
+    private var argmaxBatch = 0
+
+    public init(_ c: Config, context: inout LayerBuildContext) throws {
+        let g = try Self.geometry(kernel: c.kernel, stride: c.stride, padding: c.padding,
+                                  ceilMode: c.ceil_mode, context: &context)
+        name = context.name
+        inputShapes = context.inputShapes
+        outputShape = [g.channels, g.outHeight, g.outWidth]
+        geometry = g
+        window = g
+    }
+
+    deinit { argmax?.deallocate() }
+
+    /// The pooling window shared with `avgpool2d`: stride defaults to the kernel, and PyTorch's
+    /// limit on padding (at most half the kernel, so no window is only padding) is enforced.
+    static func geometry(kernel: IntPair, stride: IntPair?, padding: PaddingSpec?, ceilMode: Bool?,
+                         context: inout LayerBuildContext) throws -> WindowGeometry {
+        let g = try context.windowGeometry(
+            kernel: kernel, stride: stride ?? kernel,
+            padding: padding ?? .explicit(top: 0, bottom: 0, left: 0, right: 0),
+            ceilMode: ceilMode ?? false)
+        let (hh, hw) = (g.kernelH / 2, g.kernelW / 2)
+        if max(g.padTop, g.padBottom) > hh || max(g.padLeft, g.padRight) > hw {
+            let pads = [g.padTop, g.padBottom, g.padLeft, g.padRight].map(String.init)
+            let half = hh == hw ? "\(hh)" : "[\(hh), \(hw)]"
+            throw context.error("must be at most half the kernel (\(half)), got ["
+                                + pads.joined(separator: ", ") + "] (top, bottom, left, right)",
+                                key: "padding")
+        }
+        return g
+    }
+
+    /// The argmax indices of sample `b` of the last forward: `[C, H′, W′]`, each `h·W + w`.
+    public func indices(sample b: Int) -> UnsafeBufferPointer<Int32> {
+        precondition(argmax != nil && b < argmaxBatch, "\(name): no indices for sample \(b) yet")
+        let per = outputShape.count
+        return UnsafeBufferPointer(start: argmax! + b * per, count: per)
+    }
+
+    private func argmaxBuffer(batch n: Int) -> UnsafeMutablePointer<Int32> {
+        if n > argmaxBatch || argmax == nil {
+            argmax?.deallocate()
+            argmax = .allocate(capacity: max(n, 1) * outputShape.count)
+            argmaxBatch = n
+        }
+        return argmax!
+    }
+
+    public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
+        let x = inputs[0], g = geometry
+        let (H, W, OH, OW) = (g.height, g.width, g.outHeight, g.outWidth)
+        let planes = x.shape[0] * g.channels
+        let idx = argmaxBuffer(batch: x.shape[0])
+        for p in 0..<planes {
+            let xp = x.data + p * H * W, yp = output.data + p * OH * OW, ip = idx + p * OH * OW
+            for oh in 0..<OH {
+                let top = oh * g.strideH - g.padTop
+                let h0 = max(top, 0), h1 = min(top + g.kernelH, H)
+                for ow in 0..<OW {
+                    let left = ow * g.strideW - g.padLeft
+                    let w0 = max(left, 0), w1 = min(left + g.kernelW, W)
+                    var best = -Float.infinity, at = h0 * W + w0
+                    for h in h0..<h1 {
+                        for w in w0..<w1 {
+                            // PyTorch's test: a NaN wins, so it propagates.
+                            let v = xp[h * W + w]
+                            if v > best || v.isNaN { best = v; at = h * W + w }
+                        }
+                    }
+                    yp[oh * OW + ow] = best
+                    ip[oh * OW + ow] = Int32(at)
+                }
+            }
+        }
+    }
+
+    public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
+                         inputGradients: [Tensor?], context: inout ExecutionContext) {
+        guard let dx = inputGradients[0], let idx = argmax else { return }
+        let g = geometry
+        let (plane, outPlane) = (g.height * g.width, g.outArea)
+        for p in 0..<(dy.shape[0] * g.channels) {
+            let dxp = dx.data + p * plane, dyp = dy.data + p * outPlane, ip = idx + p * outPlane
+            for i in 0..<outPlane { dxp[Int(ip[i])] += dyp[i] }
+        }
+    }
+
+    public static let registration = LayerRegistration(
+        type: "maxpool2d", summary: "2-D max pooling (padding, ceil mode; argmax kept for unpool)",
+        example: LayerExample(["kernel": 3, "stride": [2, 1], "padding": 1, "ceil_mode": true],
+                              inputs: [[2, 6, 5]], spacedInputs: true)
+    ) { context in try MaxPool2D(context.decode(Config.self), context: &context) }
+}

@@ -1,0 +1,61 @@
+import CNNCore
+
+/// Reinterprets each sample under a new shape with the same element count, row-major order
+/// kept (PyTorch `x.view(N, *shape)`); one entry may be −1 and is inferred.
+///
+/// `x: [N] + inShape → y: [N] + shape`, e.g. `[N, 60] → [N, 3, 4, 5]`. No parameters.
+public final class Reshape: Layer {
+    public struct Config: Decodable, Sendable {
+        var shape: [Int]
+    }
+
+    public let name: String
+    public var type: String { "reshape" }
+    public let inputShapes: [Shape]
+    public let outputShape: Shape
+
+    public init(_ c: Config, context: inout LayerBuildContext) throws {
+        let s = try context.singleInput()
+        let written = "[" + c.shape.map(String.init).joined(separator: ", ") + "]"
+        guard !c.shape.isEmpty else { throw context.error("must not be empty", key: "shape") }
+        let inferred = c.shape.indices.filter { c.shape[$0] == -1 }
+        guard inferred.count <= 1 else {
+            throw context.error("at most one entry may be -1 (inferred), got \(written)",
+                                key: "shape")
+        }
+        if let bad = c.shape.first(where: { $0 != -1 && $0 < 1 }) {
+            throw context.error("entries must be ≥ 1 or -1, got \(bad) in \(written)", key: "shape")
+        }
+        var dims = c.shape
+        let known = c.shape.filter { $0 != -1 }.reduce(1, *)
+        if let i = inferred.first {
+            guard s.count % known == 0 else {
+                throw context.error("cannot reshape \(s) (\(s.count) elements) into \(written): "
+                                    + "\(s.count) is not a multiple of \(known)", key: "shape")
+            }
+            dims[i] = s.count / known
+        }
+        guard dims.reduce(1, *) == s.count else {
+            throw context.error("cannot reshape \(s) (\(s.count) elements) into \(written) "
+                                + "(\(known) elements)", key: "shape")
+        }
+        name = context.name
+        inputShapes = context.inputShapes
+        outputShape = Shape(dims)
+    }
+
+    public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
+        output.data.update(from: inputs[0].data, count: output.count)
+    }
+
+    public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
+                         inputGradients: [Tensor?], context: inout ExecutionContext) {
+        guard let dx = inputGradients[0] else { return }
+        for i in 0..<dy.count { dx.data[i] += dy.data[i] }
+    }
+
+    public static let registration = LayerRegistration(
+        type: "reshape", summary: "gives each sample a new shape (one -1 entry is inferred)",
+        example: LayerExample(["shape": [5, -1]], inputs: [[2, 3, 5]])
+    ) { context in try Reshape(context.decode(Config.self), context: &context) }
+}

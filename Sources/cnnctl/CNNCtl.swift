@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct CNNCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cnnctl",
+        abstract: "Build, inspect, train and benchmark neural networks from JSON configs.",
+        subcommands: [Summarize.self, Layers.self])
+}

@@ -1,0 +1,368 @@
+import XCTest
+@testable import CNNLayers
+import CNNCore
+import CNNTestSupport
+
+/// A convolution described independently of the layer: its JSON config and a naive reference.
+private struct ConvCase {
+    var channels: Int, height: Int, width: Int, filters: Int
+    var kernel: (h: Int, w: Int)
+    var stride = (h: 1, w: 1)
+    var pad = (top: 0, bottom: 0, left: 0, right: 0)
+    var dilation = (h: 1, w: 1)
+    var groups = 1
+    var bias = true
+    var mode = PaddingMode.zeros
+
+    var input: Shape { [channels, height, width] }
+    var outHeight: Int {
+        (height + pad.top + pad.bottom - dilation.h * (kernel.h - 1) - 1) / stride.h + 1
+    }
+    var outWidth: Int {
+        (width + pad.left + pad.right - dilation.w * (kernel.w - 1) - 1) / stride.w + 1
+    }
+    var config: JSONValue {
+        ["filters": .int(filters), "kernel": [.int(kernel.h), .int(kernel.w)],
+         "stride": [.int(stride.h), .int(stride.w)],
+         "padding": [.int(pad.top), .int(pad.bottom), .int(pad.left), .int(pad.right)],
+         "dilation": [.int(dilation.h), .int(dilation.w)], "groups": .int(groups),
+         "bias": .bool(bias), "padding_mode": .string(mode.rawValue)]
+    }
+
+    /// The 7-loop definition; `weight(f, c, i, j)` is nil where filter f does not see map c.
+    func naive(_ x: Tensor, bias b: Tensor?, weight: (Int, Int, Int, Int) -> Float?) -> [Double] {
+        let n = x.shape[0]
+        var y = [Double](repeating: 0, count: n * filters * outHeight * outWidth)
+        var k = 0
+        for s in 0..<n { for f in 0..<filters { for oh in 0..<outHeight { for ow in 0..<outWidth {
+            var acc = b.map { Double($0.data[f]) } ?? 0
+            for c in 0..<channels { for i in 0..<kernel.h { for j in 0..<kernel.w {
+                guard let wv = weight(f, c, i, j) else { continue }
+                let h = reference(oh * stride.h - pad.top + i * dilation.h, height)
+                let w = reference(ow * stride.w - pad.left + j * dilation.w, width)
+                if h < 0 || w < 0 { continue }
+                acc += Double(wv) * Double(x.data[((s * channels + c) * height + h) * width + w])
+            }}}
+            y[k] = acc
+            k += 1
+        }}}}
+        return y
+    }
+
+    /// Dense grouped weights `[F, C/groups, kh, kw]`.
+    func naive(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> [Double] {
+        let (perGroupIn, perGroupOut) = (channels / groups, filters / groups)
+        return naive(x, bias: b) { f, c, i, j in
+            let group = f / perGroupOut
+            guard c / perGroupIn == group else { return nil }
+            return w.data[((f * perGroupIn + c % perGroupIn) * kernel.h + i) * kernel.w + j]
+        }
+    }
+
+    /// Repeated mirroring / wrapping, one step at a time (independent of `PaddingMode`).
+    func reference(_ index: Int, _ n: Int) -> Int {
+        var i = index
+        switch mode {
+        case .zeros: return i >= 0 && i < n ? i : -1
+        case .replicate: return min(max(i, 0), n - 1)
+        case .circular:
+            while i < 0 { i += n }
+            return i % n
+        case .reflect:
+            if n == 1 { return 0 }
+            while i < 0 || i >= n { i = i < 0 ? -i : 2 * (n - 1) - i }
+            return i
+        case .symmetric:
+            while i < 0 || i >= n { i = i < 0 ? -1 - i : 2 * n - 1 - i }
+            return i
+        }
+    }
+}
+
+private func random(_ shape: Shape, seed: UInt64) -> Tensor {
+    var rng = RNG(seed: seed)
+    return Tensor(shape: shape, values: (0..<shape.count).map { _ in rng.uniform(bound: 1) })
+}
+
+private func assertClose(_ y: Tensor, _ expected: [Double], _ label: String,
+                         file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(y.count, expected.count, label, file: file, line: line)
+    for (i, (a, e)) in zip(y.array, expected).enumerated()
+    where abs(Double(a) - e) > 1e-4 * max(1, abs(e)) {
+        XCTFail("\(label)[\(i)]: \(a) vs \(e)", file: file, line: line)
+        return
+    }
+}
+
+final class Conv2DTests: XCTestCase {
+    private let cases: [(String, ConvCase)] = {
+        var list: [(String, ConvCase)] = [
+            ("3x3 pad 1", ConvCase(channels: 3, height: 5, width: 6, filters: 4, kernel: (3, 3),
+                                   pad: (1, 1, 1, 1))),
+            ("pointwise", ConvCase(channels: 4, height: 5, width: 7, filters: 6, kernel: (1, 1))),
+            ("pointwise groups 2", ConvCase(channels: 4, height: 3, width: 5, filters: 6,
+                                            kernel: (1, 1), groups: 2, bias: false)),
+            ("1x1 stride 2", ConvCase(channels: 3, height: 5, width: 6, filters: 2, kernel: (1, 1),
+                                      stride: (2, 2))),
+            ("1x3", ConvCase(channels: 2, height: 4, width: 7, filters: 3, kernel: (1, 3),
+                             pad: (0, 0, 1, 1))),
+            ("3x1", ConvCase(channels: 2, height: 7, width: 4, filters: 3, kernel: (3, 1),
+                             pad: (1, 1, 0, 0), mode: .reflect)),
+            ("groups 2", ConvCase(channels: 4, height: 5, width: 5, filters: 6, kernel: (3, 3),
+                                  pad: (1, 1, 1, 1), groups: 2)),
+            ("depthwise", ConvCase(channels: 3, height: 6, width: 5, filters: 3, kernel: (3, 3),
+                                   pad: (1, 1, 1, 1), groups: 3, mode: .reflect)),
+            ("depthwise x2 stride 2", ConvCase(channels: 3, height: 7, width: 6, filters: 6,
+                                               kernel: (3, 3), stride: (2, 2), pad: (1, 0, 2, 1),
+                                               groups: 3, mode: .replicate)),
+            ("depthwise dilated", ConvCase(channels: 2, height: 6, width: 7, filters: 4,
+                                           kernel: (3, 2), pad: (2, 2, 1, 2), dilation: (2, 2),
+                                           groups: 2, bias: false, mode: .circular)),
+            ("dilation 2", ConvCase(channels: 2, height: 7, width: 8, filters: 3, kernel: (3, 3),
+                                    pad: (2, 2, 2, 2), dilation: (2, 2), mode: .symmetric)),
+            ("stride 2 odd", ConvCase(channels: 3, height: 9, width: 7, filters: 2, kernel: (3, 3),
+                                      stride: (2, 2), pad: (1, 1, 1, 1), bias: false, mode: .circular)),
+            ("pad wider than image", ConvCase(channels: 1, height: 2, width: 3, filters: 2,
+                                              kernel: (2, 3), pad: (3, 2, 4, 3), mode: .symmetric)),
+        ]
+        for mode in PaddingMode.allCases {
+            list.append(("mode \(mode)", ConvCase(channels: 2, height: 7, width: 5, filters: 3,
+                                                  kernel: (3, 2), stride: (2, 1), pad: (2, 1, 1, 2),
+                                                  dilation: (1, 2), mode: mode)))
+        }
+        return list
+    }()
+
+    private func build(_ config: JSONValue, _ input: Shape) throws -> Conv2D {
+        try XCTUnwrap(GradientCheck.build(Conv2D.registration, config: config, inputs: [input]) as? Conv2D)
+    }
+
+    /// The build error's description, or nil when the layer builds.
+    private func buildError(_ config: JSONValue, _ input: Shape) -> String? {
+        do {
+            _ = try GradientCheck.build(Conv2D.registration, config: config, inputs: [input])
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    private func parameters(_ layer: Conv2D, seed: UInt64) -> [Tensor] {
+        layer.parameterSpecs.enumerated().map { random($1.shape, seed: seed + UInt64($0)) }
+    }
+
+    func testRegistrationExample() throws {
+        XCTAssertEqual(try GradientCheck.check(Conv2D.registration), [])
+    }
+
+    func testForwardMatchesNaiveConvolution() throws {
+        for (k, (label, c)) in cases.enumerated() {
+            let layer = try build(c.config, c.input)
+            XCTAssertEqual(layer.outputShape, [c.filters, c.outHeight, c.outWidth], label)
+            let x = random(c.input.batched(2), seed: UInt64(k))
+            let p = parameters(layer, seed: 50 + UInt64(k))
+            let y = GradientCheck.forward(layer, inputs: [x], parameters: p)
+            assertClose(y, c.naive(x, p[0], c.bias ? p[1] : nil), label)
+        }
+    }
+
+    func testGradients() throws {
+        for (label, c) in cases {
+            let layer = try build(c.config, c.input)
+            XCTAssertEqual(GradientCheck.check(layer), [], label)
+        }
+    }
+
+    /// The configs above reach the three kernels: im2col + sgemm, pointwise, direct depthwise.
+    func testKernelPaths() throws {
+        let paths = try cases.map { label, c in
+            let layer = try build(c.config, c.input)
+            return (label, layer.isPointwise, layer.depthwise?.multiplier)
+        }
+        let byLabel = Dictionary(uniqueKeysWithValues: paths.map { ($0.0, ($0.1, $0.2)) })
+        XCTAssertEqual(byLabel["pointwise"]?.0, true)
+        XCTAssertEqual(byLabel["pointwise groups 2"]?.0, true)
+        XCTAssertEqual(byLabel["1x1 stride 2"]?.0, false)
+        XCTAssertEqual(byLabel["3x3 pad 1"]?.0, false)
+        XCTAssertNotNil(byLabel["groups 2"])
+        XCTAssertNil(byLabel["groups 2"]?.1)
+        XCTAssertEqual(byLabel["depthwise"]?.1, 1)
+        XCTAssertEqual(byLabel["depthwise x2 stride 2"]?.1, 2)
+        XCTAssertEqual(byLabel["depthwise dilated"]?.1, 2)
+    }
+
+    /// Backward with no input gradient wanted gives the same parameter gradients, and a second
+    /// backward adds the same amount again (no stale scratch state between calls).
+    func testBackwardWithoutInputGradientAndRepeated() throws {
+        let lenet: JSONValue = ["filters": 16, "kernel": 5, "connections": "lenet5_c3"]
+        var configs: [(JSONValue, Shape)] = [(lenet, [6, 9, 8])]
+        for (label, c) in cases where ["3x3 pad 1", "pointwise", "depthwise x2 stride 2"].contains(label) {
+            configs.append((c.config, c.input))
+        }
+        for (config, input) in configs {
+            let layer = try build(config, input)
+            let x = random(input.batched(2), seed: 3)
+            let p = parameters(layer, seed: 4)
+            let y = GradientCheck.forward(layer, inputs: [x], parameters: p)
+            let dy = random(y.shape, seed: 5)
+            func gradients(_ wantInput: Bool, times: Int) -> [[Float]] {
+                let g = p.map { Tensor(shape: $0.shape) }
+                layer.bind(parameters: p, gradients: g)
+                let dx: Tensor? = wantInput ? Tensor(shape: x.shape) : nil
+                let ws = Tensor(shape: [max(layer.workspaceSize(batch: 2), 1)])
+                var context = ExecutionContext(isTraining: true, rng: RNG(seed: 1), workspace: ws.data,
+                                               workspaceCount: ws.count)
+                for _ in 0..<times {
+                    layer.backward(inputs: [x], output: y, outputGradient: dy, inputGradients: [dx],
+                                   context: &context)
+                }
+                return g.map(\.array)
+            }
+            let once = gradients(true, times: 1)
+            XCTAssertEqual(gradients(false, times: 1), once, "\(config)")
+            for (a, b) in zip(once.joined(), gradients(true, times: 2).joined()) {
+                XCTAssertEqual(2 * a, b, accuracy: 1e-4 * max(1, abs(b)), "\(config)")
+            }
+            XCTAssertEqual(GradientCheck.forward(layer, inputs: [x], parameters: p).array, y.array)
+        }
+    }
+
+    // MARK: - Connection tables
+
+    /// LeCun et al. 1998, Table I: for each S2 map (row), the C3 maps that read it.
+    private let paperTable: [[Int]] = [
+        [0, 4, 5, 6, 9, 10, 11, 12, 14, 15], [0, 1, 5, 6, 7, 10, 11, 12, 13, 15],
+        [0, 1, 2, 6, 7, 8, 11, 13, 14, 15], [1, 2, 3, 6, 7, 8, 9, 12, 14, 15],
+        [2, 3, 4, 7, 8, 9, 10, 12, 13, 15], [3, 4, 5, 8, 9, 10, 11, 13, 14, 15],
+    ]
+
+    func testLeNet5C3() throws {
+        let config: JSONValue = ["filters": 16, "kernel": 5, "connections": "lenet5_c3"]
+        let layer = try build(config, [6, 14, 14])
+        XCTAssertEqual(layer.outputShape, [16, 10, 10])
+        XCTAssertEqual(layer.parameterCount, 1_516)
+        XCTAssertEqual(layer.parameterSpecs.map(\.shape), [[60, 5, 5], [16]])
+        XCTAssertEqual(layer.macs, 1_516 * 100)
+        let table = try XCTUnwrap(layer.table)
+        for f in 0..<16 {
+            XCTAssertEqual(Set(table[f]), Set((0..<6).filter { paperTable[$0].contains(f) }), "map \(f)")
+        }
+        // Compact kernels are stored in the table's listed order.
+        var offsets: [[Int: Int]] = Array(repeating: [:], count: 16), k = 0
+        for (f, maps) in table.enumerated() { for c in maps { offsets[f][c] = k; k += 1 } }
+        let c = ConvCase(channels: 6, height: 14, width: 14, filters: 16, kernel: (5, 5))
+        let x = random(c.input.batched(2), seed: 8)
+        let p = parameters(layer, seed: 9)
+        let y = GradientCheck.forward(layer, inputs: [x], parameters: p)
+        assertClose(y, c.naive(x, bias: p[1]) { f, ch, i, j in
+            offsets[f][ch].map { p[0].data[($0 * 5 + i) * 5 + j] }
+        }, "lenet5_c3")
+        XCTAssertEqual(GradientCheck.check(layer, batch: 1, maxElements: 300), [])
+    }
+
+    func testExplicitTableOrder() throws {
+        let table: [[Int]] = [[2, 0], [1], [0, 1, 2]]
+        let config: JSONValue = ["filters": 3, "kernel": [2, 3], "padding": 1, "bias": false,
+                                 "padding_mode": "reflect",
+                                 "connections": .array(table.map { .array($0.map { .int($0) }) })]
+        let layer = try build(config, [3, 4, 5])
+        XCTAssertEqual(layer.parameterSpecs.map(\.shape), [[6, 2, 3]])
+        let c = ConvCase(channels: 3, height: 4, width: 5, filters: 3, kernel: (2, 3),
+                         pad: (1, 1, 1, 1), bias: false, mode: .reflect)
+        let x = random(c.input.batched(2), seed: 10)
+        let p = parameters(layer, seed: 11)
+        let y = GradientCheck.forward(layer, inputs: [x], parameters: p)
+        assertClose(y, c.naive(x, bias: nil) { f, ch, i, j in
+            let prior = table[..<f].reduce(0) { $0 + $1.count }
+            return table[f].firstIndex(of: ch).map { p[0].data[((prior + $0) * 2 + i) * 3 + j] }
+        }, "explicit table")
+        XCTAssertEqual(GradientCheck.check(layer), [])
+    }
+
+    func testConnectionTableErrors() {
+        let bad: [(JSONValue, String)] = [
+            ([[0, 1], [1, 6]], "connections[1]"),
+            ([[0, 1], [1, 1]], "connections[1]"),
+            ([[0, 1], []], "connections[1]"),
+            ([[0, 1]], "2 filters"),
+            ("lenet5_c2", "did you mean \"lenet5_c3\""),
+            ([[0, 1], [1, 2.5]], "integers"),
+        ]
+        for (table, expected) in bad {
+            let error = buildError(["filters": 2, "kernel": 3, "connections": table], [6, 7, 7])
+            XCTAssert(error?.contains(expected) == true, "\(table): \(error ?? "no error")")
+        }
+        let grouped = buildError(["filters": 2, "kernel": 3, "groups": 2, "connections": [[0], [1]]],
+                                 [2, 5, 5])
+        XCTAssert(grouped?.contains("connections") == true, grouped ?? "no error")
+    }
+
+    // MARK: - Shapes, counts and errors
+
+    func testConfigErrors() {
+        let groups = buildError(["filters": 4, "kernel": 3, "groups": 2], [3, 5, 5])
+        XCTAssert(groups?.contains("layer.groups") == true, groups ?? "no error")
+        let filterGroups = buildError(["filters": 3, "kernel": 3, "groups": 2], [4, 5, 5])
+        XCTAssert(filterGroups?.contains("groups") == true, filterGroups ?? "no error")
+        let zero = buildError(["filters": 0, "kernel": 3], [3, 5, 5])
+        XCTAssert(zero?.contains("layer.filters") == true, zero ?? "no error")
+        let large = buildError(["filters": 2, "kernel": 7, "padding": 1], [3, 4, 9])
+        XCTAssert(large?.contains("larger than the padded input") == true, large ?? "no error")
+        XCTAssertNil(buildError(["filters": 2, "kernel": 6, "padding": 1], [3, 4, 9]))
+        let dilated = buildError(["filters": 2, "kernel": 3, "dilation": 3], [3, 6, 9])
+        XCTAssert(dilated?.contains("7 (dilated)") == true, dilated ?? "no error")
+        let mode = buildError(["filters": 2, "kernel": 3, "padding_mode": "reflection"], [3, 6, 6])
+        XCTAssert(mode?.contains("padding_mode") == true, mode ?? "no error")
+        XCTAssertNotNil(buildError(["filters": 2, "kernel": 3, "stride": 0], [3, 6, 6]))
+        XCTAssertNotNil(buildError(["filters": 2, "kernel": 3, "padding": -1], [3, 6, 6]))
+        XCTAssertNotNil(buildError(["filters": 2, "kernel": 3, "filter": 2], [3, 6, 6]))
+        XCTAssertNotNil(buildError(["filters": 2, "kernel": 3], [6, 6]))
+    }
+
+    func testInexactOutputSizeNoteAndStrictShapes() throws {
+        let config: JSONValue = ["filters": 2, "kernel": 3, "stride": 2]
+        var context = LayerBuildContext(name: "c", inputShapes: [[1, 10, 10]], config: config,
+                                        path: "c", file: nil)
+        let layer = try Conv2D.registration.build(&context)
+        XCTAssertEqual(layer.outputShape, [2, 4, 4])
+        XCTAssertEqual(context.notes.count, 2)
+        XCTAssert(context.notes.allSatisfy { $0.contains("4.5") }, "\(context.notes)")
+        var strict = LayerBuildContext(name: "c", inputShapes: [[1, 10, 10]], config: config,
+                                       path: "c", file: nil, strictShapes: true)
+        XCTAssertThrowsError(try Conv2D.registration.build(&strict)) {
+            XCTAssert("\($0)".contains("strict_shapes"), "\($0)")
+        }
+        var exact = LayerBuildContext(name: "c", inputShapes: [[1, 11, 11]], config: config,
+                                      path: "c", file: nil, strictShapes: true)
+        XCTAssertEqual(try Conv2D.registration.build(&exact).outputShape, [2, 5, 5])
+        XCTAssertEqual(exact.notes, [])
+    }
+
+    func testSamePadding() throws {
+        for (kernel, dilation) in [(3, 1), (5, 1), (4, 1), (3, 2)] {
+            let layer = try build(["filters": 2, "kernel": .int(kernel), "dilation": .int(dilation),
+                                   "padding": "same"], [3, 7, 7])
+            XCTAssertEqual(layer.outputShape, [2, 7, 7], "kernel \(kernel) dilation \(dilation)")
+        }
+        let even = try build(["filters": 2, "kernel": 4, "padding": "same"], [3, 7, 7])
+        XCTAssertEqual([even.geometry.padTop, even.geometry.padBottom], [1, 2])
+        XCTAssertEqual(GradientCheck.check(even), [])
+    }
+
+    func testParameterCountsAndMACs() throws {
+        let conv = try build(["filters": 64, "kernel": 3, "padding": 1], [3, 32, 32])
+        XCTAssertEqual(conv.outputShape, [64, 32, 32])
+        XCTAssertEqual(conv.parameterCount, 1_792)
+        XCTAssertEqual(conv.macs, 1_792 * 1_024)
+        XCTAssertEqual(conv.parameterSpecs.map(\.name), ["weight", "bias"])
+        XCTAssertEqual(conv.parameterSpecs[0].initializer, .uniform(bound: 1 / Float(27).squareRoot()))
+        let noBias = try build(["filters": 64, "kernel": 3, "padding": 1, "bias": false], [3, 32, 32])
+        XCTAssertEqual(noBias.parameterCount, 1_728)
+        let grouped = try build(["filters": 6, "kernel": 3, "groups": 2], [4, 5, 5])
+        XCTAssertEqual(grouped.parameterSpecs.map(\.shape), [[6, 2, 3, 3], [6]])
+        let depthwise = try build(["filters": 6, "kernel": 3, "groups": 3, "stride": 2], [3, 9, 9])
+        XCTAssertEqual(depthwise.parameterSpecs.map(\.shape), [[6, 1, 3, 3], [6]])
+        XCTAssertEqual(depthwise.macs, 60 * 16)
+        XCTAssertEqual(depthwise.workspaceSize(batch: 4), 0)
+    }
+}
