@@ -8,6 +8,18 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible, ExpressibleByA
 
     public var rank: Int { dims.count }
     public var count: Int { dims.reduce(1, *) }
+    /// The element count, or nil when it overflows `Int` or a dimension is negative (for
+    /// validating shapes computed from user input before anything is allocated).
+    public var checkedCount: Int? {
+        var n = 1
+        for d in dims {
+            guard d >= 0 else { return nil }
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            if overflow { return nil }
+            n = p
+        }
+        return n
+    }
     public subscript(i: Int) -> Int { dims[i] }
 
     /// `[N] + self`: the shape of a batch of `n` samples.

@@ -20,7 +20,10 @@ public final class Executor {
     private let workspace: Tensor
     private var views: (batch: Int, outputs: [Tensor], gradients: [Tensor])
 
+    /// Binds the graph's layers to this executor's memory (one executor per graph).
     public init(graph: Graph, maxBatch: Int, seed: UInt64 = 1) {
+        precondition(!graph.hasExecutor, "graph \(graph.name) already runs under another executor; build it again")
+        graph.hasExecutor = true
         self.graph = graph
         self.maxBatch = maxBatch
         let specs = graph.parameters

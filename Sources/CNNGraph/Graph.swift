@@ -11,6 +11,8 @@ public final class Graph {
     /// Nodes whose outputs are the model's outputs (the main head first, then auxiliary heads).
     public let outputs: [Int]
     public let file: String?
+    /// Layers hold views into one executor's memory, so a graph runs under one executor.
+    var hasExecutor = false
 
     init(name: String, description: String?, inputShape: Shape, nodes: [Node], outputs: [Int], file: String?) {
         self.name = name

@@ -13,6 +13,8 @@ public struct GraphBuilder {
     public let strictShapes: Bool
     private(set) var nodes: [Node] = []
     private var indexByName: [String: Int] = [:]
+    /// Names of the block entries added so far (they share the node namespace).
+    private var blockNames: Set<String> = []
     private let inputShape: Shape
     /// Enclosing blocks of the entries being added, outermost first.
     private(set) var frames: [BlockFrame] = []
@@ -39,9 +41,11 @@ public struct GraphBuilder {
         }
         object["layers"] = nil
         let header = try ConfigDecoder.decode(ModelHeader.self, from: .object(object), path: path, file: file)
-        guard !header.input.isEmpty, header.input.allSatisfy({ $0 > 0 }) else {
+        guard !header.input.isEmpty, header.input.allSatisfy({ (1...Self.maximumElements).contains($0) }),
+              let count = Shape(header.input).checkedCount, count <= Self.maximumElements else {
             throw ConfigError(file: file, place: "\(path).input",
-                              message: "expected positive sizes such as [3, 32, 32], got \(header.input)")
+                              message: "expected positive sizes such as [3, 32, 32] with at most "
+                              + "\(Self.maximumElements) elements, got \(header.input)")
         }
         var builder = GraphBuilder(inputShape: Shape(header.input), file: file,
                                    strictShapes: header.strict_shapes ?? false)
@@ -102,7 +106,7 @@ public struct GraphBuilder {
         }
         let name = prefix + localName
         let place = "\(path) (\(type) \"\(localName)\")"
-        guard indexByName[name] == nil else {
+        guard indexByName[name] == nil, !blockNames.contains(name) else {
             throw ConfigError(file: file, place: "\(place).name", message: "duplicate node name \"\(name)\"")
         }
         var inputs = [input]
@@ -125,6 +129,7 @@ public struct GraphBuilder {
             guard inputs.count == 1 else {
                 throw ConfigError(file: file, place: "\(place).inputs", message: "a \(type) block takes exactly 1 input")
             }
+            blockNames.insert(name)
             output = try inBlock(BlockFrame(name: name, type: type)) { builder in
                 try block.expand(BlockEntry(config: object, name: name, path: place), input: inputs[0], builder: &builder)
             }
@@ -149,14 +154,26 @@ public struct GraphBuilder {
         guard indexByName[name] == nil else {
             throw ConfigError(file: file, place: place, message: "duplicate node name \"\(name)\"")
         }
+        guard nodes.count < Self.maximumNodes else {
+            throw ConfigError(file: file, place: place, message: "the model has more than \(Self.maximumNodes) nodes")
+        }
+        let (layer, notes) = try build(registration, name: name, config: config, inputs: inputs, place: place)
+        nodes.append(Node(layer: layer, inputs: inputs, blocks: frames, notes: notes))
+        indexByName[name] = nodes.count - 1
+        return nodes.count - 1
+    }
+
+    /// Builds one layer. Its context's `lookup` shares the node tables; the context ends here,
+    /// before `addLayer` appends, so the tables are not copied on every append.
+    private func build(_ registration: LayerRegistration, name: String, config: JSONValue, inputs: [Int],
+                       place: String) throws -> (any Layer, [String]) {
         var context = LayerBuildContext(name: name, inputShapes: inputs.map(shape(of:)), config: config,
                                         path: place, file: file, strictShapes: strictShapes)
         let nodes = self.nodes, indexByName = self.indexByName
         context.lookup = { n in indexByName[n].map { nodes[$0].layer } }
         let layer = try registration.build(&context)
-        self.nodes.append(Node(layer: layer, inputs: inputs, blocks: frames, notes: context.notes))
-        self.indexByName[name] = self.nodes.count - 1
-        return self.nodes.count - 1
+        try checkSizes(layer, place: place)
+        return (layer, context.notes)
     }
 
     /// Adds a generated layer from a type name and a config object (for blocks).
@@ -170,6 +187,23 @@ public struct GraphBuilder {
         frames.append(frame)
         defer { frames.removeLast() }
         return try body(&self)
+    }
+
+    /// The most elements one activation or parameter tensor may have (2³¹, 8 GiB of floats).
+    static let maximumElements = 1 << 31
+    /// The most primitive nodes a model may expand into (ResNet-152 has about 500).
+    static let maximumNodes = 100_000
+
+    /// Rejects layers whose output or parameters would not fit in memory, so that absurd sizes in
+    /// a config are an error here instead of an overflow or a failed allocation later.
+    private func checkSizes(_ layer: any Layer, place: String) throws {
+        let tensors = [("output", layer.outputShape)] + layer.parameterSpecs.map { ($0.name, $0.shape) }
+        for (what, shape) in tensors {
+            guard let n = shape.checkedCount, n <= Self.maximumElements, shape.dims.allSatisfy({ $0 > 0 }) else {
+                throw ConfigError(file: file, place: place,
+                                  message: "\(what) shape \(shape) is empty or too large (at most \(Self.maximumElements) elements)")
+            }
+        }
     }
 
     func shape(of node: Int) -> Shape { node == Node.modelInput ? inputShape : nodes[node].layer.outputShape }

@@ -49,9 +49,10 @@ public struct LayerBuildContext {
     }
 
     /// `floor((W − F_eff + P_before + P_after) / S) + 1` (or ceil in ceil mode), with
-    /// `F_eff = D·(F − 1) + 1`. When the division is inexact, records a note that shows the
-    /// arithmetic and how many pixels the last window leaves out (or hangs over, in ceil mode);
-    /// with `strict_shapes` that is an error. A non-positive size is always an error.
+    /// `F_eff = D·(F − 1) + 1`. When the division is inexact and real input pixels are left
+    /// unread after the last window, records a note with the arithmetic and the number of those
+    /// pixels (W=10, F=3, S=2, P=0: 4.5, output 4, the last pixel is never read); with
+    /// `strict_shapes` that is an error. A window larger than the padded input is always an error.
     public mutating func outputSize(axis: String, input w: Int, kernel f: Int, stride s: Int,
                                     padBefore: Int, padAfter: Int, dilation d: Int = 1,
                                     ceilMode: Bool = false, key: String) throws -> Int {
@@ -61,22 +62,24 @@ public struct LayerBuildContext {
         let kernelText = d == 1 ? "\(f)" : "\(fEff) (dilated)"
         let formula = "(\(w) − \(kernelText) + \(padText))/\(s) + 1"
         guard span >= 0 else {
-            throw error("\(axis): \(formula) = \(Double(span) / Double(s) + 1): the window "
+            throw error("\(axis): \(formula) = \((Double(span) / Double(s) + 1).formatted2): the window "
                         + "(\(fEff)) is larger than the padded input (\(w + padBefore + padAfter))",
                         key: key)
         }
         var out = span / s + 1
         let remainder = span % s
-        if remainder != 0 {
-            if ceilMode {
-                // PyTorch's rule: the last window must start inside the input or left padding.
-                if (span / s + 1) * s < w + padBefore { out += 1 }
-            }
+        if remainder != 0 && ceilMode && (span / s + 1) * s < w + padBefore {
+            // PyTorch's rule: an extra window only if it starts inside the input or left padding.
+            out += 1
+        }
+        // Input pixels after the last window that no window reads. Only real pixels count: a
+        // stride-2 layer whose last window skips right padding (ResNet's stem) loses nothing,
+        // and a window smaller than its stride skips pixels everywhere by design.
+        let skipped = out > span / s + 1 || fEff < s ? 0 : max(0, remainder - padAfter)
+        if skipped > 0 {
             let exact = Double(span) / Double(s) + 1
-            let what = out > span / s + 1
-                ? "ceil mode gives \(out); the last window hangs \(s - remainder) pixel(s) past the edge"
-                : "output \(out); the last \(remainder) pixel(s) of the \(axis) are never covered"
-            let note = "\(axis): \(formula) = \(exact.formatted2) is not an integer: \(what)"
+            let note = "\(axis): \(formula) = \(exact.formatted2) is not an integer: output \(out); "
+                + "the last \(skipped) input pixel(s) of the \(axis) are never read"
             if strictShapes {
                 throw error(note + " (strict_shapes is on; adjust padding, kernel or stride)", key: key)
             }
@@ -89,7 +92,7 @@ public struct LayerBuildContext {
 extension Double {
     /// Up to 2 decimals, trailing zeros trimmed: 4.5, 4.33, 7.
     var formatted2: String {
-        var s = String(Int((self * 100).rounded()) / 100) + "."
+        var s = (self < 0 ? "-" : "") + String(Int((abs(self) * 100).rounded()) / 100) + "."
         let frac = Int((abs(self) * 100).rounded()) % 100
         s += frac < 10 ? "0\(frac)" : "\(frac)"
         while s.hasSuffix("0") { s.removeLast() }

@@ -26,26 +26,24 @@ final class Im2ColTests: XCTestCase {
         return (0..<count).map { _ in rng.uniform(bound: 1) }
     }
 
+    /// The input pixel `(h, w)` (−1 in either for a zero) read through tap (i, j) at (oh, ow).
+    func naiveSource(_ g: WindowGeometry, _ mode: PaddingMode,
+                     i: Int, oh: Int, j: Int, ow: Int) -> (h: Int, w: Int) {
+        (referenceSource(mode, oh * g.strideH - g.padTop + i * g.dilationH, length: g.height),
+         referenceSource(mode, ow * g.strideW - g.padLeft + j * g.dilationW, length: g.width))
+    }
+
     /// `col[(c·kh + i)·kw + j, oh·OW + ow]` computed index by index from the definition.
     func naiveLower(_ x: [Float], _ g: WindowGeometry, _ mode: PaddingMode) -> [Float] {
         var col = [Float](repeating: .nan, count: g.columnRows * g.outArea)
-        for c in 0..<g.channels {
-            for i in 0..<g.kernelH {
-                for j in 0..<g.kernelW {
-                    for oh in 0..<g.outHeight {
-                        for ow in 0..<g.outWidth {
-                            let h = referenceSource(mode, oh * g.strideH - g.padTop + i * g.dilationH,
-                                                    length: g.height)
-                            let w = referenceSource(mode, ow * g.strideW - g.padLeft + j * g.dilationW,
-                                                    length: g.width)
-                            let row = (c * g.kernelH + i) * g.kernelW + j
-                            col[row * g.outArea + oh * g.outWidth + ow] =
-                                h < 0 || w < 0 ? 0 : x[(c * g.height + h) * g.width + w]
-                        }
-                    }
-                }
-            }
-        }
+        for c in 0..<g.channels { for i in 0..<g.kernelH { for j in 0..<g.kernelW {
+            for oh in 0..<g.outHeight { for ow in 0..<g.outWidth {
+                let (h, w) = naiveSource(g, mode, i: i, oh: oh, j: j, ow: ow)
+                let row = (c * g.kernelH + i) * g.kernelW + j
+                col[row * g.outArea + oh * g.outWidth + ow] =
+                    h < 0 || w < 0 ? 0 : x[(c * g.height + h) * g.width + w]
+            }}
+        }}}
         return col
     }
 
@@ -53,9 +51,19 @@ final class Im2ColTests: XCTestCase {
         let g = lowering.geometry
         var col = [Float](repeating: .nan, count: g.columnRows * g.outArea)
         x.withUnsafeBufferPointer { xp in
-            col.withUnsafeMutableBufferPointer { lowering.lower(xp.baseAddress!, into: $0.baseAddress!) }
+            col.withUnsafeMutableBufferPointer { cp in
+                lowering.lower(xp.baseAddress!, into: cp.baseAddress!)
+            }
         }
         return col
+    }
+
+    func accumulate(_ col: [Float], _ lowering: Im2Col, into dx: inout [Float]) {
+        col.withUnsafeBufferPointer { cp in
+            dx.withUnsafeMutableBufferPointer { dp in
+                lowering.accumulate(cp.baseAddress!, into: dp.baseAddress!)
+            }
+        }
     }
 
     func testOutputSizeFormula() {
@@ -84,12 +92,9 @@ final class Im2ColTests: XCTestCase {
                 let lowering = Im2Col(g, mode: mode)
                 for i in 0..<g.kernelH { for oh in 0..<g.outHeight {
                     for j in 0..<g.kernelW { for ow in 0..<g.outWidth {
-                        let h = referenceSource(mode, oh * g.strideH - g.padTop + i * g.dilationH,
-                                                length: g.height)
-                        let w = referenceSource(mode, ow * g.strideW - g.padLeft + j * g.dilationW,
-                                                length: g.width)
-                        let expected = h < 0 || w < 0 ? -1 : h * g.width + w
-                        XCTAssertEqual(lowering.source(i: i, oh: oh, j: j, ow: ow), expected, "\(mode)")
+                        let (h, w) = naiveSource(g, mode, i: i, oh: oh, j: j, ow: ow)
+                        XCTAssertEqual(lowering.source(i: i, oh: oh, j: j, ow: ow),
+                                       h < 0 || w < 0 ? -1 : h * g.width + w, "\(mode)")
                     }}
                 }}
             }
@@ -105,12 +110,10 @@ final class Im2ColTests: XCTestCase {
                 let lowering = Im2Col(g, mode: mode)
                 let col = lower(x, lowering)
                 var dx = [Float](repeating: 0, count: x.count)
-                c.withUnsafeBufferPointer { cp in
-                    dx.withUnsafeMutableBufferPointer { lowering.accumulate(cp.baseAddress!, into: $0.baseAddress!) }
-                }
+                accumulate(c, lowering, into: &dx)
                 let lhs = zip(col, c).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
                 let rhs = zip(x, dx).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
-                XCTAssertEqual(lhs, rhs, accuracy: 1e-5 * max(1, abs(lhs)), "geometry \(k), \(mode)")
+                XCTAssertEqual(lhs, rhs, accuracy: 1e-5 * max(1, abs(lhs)), "geometry \(k) \(mode)")
             }
         }
     }
@@ -121,10 +124,8 @@ final class Im2ColTests: XCTestCase {
         let c = random(g.columnRows * g.outArea, seed: 5)
         var once = [Float](repeating: 0, count: g.channels * g.height * g.width)
         var twice = [Float](repeating: 1, count: once.count)
-        c.withUnsafeBufferPointer { cp in
-            once.withUnsafeMutableBufferPointer { lowering.accumulate(cp.baseAddress!, into: $0.baseAddress!) }
-            twice.withUnsafeMutableBufferPointer { lowering.accumulate(cp.baseAddress!, into: $0.baseAddress!) }
-        }
+        accumulate(c, lowering, into: &once)
+        accumulate(c, lowering, into: &twice)
         for (a, b) in zip(once, twice) { XCTAssertEqual(a + 1, b, accuracy: 1e-6) }
     }
 
@@ -132,7 +133,8 @@ final class Im2ColTests: XCTestCase {
 
     /// `C = alpha·op(A)·op(B) + beta·C` with `A` stored `m×k` (or `k×m` transposed) row-major.
     func naiveGemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                   a: [Float], lda: Int, b: [Float], ldb: Int, beta: Float, c: [Float], ldc: Int) -> [Float] {
+                   a: [Float], lda: Int, b: [Float], ldb: Int,
+                   beta: Float, c: [Float], ldc: Int) -> [Float] {
         var out = c
         for r in 0..<m {
             for s in 0..<n {
@@ -142,7 +144,8 @@ final class Im2ColTests: XCTestCase {
                     let bv = transB ? b[s * ldb + t] : b[t * ldb + s]
                     acc += Double(av) * Double(bv)
                 }
-                out[r * ldc + s] = Float(Double(alpha) * acc + Double(beta) * Double(c[r * ldc + s]))
+                let old = Double(c[r * ldc + s])
+                out[r * ldc + s] = Float(Double(alpha) * acc + Double(beta) * old)
             }
         }
         return out
@@ -155,13 +158,14 @@ final class Im2ColTests: XCTestCase {
                 for (alpha, beta): (Float, Float) in [(1, 0), (1.5, -0.5), (-2, 1)] {
                     let a = random(m * k, seed: 1), b = random(k * n, seed: 2)
                     var c = random(m * n, seed: 3)
-                    let expected = naiveGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                                             a: a, lda: transA ? m : k, b: b, ldb: transB ? k : n,
-                                             beta: beta, c: c, ldc: n)
+                    let expected = naiveGemm(transA: transA, transB: transB, m: m, n: n, k: k,
+                                             alpha: alpha, a: a, lda: transA ? m : k,
+                                             b: b, ldb: transB ? k : n, beta: beta, c: c, ldc: n)
                     gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, b: b,
                          beta: beta, c: &c)
                     for (x, y) in zip(c, expected) {
-                        XCTAssertEqual(x, y, accuracy: 1e-5, "transA \(transA) transB \(transB) α \(alpha) β \(beta)")
+                        XCTAssertEqual(x, y, accuracy: 1e-5,
+                                       "transA \(transA) transB \(transB) α \(alpha) β \(beta)")
                     }
                 }
             }
@@ -175,10 +179,12 @@ final class Im2ColTests: XCTestCase {
         for transA in [false, true] {
             for transB in [false, true] {
                 let lda = (transA ? m : k) + 2, ldb = (transB ? k : n) + 1, ldc = n + 3
-                let a = random((transA ? k : m) * lda, seed: 11), b = random((transB ? n : k) * ldb, seed: 12)
+                let a = random((transA ? k : m) * lda, seed: 11)
+                let b = random((transB ? n : k) * ldb, seed: 12)
                 var c = random(m * ldc, seed: 13)
-                let expected = naiveGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5,
-                                         a: a, lda: lda, b: b, ldb: ldb, beta: 2, c: c, ldc: ldc)
+                let expected = naiveGemm(transA: transA, transB: transB, m: m, n: n, k: k,
+                                         alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb,
+                                         beta: 2, c: c, ldc: ldc)
                 gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 0.5, a: a, lda: lda,
                      b: b, ldb: ldb, beta: 2, c: &c, ldc: ldc)
                 for (x, y) in zip(c, expected) { XCTAssertEqual(x, y, accuracy: 1e-5) }
@@ -265,5 +271,6 @@ final class Im2ColTests: XCTestCase {
         copy.zero()
         XCTAssertEqual(copy.array, [0, 0, 0, 0, 0, 0])
         XCTAssertEqual(Tensor(shape: [0, 4]).count, 0)
+        XCTAssertEqual(Tensor(shape: [0], values: []).array, [])
     }
 }

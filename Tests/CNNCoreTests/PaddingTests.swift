@@ -55,7 +55,8 @@ final class PaddingTests: XCTestCase {
     func testInsideIndicesAreIdentity() {
         for mode in PaddingMode.allCases {
             for n in 1...5 {
-                XCTAssertEqual((0..<n).map { mode.sourceIndex($0, length: n) }, Array(0..<n), "\(mode)")
+                let inside = (0..<n).map { mode.sourceIndex($0, length: n) }
+                XCTAssertEqual(inside, Array(0..<n), "\(mode)")
             }
         }
     }
@@ -71,8 +72,8 @@ final class PaddingTests: XCTestCase {
         for mode in PaddingMode.allCases {
             for n in 1...6 {
                 for i in -20..<(n + 20) {
-                    XCTAssertEqual(mode.sourceIndex(i, length: n), referenceSource(mode, i, length: n),
-                                   "\(mode) i=\(i) n=\(n)")
+                    XCTAssertEqual(mode.sourceIndex(i, length: n),
+                                   referenceSource(mode, i, length: n), "\(mode) i=\(i) n=\(n)")
                 }
             }
         }
@@ -81,7 +82,7 @@ final class PaddingTests: XCTestCase {
     func testLengthOneRows() {
         XCTAssertEqual(padded(.zeros, length: 1, pad: 3), [-1, -1, -1, 0, -1, -1, -1])
         for mode in [PaddingMode.reflect, .symmetric, .replicate, .circular] {
-            XCTAssertEqual(padded(mode, length: 1, pad: 3), [Int](repeating: 0, count: 7), "\(mode)")
+            XCTAssertEqual(padded(mode, length: 1, pad: 3), [0, 0, 0, 0, 0, 0, 0], "\(mode)")
         }
     }
 

@@ -6,13 +6,19 @@ import CNNTestSupport
 /// A convolution described independently of the layer: its JSON config and a naive reference.
 private struct ConvCase {
     var channels: Int, height: Int, width: Int, filters: Int
-    var kernel: (h: Int, w: Int)
-    var stride = (h: 1, w: 1)
-    var pad = (top: 0, bottom: 0, left: 0, right: 0)
-    var dilation = (h: 1, w: 1)
-    var groups = 1
-    var bias = true
-    var mode = PaddingMode.zeros
+    var kernel: (h: Int, w: Int), stride: (h: Int, w: Int)
+    var pad: (top: Int, bottom: Int, left: Int, right: Int)
+    var dilation: (h: Int, w: Int)
+    var groups: Int, bias: Bool, mode: PaddingMode
+
+    /// Input `[c, h, w]`, `f` filters; `p` is (top, bottom, left, right).
+    init(_ c: Int, _ h: Int, _ w: Int, f: Int, k: (Int, Int), s: (Int, Int) = (1, 1),
+         p: (Int, Int, Int, Int) = (0, 0, 0, 0), d: (Int, Int) = (1, 1), groups: Int = 1,
+         bias: Bool = true, mode: PaddingMode = .zeros) {
+        (channels, height, width, filters) = (c, h, w, f)
+        (kernel, stride, pad, dilation) = (k, s, p, d)
+        (self.groups, self.bias, self.mode) = (groups, bias, mode)
+    }
 
     var input: Shape { [channels, height, width] }
     var outHeight: Int {
@@ -97,44 +103,37 @@ private func assertClose(_ y: Tensor, _ expected: [Double], _ label: String,
 final class Conv2DTests: XCTestCase {
     private let cases: [(String, ConvCase)] = {
         var list: [(String, ConvCase)] = [
-            ("3x3 pad 1", ConvCase(channels: 3, height: 5, width: 6, filters: 4, kernel: (3, 3),
-                                   pad: (1, 1, 1, 1))),
-            ("pointwise", ConvCase(channels: 4, height: 5, width: 7, filters: 6, kernel: (1, 1))),
-            ("pointwise groups 2", ConvCase(channels: 4, height: 3, width: 5, filters: 6,
-                                            kernel: (1, 1), groups: 2, bias: false)),
-            ("1x1 stride 2", ConvCase(channels: 3, height: 5, width: 6, filters: 2, kernel: (1, 1),
-                                      stride: (2, 2))),
-            ("1x3", ConvCase(channels: 2, height: 4, width: 7, filters: 3, kernel: (1, 3),
-                             pad: (0, 0, 1, 1))),
-            ("3x1", ConvCase(channels: 2, height: 7, width: 4, filters: 3, kernel: (3, 1),
-                             pad: (1, 1, 0, 0), mode: .reflect)),
-            ("groups 2", ConvCase(channels: 4, height: 5, width: 5, filters: 6, kernel: (3, 3),
-                                  pad: (1, 1, 1, 1), groups: 2)),
-            ("depthwise", ConvCase(channels: 3, height: 6, width: 5, filters: 3, kernel: (3, 3),
-                                   pad: (1, 1, 1, 1), groups: 3, mode: .reflect)),
-            ("depthwise x2 stride 2", ConvCase(channels: 3, height: 7, width: 6, filters: 6,
-                                               kernel: (3, 3), stride: (2, 2), pad: (1, 0, 2, 1),
+            ("3x3 pad 1", ConvCase(3, 5, 6, f: 4, k: (3, 3), p: (1, 1, 1, 1))),
+            ("pointwise", ConvCase(4, 5, 7, f: 6, k: (1, 1))),
+            ("pointwise groups 2", ConvCase(4, 3, 5, f: 6, k: (1, 1), groups: 2, bias: false)),
+            ("1x1 stride 2", ConvCase(3, 5, 6, f: 2, k: (1, 1), s: (2, 2))),
+            ("1x1 padded", ConvCase(2, 5, 4, f: 3, k: (1, 1), p: (0, 1, 2, 0), mode: .replicate)),
+            ("1x3", ConvCase(2, 4, 7, f: 3, k: (1, 3), p: (0, 0, 1, 1))),
+            ("3x1", ConvCase(2, 7, 4, f: 3, k: (3, 1), p: (1, 1, 0, 0), mode: .reflect)),
+            ("groups 2", ConvCase(4, 5, 5, f: 6, k: (3, 3), p: (1, 1, 1, 1), groups: 2)),
+            ("depthwise", ConvCase(3, 6, 5, f: 3, k: (3, 3), p: (1, 1, 1, 1), groups: 3,
+                                   mode: .reflect)),
+            ("depthwise x2 stride 2", ConvCase(3, 7, 6, f: 6, k: (3, 3), s: (2, 2), p: (1, 0, 2, 1),
                                                groups: 3, mode: .replicate)),
-            ("depthwise dilated", ConvCase(channels: 2, height: 6, width: 7, filters: 4,
-                                           kernel: (3, 2), pad: (2, 2, 1, 2), dilation: (2, 2),
+            ("depthwise dilated", ConvCase(2, 6, 7, f: 4, k: (3, 2), p: (2, 2, 1, 2), d: (2, 2),
                                            groups: 2, bias: false, mode: .circular)),
-            ("dilation 2", ConvCase(channels: 2, height: 7, width: 8, filters: 3, kernel: (3, 3),
-                                    pad: (2, 2, 2, 2), dilation: (2, 2), mode: .symmetric)),
-            ("stride 2 odd", ConvCase(channels: 3, height: 9, width: 7, filters: 2, kernel: (3, 3),
-                                      stride: (2, 2), pad: (1, 1, 1, 1), bias: false, mode: .circular)),
-            ("pad wider than image", ConvCase(channels: 1, height: 2, width: 3, filters: 2,
-                                              kernel: (2, 3), pad: (3, 2, 4, 3), mode: .symmetric)),
+            ("dilation 2", ConvCase(2, 7, 8, f: 3, k: (3, 3), p: (2, 2, 2, 2), d: (2, 2),
+                                    mode: .symmetric)),
+            ("stride 2 odd", ConvCase(3, 9, 7, f: 2, k: (3, 3), s: (2, 2), p: (1, 1, 1, 1),
+                                      bias: false, mode: .circular)),
+            ("pad wider than image", ConvCase(1, 2, 3, f: 2, k: (2, 3), p: (3, 2, 4, 3),
+                                              mode: .symmetric)),
         ]
         for mode in PaddingMode.allCases {
-            list.append(("mode \(mode)", ConvCase(channels: 2, height: 7, width: 5, filters: 3,
-                                                  kernel: (3, 2), stride: (2, 1), pad: (2, 1, 1, 2),
-                                                  dilation: (1, 2), mode: mode)))
+            list.append(("mode \(mode)", ConvCase(2, 7, 5, f: 3, k: (3, 2), s: (2, 1),
+                                                  p: (2, 1, 1, 2), d: (1, 2), mode: mode)))
         }
         return list
     }()
 
     private func build(_ config: JSONValue, _ input: Shape) throws -> Conv2D {
-        try XCTUnwrap(GradientCheck.build(Conv2D.registration, config: config, inputs: [input]) as? Conv2D)
+        let layer = try GradientCheck.build(Conv2D.registration, config: config, inputs: [input])
+        return try XCTUnwrap(layer as? Conv2D)
     }
 
     /// The build error's description, or nil when the layer builds.
@@ -183,6 +182,7 @@ final class Conv2DTests: XCTestCase {
         XCTAssertEqual(byLabel["pointwise"]?.0, true)
         XCTAssertEqual(byLabel["pointwise groups 2"]?.0, true)
         XCTAssertEqual(byLabel["1x1 stride 2"]?.0, false)
+        XCTAssertEqual(byLabel["1x1 padded"]?.0, false)
         XCTAssertEqual(byLabel["3x3 pad 1"]?.0, false)
         XCTAssertNotNil(byLabel["groups 2"])
         XCTAssertNil(byLabel["groups 2"]?.1)
@@ -196,7 +196,8 @@ final class Conv2DTests: XCTestCase {
     func testBackwardWithoutInputGradientAndRepeated() throws {
         let lenet: JSONValue = ["filters": 16, "kernel": 5, "connections": "lenet5_c3"]
         var configs: [(JSONValue, Shape)] = [(lenet, [6, 9, 8])]
-        for (label, c) in cases where ["3x3 pad 1", "pointwise", "depthwise x2 stride 2"].contains(label) {
+        let paths = ["3x3 pad 1", "pointwise", "depthwise x2 stride 2"]
+        for (label, c) in cases where paths.contains(label) {
             configs.append((c.config, c.input))
         }
         for (config, input) in configs {
@@ -210,8 +211,8 @@ final class Conv2DTests: XCTestCase {
                 layer.bind(parameters: p, gradients: g)
                 let dx: Tensor? = wantInput ? Tensor(shape: x.shape) : nil
                 let ws = Tensor(shape: [max(layer.workspaceSize(batch: 2), 1)])
-                var context = ExecutionContext(isTraining: true, rng: RNG(seed: 1), workspace: ws.data,
-                                               workspaceCount: ws.count)
+                var context = ExecutionContext(isTraining: true, rng: RNG(seed: 1),
+                                               workspace: ws.data, workspaceCount: ws.count)
                 for _ in 0..<times {
                     layer.backward(inputs: [x], output: y, outputGradient: dy, inputGradients: [dx],
                                    context: &context)
@@ -245,12 +246,13 @@ final class Conv2DTests: XCTestCase {
         XCTAssertEqual(layer.macs, 1_516 * 100)
         let table = try XCTUnwrap(layer.table)
         for f in 0..<16 {
-            XCTAssertEqual(Set(table[f]), Set((0..<6).filter { paperTable[$0].contains(f) }), "map \(f)")
+            let paper = Set((0..<6).filter { paperTable[$0].contains(f) })
+            XCTAssertEqual(Set(table[f]), paper, "map \(f)")
         }
         // Compact kernels are stored in the table's listed order.
         var offsets: [[Int: Int]] = Array(repeating: [:], count: 16), k = 0
         for (f, maps) in table.enumerated() { for c in maps { offsets[f][c] = k; k += 1 } }
-        let c = ConvCase(channels: 6, height: 14, width: 14, filters: 16, kernel: (5, 5))
+        let c = ConvCase(6, 14, 14, f: 16, k: (5, 5))
         let x = random(c.input.batched(2), seed: 8)
         let p = parameters(layer, seed: 9)
         let y = GradientCheck.forward(layer, inputs: [x], parameters: p)
@@ -267,8 +269,7 @@ final class Conv2DTests: XCTestCase {
                                  "connections": .array(table.map { .array($0.map { .int($0) }) })]
         let layer = try build(config, [3, 4, 5])
         XCTAssertEqual(layer.parameterSpecs.map(\.shape), [[6, 2, 3]])
-        let c = ConvCase(channels: 3, height: 4, width: 5, filters: 3, kernel: (2, 3),
-                         pad: (1, 1, 1, 1), bias: false, mode: .reflect)
+        let c = ConvCase(3, 4, 5, f: 3, k: (2, 3), p: (1, 1, 1, 1), bias: false, mode: .reflect)
         let x = random(c.input.batched(2), seed: 10)
         let p = parameters(layer, seed: 11)
         let y = GradientCheck.forward(layer, inputs: [x], parameters: p)
@@ -281,42 +282,47 @@ final class Conv2DTests: XCTestCase {
 
     func testConnectionTableErrors() {
         let bad: [(JSONValue, String)] = [
-            ([[0, 1], [1, 6]], "connections[1]"),
+            ([[0, 1], [1, 6]],
+             "layer.connections[1]: entry 1 must list distinct input maps in 0..<6, got [1, 6]"),
             ([[0, 1], [1, 1]], "connections[1]"),
             ([[0, 1], []], "connections[1]"),
-            ([[0, 1]], "2 filters"),
+            ([[0, 1]], "but the layer has 2 filters"),
             ("lenet5_c2", "did you mean \"lenet5_c3\""),
             ([[0, 1], [1, 2.5]], "integers"),
         ]
         for (table, expected) in bad {
-            let error = buildError(["filters": 2, "kernel": 3, "connections": table], [6, 7, 7])
-            XCTAssert(error?.contains(expected) == true, "\(table): \(error ?? "no error")")
+            expectError(["filters": 2, "kernel": 3, "connections": table], [6, 7, 7], expected)
         }
-        let grouped = buildError(["filters": 2, "kernel": 3, "groups": 2, "connections": [[0], [1]]],
-                                 [2, 5, 5])
-        XCTAssert(grouped?.contains("connections") == true, grouped ?? "no error")
+        expectError(["filters": 2, "kernel": 3, "groups": 2, "connections": [[0], [1]]], [2, 5, 5],
+                    "layer.connections: cannot be combined with groups")
     }
 
     // MARK: - Shapes, counts and errors
 
+    private func expectError(_ config: JSONValue, _ input: Shape, _ expected: String,
+                             line: UInt = #line) {
+        let error = buildError(config, input)
+        XCTAssert(error?.contains(expected) == true, "\(error ?? "no error")", line: line)
+    }
+
     func testConfigErrors() {
-        let groups = buildError(["filters": 4, "kernel": 3, "groups": 2], [3, 5, 5])
-        XCTAssert(groups?.contains("layer.groups") == true, groups ?? "no error")
-        let filterGroups = buildError(["filters": 3, "kernel": 3, "groups": 2], [4, 5, 5])
-        XCTAssert(filterGroups?.contains("groups") == true, filterGroups ?? "no error")
-        let zero = buildError(["filters": 0, "kernel": 3], [3, 5, 5])
-        XCTAssert(zero?.contains("layer.filters") == true, zero ?? "no error")
-        let large = buildError(["filters": 2, "kernel": 7, "padding": 1], [3, 4, 9])
-        XCTAssert(large?.contains("larger than the padded input") == true, large ?? "no error")
+        expectError(["filters": 4, "kernel": 3, "groups": 2], [3, 5, 5],
+                    "layer.groups: must divide both the input channels (3) and filters (4), got 2")
+        expectError(["filters": 3, "kernel": 3, "groups": 2], [4, 5, 5], "layer.groups")
+        expectError(["filters": 3, "kernel": 3, "groups": 0], [3, 5, 5], "layer.groups")
+        expectError(["filters": 0, "kernel": 3], [3, 5, 5], "layer.filters: must be ≥ 1")
+        expectError(["filters": 2, "kernel": 7, "padding": 1], [3, 4, 9],
+                    "layer.kernel: height: (4 − 7 + 2·1)/1 + 1")
+        expectError(["filters": 2, "kernel": 7, "padding": 1], [3, 4, 9],
+                    "larger than the padded input (6)")
         XCTAssertNil(buildError(["filters": 2, "kernel": 6, "padding": 1], [3, 4, 9]))
-        let dilated = buildError(["filters": 2, "kernel": 3, "dilation": 3], [3, 6, 9])
-        XCTAssert(dilated?.contains("7 (dilated)") == true, dilated ?? "no error")
-        let mode = buildError(["filters": 2, "kernel": 3, "padding_mode": "reflection"], [3, 6, 6])
-        XCTAssert(mode?.contains("padding_mode") == true, mode ?? "no error")
-        XCTAssertNotNil(buildError(["filters": 2, "kernel": 3, "stride": 0], [3, 6, 6]))
-        XCTAssertNotNil(buildError(["filters": 2, "kernel": 3, "padding": -1], [3, 6, 6]))
-        XCTAssertNotNil(buildError(["filters": 2, "kernel": 3, "filter": 2], [3, 6, 6]))
-        XCTAssertNotNil(buildError(["filters": 2, "kernel": 3], [6, 6]))
+        expectError(["filters": 2, "kernel": 3, "dilation": 3], [3, 6, 9], "7 (dilated)")
+        expectError(["filters": 2, "kernel": 3, "padding_mode": "reflection"], [3, 6, 6],
+                    "did you mean \"reflect\"")
+        expectError(["filters": 2, "kernel": 3, "stride": 0], [3, 6, 6], "layer.stride")
+        expectError(["filters": 2, "kernel": 3, "padding": -1], [3, 6, 6], "layer.padding")
+        expectError(["filters": 2, "kernel": 3, "filter": 2], [3, 6, 6], "unknown key \"filter\"")
+        expectError(["filters": 2, "kernel": 3], [6, 6], "rank-3")
     }
 
     func testInexactOutputSizeNoteAndStrictShapes() throws {
@@ -355,8 +361,11 @@ final class Conv2DTests: XCTestCase {
         XCTAssertEqual(conv.parameterCount, 1_792)
         XCTAssertEqual(conv.macs, 1_792 * 1_024)
         XCTAssertEqual(conv.parameterSpecs.map(\.name), ["weight", "bias"])
-        XCTAssertEqual(conv.parameterSpecs[0].initializer, .uniform(bound: 1 / Float(27).squareRoot()))
-        let noBias = try build(["filters": 64, "kernel": 3, "padding": 1, "bias": false], [3, 32, 32])
+        let bound = 1 / Float(3 * 3 * 3).squareRoot()
+        XCTAssertEqual(conv.parameterSpecs.map(\.initializer),
+                       [.uniform(bound: bound), .uniform(bound: bound)])
+        let noBias = try build(["filters": 64, "kernel": 3, "padding": 1, "bias": false],
+                               [3, 32, 32])
         XCTAssertEqual(noBias.parameterCount, 1_728)
         let grouped = try build(["filters": 6, "kernel": 3, "groups": 2], [4, 5, 5])
         XCTAssertEqual(grouped.parameterSpecs.map(\.shape), [[6, 2, 3, 3], [6]])

@@ -8,6 +8,8 @@ enum Repeat: Block {
     static let type = "repeat"
     static let summary = "count copies of a layer or block, with per-copy overrides"
 
+    static let maximumCount = 10_000
+
     struct Config: Decodable {
         var count: Int
         var first: JSONValue?
@@ -24,7 +26,9 @@ enum Repeat: Block {
         }
         entry.config["body"] = nil
         let c = try entry.decode(Config.self, file: file)
-        guard c.count >= 1 else { throw entry.error("must be ≥ 1, got \(c.count)", key: "count", file: file) }
+        guard (1...maximumCount).contains(c.count) else {
+            throw entry.error("must be in 1...\(maximumCount), got \(c.count)", key: "count", file: file)
+        }
         if body["name"] != nil {
             throw entry.error("copies are named by their index; remove \"name\"", key: "body.name", file: file)
         }

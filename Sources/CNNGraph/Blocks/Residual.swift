@@ -76,10 +76,14 @@ enum Residual: Block {
             throw entry.error("identity needs the body to keep the shape, but it maps \(x) to \(y); "
                               + "use \"projection\" or \"zero_pad\"", key: "shortcut", file: file)
         }
-        guard x.rank == 3, y.rank == 3, x[1] % y[1] == 0, x[2] % y[2] == 0, x[1] / y[1] == x[2] / y[2] else {
+        // The stride whose 1x1 window maps the input size to the body's: (x − 1)/s + 1 = y
+        // (exact halving, or ceil halving as TensorFlow's "same" padding gives).
+        guard x.rank == 3, y.rank == 3,
+              let stride = (1...max(1, x[1])).first(where: { (x[1] - 1) / $0 + 1 == y[1] && (x[2] - 1) / $0 + 1 == y[2] })
+        else {
             throw entry.error("cannot match \(x) to the body's \(y) with a strided shortcut", key: "shortcut", file: file)
         }
-        let stride = x[1] / y[1], prefix = entry.name + "."
+        let prefix = entry.name + "."
         if kind == .zero_pad {
             var out = input
             if stride > 1 {

@@ -21,7 +21,9 @@ enum SqueezeExcitation: Block {
         if c.squeeze != nil && c.reduction != nil {
             throw entry.error("give \"squeeze\" or \"reduction\", not both", key: "reduction", file: builder.file)
         }
-        let squeeze = c.squeeze ?? max(1, channels / max(c.reduction ?? 16, 1))
+        if let r = c.reduction, r < 1 { throw entry.error("must be ≥ 1, got \(r)", key: "reduction", file: builder.file) }
+        if let q = c.squeeze, q < 1 { throw entry.error("must be ≥ 1, got \(q)", key: "squeeze", file: builder.file) }
+        let squeeze = c.squeeze ?? max(1, channels / (c.reduction ?? 16))
         for (key, value) in [("inner", c.inner), ("gate", c.gate)] {
             if let value, !GraphBuilder.activationTypes.contains(value) {
                 throw entry.error("unknown activation \"\(value)\""

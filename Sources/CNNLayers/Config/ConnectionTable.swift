@@ -47,7 +47,7 @@ public enum ConnectionTable: Decodable, Sendable, Equatable {
             table = t
         }
         guard table.count == filters else {
-            throw context.error("lists \(table.count) output maps but the layer has \(filters) filters", key: "connections")
+            throw context.error("has \(table.count) entries (one per output map) but the layer has \(filters) filters", key: "connections")
         }
         for (f, maps) in table.enumerated() {
             guard !maps.isEmpty, Set(maps).count == maps.count, maps.allSatisfy({ (0..<channels).contains($0) }) else {

@@ -21,10 +21,12 @@ public struct IntPair: Decodable, Sendable, Equatable {
         }
     }
 
-    /// Rejects values below `minimum` with the key's path.
-    public func check(minimum: Int, _ key: String, in context: LayerBuildContext) throws {
-        if h < minimum || w < minimum {
-            throw context.error("must be ≥ \(minimum), got \(h == w ? "\(h)" : "[\(h), \(w)]")", key: key)
+    /// Rejects values outside `minimum...maximum` with the key's path. The default maximum is far
+    /// beyond any real kernel, stride or dilation; it keeps absurd values from overflowing.
+    public func check(minimum: Int, maximum: Int = WindowLimits.maximum, _ key: String,
+                      in context: LayerBuildContext) throws {
+        if h < minimum || w < minimum || h > maximum || w > maximum {
+            throw context.error("must be in \(minimum)...\(maximum), got \(h == w ? "\(h)" : "[\(h), \(w)]")", key: key)
         }
     }
 }
@@ -70,6 +72,11 @@ public enum PaddingSpec: Decodable, Sendable, Equatable {
 
 extension PaddingMode: Decodable, ConfigEnum {}
 
+public enum WindowLimits {
+    /// The largest kernel, stride, dilation or padding a config may give.
+    public static let maximum = 1024
+}
+
 extension LayerBuildContext {
     /// The geometry of a sliding window over the single `[C, H, W]` input, with output sizes from
     /// `outputSize` (so inexact divisions are noted on this layer).
@@ -81,8 +88,8 @@ extension LayerBuildContext {
         try stride.check(minimum: 1, "stride", in: self)
         try dilation.check(minimum: 1, "dilation", in: self)
         let p = padding.resolve(kernel: kernel, dilation: dilation)
-        if min(p.top, p.bottom, p.left, p.right) < 0 {
-            throw error("must not be negative", key: "padding")
+        if min(p.top, p.bottom, p.left, p.right) < 0 || max(p.top, p.bottom, p.left, p.right) > WindowLimits.maximum {
+            throw error("must be in 0...\(WindowLimits.maximum)", key: "padding")
         }
         let oh = try outputSize(axis: "height", input: x[1], kernel: kernel.h, stride: stride.h,
                                 padBefore: p.top, padAfter: p.bottom, dilation: dilation.h,

@@ -13,6 +13,8 @@ public final class GlobalAvgPool: Layer {
     public var type: String { "global_avgpool" }
     public let inputShapes: [Shape]
     public let outputShape: Shape
+    /// One window over the whole image, so receptive-field reports see the global view.
+    public let window: WindowGeometry?
     let channels: Int, area: Int
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
@@ -22,6 +24,7 @@ public final class GlobalAvgPool: Layer {
         channels = x[0]
         area = x[1] * x[2]
         outputShape = c.keep_dims ?? false ? [x[0], 1, 1] : [x[0]]
+        window = WindowGeometry(channels: x[0], height: x[1], width: x[2], kernelH: x[1], kernelW: x[2])
     }
 
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {

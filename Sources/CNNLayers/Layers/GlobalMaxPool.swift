@@ -14,6 +14,8 @@ public final class GlobalMaxPool: Layer {
     public var type: String { "global_maxpool" }
     public let inputShapes: [Shape]
     public let outputShape: Shape
+    /// One window over the whole image, so receptive-field reports see the global view.
+    public let window: WindowGeometry?
     let channels: Int, area: Int
 
     /// `[N, C]` argmax indices of the last forward; grown only when the batch grows.
@@ -27,6 +29,7 @@ public final class GlobalMaxPool: Layer {
         channels = x[0]
         area = x[1] * x[2]
         outputShape = c.keep_dims ?? false ? [x[0], 1, 1] : [x[0]]
+        window = WindowGeometry(channels: x[0], height: x[1], width: x[2], kernelH: x[1], kernelW: x[2])
     }
 
     deinit { argmax?.deallocate() }

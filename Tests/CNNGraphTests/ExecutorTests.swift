@@ -1,0 +1,284 @@
+import XCTest
+@testable import CNNGraph
+import CNNLayers
+import CNNCore
+
+/// Whole-graph checks of the executor: finite-difference gradients through forks, a residual
+/// block with a projection, a concat, batch norm, pooling and a dense head; partial batches;
+/// named parameter views; seeded initialization.
+final class ExecutorTests: XCTestCase {
+    /// conv → silu → [conv_a, conv_b] → add (a fork), a residual block with a projection shortcut
+    /// (its input is read by the body and the shortcut), an inception of two explicit branches
+    /// (a concat of a fork), batch norm, global average pooling and a dense head.
+    ///
+    /// The activations are smooth: with h = 1e-2 a ReLU's kink is crossed by some of the many
+    /// pre-activations near zero (batch norm puts them there), which spoils the central
+    /// difference for reasons that have nothing to do with the executor.
+    static let forkModel = #"""
+    {"name": "fork", "input": [3, 8, 8], "layers": [
+        {"type": "conv2d", "name": "c1", "filters": 4, "kernel": 3, "padding": 1, "activation": "silu"},
+        {"type": "conv2d", "name": "conv_a", "filters": 4, "kernel": 3, "padding": 1, "inputs": "c1_silu"},
+        {"type": "conv2d", "name": "conv_b", "filters": 4, "kernel": 1, "inputs": "c1_silu"},
+        {"type": "add", "name": "join", "inputs": ["conv_a", "conv_b"]},
+        {"type": "residual", "name": "res", "shortcut": "projection", "activation": "tanh", "body": [
+            {"type": "conv2d", "name": "conv1", "filters": 6, "kernel": 3, "stride": 2, "padding": 1, "bias": false},
+            {"type": "batchnorm", "name": "bn1"},
+            {"type": "tanh", "name": "act1"},
+            {"type": "conv2d", "name": "conv2", "filters": 6, "kernel": 3, "padding": 1, "bias": false},
+            {"type": "batchnorm", "name": "bn2"}
+        ]},
+        {"type": "inception", "name": "mix", "branches": [
+            [{"type": "conv2d", "name": "p", "filters": 3, "kernel": 1}],
+            [{"type": "conv2d", "name": "q", "filters": 2, "kernel": 3, "padding": 1}, {"type": "tanh", "name": "t"}]
+        ]},
+        {"type": "batchnorm", "name": "bn"},
+        {"type": "global_avgpool", "name": "gap"},
+        {"type": "dense", "name": "fc", "units": 3}
+    ]}
+    """#
+
+    private func graph(_ text: String = ExecutorTests.forkModel) throws -> Graph {
+        try GraphBuilder.build(model: JSONSource.parse(text, file: "fork.json"), path: "model", file: "fork.json")
+    }
+
+    private func random(_ shape: Shape, _ rng: inout RNG, bound: Float = 1) -> Tensor {
+        let t = Tensor(shape: shape)
+        for i in 0..<t.count { t.data[i] = rng.uniform(bound: bound) }
+        return t
+    }
+
+    /// Compares the executor's parameter gradients with central differences of L = Σ r ⊙ y;
+    /// returns the mismatches and how many elements were checked.
+    private func gradientCheck(_ g: Graph, batch: Int = 3, samples: Int = 200,
+                               extra: [String] = []) -> (failures: [String], checked: Int) {
+        let executor = Executor(graph: g, maxBatch: 4, seed: 3)
+        var rng = RNG(seed: 11)
+        let x = random(g.inputShape.batched(batch), &rng)
+        let outShape = g.nodes[g.outputs[0]].layer.outputShape.batched(batch)
+        let r = random(outShape, &rng)
+        let seed: UInt64 = 5
+
+        func loss() -> Double {
+            var run = RNG(seed: seed)
+            let y = executor.forward(x, training: true, rng: &run)[0]
+            var s = 0.0
+            for i in 0..<y.count { s += Double(r.data[i]) * Double(y.data[i]) }
+            return s
+        }
+
+        // Pre-fill the gradients with a constant: backward must add into them, never assign.
+        let prefill: Float = 0.25
+        executor.gradients.fill(prefill)
+        var run = RNG(seed: seed)
+        let y = executor.forward(x, training: true, rng: &run)[0]
+        XCTAssertEqual(y.shape, outShape)
+        var back = RNG(seed: seed)
+        executor.backward(x, outputGradients: [r], rng: &back)
+        let analytic = executor.gradients.array.map { Double($0 - prefill) }
+
+        // ~`samples` elements spread over the arena, plus every element of the named parameters.
+        let total = executor.parameters.count
+        var indices = Set(stride(from: 0, to: total, by: max(1, total / samples)))
+        for name in extra {
+            let k = g.parameters.firstIndex { $0.name == name }!
+            indices.formUnion(executor.parameterOffsets[k]..<executor.parameterOffsets[k] + g.parameters[k].spec.shape.count)
+        }
+        let names = g.parameters.enumerated().map { ($0.element.name, executor.parameterOffsets[$0.offset]) }
+        let h: Float = 1e-2
+        var failures: [String] = []
+        for i in indices.sorted() {
+            let p = executor.parameters.data
+            let saved = p[i]
+            p[i] = saved + h
+            let plus = loss()
+            p[i] = saved - h
+            let minus = loss()
+            p[i] = saved
+            let numeric = (plus - minus) / (2 * Double(h))
+            let a = analytic[i]
+            if abs(a - numeric) > 5e-3 * max(abs(a), abs(numeric), 1) {
+                let owner = names.last { $0.1 <= i }!
+                failures.append("\(owner.0)[\(i - owner.1)]: analytic \(a), numeric \(numeric)")
+            }
+        }
+        return (failures, indices.count)
+    }
+
+    func testGraphHasTheForksItClaims() throws {
+        let g = try graph()
+        func readers(_ name: String) -> [String] {
+            let i = g.nodes.firstIndex { $0.layer.name == name }!
+            return g.nodes.filter { $0.inputs.contains(i) }.map(\.layer.name)
+        }
+        XCTAssertEqual(readers("c1_silu"), ["conv_a", "conv_b"])
+        XCTAssertEqual(readers("join"), ["res.conv1", "res.downsample.0"])
+        XCTAssertEqual(readers("res_tanh"), ["mix.branch1.p", "mix.branch2.q"])
+        XCTAssertEqual(g.node(named: "res.downsample.0")!.layer.outputShape, [6, 4, 4])
+        XCTAssertEqual(g.node(named: "res.add")!.inputs.map { g.nodes[$0].layer.name }, ["res.bn2", "res.downsample.1"])
+        XCTAssertEqual(g.nodes.map(\.layer.name).suffix(4), ["mix.concat", "bn", "gap", "fc"])
+        XCTAssertEqual(g.node(named: "mix.concat")!.layer.outputShape, [5, 4, 4])
+        XCTAssertEqual(g.nodes[g.outputs[0]].layer.outputShape, [3])
+    }
+
+    func testWholeGraphGradientsMatchFiniteDifferences() throws {
+        let g = try graph()
+        let (failures, checked) = gradientCheck(g, extra: ["c1.weight", "c1.bias", "conv_b.weight"])
+        XCTAssertGreaterThan(checked, 300)
+        XCTAssertEqual(failures, [], "\(failures.count) of \(checked) elements disagree")
+    }
+
+    /// The same check with every layer assigning into its input gradients (as if a fork's
+    /// gradients were overwritten, not summed) must fail: the check really sees forks.
+    func testGradientCheckCatchesAssignedForkGradients() throws {
+        let g = try graph()
+        let assigning = Graph(name: g.name, description: g.description, inputShape: g.inputShape,
+                              nodes: g.nodes.map { Node(layer: AssigningLayer($0.layer), inputs: $0.inputs,
+                                                        blocks: $0.blocks, notes: $0.notes) },
+                              outputs: g.outputs, file: g.file)
+        let (failures, _) = gradientCheck(assigning, extra: ["c1.weight", "c1.bias"])
+        XCTAssertTrue(failures.contains { $0.hasPrefix("c1.") }, "\(failures)")
+    }
+
+    // MARK: - Batches
+
+    func testPartialBatchMatchesFullBatchInInference() throws {
+        let g = try graph()
+        let executor = Executor(graph: g, maxBatch: 4, seed: 9)
+        var rng = RNG(seed: 21)
+        let x = random(g.inputShape.batched(4), &rng)
+        let per = g.inputShape.count
+        // Change the running statistics away from their initial values first.
+        var train = RNG(seed: 1)
+        executor.forward(x, training: true, rng: &train)
+        executor.forward(x, training: true, rng: &train)
+
+        var none = RNG(seed: 2)
+        let full = executor.forward(x, training: false, rng: &none)[0].array
+        XCTAssertEqual(full.count, 12)
+
+        for (start, n) in [(2, 1), (1, 3), (0, 2)] {
+            let part = Tensor(shape: g.inputShape.batched(n))
+            part.data.update(from: x.data + start * per, count: n * per)
+            let y = executor.forward(part, training: false, rng: &none)[0]
+            XCTAssertEqual(y.shape, [n, 3])
+            for i in 0..<y.count {
+                XCTAssertEqual(y.data[i], full[start * 3 + i], accuracy: 1e-5 * max(1, abs(full[start * 3 + i])),
+                               "batch \(n) from \(start), element \(i)")
+            }
+        }
+        // Back to the full batch: the same outputs as before.
+        let again = executor.forward(x, training: false, rng: &none)[0].array
+        XCTAssertEqual(again, full)
+    }
+
+    func testPartialBatchTrainingStep() throws {
+        let g = try graph()
+        let executor = Executor(graph: g, maxBatch: 4, seed: 9)
+        var rng = RNG(seed: 4)
+        let x = random(g.inputShape.batched(3), &rng)
+        let dy = random([3, 3], &rng)
+        executor.zeroGradients()
+        let y = executor.forward(x, training: true, rng: &rng)[0]
+        XCTAssertEqual(y.shape, [3, 3])
+        executor.backward(x, outputGradients: [dy], rng: &rng)
+        let grads = executor.gradients.array
+        XCTAssertTrue(grads.allSatisfy { $0.isFinite })
+        XCTAssertGreaterThan(grads.filter { $0 != 0 }.count, grads.count / 2)
+        // Backward adds: a second backward doubles the gradients.
+        executor.backward(x, outputGradients: [dy], rng: &rng)
+        let twice = executor.gradients.array
+        for i in stride(from: 0, to: grads.count, by: 7) {
+            XCTAssertEqual(twice[i], 2 * grads[i], accuracy: 1e-5 * max(1, abs(grads[i])))
+        }
+        executor.zeroGradients()
+        XCTAssertTrue(executor.gradients.array.allSatisfy { $0 == 0 })
+    }
+
+    // MARK: - Parameters
+
+    func testParameterNamedReturnsTheArenaView() throws {
+        let g = try graph()
+        let executor = Executor(graph: g, maxBatch: 2, seed: 1)
+        XCTAssertEqual(g.parameters.first?.name, "c1.weight")
+        XCTAssertEqual(executor.parameterOffsets.count, g.parameters.count)
+        XCTAssertEqual(executor.parameters.count, g.parameters.reduce(0) { $0 + $1.spec.shape.count })
+
+        let w = try XCTUnwrap(executor.parameter(named: "c1.weight"))
+        XCTAssertEqual(w.shape, [4, 3, 3, 3])
+        XCTAssertEqual(w.data, executor.parameters.data)
+        let bound = 1 / Float(27).squareRoot()
+        XCTAssertTrue(w.array.allSatisfy { abs($0) <= bound })
+        XCTAssertEqual(Set(w.array).count, w.count)
+
+        let b = try XCTUnwrap(executor.parameter(named: "c1.bias"))
+        XCTAssertEqual(b.shape, [4])
+        XCTAssertEqual(b.data, executor.parameters.data + 108)
+
+        let k = g.parameters.firstIndex { $0.name == "res.downsample.0.weight" }!
+        let d = try XCTUnwrap(executor.parameter(named: "res.downsample.0.weight"))
+        XCTAssertEqual(d.shape, [6, 4, 1, 1])
+        XCTAssertEqual(d.data, executor.parameters.data + executor.parameterOffsets[k])
+
+        XCTAssertEqual(executor.parameter(named: "bn.weight")?.array, [Float](repeating: 1, count: 5))
+        XCTAssertEqual(executor.parameter(named: "bn.running_var")?.array, [Float](repeating: 1, count: 5))
+        XCTAssertEqual(executor.parameter(named: "bn.running_mean")?.array, [Float](repeating: 0, count: 5))
+        XCTAssertEqual(executor.parameter(named: "fc.weight")?.shape, [3, 5])
+        XCTAssertNil(executor.parameter(named: "c1"))
+        XCTAssertNil(executor.parameter(named: "c9.weight"))
+
+        // The layers read the arena: writing through the view changes the output.
+        var rng = RNG(seed: 3)
+        let x = random(g.inputShape.batched(2), &rng)
+        let before = executor.forward(x, training: false, rng: &rng)[0].array
+        w.fill(0)
+        b.fill(0)
+        let after = executor.forward(x, training: false, rng: &rng)[0].array
+        XCTAssertNotEqual(before, after)
+        XCTAssertTrue(executor.parameters.array.prefix(112).allSatisfy { $0 == 0 })
+    }
+
+    func testSeedsDecideInitialization() throws {
+        let g1 = try graph(), g2 = try graph(), g3 = try graph()
+        let a = Executor(graph: g1, maxBatch: 1, seed: 42).parameters.array
+        let b = Executor(graph: g2, maxBatch: 1, seed: 42).parameters.array
+        let c = Executor(graph: g3, maxBatch: 1, seed: 43).parameters.array
+        XCTAssertEqual(a, b)
+        XCTAssertNotEqual(a, c)
+        // Only the random initializers differ; constants (batch norm) are the same.
+        let differing = zip(a, c).filter { $0 != $1 }.count
+        XCTAssertGreaterThan(differing, a.count / 2)
+
+        // Re-initializing with the first seed restores the first values.
+        let e = Executor(graph: try graph(), maxBatch: 1, seed: 43)
+        e.initializeParameters(seed: 42)
+        XCTAssertEqual(e.parameters.array, a)
+    }
+}
+
+/// Delegates to a layer but overwrites its input gradients instead of adding into them, as a
+/// buggy layer (or executor) would at a fork.
+private final class AssigningLayer: Layer {
+    let inner: any Layer
+    init(_ inner: any Layer) { self.inner = inner }
+
+    var name: String { inner.name }
+    var type: String { inner.type }
+    var inputShapes: [Shape] { inner.inputShapes }
+    var outputShape: Shape { inner.outputShape }
+    var parameterSpecs: [ParameterSpec] { inner.parameterSpecs }
+    var macs: Int { inner.macs }
+    var window: WindowGeometry? { inner.window }
+    var details: String? { inner.details }
+    func workspaceSize(batch: Int) -> Int { inner.workspaceSize(batch: batch) }
+    func bind(parameters: [Tensor], gradients: [Tensor]) { inner.bind(parameters: parameters, gradients: gradients) }
+    func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
+        inner.forward(inputs: inputs, output: output, context: &context)
+    }
+    func backward(inputs: [Tensor], output: Tensor, outputGradient: Tensor,
+                  inputGradients: [Tensor?], context: inout ExecutionContext) {
+        for case let g? in inputGradients { g.zero() }
+        inner.backward(inputs: inputs, output: output, outputGradient: outputGradient,
+                       inputGradients: inputGradients, context: &context)
+    }
+}
+
