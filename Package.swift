@@ -29,6 +29,7 @@ let package = Package(
         .testTarget(name: "CNNCoreTests", dependencies: ["CNNCore", "CNNTestSupport"]),
         .testTarget(name: "CNNLayersTests", dependencies: ["CNNLayers", "CNNTestSupport"]),
         .testTarget(name: "CNNGraphTests", dependencies: ["CNNGraph", "CNNTestSupport"]),
+        .testTarget(name: "CNNDataTests", dependencies: ["CNNData"]),
         .testTarget(name: "CLITests", dependencies: ["cnnctl"]),
     ]
 )
