@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Dependencies point one way: cnnctl → CNNData, CNNGraph → CNNLayers → CNNCore → C shims.
+// Dependencies point one way: cnnctl → CNNTraining → CNNGraph, CNNData → CNNLayers → CNNCore → C shims.
 let package = Package(
     name: "cnnctl",
     products: [
@@ -19,9 +19,10 @@ let package = Package(
         .target(name: "CNNCore", dependencies: ["COpenBLAS"]),
         .target(name: "CNNLayers", dependencies: ["CNNCore"]),
         .target(name: "CNNGraph", dependencies: ["CNNLayers", "CJSON"]),
-        .target(name: "CNNData", dependencies: ["CNNCore", "CZlib"]),
+        .target(name: "CNNData", dependencies: ["CNNLayers", "CZlib"]),
+        .target(name: "CNNTraining", dependencies: ["CNNGraph", "CNNData"]),
         .executableTarget(name: "cnnctl", dependencies: [
-            "CNNGraph", "CNNData",
+            "CNNGraph", "CNNData", "CNNTraining",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "CNNTestSupport", dependencies: ["CNNLayers"]),
@@ -30,6 +31,7 @@ let package = Package(
         .testTarget(name: "CNNLayersTests", dependencies: ["CNNLayers", "CNNTestSupport"]),
         .testTarget(name: "CNNGraphTests", dependencies: ["CNNGraph", "CNNTestSupport"]),
         .testTarget(name: "CNNDataTests", dependencies: ["CNNData"]),
+        .testTarget(name: "CNNTrainingTests", dependencies: ["CNNTraining", "CNNTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["cnnctl"]),
     ]
 )

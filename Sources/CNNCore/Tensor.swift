@@ -48,6 +48,12 @@ public final class Tensor {
         return Tensor(shape: shape.sample, viewing: data + i * per, owner: self)
     }
 
+    /// No NaN and no infinity.
+    public var isFinite: Bool {
+        for i in 0..<count where !data[i].isFinite { return false }
+        return true
+    }
+
     public func zero() { data.update(repeating: 0, count: count) }
     public func fill(_ value: Float) { data.update(repeating: value, count: count) }
 

@@ -104,6 +104,20 @@ public final class Executor {
 
     public func zeroGradients() { gradients.zero() }
 
+    /// The first node, in forward order, whose output for the last batch of `n` holds a NaN or an
+    /// infinity: where a divergence started.
+    public func firstNonFiniteOutput(batch n: Int) -> String? {
+        let out = outputs(batch: n)
+        return graph.nodes.indices.first { !out[$0].isFinite }.map { graph.nodes[$0].layer.name }
+    }
+
+    /// The first parameter whose gradient holds a NaN or an infinity.
+    public func firstNonFiniteGradient() -> String? {
+        let specs = graph.parameters
+        return specs.indices.first { !gradients.view(parameterOffsets[$0], specs[$0].spec.shape).isFinite }
+            .map { specs[$0].name }
+    }
+
     /// Views of the first `n` samples of every node's buffers, rebuilt only when `n` changes.
     private func outputs(batch n: Int) -> [Tensor] {
         if views.batch != n {

@@ -358,6 +358,13 @@ final class ReferenceModelTests: XCTestCase {
         XCTAssertEqual(outputShapes(g), [[1_000]])
     }
 
+    func testResNet20Fashion() throws {
+        let g = try build("resnet20_fashion.json")
+        // resnet20_cifar's 269,722 minus the stem's 16·2·3·3 = 288 weights for the absent channels.
+        assertCounts(g, trainable: 269_434, nonTrainable: 1_376)
+        assertShape(g, "layer3.2.add", [64, 7, 7])
+    }
+
     // MARK: - All files
 
     /// Every file in configs/models has a leading // comment and a description, and builds.

@@ -1,0 +1,45 @@
+import CNNCore
+
+/// Fills a `BatchSlot` with batch `k` of one epoch: gathers the samples at
+/// `order[k·B ..< min((k+1)·B, N)]`, normalizes each, then augments it with its own generator
+/// `RNG(seed: mixSeed(seed, epoch, datasetIndex, 0xA0))`.
+///
+/// Every batch is a pure function of (dataset, order, seed, epoch, k), which is what makes
+/// prefetching invisible (either thread may run it) and resuming from a checkpoint exact. Only
+/// Sendable values are held, so the prefetch thread can own a copy.
+struct BatchAssembler: Sendable {
+    let dataset: LabeledDataset
+    let order: [Int]
+    let batchSize: Int
+    let seed: UInt64
+    let epoch: Int
+    let normalization: Normalization?
+    let augmentation: Augmentation?
+
+    /// The number of samples in batch `k`.
+    func count(of k: Int) -> Int { min(batchSize, dataset.count - k * batchSize) }
+
+    func fill(_ slot: BatchSlot, batch k: Int) {
+        let shape = dataset.sampleShape, per = shape.count
+        let first = k * batchSize
+        dataset.values.withUnsafeBufferPointer { values in
+            dataset.labels.withUnsafeBufferPointer { labels in
+                order.withUnsafeBufferPointer { order in
+                    for j in 0..<count(of: k) {
+                        let index = order[first + j]
+                        let x = slot.images + j * per
+                        x.update(from: values.baseAddress! + index * per, count: per)
+                        slot.labels[j] = labels[index]
+                        normalization?.apply(x, shape: shape)
+                        if let augmentation {
+                            var rng = RNG(seed: mixSeed(seed, UInt64(bitPattern: Int64(epoch)),
+                                                        UInt64(index), 0xA0))
+                            augmentation.apply(x, shape: shape, rng: &rng,
+                                               scratch: slot.scratch)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

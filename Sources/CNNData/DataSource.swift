@@ -1,0 +1,128 @@
+import CNNCore
+import CNNLayers
+
+/// One dataset in a config's `"data"` section (`train`, `validation` or `test`):
+///
+///     {"type": "fashion_mnist", "split": "train" | "test", "directory"?: "…"}
+///     {"type": "idx", "images": "…", "labels": "…", "class_names"?: ["…", …]}
+///     {"type": "cifar10", "files": ["…", …]}
+///     {"type": "synthetic", "count": 1000, "classes": 10, "shape": [1, 28, 28],
+///      "seed"?: 0, "noise"?: 0.5}
+///
+/// Relative paths resolve against the config file's directory; synthetic data defaults to
+/// seed 0 and noise 0.5.
+enum DataSource {
+    case fashionMNIST(FashionMNISTConfig)
+    case idx(IDXConfig)
+    case cifar10(CIFAR10Config)
+    case synthetic(SyntheticConfig)
+
+    enum Kind: String, ConfigEnum {
+        case fashionMNIST = "fashion_mnist", idx, cifar10, synthetic
+    }
+
+    struct FashionMNISTConfig: Decodable {
+        enum Split: String, ConfigEnum { case train, test }
+        var split: Split
+        var directory: String?
+    }
+
+    struct IDXConfig: Decodable {
+        var images: String
+        var labels: String
+        var classNames: [String]?
+        enum CodingKeys: String, CodingKey { case images, labels, classNames = "class_names" }
+    }
+
+    struct CIFAR10Config: Decodable {
+        var files: [String]
+    }
+
+    struct SyntheticConfig: Decodable {
+        var count: Int
+        var classes: Int
+        var shape: [Int]
+        var seed: UInt64?
+        var noise: Float?
+    }
+
+    /// The largest synthetic dataset, in floats (the tensor size limit in the README).
+    static let maxSyntheticValues = 1 << 31
+
+    /// Decodes the source at `path` (e.g. `data.train`), checking values a loader cannot.
+    static func decode(_ json: JSONValue, path: String, file: String) throws -> DataSource {
+        guard case .object(let object) = json else {
+            throw ConfigError(file: file, place: path, message: "expected a data source object "
+                              + "with a \"type\", got \(ConfigDecoder.describe(json))")
+        }
+        guard let type = object["type"] else {
+            let valid = Kind.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ConfigError(file: file, place: path,
+                              message: "missing required key \"type\"; valid types: \(valid)")
+        }
+        let kind = try ConfigDecoder.decode(Kind.self, from: type, path: path + ".type",
+                                            file: file)
+        func decode<T: Decodable>(_ t: T.Type) throws -> T {
+            try ConfigDecoder.decode(t, from: json, path: path, file: file, extraKeys: ["type"])
+        }
+        func fail(_ key: String, _ message: String) -> ConfigError {
+            ConfigError(file: file, place: ConfigDecoder.keyPath(path, key: key),
+                        message: message)
+        }
+        switch kind {
+        case .fashionMNIST:
+            return .fashionMNIST(try decode(FashionMNISTConfig.self))
+        case .idx:
+            let c = try decode(IDXConfig.self)
+            if c.classNames?.isEmpty == true { throw fail("class_names", "must not be empty") }
+            return .idx(c)
+        case .cifar10:
+            let c = try decode(CIFAR10Config.self)
+            if c.files.isEmpty { throw fail("files", "must list at least one batch file") }
+            return .cifar10(c)
+        case .synthetic:
+            let c = try decode(SyntheticConfig.self)
+            if c.count < 1 { throw fail("count", "must be at least 1, got \(c.count)") }
+            if c.classes < 1 { throw fail("classes", "must be at least 1, got \(c.classes)") }
+            guard (1...3).contains(c.shape.count), c.shape.allSatisfy({ $0 >= 1 }) else {
+                throw fail("shape", "must be 1 to 3 positive sizes such as [1, 28, 28], got "
+                           + Shape(c.shape).description)
+            }
+            let total = Shape(c.shape + [c.count]).checkedCount ?? Int.max
+            guard total <= maxSyntheticValues else {
+                throw fail("count", "\(c.count) samples of \(Shape(c.shape)) are \(total) "
+                           + "values; the limit is \(maxSyntheticValues)")
+            }
+            if let noise = c.noise, !(noise >= 0 && noise.isFinite) {
+                throw fail("noise", "must be a finite number ≥ 0, got \(noise)")
+            }
+            return .synthetic(c)
+        }
+    }
+
+    /// Loads the source. `role` (train, validation, test) names the dataset and picks the
+    /// synthetic sample stream, so synthetic sets share classes but not samples.
+    func load(role: String, baseDirectory: String) throws -> LabeledDataset {
+        func resolve(_ p: String) -> String {
+            if p.hasPrefix("/") || baseDirectory.isEmpty { return p }
+            return baseDirectory.hasSuffix("/") ? baseDirectory + p : baseDirectory + "/" + p
+        }
+        switch self {
+        case .fashionMNIST(let c):
+            return try FashionMNIST.load(
+                split: c.split.rawValue,
+                directory: c.directory.map(resolve) ?? FashionMNIST.defaultDirectory)
+        case .idx(let c):
+            return try IDX.load(images: resolve(c.images), labels: resolve(c.labels),
+                                name: "IDX \(role)", classNames: c.classNames)
+        case .cifar10(let c):
+            return try CIFAR10.load(files: c.files.map(resolve), name: "CIFAR-10 \(role)")
+        case .synthetic(let c):
+            let stream: UInt64 = role == "train" ? 0 : role == "validation" ? 1 : 2
+            return SyntheticImages.make(count: c.count, shape: Shape(c.shape),
+                                        classes: c.classes, seed: c.seed ?? 0,
+                                        noise: c.noise ?? 0.5, stream: stream,
+                                        name: "synthetic \(role)")
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import CNNCore
+import CNNLayers
+
+/// Loads a config's `"data"` section:
+///
+///     {"train": SOURCE, "test"?: SOURCE, "validation"?: 0.1 | SOURCE,
+///      "normalize"?: "auto" | {"mean": [...], "std": [...]},
+///      "augment"?: {"random_crop"?: 2, "horizontal_flip"?: true, "translate"?: 2},
+///      "seed"?: 0}
+///
+/// (SOURCE as in `DataSource`). A fraction as `validation` holds out that share of the training
+/// set, chosen with `data.seed` (default 0) so every run holds out the same samples; `"auto"`
+/// normalization uses the statistics of what remains for training (never of validation or test
+/// samples). Absent `normalize` means none. Augmentation applies to training batches only.
+///
+/// Config mistakes are `ConfigError`s with key paths (`data.validation: …`); problems with the
+/// files themselves are `DataError`s naming the file.
+public enum DataSpec {
+    struct Config: Decodable {
+        var train: JSONValue
+        var test: JSONValue?
+        var validation: JSONValue?
+        var normalize: JSONValue?
+        var augment: AugmentConfig?
+        var seed: UInt64?
+    }
+
+    struct AugmentConfig: Decodable {
+        var randomCrop: Int?
+        var horizontalFlip: Bool?
+        var translate: Int?
+        enum CodingKeys: String, CodingKey {
+            case randomCrop = "random_crop", horizontalFlip = "horizontal_flip", translate
+        }
+    }
+
+    struct NormalizeConfig: Decodable {
+        var mean: [Float]
+        var std: [Float]
+    }
+
+    public static func load(_ json: JSONValue, path: String = "data", file: String,
+                            baseDirectory: String) throws -> LoadedData {
+        let c = try ConfigDecoder.decode(Config.self, from: json, path: path, file: file)
+        func place(_ key: String) -> String { ConfigDecoder.keyPath(path, key: key) }
+        func fail(_ key: String, _ message: String) -> ConfigError {
+            ConfigError(file: file, place: place(key), message: message)
+        }
+        // Decode every source before loading any, so a typo is reported before a long load.
+        let trainSource = try DataSource.decode(c.train, path: place("train"), file: file)
+        let testSource = try c.test.map {
+            try DataSource.decode($0, path: place("test"), file: file)
+        }
+        var fraction: Double?
+        var validationSource: DataSource?
+        switch c.validation {
+        case nil: break
+        case .int(let v)?: fraction = Double(v)
+        case .double(let v)?: fraction = v
+        case .object?: validationSource = try DataSource.decode(
+            c.validation!, path: place("validation"), file: file)
+        case let other?:
+            throw fail("validation", "expected a fraction of the training set such as 0.1, or "
+                       + "a data source object, got \(ConfigDecoder.describe(other))")
+        }
+        if let f = fraction, !(f > 0 && f < 1) {
+            throw fail("validation", "a fraction of the training set must be in (0, 1), got \(f)")
+        }
+
+        var train = try trainSource.load(role: "train", baseDirectory: baseDirectory)
+        var validation: LabeledDataset?
+        if let f = fraction {
+            let held = Int((f * Double(train.count)).rounded())
+            guard held > 0 && held < train.count else {
+                throw fail("validation", "\(f) of \(train.count) training samples is \(held) "
+                           + "samples; both the validation and the training part need at least 1")
+            }
+            (train, validation) = train.split(validationFraction: f, seed: c.seed ?? 0)
+        } else if let source = validationSource {
+            validation = try source.load(role: "validation", baseDirectory: baseDirectory)
+        }
+        let test = try testSource?.load(role: "test", baseDirectory: baseDirectory)
+        for (key, set) in [("validation", validation), ("test", test)] {
+            guard let set else { continue }
+            if set.sampleShape != train.sampleShape {
+                throw fail(key, "samples are \(set.sampleShape) but the training samples are "
+                           + "\(train.sampleShape)")
+            }
+            if set.classCount > train.classCount {
+                throw fail(key, "has labels up to \(set.classCount - 1) but the training set "
+                           + "has \(train.classCount) classes (0...\(train.classCount - 1))")
+            }
+        }
+        return LoadedData(
+            train: train, validation: validation, test: test,
+            normalization: try normalization(c.normalize, train: train, path: place("normalize"),
+                                             file: file),
+            augmentation: try augmentation(c.augment, shape: train.sampleShape,
+                                           path: place("augment"), file: file))
+    }
+
+    static func normalization(_ json: JSONValue?, train: LabeledDataset, path: String,
+                              file: String) throws -> Normalization? {
+        switch json {
+        case nil: return nil
+        case .string("auto")?: return Normalization.compute(from: train)
+        case .object?:
+            let c = try ConfigDecoder.decode(NormalizeConfig.self, from: json!, path: path,
+                                             file: file)
+            let channels = Normalization.channels(of: train.sampleShape)
+            for (key, values) in [("mean", c.mean), ("std", c.std)] where values.count != channels {
+                throw ConfigError(file: file, place: ConfigDecoder.keyPath(path, key: key),
+                                  message: "expected \(channels) value(s), one per channel of "
+                                    + "the \(train.sampleShape) samples, got \(values.count)")
+            }
+            if let i = c.std.firstIndex(where: { !($0 > 0 && $0.isFinite) }) {
+                throw ConfigError(file: file, place: "\(path).std[\(i)]",
+                                  message: "must be a finite number > 0, got \(c.std[i])")
+            }
+            return Normalization(mean: c.mean, std: c.std)
+        case let other?:
+            throw ConfigError(file: file, place: path, message: "expected \"auto\" or "
+                              + "{\"mean\": [...], \"std\": [...]}, got "
+                              + ConfigDecoder.describe(other))
+        }
+    }
+
+    static func augmentation(_ c: AugmentConfig?, shape: Shape, path: String,
+                             file: String) throws -> Augmentation? {
+        guard let c else { return nil }
+        let a = Augmentation(cropPadding: c.randomCrop ?? 0,
+                             horizontalFlip: c.horizontalFlip ?? false,
+                             translate: c.translate ?? 0)
+        if a == Augmentation() { return nil }
+        guard shape.rank == 3 else {
+            throw ConfigError(file: file, place: path, message: "augmentation needs image "
+                              + "samples [C, H, W]; the training samples are \(shape)")
+        }
+        // A shift as large as the image could leave nothing of it.
+        let limit = min(shape[1], shape[2]) - 1
+        for (key, value) in [("random_crop", a.cropPadding), ("translate", a.translate)]
+        where value < 0 || value > limit {
+            throw ConfigError(file: file, place: ConfigDecoder.keyPath(path, key: key),
+                              message: "must be in 0...\(limit) pixels for \(shape) samples, "
+                                + "got \(value)")
+        }
+        return a
+    }
+}

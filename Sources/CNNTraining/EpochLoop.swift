@@ -1,0 +1,176 @@
+import CNNCore
+import CNNData
+import CNNGraph
+import Foundation
+
+/// One epoch of training steps, and the evaluation that closes it.
+final class EpochLoop {
+    let trainer: Trainer
+    let run: RunDirectory
+    let executor: Executor
+    let groups: [ParameterGroup]
+    let optimizer: any Optimizer
+    let schedule: LRSchedule
+    let loader: BatchLoader
+    /// One gradient buffer per model output, `[maxBatch, classes]`.
+    let headGradients: [Tensor]
+
+    init(trainer: Trainer, run: RunDirectory, executor: Executor, groups: [ParameterGroup], optimizer: any Optimizer,
+         schedule: LRSchedule) {
+        self.trainer = trainer
+        self.run = run
+        self.executor = executor
+        self.groups = groups
+        self.optimizer = optimizer
+        self.schedule = schedule
+        loader = BatchLoader(dataset: trainer.data.train, batchSize: trainer.spec.batchSize, shuffle: true,
+                             seed: mixSeed(trainer.seed, 0x5A), normalization: trainer.data.normalization,
+                             augmentation: trainer.data.augmentation)
+        headGradients = trainer.graph.outputs.map {
+            Tensor(shape: trainer.graph.nodes[$0].layer.outputShape.batched(trainer.spec.batchSize))
+        }
+    }
+
+    func lr(epoch: Int, iteration: Int) -> Float {
+        let spec = trainer.spec
+        return schedule.lr(base: spec.optimizer.lr, epoch: epoch, iteration: iteration,
+                           iterationsPerEpoch: loader.batchesPerEpoch, totalEpochs: spec.epochs)
+    }
+
+    /// Runs the rest of epoch `p.epoch` from batch `p.batch`; returns false when a stop was
+    /// requested (at an accumulation boundary, so the checkpoint holds no half-summed gradients).
+    func trainEpoch(_ p: inout TrainingProgress) throws -> Bool {
+        let spec = trainer.spec, batches = loader.batchesPerEpoch, accumulate = spec.accumulate ?? 1
+        let clock = Date().addingTimeInterval(-p.seconds)
+        var stopped = false
+        var failure: DivergenceError?
+        loader.forEachBatch(epoch: p.epoch, startingAt: p.batch) { batch in
+            let n = batch.count
+            let lr = self.lr(epoch: p.epoch, iteration: batch.index)
+            var rng = RNG(seed: mixSeed(trainer.seed, UInt64(p.step), 0xD0))
+            let outputs = executor.forward(batch.images, training: true, rng: &rng)
+            if batch.index % accumulate == 0 { executor.zeroGradients() }
+            var mainLoss = 0.0
+            let gradients = headGradients.map { Tensor(shape: $0.shape.sample.batched(n), viewing: $0.data, owner: $0) }
+            do {
+                let labels = batch.labels
+                for (k, g) in gradients.enumerated() {
+                    g.zero()
+                    let loss = LossFunction.evaluate(spec.loss, logits: outputs[k], labels: labels, gradient: g,
+                                                     weight: trainer.headWeights[k] / Float(accumulate))
+                    if k == 0 { mainLoss = loss }
+                    if !loss.isFinite { failure = divergence(p, batch.index, "the loss is \(loss)", n) }
+                }
+                p.correct += Self.correctCount(outputs[0], labels)
+            }
+            if failure != nil { return false }
+            executor.backward(batch.images, outputGradients: gradients, rng: &rng)
+            p.step += 1
+            let boundary = (batch.index + 1) % accumulate == 0 || batch.index == batches - 1
+            if boundary {
+                failure = applyUpdate(p, batch.index, lr: lr)
+                if failure != nil { return false }
+            }
+            p.lossSum += mainLoss * Double(n)
+            p.seen += n
+            p.batch = batch.index + 1
+            p.seconds = Date().timeIntervalSince(clock)
+            let rate = Double(p.seen) / max(p.seconds, 1e-9)
+            let remaining = Double((batches - p.batch) * spec.batchSize
+                                   + (spec.epochs - p.epoch - 1) * trainer.data.train.count)
+            trainer.observer.progress(StepProgress(epoch: p.epoch + 1, epochs: spec.epochs, batch: p.batch,
+                                                   batches: batches, loss: p.lossSum / Double(p.seen),
+                                                   accuracy: Double(p.correct) / Double(p.seen),
+                                                   imagesPerSecond: rate, etaSeconds: remaining / rate, lr: lr))
+            if boundary && (StopSignal.isRequested || trainer.options.stopAfterSteps == p.step) {
+                stopped = true
+                return false
+            }
+            return true
+        }
+        if let failure { throw failure }
+        return !stopped
+    }
+
+    /// Regularization, the finiteness check, clipping and the optimizer step.
+    private func applyUpdate(_ p: TrainingProgress, _ batch: Int, lr: Float) -> DivergenceError? {
+        let spec = trainer.spec, count = executor.gradients.count
+        spec.regularization?.addGradient(parameters: executor.parameters.data, gradients: executor.gradients.data,
+                                         groups: groups)
+        if let name = executor.firstNonFiniteGradient() {
+            return DivergenceError(description: "\(where_(p, batch)): the gradient of \(name) is not finite; "
+                                   + "stopped without saving, the last good checkpoint is kept (lower the learning "
+                                   + "rate or set clip_grad_norm)")
+        }
+        for g in groups where g.frozen { (executor.gradients.data + g.range.lowerBound).update(repeating: 0, count: g.range.count) }
+        if let limit = spec.clipGradValue { GradientClipping.clipValue(executor.gradients.data, count: count, limit: limit) }
+        if let norm = spec.clipGradNorm {
+            _ = GradientClipping.clipGlobalNorm(executor.gradients.data, count: count, maxNorm: norm)
+        }
+        optimizer.step(parameters: executor.parameters.data, gradients: executor.gradients.data, groups: groups, lr: lr)
+        return nil
+    }
+
+    private func divergence(_ p: TrainingProgress, _ batch: Int, _ what: String, _ n: Int) -> DivergenceError {
+        let origin = executor.firstNonFiniteOutput(batch: n)
+            .map { "; the first non-finite values are in the output of layer \($0)" }
+            ?? "; every layer's output is finite, so the loss itself overflowed"
+        return DivergenceError(description: "\(where_(p, batch)): \(what)\(origin). Stopped without saving; the last good "
+                               + "checkpoint is kept (lower the learning rate or set clip_grad_norm)")
+    }
+
+    private func where_(_ p: TrainingProgress, _ batch: Int) -> String {
+        "step \(p.step + 1) (epoch \(p.epoch + 1), batch \(batch + 1))"
+    }
+
+    /// Closes the epoch: evaluates on the validation and test sets and resets the running sums.
+    func finishEpoch(_ p: inout TrainingProgress) -> EpochRecord {
+        let spec = trainer.spec, data = trainer.data
+        func eval(_ set: LabeledDataset?) -> (Double?, Double?) {
+            guard let set else { return (nil, nil) }
+            let m = Evaluator.evaluate(executor: executor, dataset: set, normalization: data.normalization,
+                                       batchSize: spec.batchSize, loss: spec.loss)
+            return (m.meanLoss, m.accuracy)
+        }
+        let (valLoss, valAccuracy) = eval(data.validation)
+        let (testLoss, testAccuracy) = eval(data.test)
+        let record = EpochRecord(epoch: p.epoch + 1, trainLoss: p.lossSum / Double(max(p.seen, 1)),
+                                 trainAccuracy: Double(p.correct) / Double(max(p.seen, 1)),
+                                 valLoss: valLoss, valAccuracy: valAccuracy, testLoss: testLoss, testAccuracy: testAccuracy,
+                                 lr: lr(epoch: p.epoch, iteration: loader.batchesPerEpoch - 1),
+                                 seconds: p.seconds, imagesPerSecond: Double(p.seen) / max(p.seconds, 1e-9))
+        p.batch = 0
+        p.lossSum = 0
+        p.correct = 0
+        p.seen = 0
+        p.seconds = 0
+        return record
+    }
+
+    /// Rows of `logits` whose arg-max (lowest index on ties) is the label.
+    static func correctCount(_ logits: Tensor, _ labels: UnsafeBufferPointer<Int32>) -> Int {
+        let n = labels.count, c = logits.count / max(n, 1)
+        var correct = 0
+        for i in 0..<n {
+            let row = logits.data + i * c
+            var best = 0
+            for j in 1..<max(c, 1) where row[j] > row[best] { best = j }
+            if best == Int(labels[i]) { correct += 1 }
+        }
+        return correct
+    }
+}
+
+/// One line per epoch for logs and non-terminal output.
+public enum EpochLine {
+    public static func format(_ r: EpochRecord, epochs: Int) -> String {
+        func pct(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
+        var parts = ["epoch \(r.epoch)/\(epochs)", "train loss \(String(format: "%.4f", r.trainLoss)) acc \(pct(r.trainAccuracy))"]
+        if let l = r.valLoss, let a = r.valAccuracy { parts.append("val loss \(String(format: "%.4f", l)) acc \(pct(a))") }
+        if let l = r.testLoss, let a = r.testAccuracy { parts.append("test loss \(String(format: "%.4f", l)) acc \(pct(a))") }
+        parts.append("lr \(String(format: "%.5g", r.lr))")
+        parts.append(String(format: "%.1f s", r.seconds))
+        parts.append(String(format: "%.0f img/s", r.imagesPerSecond))
+        return parts.joined(separator: "  ")
+    }
+}

@@ -1,0 +1,38 @@
+import CNNCore
+import CNNData
+import CNNGraph
+
+/// Inference over a whole dataset: loss, accuracy, top-5, per-class metrics, confusion matrix.
+public enum Evaluator {
+    public static func evaluate(executor: Executor, dataset: LabeledDataset, normalization: Normalization?,
+                                batchSize: Int, loss: LossSpec?) -> ClassificationMetrics {
+        let metrics = ClassificationMetrics(classes: dataset.classCount, classNames: dataset.classNames)
+        let loader = BatchLoader(dataset: dataset, batchSize: min(batchSize, executor.maxBatch), shuffle: false,
+                                 seed: 0, normalization: normalization, augmentation: nil)
+        var rng = RNG(seed: 0)
+        loader.forEachBatch(epoch: 0) { batch in
+            let logits = executor.forward(batch.images, training: false, rng: &rng)[0]
+            let flat = logits.reshaped([batch.count, logits.count / batch.count])
+            let value = LossFunction.evaluate(loss, logits: flat, labels: batch.labels, gradient: nil, weight: 1)
+            metrics.add(logits: flat, labels: batch.labels, loss: value)
+            return true
+        }
+        return metrics
+    }
+}
+
+/// The configured loss (softmax cross-entropy by default) applied to one head.
+public enum LossFunction {
+    public static func evaluate(_ spec: LossSpec?, logits: Tensor, labels: UnsafeBufferPointer<Int32>,
+                                gradient: Tensor?, weight: Float) -> Double {
+        switch spec?.type ?? .cross_entropy {
+        case .cross_entropy:
+            SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels, smoothing: spec?.labelSmoothing ?? 0,
+                                         gradient: gradient, weight: weight)
+        case .binary_cross_entropy:
+            BinaryCrossEntropy.evaluate(logits: logits, labels: labels, gradient: gradient, weight: weight)
+        case .mse:
+            MeanSquaredError.evaluate(logits: logits, labels: labels, gradient: gradient, weight: weight)
+        }
+    }
+}

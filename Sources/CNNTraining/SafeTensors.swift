@@ -1,0 +1,154 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Checkpoints in Hugging Face's safetensors format (https://huggingface.co/docs/safetensors),
+/// so `safetensors.torch.load_file("model.safetensors")` opens a cnnctl checkpoint as it is:
+///
+///     [8 bytes]  N, the header length, unsigned little-endian
+///     [N bytes]  JSON header: {"__metadata__": {string: string},
+///                  NAME: {"dtype": "F32", "shape": [d0, …], "data_offsets": [b, e]}, …}
+///                padded with spaces so N is a multiple of 8 (the data then starts 8-byte aligned)
+///     [rest]     the tensors' raw little-endian bytes; NAME's are rest[b..<e], e − b = 4·∏dᵢ,
+///                back to back with no gaps, in the order the header lists them
+///
+/// The format lets the header's keys come in any order; this writer emits compact JSON with
+/// `__metadata__` first (its keys sorted), then the tensors in the order given, so the same
+/// checkpoint always has the same bytes. An empty `metadata` omits `__metadata__`, as the
+/// reference implementation does when no metadata is passed.
+public enum SafeTensors {
+    public typealias Entry = (name: String, shape: [Int], values: UnsafeBufferPointer<Float>)
+
+    /// Writes `tensors` (float32) and `metadata` to `path` atomically (see `AtomicFile`).
+    /// Duplicate or reserved names, negative dimensions and a shape whose product is not the
+    /// number of values are errors.
+    public static func write(_ tensors: [Entry], metadata: [String: String] = [:],
+                             to path: String) throws {
+        var seen = Set<String>()
+        for tensor in tensors {
+            func fail(_ message: String) -> CheckpointError {
+                CheckpointError(file: path, message: "tensor \"\(tensor.name)\": \(message)")
+            }
+            guard tensor.name != "__metadata__" else {
+                throw fail("the name __metadata__ is reserved for the header's metadata")
+            }
+            guard seen.insert(tensor.name).inserted else { throw fail("the name is used twice") }
+            guard let count = elementCount(tensor.shape), count == tensor.values.count else {
+                throw fail("shape \(tensor.shape) does not hold \(tensor.values.count) values")
+            }
+        }
+        let header = self.header(tensors, metadata: metadata)
+        try AtomicFile.write(to: path) { emit in
+            var length = UInt64(header.count).littleEndian
+            try withUnsafeBytes(of: &length) { try emit($0) }
+            try header.withUnsafeBytes { try emit($0) }
+            try emitLittleEndian(tensors, emit)
+        }
+    }
+
+    /// Reads and validates a whole safetensors file; see `SafeTensorsFile` for what is checked.
+    public static func read(_ path: String) throws -> SafeTensorsFile {
+        try SafeTensorsFile(bytes: try readAll(path), path: path)
+    }
+
+    /// ∏ shape, or nil for a negative dimension or a product that overflows `Int`.
+    static func elementCount(_ shape: [Int]) -> Int? {
+        var count = 1
+        for dimension in shape {
+            guard dimension >= 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            if overflow { return nil }
+            count = product
+        }
+        return count
+    }
+
+    /// The space-padded JSON header.
+    static func header(_ tensors: [Entry], metadata: [String: String]) -> [UInt8] {
+        var fields: [String] = []
+        if !metadata.isEmpty {
+            let pairs = metadata.sorted { $0.key < $1.key }
+                .map { "\(quoted($0.key)):\(quoted($0.value))" }
+            fields.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
+        }
+        var offset = 0
+        for tensor in tensors {
+            let end = offset + 4 * tensor.values.count
+            let shape = tensor.shape.map(String.init).joined(separator: ",")
+            fields.append("\(quoted(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],"
+                          + "\"data_offsets\":[\(offset),\(end)]}")
+            offset = end
+        }
+        var bytes = Array("{\(fields.joined(separator: ","))}".utf8)
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: (8 - bytes.count % 8) % 8))
+        return bytes
+    }
+
+    /// A JSON string literal, escaped as serde_json (the reference writer) does: `"` `\` and the
+    /// control characters; everything else, non-ASCII included, as raw UTF-8.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            case let c where c.value < 0x20:
+                let hex = String(c.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    /// Streams every tensor's values as little-endian float32 through one reused 64 KiB buffer,
+    /// so a large model is never copied whole and the bytes are right on any host byte order.
+    private static func emitLittleEndian(
+        _ tensors: [Entry], _ emit: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let chunk = 16_384
+        let scratch = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: chunk)
+        defer { scratch.deallocate() }
+        for tensor in tensors {
+            var start = 0
+            while start < tensor.values.count {
+                let n = min(chunk, tensor.values.count - start)
+                for i in 0..<n { scratch[i] = tensor.values[start + i].bitPattern.littleEndian }
+                try emit(UnsafeRawBufferPointer(start: scratch.baseAddress, count: 4 * n))
+                start += n
+            }
+        }
+    }
+
+    /// The whole file, with the system's reason when it cannot be read.
+    private static func readAll(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure(path, "cannot open") }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw failure(path, "cannot stat") }
+        let size = Int(status.st_size)
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let n = bytes.withUnsafeMutableBytes {
+                Glibc.read(fd, $0.baseAddress! + done, size - done)
+            }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw failure(path, "cannot read") }
+            // The file shrank while being read: keep what is there; validation reports it.
+            if n == 0 { bytes.removeLast(size - done); break }
+            done += n
+        }
+        return bytes
+    }
+
+    private static func failure(_ path: String, _ what: String) -> CheckpointError {
+        CheckpointError(file: path, message: "\(what): \(String(cString: strerror(errno)))")
+    }
+}

@@ -1,0 +1,200 @@
+import CNNLayers
+import Foundation
+
+/// A safetensors file read whole and validated (format: see `SafeTensors`). Every check a
+/// corrupt, truncated or foreign file could fail is made up front and reported as a
+/// `CheckpointError` naming the file — the header length against the file size, the header as
+/// JSON, each entry's keys, dtype (F32 only: cnnctl computes in float32 and never converts
+/// silently), shape, and `data_offsets` in range, matching the shape's byte count and tiling the
+/// data section exactly (no gap, overlap or trailing bytes), as the reference reader requires.
+public struct SafeTensorsFile: Sendable {
+    public let path: String
+    /// Tensor names in file order (by data offset).
+    public let names: [String]
+    public let metadata: [String: String]
+
+    private struct Entry: Sendable {
+        let shape: [Int]
+        let count: Int
+        let begin: Int  // byte offset in `bytes`
+    }
+
+    private let entries: [String: Entry]
+    private let bytes: [UInt8]
+
+    /// The shape of `name`, or nil when the file has no such tensor.
+    public func shape(of name: String) -> [Int]? { entries[name]?.shape }
+
+    public func values(of name: String) throws -> [Float] {
+        let entry = try entry(name)
+        return [Float](unsafeUninitializedCapacity: entry.count) { buffer, initialized in
+            decode(entry, into: buffer)
+            initialized = entry.count
+        }
+    }
+
+    /// Copies `name`'s values straight into `destination` (a slice of a parameter arena), which
+    /// must hold exactly as many values.
+    public func copyValues(of name: String, into destination: UnsafeMutableBufferPointer<Float>)
+        throws
+    {
+        let entry = try entry(name)
+        guard entry.count == destination.count else {
+            throw CheckpointError(file: path, message: "tensor \"\(name)\" has shape "
+                                  + "\(entry.shape) (\(entry.count) values) but "
+                                  + "\(destination.count) are expected")
+        }
+        decode(entry, into: destination)
+    }
+
+    private func entry(_ name: String) throws -> Entry {
+        guard let entry = entries[name] else {
+            throw CheckpointError(file: path, message: "no tensor \"\(name)\""
+                                  + Suggestion.hint(for: name, among: names)
+                                  + "; the file holds \(names.count) tensors")
+        }
+        return entry
+    }
+
+    private func decode(_ entry: Entry, into destination: UnsafeMutableBufferPointer<Float>) {
+        bytes.withUnsafeBytes { raw in
+            for i in 0..<entry.count {
+                let bits = raw.loadUnaligned(fromByteOffset: entry.begin + 4 * i, as: UInt32.self)
+                destination[i] = Float(bitPattern: UInt32(littleEndian: bits))
+            }
+        }
+    }
+
+    /// Parses and validates `bytes`, the contents of `path`.
+    init(bytes: [UInt8], path: String) throws {
+        func fail(_ message: String) -> CheckpointError {
+            CheckpointError(file: path, message: message)
+        }
+        guard bytes.count >= 8 else {
+            throw fail("file is \(bytes.count) bytes, too short for the 8-byte header length that "
+                       + "starts a safetensors file")
+        }
+        let length = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard length <= UInt64(bytes.count - 8) else {
+            throw fail("header length \(length) exceeds the \(bytes.count - 8) bytes that follow "
+                       + "it (truncated, or not a safetensors file)")
+        }
+        let dataStart = 8 + Int(length)
+        let dataCount = bytes.count - dataStart
+        let header = try Self.parseHeader(Data(bytes[8..<dataStart]), fail: fail)
+
+        var metadata: [String: String] = [:]
+        if let value = header["__metadata__"] {
+            guard let object = value as? [String: Any] else {
+                throw fail("header: __metadata__ is not a JSON object")
+            }
+            for (key, value) in object.sorted(by: { $0.key < $1.key }) {
+                guard let text = value as? String else {
+                    throw fail("header: __metadata__ \"\(key)\" is not a string")
+                }
+                metadata[key] = text
+            }
+        }
+
+        var found: [(name: String, entry: Entry, end: Int)] = []
+        // Sorted so that a file with several faults always reports the same one.
+        for name in header.keys.sorted() where name != "__metadata__" {
+            let (shape, begin, end) = try Self.parseEntry(header[name]!, dataCount: dataCount) {
+                fail("tensor \"\(name)\": \($0)")
+            }
+            found.append((name, Entry(shape: shape, count: (end - begin) / 4,
+                                      begin: dataStart + begin), end))
+        }
+        // File order is data order; names break ties between empty tensors at one offset.
+        found.sort { ($0.entry.begin, $0.end, $0.name) < ($1.entry.begin, $1.end, $1.name) }
+        var covered = 0
+        for (name, entry, end) in found {
+            let begin = entry.begin - dataStart
+            guard begin == covered else {
+                throw fail("tensor \"\(name)\": data_offsets [\(begin), \(end)] "
+                           + (begin > covered ? "leave bytes \(covered)..<\(begin) unused"
+                                              : "overlap the tensor before it"))
+            }
+            covered = end
+        }
+        guard covered == dataCount else {
+            throw fail("the data section has \(dataCount) bytes but the tensors use only "
+                       + "\(covered)")
+        }
+        self.path = path
+        self.names = found.map(\.name)
+        self.metadata = metadata
+        self.entries = Dictionary(uniqueKeysWithValues: found.map { ($0.name, $0.entry) })
+        self.bytes = bytes
+    }
+
+    private static func parseHeader(_ data: Data, fail: (String) -> CheckpointError) throws
+        -> [String: Any]
+    {
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+            throw fail("header is not valid JSON" + (detail.map { ": \($0)" } ?? ""))
+        }
+        guard let object = json as? [String: Any] else { throw fail("header is not a JSON object") }
+        return object
+    }
+
+    /// One tensor's shape and byte range within the data section, checked.
+    private static func parseEntry(_ value: Any, dataCount: Int,
+                                   fail: (String) -> CheckpointError) throws
+        -> (shape: [Int], begin: Int, end: Int)
+    {
+        let keys = ["dtype", "shape", "data_offsets"]
+        guard let info = value as? [String: Any] else { throw fail("entry is not a JSON object") }
+        if let unknown = info.keys.sorted().first(where: { !keys.contains($0) }) {
+            throw fail("unknown key \"\(unknown)\"; an entry has dtype, shape and data_offsets")
+        }
+        if let missing = keys.first(where: { info[$0] == nil }) {
+            throw fail("missing \"\(missing)\"")
+        }
+        guard let dtype = info["dtype"] as? String else { throw fail("dtype is not a string") }
+        guard dtype == "F32" else {
+            throw fail("dtype \(dtype) is not supported; cnnctl reads F32 (float32) tensors only")
+        }
+        guard let shape = naturals(info["shape"]!) else {
+            throw fail("shape is not an array of non-negative integers")
+        }
+        guard let offsets = naturals(info["data_offsets"]!), offsets.count == 2 else {
+            throw fail("data_offsets is not a pair of non-negative integers [begin, end]")
+        }
+        let (begin, end) = (offsets[0], offsets[1])
+        guard begin <= end else {
+            throw fail("data_offsets [\(begin), \(end)] end before they begin")
+        }
+        guard end <= dataCount else {
+            throw fail("data_offsets [\(begin), \(end)] extend past the data section's "
+                       + "\(dataCount) bytes (truncated file?)")
+        }
+        guard let count = SafeTensors.elementCount(shape), count <= Int.max / 4,
+              4 * count == end - begin
+        else {
+            throw fail("shape \(shape) does not match data_offsets [\(begin), \(end)] "
+                       + "(\(end - begin) bytes; F32 takes 4 per value)")
+        }
+        return (shape, begin, end)
+    }
+
+    /// The values of a JSON array of non-negative integers; nil for anything else. JSON numbers
+    /// arrive as NSNumber, which also carries booleans ("c") and reals ("d", "f"): those are
+    /// refused rather than rounded, as a strict JSON reader of unsigned integers would.
+    private static func naturals(_ value: Any) -> [Int]? {
+        guard let array = value as? [Any] else { return nil }
+        var result: [Int] = []
+        for element in array {
+            guard let number = element as? NSNumber,
+                  !["c", "d", "f"].contains(String(cString: number.objCType)),
+                  let integer = number as? Int, integer >= 0
+            else { return nil }
+            result.append(integer)
+        }
+        return result
+    }
+}

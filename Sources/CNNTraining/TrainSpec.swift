@@ -1,0 +1,95 @@
+import CNNLayers
+
+/// The `train` section of a config:
+///
+///     {"epochs": 10, "batch_size": 64, "seed": 1,
+///      "optimizer": {"type": "sgd", "lr": 0.05, "momentum": 0.9, "nesterov": true},
+///      "schedule": {"type": "cosine", "warmup_epochs": 1},
+///      "loss": {"type": "cross_entropy", "label_smoothing": 0.1, "head_weights": [1, 0.3, 0.3]},
+///      "regularization": {"l2": 5e-4}, "clip_grad_norm": 5.0, "accumulate": 1,
+///      "early_stopping": {"monitor": "val_loss", "patience": 3},
+///      "init_from": "runs/a/best.safetensors", "freeze": ["c1", "stage1.*"], "monitor": "val_accuracy"}
+public struct TrainSpec: Decodable, Sendable {
+    public var epochs: Int
+    public var batchSize: Int
+    public var seed: Int?
+    public var threads: Int?
+    public var optimizer: OptimizerSpec
+    public var schedule: ScheduleSpec?
+    public var loss: LossSpec?
+    public var regularization: Regularization?
+    public var clipGradNorm: Float?
+    public var clipGradValue: Float?
+    public var accumulate: Int?
+    public var earlyStopping: EarlyStoppingSpec?
+    public var initFrom: String?
+    public var freeze: [String]?
+    /// The metric that decides `best.safetensors` (default: validation accuracy, else test
+    /// accuracy, else training loss).
+    public var monitor: Metric?
+    /// Steps between plain progress lines when stdout is not a terminal.
+    public var logEvery: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case epochs, batchSize = "batch_size", seed, threads, optimizer, schedule, loss, regularization
+        case clipGradNorm = "clip_grad_norm", clipGradValue = "clip_grad_value", accumulate
+        case earlyStopping = "early_stopping", initFrom = "init_from", freeze, monitor, logEvery = "log_every"
+    }
+
+    public static func load(_ json: JSONValue?, file: String) throws -> TrainSpec {
+        guard let json else {
+            throw ConfigError(file: file, place: "", message: "missing \"train\" section (epochs, batch_size, optimizer)")
+        }
+        let spec = try ConfigDecoder.decode(TrainSpec.self, from: json, path: "train", file: file)
+        func check(_ ok: Bool, _ key: String, _ message: String) throws {
+            if !ok { throw ConfigError(file: file, place: "train.\(key)", message: message) }
+        }
+        try check(spec.epochs >= 1, "epochs", "must be ≥ 1, got \(spec.epochs)")
+        try check((1...65_536).contains(spec.batchSize), "batch_size", "must be in 1...65536, got \(spec.batchSize)")
+        try check((spec.accumulate ?? 1) >= 1, "accumulate", "must be ≥ 1")
+        try check((spec.threads ?? 1) >= 1, "threads", "must be ≥ 1")
+        try check((spec.clipGradNorm ?? 1) > 0, "clip_grad_norm", "must be > 0")
+        try check((spec.clipGradValue ?? 1) > 0, "clip_grad_value", "must be > 0")
+        try check((spec.logEvery ?? 1) >= 1, "log_every", "must be ≥ 1")
+        if let s = spec.loss?.labelSmoothing { try check((0..<1).contains(s), "loss.label_smoothing", "must be in [0, 1)") }
+        if let p = spec.earlyStopping?.patience { try check(p >= 1, "early_stopping.patience", "must be ≥ 1") }
+        return spec
+    }
+}
+
+public struct LossSpec: Decodable, Sendable {
+    public enum Kind: String, ConfigEnum, Sendable { case cross_entropy, binary_cross_entropy, mse }
+    public var type: Kind?
+    public var labelSmoothing: Float?
+    /// One weight per model output (GoogLeNet: main 1, auxiliary heads 0.3).
+    public var headWeights: [Float]?
+
+    enum CodingKeys: String, CodingKey { case type, labelSmoothing = "label_smoothing", headWeights = "head_weights" }
+}
+
+public struct EarlyStoppingSpec: Decodable, Sendable {
+    public var monitor: Metric?
+    public var patience: Int
+    public var minDelta: Double?
+
+    enum CodingKeys: String, CodingKey { case monitor, patience, minDelta = "min_delta" }
+}
+
+/// A per-epoch metric a run can monitor.
+public enum Metric: String, ConfigEnum, Sendable {
+    case val_loss, val_accuracy, test_loss, test_accuracy, train_loss, train_accuracy
+
+    /// Lower is better for losses.
+    public var minimize: Bool { rawValue.hasSuffix("loss") }
+
+    public func value(in r: EpochRecord) -> Double? {
+        switch self {
+        case .val_loss: r.valLoss
+        case .val_accuracy: r.valAccuracy
+        case .test_loss: r.testLoss
+        case .test_accuracy: r.testAccuracy
+        case .train_loss: r.trainLoss
+        case .train_accuracy: r.trainAccuracy
+        }
+    }
+}

@@ -1,0 +1,185 @@
+import CNNCore
+import CNNData
+import CNNGraph
+import CNNLayers
+import Foundation
+
+/// Trains a model from a config: builds the graph and the data, then runs epochs of
+/// forward → loss → backward → (regularize, clip) → optimizer step, evaluating after each epoch
+/// and writing the run directory. Every random choice is a function of (seed, epoch, step), and
+/// everything else that shapes the next step is in the checkpoint, so `--resume` continues
+/// bit-for-bit as an uninterrupted run would (same seed and threads).
+public final class Trainer {
+    let config: ConfigFile
+    let spec: TrainSpec
+    let graph: Graph
+    let data: LoadedData
+    let options: TrainOptions
+    let observer: any TrainingObserver
+    let seed: UInt64
+    let monitor: Metric
+    let headWeights: [Float]
+
+    public init(configPath: String, options: TrainOptions, observer: any TrainingObserver) throws {
+        config = try ConfigFile.load(configPath)
+        graph = try config.buildGraph()
+        var spec = try TrainSpec.load(config.train, file: config.path)
+        if let e = options.epochs { spec.epochs = e }
+        if let t = options.threads { spec.threads = t }
+        try spec.schedule?.validate(totalEpochs: spec.epochs)
+        self.spec = spec
+        seed = UInt64(truncatingIfNeeded: options.seed ?? spec.seed ?? 1)
+        guard let dataJSON = config.data else {
+            throw ConfigError(file: config.path, place: "", message: "missing \"data\" section (train, test, …)")
+        }
+        data = try DataSpec.load(dataJSON, path: "data", file: config.path,
+                                 baseDirectory: (config.path as NSString).deletingLastPathComponent)
+        self.options = options
+        self.observer = observer
+        monitor = spec.monitor ?? (data.validation != nil ? .val_accuracy : data.test != nil ? .test_accuracy : .train_loss)
+        headWeights = spec.loss?.headWeights ?? [1] + Array(repeating: 0.3, count: max(0, graph.outputs.count - 1))
+        try checkCompatibility()
+    }
+
+    private func checkCompatibility() throws {
+        let file = config.path
+        guard data.train.sampleShape == graph.inputShape else {
+            throw ConfigError(file: file, place: "data", message: "samples are \(data.train.sampleShape) but the model's "
+                              + "input is \(graph.inputShape) (model.input)")
+        }
+        for (k, o) in graph.outputs.enumerated() {
+            let shape = graph.nodes[o].layer.outputShape
+            guard shape.rank == 1, shape[0] == data.train.classCount else {
+                throw ConfigError(file: file, place: "model", message: "output \(k) (\(graph.nodes[o].layer.name)) is "
+                                  + "\(shape); the data has \(data.train.classCount) classes, so it must be "
+                                  + "[\(data.train.classCount)]")
+            }
+        }
+        guard headWeights.count == graph.outputs.count else {
+            throw ConfigError(file: file, place: "train.loss.head_weights",
+                              message: "has \(headWeights.count) weights for \(graph.outputs.count) model outputs")
+        }
+        let available: [Metric: Bool] = [.val_loss: data.validation != nil, .val_accuracy: data.validation != nil,
+                                         .test_loss: data.test != nil, .test_accuracy: data.test != nil]
+        for (key, metric) in [("monitor", spec.monitor), ("early_stopping.monitor", spec.earlyStopping?.monitor)] {
+            if let metric, available[metric] == false {
+                throw ConfigError(file: file, place: "train.\(key)", message: "\(metric.rawValue) needs a "
+                                  + (metric.rawValue.hasPrefix("val") ? "validation set (data.validation)" : "test set (data.test)"))
+            }
+        }
+    }
+
+    // MARK: - The run
+
+    public func run() throws -> TrainResult {
+        BLASThreads.set(spec.threads ?? 2)
+        let resuming = options.resumeDirectory != nil
+        let run = try RunDirectory(path: options.resumeDirectory ?? options.outDirectory
+                                   ?? RunDirectory.defaultPath(configPath: config.path), resuming: resuming)
+        let executor = Executor(graph: graph, maxBatch: spec.batchSize, seed: seed)
+        let groups = try ParameterGroups.groups(for: graph, offsets: executor.parameterOffsets, freeze: spec.freeze ?? [],
+                                                regularization: spec.regularization, file: config.path)
+        let optimizer = try spec.optimizer.make(parameterCount: executor.parameters.count)
+        let schedule = LRSchedule(spec.schedule)
+        var progress = TrainingProgress()
+        progress.seed = seed
+        var records: [EpochRecord] = []
+        if resuming {
+            let meta = try TrainingCheckpoint.loadWeights(TrainingCheckpoint.weightsPath(run.path, "last"), into: executor)
+            progress = try TrainingCheckpoint.loadState(directory: run.path, name: "last", weightsMetadata: meta,
+                                                        optimizer: optimizer)
+            guard progress.seed == seed else {
+                throw RunError("the run used seed \(progress.seed); resume it with the same seed")
+            }
+            try schedule.restore(progress.schedule)
+            records = try MetricsCSV.parse(run.read("metrics.csv") ?? "").filter { $0.epoch <= progress.epoch }
+            say(run, "resuming \(run.path) at epoch \(progress.epoch + 1), batch \(progress.batch + 1) (step \(progress.step))")
+        } else {
+            try run.write("config.json", resolvedConfig())
+            if let from = spec.initFrom {
+                let path = from.hasPrefix("/") ? from : ((config.path as NSString).deletingLastPathComponent as NSString)
+                    .appendingPathComponent(from)
+                for line in try WeightTransfer.load(path, into: executor) { say(run, line) }
+            }
+        }
+        sayHeader(run, executor: executor, groups: groups)
+        let loop = EpochLoop(trainer: self, run: run, executor: executor, groups: groups, optimizer: optimizer,
+                             schedule: schedule)
+        var result = TrainResult(runDirectory: run.path, records: records, interrupted: false, stoppedEarly: false)
+        while progress.epoch < spec.epochs {
+            guard try loop.trainEpoch(&progress) else {
+                try TrainingCheckpoint.save(executor: executor, optimizer: optimizer, progress: progress,
+                                            directory: run.path, name: "last")
+                say(run, "interrupted at epoch \(progress.epoch + 1), batch \(progress.batch) (step \(progress.step)); "
+                    + "checkpoint written. Continue with: cnnctl train \(config.path) --resume \(run.path)")
+                result.interrupted = true
+                result.records = records
+                return result
+            }
+            let record = loop.finishEpoch(&progress)
+            records.append(record)
+            schedule.endEpoch(metric: record.valLoss ?? record.testLoss ?? record.trainLoss)
+            progress.schedule = schedule.state
+            progress.epoch += 1
+            let stop = try bookkeeping(record, &progress, run: run, executor: executor)
+            try TrainingCheckpoint.save(executor: executor, optimizer: optimizer, progress: progress,
+                                        directory: run.path, name: "last")
+            try run.write("metrics.csv", MetricsCSV.render(records))
+            try run.write("curves.svg", CurvesSVG.render(records, title: "\(graph.name) — \(run.path)"))
+            observer.epochFinished(record)
+            run.appendLog(EpochLine.format(record, epochs: spec.epochs))
+            if stop {
+                say(run, "early stopping: \(spec.earlyStopping!.monitor?.rawValue ?? monitor.rawValue) did not improve "
+                    + "for \(progress.badEpochs) epochs")
+                result.stoppedEarly = true
+                break
+            }
+        }
+        result.records = records
+        return result
+    }
+
+    /// Best checkpoint and early stopping; returns true when training should stop.
+    private func bookkeeping(_ record: EpochRecord, _ progress: inout TrainingProgress, run: RunDirectory,
+                             executor: Executor) throws -> Bool {
+        let value = monitor.value(in: record)!
+        let delta = spec.earlyStopping?.minDelta ?? 0
+        let improved = progress.bestMetric.map { monitor.minimize ? value < $0 - delta : value > $0 + delta } ?? true
+        if improved {
+            progress.bestMetric = value
+            progress.badEpochs = 0
+            try TrainingCheckpoint.saveWeights(executor: executor, metadata: ["epoch": String(record.epoch),
+                                                                             monitor.rawValue: String(value)],
+                                               to: TrainingCheckpoint.weightsPath(run.path, "best"))
+        } else {
+            progress.badEpochs += 1
+        }
+        guard let early = spec.earlyStopping else { return false }
+        return progress.badEpochs >= early.patience
+    }
+
+    func say(_ run: RunDirectory, _ line: String) {
+        observer.log(line)
+        run.appendLog(line)
+    }
+
+    private func sayHeader(_ run: RunDirectory, executor: Executor, groups: [ParameterGroup]) {
+        let trainable = groups.filter { !$0.frozen && $0.role != .runningStatistic }.reduce(0) { $0 + $1.range.count }
+        let frozen = groups.filter(\.frozen).map(\.name)
+        say(run, "model \(graph.name): \(trainable) trainable parameters"
+            + (frozen.isEmpty ? "" : ", frozen: " + frozen.joined(separator: ", ")))
+        say(run, "data: \(data.train.count) training samples"
+            + (data.validation.map { ", \($0.count) validation" } ?? "") + (data.test.map { ", \($0.count) test" } ?? "")
+            + "; batch \(spec.batchSize), \(spec.epochs) epochs, seed \(seed), \(BLASThreads.current) BLAS threads")
+        say(run, "run directory: \(run.path)")
+    }
+
+    /// The config as run: the full config with the model inline.
+    private func resolvedConfig() -> String {
+        var object = JSONObject()
+        object["model"] = config.model
+        object["data"] = config.data
+        object["train"] = config.train
+        return JSONValue.object(object).serialized() + "\n"
+    }
+}

@@ -1,0 +1,106 @@
+import CNNGraph
+import Foundation
+
+/// A checkpoint is two safetensors files written atomically (temp file, fsync, rename):
+/// `NAME.safetensors` holds the model — every parameter and running statistic under its
+/// PyTorch-style name (`c1.weight`, `bn1.running_mean`), so other tools open it — and
+/// `NAME.state.safetensors` holds the optimizer's moments, with the training progress as JSON
+/// in its metadata. The state is written first and the weights last, and both carry the step:
+/// a crash between the two renames is detected on resume instead of mixing two steps.
+public enum TrainingCheckpoint {
+    public static func weightsPath(_ directory: String, _ name: String) -> String { "\(directory)/\(name).safetensors" }
+    public static func statePath(_ directory: String, _ name: String) -> String { "\(directory)/\(name).state.safetensors" }
+
+    public static func save(executor: Executor, optimizer: any Optimizer, progress: TrainingProgress,
+                            directory: String, name: String) throws {
+        let progressJSON = String(decoding: try JSONEncoder().encode(progress), as: UTF8.self)
+        let stepText = String(progress.step)
+        let state = optimizer.stateTensors()
+        try withBuffers(state.map { ($0.name, [$0.values.count], $0.values) }) { tensors in
+            try SafeTensors.write(tensors, metadata: ["format": "cnnctl-state", "step": stepText,
+                                                      "optimizer_steps": String(optimizer.stepCount),
+                                                      "progress": progressJSON],
+                                  to: statePath(directory, name))
+        }
+        try saveWeights(executor: executor, metadata: ["step": stepText, "epoch": String(progress.epoch)],
+                        to: weightsPath(directory, name))
+    }
+
+    /// Writes the model's parameters and running statistics.
+    public static func saveWeights(executor: Executor, metadata: [String: String], to path: String) throws {
+        let tensors = executor.graph.parameters.enumerated().map { i, p in
+            (name: p.name, shape: p.spec.shape.dims,
+             values: UnsafeBufferPointer(start: executor.parameters.data + executor.parameterOffsets[i],
+                                         count: p.spec.shape.count))
+        }
+        var meta = metadata
+        meta["format"] = "cnnctl"
+        meta["model"] = executor.graph.name
+        try withExtendedLifetime(executor) {
+            try SafeTensors.write(tensors, metadata: meta, to: path)
+        }
+    }
+
+    /// Loads weights that must match the model exactly (every tensor present, same shapes);
+    /// returns the file's metadata.
+    @discardableResult
+    public static func loadWeights(_ path: String, into executor: Executor) throws -> [String: String] {
+        let file = try SafeTensors.read(path)
+        let params = executor.graph.parameters
+        let modelNames = Set(params.map(\.name))
+        var problems: [String] = []
+        for p in params {
+            guard let shape = file.shape(of: p.name) else { problems.append("missing \(p.name)"); continue }
+            if shape != p.spec.shape.dims {
+                problems.append("\(p.name) has shape \(shape) in the file, \(p.spec.shape.dims) in the model")
+            }
+        }
+        let extra = file.names.filter { !modelNames.contains($0) }
+        if !extra.isEmpty { problems.append("not in the model: " + extra.prefix(5).joined(separator: ", ")
+                                            + (extra.count > 5 ? " and \(extra.count - 5) more" : "")) }
+        guard problems.isEmpty else {
+            throw CheckpointError(file: path, message: "does not match model \"\(executor.graph.name)\": "
+                                  + problems.prefix(6).joined(separator: "; ")
+                                  + " (was it trained with another config? init_from loads partial matches)")
+        }
+        for (i, p) in params.enumerated() {
+            copy(try file.values(of: p.name), into: executor, at: executor.parameterOffsets[i])
+        }
+        return file.metadata
+    }
+
+    /// Restores the optimizer from the state file and returns the progress; checks that the state
+    /// belongs to the weights' step.
+    public static func loadState(directory: String, name: String, weightsMetadata: [String: String],
+                                 optimizer: any Optimizer) throws -> TrainingProgress {
+        let path = statePath(directory, name)
+        let file = try SafeTensors.read(path)
+        guard let json = file.metadata["progress"],
+              let progress = try? JSONDecoder().decode(TrainingProgress.self, from: Data(json.utf8)) else {
+            throw CheckpointError(file: path, message: "has no training progress in its metadata (not a cnnctl state file)")
+        }
+        guard file.metadata["step"] == weightsMetadata["step"] else {
+            throw CheckpointError(file: path, message: "is from step \(file.metadata["step"] ?? "?") but the weights are "
+                                  + "from step \(weightsMetadata["step"] ?? "?"): the run was interrupted while saving; "
+                                  + "resume from best.safetensors or start again")
+        }
+        var tensors: [String: [Float]] = [:]
+        for n in file.names { tensors[n] = try file.values(of: n) }
+        try optimizer.restore(tensors)
+        optimizer.stepCount = Int(file.metadata["optimizer_steps"] ?? "") ?? progress.step
+        return progress
+    }
+
+    static func copy(_ values: [Float], into executor: Executor, at offset: Int) {
+        values.withUnsafeBufferPointer { (executor.parameters.data + offset).update(from: $0.baseAddress!, count: $0.count) }
+    }
+
+    /// Runs `body` with buffer views of arrays (kept alive for the call).
+    private static func withBuffers(_ arrays: [(String, [Int], [Float])],
+                                    _ body: ([(name: String, shape: [Int], values: UnsafeBufferPointer<Float>)]) throws -> Void) throws {
+        let storage = arrays.map { ($0.0, $0.1, UnsafeMutableBufferPointer<Float>.allocate(capacity: max($0.2.count, 1))) }
+        defer { storage.forEach { $0.2.deallocate() } }
+        for (k, a) in arrays.enumerated() { _ = storage[k].2.initialize(from: a.2) }
+        try body(storage.enumerated().map { k, s in (s.0, s.1, UnsafeBufferPointer(start: s.2.baseAddress, count: arrays[k].2.count)) })
+    }
+}

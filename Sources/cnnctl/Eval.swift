@@ -1,0 +1,57 @@
+import ArgumentParser
+import CNNData
+import CNNGraph
+import CNNLayers
+import CNNTraining
+import Foundation
+
+struct Eval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a checkpoint: loss, accuracy, top-5, per-class metrics, confusion matrix.")
+
+    enum Split: String, ExpressibleByArgument, CaseIterable { case test, validation, train }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json }
+
+    @Argument(help: "The config the model was trained with.") var config: String
+    @Option(help: "A .safetensors checkpoint (e.g. runs/<run>/best.safetensors).") var checkpoint: String
+    @Option(help: "Which data to evaluate on.") var split = Split.test
+    @Option(help: "Batch size.") var batch = 256
+    @Option(help: "Output format: table or json.") var format = Format.table
+
+    func run() throws {
+        let report = try Failure.reporting { () throws -> MetricsReport in
+            let file = try ConfigFile.load(config)
+            let graph = try file.buildGraph()
+            guard let dataJSON = file.data else {
+                throw ConfigError(file: config, place: "", message: "missing \"data\" section")
+            }
+            let data = try DataSpec.load(dataJSON, path: "data", file: config,
+                                         baseDirectory: (config as NSString).deletingLastPathComponent)
+            let dataset: LabeledDataset? = switch split {
+            case .test: data.test
+            case .validation: data.validation
+            case .train: data.train
+            }
+            guard let dataset else {
+                throw ConfigError(file: config, place: "data", message: "has no \(split.rawValue) set")
+            }
+            let executor = Executor(graph: graph, maxBatch: max(1, batch))
+            try TrainingCheckpoint.loadWeights(checkpoint, into: executor)
+            let loss = try? TrainSpec.load(file.train, file: config).loss
+            return Evaluator.evaluate(executor: executor, dataset: dataset, normalization: data.normalization,
+                                      batchSize: batch, loss: loss).report()
+        }
+        switch format {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            // A diverged model's loss is not a number; JSON has no NaN, so it is written as a string.
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf",
+                                                                          negativeInfinity: "-inf", nan: "nan")
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        case .table:
+            print("checkpoint \(checkpoint), \(split.rawValue) split")
+            print(MetricsTable.render(report), terminator: "")
+        }
+    }
+}

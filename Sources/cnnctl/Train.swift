@@ -1,0 +1,43 @@
+import ArgumentParser
+import CNNData
+import CNNTraining
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a model from a config; writes a run directory with metrics, curves and checkpoints.",
+        discussion: """
+            Ctrl-C finishes the current step, writes runs/…/last.safetensors and exits (status 130); \
+            continue with --resume RUN_DIR. A killed run loses at most the epoch in progress.
+            """)
+
+    @Argument(help: "A full config (model, data, train).") var config: String
+    @Option(help: "Run directory (default: runs/<config>-<UTC time>).") var out: String?
+    @Option(help: "Override train.epochs.") var epochs: Int?
+    @Option(help: "Continue the run in this directory from its last checkpoint.") var resume: String?
+    @Option(help: "Override train.seed.") var seed: Int?
+    @Option(help: "BLAS threads (default: train.threads, else 2).") var threads: Int?
+
+    func validate() throws {
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be ≥ 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
+        if out != nil && resume != nil { throw ValidationError("--out and --resume exclude each other") }
+    }
+
+    func run() throws {
+        let options = TrainOptions(outDirectory: out, resumeDirectory: resume, epochs: epochs, seed: seed, threads: threads)
+        let reporter = ProgressReporter(terminal: isatty(STDOUT_FILENO) == 1)
+        let result = try Failure.reporting {
+            let trainer = try Trainer(configPath: config, options: options, observer: reporter)
+            StopSignal.install()
+            return try trainer.run()
+        }
+        if result.interrupted { throw ExitCode(130) }
+        if let last = result.records.last {
+            print("done: \(result.records.count) epochs; last: " + EpochLine.format(last, epochs: last.epoch)
+                  + "\nrun directory: \(result.runDirectory)")
+        }
+    }
+}
