@@ -42,6 +42,9 @@ public struct Im2Col: Sendable {
     private let rowSource: [Int32]
     /// `colSource[j·OW + ow]`: the input column read by kernel column j at output column ow, or -1.
     private let colSource: [Int32]
+    /// For kernel column j, the output columns `lo..<hi` whose reads fall inside the image at
+    /// `ow·S − P + j·D`: there the loops copy (stride 1) or gather without table lookups.
+    private let interior: [(lo: Int, hi: Int)]
 
     public init(_ g: WindowGeometry, mode: PaddingMode = .zeros) {
         geometry = g
@@ -61,29 +64,47 @@ public struct Im2Col: Sendable {
         }
         rowSource = rows
         colSource = cols
+        interior = (0..<g.kernelW).map { j in
+            let offset = j * g.dilationW - g.padLeft
+            var lo = 0
+            while lo < g.outWidth && lo * g.strideW + offset < 0 { lo += 1 }
+            var hi = lo
+            while hi < g.outWidth && hi * g.strideW + offset < g.width { hi += 1 }
+            return (lo, hi)
+        }
     }
 
-    /// Lowers one image `x: [C, H, W]` into `col: [C·kh·kw, OH·OW]`.
-    public func lower(_ x: UnsafePointer<Float>, into col: UnsafeMutablePointer<Float>) {
+    /// Lowers one image `x: [C, H, W]` into `col: [C·kh·kw, OH·OW]`, whose rows are `rowStride`
+    /// floats apart (default `OH·OW`; larger when several images share one column matrix, each
+    /// in its own block of columns).
+    public func lower(_ x: UnsafePointer<Float>, into col: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
         let g = geometry
         let (OH, OW, H, W) = (g.outHeight, g.outWidth, g.height, g.width)
+        let stride = rowStride ?? OH * OW
         rowSource.withUnsafeBufferPointer { rs in
             colSource.withUnsafeBufferPointer { cs in
-                var dst = col
+                var r = 0
                 for c in 0..<g.channels {
                     let plane = x + c * H * W
                     for i in 0..<g.kernelH {
                         for j in 0..<g.kernelW {
+                            var dst = col + r * stride
+                            r += 1
                             for oh in 0..<OH {
                                 let h = Int(rs[i * OH + oh])
                                 if h < 0 {
                                     dst.update(repeating: 0, count: OW)
                                 } else {
                                     let row = plane + h * W
-                                    for ow in 0..<OW {
-                                        let w = Int(cs[j * OW + ow])
-                                        dst[ow] = w < 0 ? 0 : row[w]
+                                    let (lo, hi) = interior[j], S = g.strideW
+                                    let tap = row + j * g.dilationW - g.padLeft
+                                    for ow in 0..<lo { let w = Int(cs[j * OW + ow]); dst[ow] = w < 0 ? 0 : row[w] }
+                                    if S == 1 {
+                                        (dst + lo).update(from: tap + lo, count: hi - lo)
+                                    } else {
+                                        for ow in lo..<hi { dst[ow] = tap[ow * S] }
                                     }
+                                    for ow in hi..<OW { let w = Int(cs[j * OW + ow]); dst[ow] = w < 0 ? 0 : row[w] }
                                 }
                                 dst += OW
                             }
@@ -94,26 +115,31 @@ public struct Im2Col: Sendable {
         }
     }
 
-    /// The adjoint of `lower`: adds `col: [C·kh·kw, OH·OW]` back into `dx: [C, H, W]`. Padded
-    /// reads that mapped to a real pixel (reflect, replicate, …) send their gradient to it.
-    public func accumulate(_ col: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>) {
+    /// The adjoint of `lower`: adds `col: [C·kh·kw, OH·OW]` (rows `rowStride` apart) back into
+    /// `dx: [C, H, W]`. Padded reads that mapped to a real pixel (reflect, replicate, …) send
+    /// their gradient to it.
+    public func accumulate(_ col: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, rowStride: Int? = nil) {
         let g = geometry
         let (OH, OW, H, W) = (g.outHeight, g.outWidth, g.height, g.width)
+        let stride = rowStride ?? OH * OW
         rowSource.withUnsafeBufferPointer { rs in
             colSource.withUnsafeBufferPointer { cs in
-                var src = col
+                var r = 0
                 for c in 0..<g.channels {
                     let plane = dx + c * H * W
                     for i in 0..<g.kernelH {
                         for j in 0..<g.kernelW {
+                            var src = col + r * stride
+                            r += 1
                             for oh in 0..<OH {
                                 let h = Int(rs[i * OH + oh])
                                 if h >= 0 {
                                     let row = plane + h * W
-                                    for ow in 0..<OW {
-                                        let w = Int(cs[j * OW + ow])
-                                        if w >= 0 { row[w] += src[ow] }
-                                    }
+                                    let (lo, hi) = interior[j], S = g.strideW
+                                    let tap = row + j * g.dilationW - g.padLeft
+                                    for ow in 0..<lo { let w = Int(cs[j * OW + ow]); if w >= 0 { row[w] += src[ow] } }
+                                    for ow in lo..<hi { tap[ow * S] += src[ow] }
+                                    for ow in hi..<OW { let w = Int(cs[j * OW + ow]); if w >= 0 { row[w] += src[ow] } }
                                 }
                                 src += OW
                             }

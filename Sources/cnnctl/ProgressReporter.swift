@@ -2,7 +2,8 @@ import CNNTraining
 import Foundation
 
 /// Shows training progress: a redrawn one-line bar on a terminal, plain periodic lines in logs
-/// and pipes (CI), so neither gets the other's noise.
+/// and pipes (CI), so neither gets the other's noise. Lines are written unbuffered, so a log
+/// being followed (or a CI console) sees them as they happen.
 final class ProgressReporter: TrainingObserver {
     let terminal: Bool
     private var lastDraw = Date.distantPast
@@ -13,7 +14,12 @@ final class ProgressReporter: TrainingObserver {
 
     func log(_ line: String) {
         clearBar()
-        print(line)
+        Self.emit(line)
+    }
+
+    /// Writes a line to standard output at once.
+    static func emit(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
     func progress(_ p: StepProgress) {
@@ -33,7 +39,7 @@ final class ProgressReporter: TrainingObserver {
             let every = max(1, p.batches / 10)
             guard p.batch % every == 0 && p.batch != p.batches && p.batch != lastPlainBatch else { return }
             lastPlainBatch = p.batch
-            print(String(format: "epoch %d/%d batch %d/%d loss %.4f acc %.2f%% %.0f img/s lr %.5g eta %@",
+            Self.emit(String(format: "epoch %d/%d batch %d/%d loss %.4f acc %.2f%% %.0f img/s lr %.5g eta %@",
                          p.epoch, p.epochs, p.batch, p.batches, p.loss, 100 * p.accuracy, p.imagesPerSecond,
                          Double(p.lr), Self.duration(p.etaSeconds)))
         }
@@ -41,7 +47,7 @@ final class ProgressReporter: TrainingObserver {
 
     func epochFinished(_ record: EpochRecord) {
         clearBar()
-        print(EpochLine.format(record, epochs: max(epochs, record.epoch)))
+        Self.emit(EpochLine.format(record, epochs: max(epochs, record.epoch)))
         lastPlainBatch = 0
     }
 

@@ -36,8 +36,8 @@ struct Train: ParsableCommand {
         }
         if result.interrupted { throw ExitCode(130) }
         if let last = result.records.last {
-            print("done: \(result.records.count) epochs; last: " + EpochLine.format(last, epochs: last.epoch)
-                  + "\nrun directory: \(result.runDirectory)")
+            ProgressReporter.emit("done: \(result.records.count) epochs; last: " + EpochLine.format(last, epochs: last.epoch)
+                                  + "\nrun directory: \(result.runDirectory)")
         }
     }
 }

@@ -375,3 +375,51 @@ final class Conv2DTests: XCTestCase {
         XCTAssertEqual(depthwise.workspaceSize(batch: 4), 0)
     }
 }
+
+/// The lowering batches images into chunks sized by the workspace budget; a batch that does not
+/// divide into whole chunks must give the same results as running each image alone.
+final class Conv2DChunkingTests: XCTestCase {
+    func testPartialChunksMatchImageByImage() throws {
+        // 16 channels at 24x24 with a 3x3 kernel: (2·144 + 8)·576 = 170,496 floats per image, so
+        // the 2²⁰-float budget lowers 6 images at a time; a batch of 9 is a chunk of 6 and one of 3.
+        let config: JSONValue = ["filters": 8, "kernel": 3, "padding": 1]
+        let layer = try GradientCheck.build(Conv2D.registration, config: config, inputs: [[16, 24, 24]]) as! Conv2D
+        XCTAssertEqual(layer.chunkSize(batch: 9), 6)
+        var rng = RNG(seed: 4)
+        let params = layer.parameterSpecs.map { spec in
+            Tensor(shape: spec.shape, values: (0..<spec.shape.count).map { _ in rng.uniform(bound: 0.1) })
+        }
+        let x = Tensor(shape: [9, 16, 24, 24], values: (0..<9 * 9_216).map { _ in rng.uniform(bound: 1) })
+        let dy = Tensor(shape: [9, 8, 24, 24], values: (0..<9 * 4_608).map { _ in rng.uniform(bound: 1) })
+
+        func run(_ images: Range<Int>) -> (y: [Float], dx: [Float], dw: [Float]) {
+            let n = images.count
+            let xs = Tensor(shape: [n, 16, 24, 24], values: Array(x.array[images.lowerBound * 9_216..<images.upperBound * 9_216]))
+            let dys = Tensor(shape: [n, 8, 24, 24], values: Array(dy.array[images.lowerBound * 4_608..<images.upperBound * 4_608]))
+            let grads = params.map { Tensor(shape: $0.shape) }
+            layer.bind(parameters: params, gradients: grads)
+            let workspace = Tensor(shape: [layer.workspaceSize(batch: n)])
+            var context = ExecutionContext(isTraining: true, rng: RNG(seed: 1), workspace: workspace.data,
+                                           workspaceCount: workspace.count)
+            let y = Tensor(shape: [n, 8, 24, 24]), dx = Tensor(shape: xs.shape)
+            layer.forward(inputs: [xs], output: y, context: &context)
+            layer.backward(inputs: [xs], output: y, outputGradient: dys, inputGradients: [dx], context: &context)
+            return (y.array, dx.array, grads[0].array + grads[1].array)
+        }
+        let whole = run(0..<9)
+        var y: [Float] = [], dx: [Float] = [], dw = [Float](repeating: 0, count: whole.dw.count)
+        for i in 0..<9 {
+            let one = run(i..<i + 1)
+            y += one.y
+            dx += one.dx
+            for k in dw.indices { dw[k] += one.dw[k] }
+        }
+        func assertClose(_ a: [Float], _ b: [Float], _ what: String) {
+            let worst = zip(a, b).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+            XCTAssertLessThan(worst, 1e-4, what)
+        }
+        assertClose(whole.y, y, "output")
+        assertClose(whole.dx, dx, "input gradient")
+        assertClose(whole.dw, dw, "weight and bias gradients")
+    }
+}

@@ -97,8 +97,19 @@ public final class Conv2D: Layer {
     /// torchinfo's rule: every weight and bias element is used once per output position.
     public var macs: Int { parameterCount * geometry.outArea }
 
+    /// Images lowered together into one column matrix: per-image products of small images are
+    /// too thin for sgemm (LeNet conv1 is 6×784×25), so a chunk's columns side by side make one
+    /// large product per group. Chunks are capped so the workspace stays near 4 MB (cache-resident).
+    static let workspaceFloats = 1 << 20
+
+    func chunkSize(batch: Int) -> Int {
+        let g = geometry
+        return max(1, min(batch, Self.workspaceFloats / ((2 * g.columnRows + filters) * g.outArea)))
+    }
+
+    /// The chunk's column matrix, its gradient and a staging matrix `[F, chunk·OH·OW]`.
     public func workspaceSize(batch: Int) -> Int {
-        depthwise != nil || isPointwise ? 0 : 2 * geometry.columnRows * geometry.outArea
+        depthwise != nil || isPointwise ? 0 : (2 * geometry.columnRows + filters) * chunkSize(batch: batch) * geometry.outArea
     }
 
     public func bind(parameters: [Tensor], gradients: [Tensor]) {
@@ -109,20 +120,19 @@ public final class Conv2D: Layer {
     // MARK: - Forward
 
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
-        let x = inputs[0], g = geometry
-        let n = x.shape[0], inSize = g.channels * g.height * g.width, outSize = filters * g.outArea
-        let w = expandedWeight()
-        let col = context.workspace
+        let x = inputs[0], n = x.shape[0], w = expandedWeight()
+        if depthwise == nil && !isPointwise {
+            return forwardLowered(x: x.data, y: output.data, n: n, weight: w, workspace: context.workspace)
+        }
+        let g = geometry, inSize = g.channels * g.height * g.width, outSize = filters * g.outArea
         for b in 0..<n {
             let xb = x.data + b * inSize, yb = output.data + b * outSize
             if let depthwise {
                 depthwise.forward(x: xb, weight: w, y: yb)
             } else {
-                let lowered: UnsafePointer<Float>
-                if isPointwise { lowered = UnsafePointer(xb) } else { lowering.lower(xb, into: col); lowered = UnsafePointer(col) }
-                let (mg, kg) = (filters / groups, kernelsPerFilter * g.kernelArea)
+                let (mg, kg) = (filters / groups, kernelsPerFilter)
                 for gr in 0..<groups {
-                    gemm(m: mg, n: g.outArea, k: kg, a: w + gr * mg * kg, b: lowered + gr * kg * g.outArea,
+                    gemm(m: mg, n: g.outArea, k: kg, a: w + gr * mg * kg, b: xb + gr * kg * g.outArea,
                          c: yb + gr * mg * g.outArea)
                 }
             }
@@ -135,49 +145,111 @@ public final class Conv2D: Layer {
         }
     }
 
+    /// im2col of a chunk of images side by side, one sgemm per group into a staging matrix
+    /// `[F, m·OH·OW]`, then a scatter (plus bias) into the NCHW output.
+    private func forwardLowered(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, n: Int,
+                                weight w: UnsafePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+        let g = geometry, area = g.outArea, chunk = chunkSize(batch: n)
+        let inSize = g.channels * g.height * g.width, outSize = filters * area
+        let (mg, kg) = (filters / groups, kernelsPerFilter * g.kernelArea)
+        let col = workspace, stage = workspace + 2 * g.columnRows * chunk * area
+        for b0 in stride(from: 0, to: n, by: chunk) {
+            let m = min(chunk, n - b0), cols = m * area
+            for i in 0..<m { lowering.lower(x + (b0 + i) * inSize, into: col + i * area, rowStride: cols) }
+            for gr in 0..<groups {
+                gemm(m: mg, n: cols, k: kg, a: w + gr * mg * kg, b: col + gr * kg * cols, c: stage + gr * mg * cols)
+            }
+            for i in 0..<m {
+                for f in 0..<filters {
+                    let src = stage + f * cols + i * area, dst = y + (b0 + i) * outSize + f * area
+                    let v = bias?.data[f] ?? 0
+                    for p in 0..<area { dst[p] = src[p] + v }
+                }
+            }
+        }
+    }
+
     // MARK: - Backward
 
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
-        let x = inputs[0], dx = inputGradients[0], g = geometry
-        let n = x.shape[0], inSize = g.channels * g.height * g.width, outSize = filters * g.outArea
-        let w = expandedWeight()
+        let x = inputs[0], dx = inputGradients[0], n = x.shape[0], w = expandedWeight()
         let dw = denseWeightGrad?.data ?? weightGrad.data
         denseWeightGrad?.zero()
-        let col = context.workspace, dcol = context.workspace + g.columnRows * g.outArea
-        let (mg, kg) = (filters / groups, kernelsPerFilter * g.kernelArea)
-        for b in 0..<n {
-            let xb = x.data + b * inSize, dyb = dy.data + b * outSize
-            if let biasGrad {
-                for f in 0..<filters {
-                    var s: Float = 0
-                    let row = dyb + f * g.outArea
-                    for i in 0..<g.outArea { s += row[i] }
-                    biasGrad.data[f] += s
-                }
-            }
-            if let depthwise {
-                depthwise.backward(x: xb, weight: w, dy: dyb, dx: dx.map { $0.data + b * inSize }, dw: dw)
-                continue
-            }
-            let lowered: UnsafePointer<Float>
-            if isPointwise { lowered = UnsafePointer(xb) } else { lowering.lower(xb, into: col); lowered = UnsafePointer(col) }
-            for gr in 0..<groups {
-                // dW[g] += dY[g] · col[g]ᵀ
-                gemm(transB: true, m: mg, n: kg, k: g.outArea, a: dyb + gr * mg * g.outArea,
-                     b: lowered + gr * kg * g.outArea, beta: 1, c: dw + gr * mg * kg)
-            }
-            guard let dx else { continue }
-            let dxb = dx.data + b * inSize
-            // dcol[g] = W[g]ᵀ · dY[g]; pointwise adds straight into dx.
-            let target = isPointwise ? dxb : dcol
-            for gr in 0..<groups {
-                gemm(transA: true, m: kg, n: g.outArea, k: mg, a: w + gr * mg * kg,
-                     b: dyb + gr * mg * g.outArea, beta: isPointwise ? 1 : 0, c: target + gr * kg * g.outArea)
-            }
-            if !isPointwise { lowering.accumulate(dcol, into: dxb) }
+        if depthwise == nil && !isPointwise {
+            backwardLowered(x: x.data, dy: dy.data, dx: dx?.data, n: n, weight: w, weightGrad: dw,
+                            workspace: context.workspace)
+        } else {
+            backwardDirect(x: x.data, dy: dy.data, dx: dx?.data, n: n, weight: w, weightGrad: dw)
         }
         if let table, let dense = denseWeightGrad { gatherConnections(table, from: dense.data, into: weightGrad.data) }
+    }
+
+    /// Depthwise and pointwise convolutions, one image at a time (no lowering needed).
+    private func backwardDirect(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
+                                n: Int, weight w: UnsafePointer<Float>, weightGrad dw: UnsafeMutablePointer<Float>) {
+        let g = geometry, area = g.outArea, inSize = g.channels * g.height * g.width, outSize = filters * area
+        let (mg, kg) = (filters / groups, kernelsPerFilter)
+        for b in 0..<n {
+            let xb = x + b * inSize, dyb = dy + b * outSize
+            if let biasGrad { Self.addRowSums(dyb, rows: filters, length: area, stride: area, into: biasGrad.data) }
+            if let depthwise {
+                depthwise.backward(x: xb, weight: w, dy: dyb, dx: dx.map { $0 + b * inSize }, dw: dw)
+                continue
+            }
+            for gr in 0..<groups {
+                // dW[g] += dY[g] · X[g]ᵀ; dX[g] += W[g]ᵀ · dY[g]
+                gemm(transB: true, m: mg, n: kg, k: area, a: dyb + gr * mg * area, b: xb + gr * kg * area,
+                     beta: 1, c: dw + gr * mg * kg)
+                if let dx {
+                    gemm(transA: true, m: kg, n: area, k: mg, a: w + gr * mg * kg, b: dyb + gr * mg * area,
+                         beta: 1, c: dx + b * inSize + gr * kg * area)
+                }
+            }
+        }
+    }
+
+    /// Gathers a chunk's dY into `[F, m·OH·OW]`, then per group dW += dY·colᵀ and dcol = Wᵀ·dY,
+    /// and col2im of each image's block of dcol.
+    private func backwardLowered(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
+                                 n: Int, weight w: UnsafePointer<Float>, weightGrad dw: UnsafeMutablePointer<Float>,
+                                 workspace: UnsafeMutablePointer<Float>) {
+        let g = geometry, area = g.outArea, chunk = chunkSize(batch: n)
+        let inSize = g.channels * g.height * g.width, outSize = filters * area
+        let (mg, kg) = (filters / groups, kernelsPerFilter * g.kernelArea)
+        let col = workspace, dcol = workspace + g.columnRows * chunk * area
+        let stage = workspace + 2 * g.columnRows * chunk * area
+        for b0 in stride(from: 0, to: n, by: chunk) {
+            let m = min(chunk, n - b0), cols = m * area
+            for i in 0..<m {
+                for f in 0..<filters {
+                    (stage + f * cols + i * area).update(from: dy + (b0 + i) * outSize + f * area, count: area)
+                }
+            }
+            if let biasGrad { Self.addRowSums(stage, rows: filters, length: cols, stride: cols, into: biasGrad.data) }
+            for i in 0..<m { lowering.lower(x + (b0 + i) * inSize, into: col + i * area, rowStride: cols) }
+            for gr in 0..<groups {
+                gemm(transB: true, m: mg, n: kg, k: cols, a: stage + gr * mg * cols, b: col + gr * kg * cols,
+                     beta: 1, c: dw + gr * mg * kg)
+            }
+            guard let dx else { continue }
+            for gr in 0..<groups {
+                gemm(transA: true, m: kg, n: cols, k: mg, a: w + gr * mg * kg, b: stage + gr * mg * cols,
+                     c: dcol + gr * kg * cols)
+            }
+            for i in 0..<m { lowering.accumulate(dcol + i * area, into: dx + (b0 + i) * inSize, rowStride: cols) }
+        }
+    }
+
+    /// `sums[r] += Σ row r` for `rows` rows of `length` floats, `stride` apart.
+    private static func addRowSums(_ a: UnsafePointer<Float>, rows: Int, length: Int, stride: Int,
+                                   into sums: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            var s: Float = 0
+            let row = a + r * stride
+            for i in 0..<length { s += row[i] }
+            sums[r] += s
+        }
     }
 
     // MARK: - Connection tables
