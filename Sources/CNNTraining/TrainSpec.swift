@@ -27,13 +27,11 @@ public struct TrainSpec: Decodable, Sendable {
     /// The metric that decides `best.safetensors` (default: validation accuracy, else test
     /// accuracy, else training loss).
     public var monitor: Metric?
-    /// Steps between plain progress lines when stdout is not a terminal.
-    public var logEvery: Int?
 
     enum CodingKeys: String, CodingKey {
         case epochs, batchSize = "batch_size", seed, threads, optimizer, schedule, loss, regularization
         case clipGradNorm = "clip_grad_norm", clipGradValue = "clip_grad_value", accumulate
-        case earlyStopping = "early_stopping", initFrom = "init_from", freeze, monitor, logEvery = "log_every"
+        case earlyStopping = "early_stopping", initFrom = "init_from", freeze, monitor
     }
 
     public static func load(_ json: JSONValue?, file: String) throws -> TrainSpec {
@@ -50,7 +48,6 @@ public struct TrainSpec: Decodable, Sendable {
         try check((spec.threads ?? 1) >= 1, "threads", "must be ≥ 1")
         try check((spec.clipGradNorm ?? 1) > 0, "clip_grad_norm", "must be > 0")
         try check((spec.clipGradValue ?? 1) > 0, "clip_grad_value", "must be > 0")
-        try check((spec.logEvery ?? 1) >= 1, "log_every", "must be ≥ 1")
         if let s = spec.loss?.labelSmoothing { try check((0..<1).contains(s), "loss.label_smoothing", "must be in [0, 1)") }
         if let p = spec.earlyStopping?.patience { try check(p >= 1, "early_stopping.patience", "must be ≥ 1") }
         return spec

@@ -171,6 +171,33 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(recorder.lines.last?.hasPrefix("early stopping: test_loss did not improve for 2 epochs") ?? false)
     }
 
+    /// Plain SGD on a model without batch statistics or dropout: two accumulated batches of 8
+    /// make the same update as one batch of 16 (the loss of each is weighted by 1/accumulate).
+    func testGradientAccumulationMatchesALargerBatch() throws {
+        func plain(_ train: String, _ name: String) throws -> String {
+            let path = directory.appendingPathComponent(name).path
+            try """
+                {"model": {"name": "flat", "input": [1, 6, 6], "layers": [
+                   {"type": "flatten"}, {"type": "dense", "name": "h", "units": 8, "activation": "tanh"},
+                   {"type": "dense", "name": "out", "units": 3}]},
+                 "data": {"train": {"type": "synthetic", "count": 96, "classes": 3, "shape": [1, 6, 6], "seed": 4}},
+                 "train": {"epochs": 2, "seed": 2, "optimizer": {"type": "sgd", "lr": 0.1}, \(train)}}
+                """.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        _ = try train(try plain(#""batch_size": 16"#, "big.json"), TrainOptions(outDirectory: out("big")))
+        _ = try train(try plain(#""batch_size": 8, "accumulate": 2"#, "acc.json"), TrainOptions(outDirectory: out("acc")))
+        let big = try weights(out("big")), accumulated = try weights(out("acc"))
+        for (name, values) in big {
+            let other = try XCTUnwrap(accumulated[name])
+            let worst = zip(values, other).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThan(worst, 1e-5, name)
+        }
+        // The comparison is not vacuous: training moved the weights away from their initial values.
+        let initial = Executor(graph: try ConfigFile.load(out("big.json")).buildGraph(), maxBatch: 1, seed: 2)
+        XCTAssertGreaterThan(zip(big["h.weight"]!, initial.parameter(named: "h.weight")!.array).map { abs($0 - $1) }.max()!, 1e-3)
+    }
+
     func testMismatchedDataAndModelIsAConfigError() throws {
         let path = try config(train: #""epochs": 1, "batch_size": 8, "optimizer": {"type": "sgd", "lr": 0.1}"#,
                               data: "").replacingOccurrences(of: "", with: "")
