@@ -6,10 +6,14 @@ import CNNCore
 public struct Batch {
     /// The batch's position in the epoch, 0-based.
     public let index: Int
-    /// `[count] + sampleShape`, normalized and augmented.
+    /// `[count] + dataset.inputShape`, normalized, augmented and (for a sequence view)
+    /// rearranged into `[T, F]` steps.
     public let images: Tensor
-    /// The class of each sample, in the same order as `images`.
+    /// `count × labelsPerSample` labels in the order of `images`, sample-major: sample `j`'s
+    /// labels (its class, or its `T` per-step targets) are `labels[j·L ..< (j+1)·L]`.
     public let labels: UnsafeBufferPointer<Int32>
-
-    public var count: Int { labels.count }
+    /// The number of samples.
+    public let count: Int
+    /// The dataset's `labelsPerSample`.
+    public let labelsPerSample: Int
 }

@@ -2,7 +2,8 @@ import CNNCore
 
 /// Fills a `BatchSlot` with batch `k` of one epoch: gathers the samples at
 /// `order[k·B ..< min((k+1)·B, N)]`, normalizes each, then augments it with its own generator
-/// `RNG(seed: mixSeed(seed, epoch, datasetIndex, 0xA0))`.
+/// `RNG(seed: mixSeed(seed, epoch, datasetIndex, 0xA0))`, and last rearranges it into the
+/// dataset's sequence view, if it has one.
 ///
 /// Every batch is a pure function of (dataset, order, seed, epoch, k), which is what makes
 /// prefetching invisible (either thread may run it) and resuming from a checkpoint exact. Only
@@ -20,8 +21,9 @@ struct BatchAssembler: Sendable {
     func count(of k: Int) -> Int { min(batchSize, dataset.count - k * batchSize) }
 
     func fill(_ slot: BatchSlot, batch k: Int) {
-        let shape = dataset.sampleShape, per = shape.count
+        let shape = dataset.sampleShape, per = shape.count, perLabels = dataset.labelsPerSample
         let first = k * batchSize
+        let view = dataset.sequenceView.flatMap { $0.isIdentity(for: shape) ? nil : $0 }
         dataset.values.withUnsafeBufferPointer { values in
             dataset.labels.withUnsafeBufferPointer { labels in
                 order.withUnsafeBufferPointer { order in
@@ -29,13 +31,18 @@ struct BatchAssembler: Sendable {
                         let index = order[first + j]
                         let x = slot.images + j * per
                         x.update(from: values.baseAddress! + index * per, count: per)
-                        slot.labels[j] = labels[index]
+                        (slot.labels + j * perLabels).update(
+                            from: labels.baseAddress! + index * perLabels, count: perLabels)
                         normalization?.apply(x, shape: shape)
                         if let augmentation {
                             var rng = RNG(seed: mixSeed(seed, UInt64(bitPattern: Int64(epoch)),
                                                         UInt64(index), 0xA0))
                             augmentation.apply(x, shape: shape, rng: &rng,
                                                scratch: slot.scratch)
+                        }
+                        if let view {
+                            view.apply(x, shape: shape, into: slot.scratch)
+                            x.update(from: slot.scratch, count: per)
                         }
                     }
                 }

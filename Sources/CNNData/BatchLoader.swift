@@ -13,6 +13,9 @@ import Foundation
 /// With `prefetch`, a background thread prepares batch k+1 (gather, normalize, augment) while
 /// the caller's body works on batch k, in two buffers allocated once; the batches are identical
 /// to those made without it. Nothing is allocated per batch.
+///
+/// Batches hold `[n] + dataset.inputShape` samples (a dataset's sequence view is applied after
+/// normalization and augmentation) and `n × dataset.labelsPerSample` labels, sample-major.
 public final class BatchLoader {
     public let dataset: LabeledDataset
     public let batchSize: Int
@@ -31,7 +34,7 @@ public final class BatchLoader {
     public init(dataset: LabeledDataset, batchSize: Int, shuffle: Bool, seed: UInt64,
                 normalization: Normalization?, augmentation: Augmentation?,
                 prefetch: Bool = true) {
-        let shape = dataset.sampleShape
+        let shape = dataset.sampleShape, inputShape = dataset.inputShape
         precondition(batchSize >= 1, "batch size \(batchSize) must be at least 1")
         precondition(normalization.map { n in
             let c = Normalization.channels(of: shape)
@@ -47,15 +50,16 @@ public final class BatchLoader {
         self.augmentation = augmentation
         self.prefetch = prefetch
         slots = (0..<(prefetch ? 2 : 1)).map { _ in
-            BatchSlot(batchSize: batchSize, sampleCount: shape.count)
+            BatchSlot(batchSize: batchSize, sampleCount: shape.count,
+                      labelsPerSample: dataset.labelsPerSample)
         }
         let remainder = dataset.count % batchSize
         fullViews = slots.map {
-            Tensor(shape: shape.batched(batchSize), viewing: $0.images, owner: $0)
+            Tensor(shape: inputShape.batched(batchSize), viewing: $0.images, owner: $0)
         }
         partialViews = slots.map { slot in
             remainder == 0 ? nil
-                : Tensor(shape: shape.batched(remainder), viewing: slot.images, owner: slot)
+                : Tensor(shape: inputShape.batched(remainder), viewing: slot.images, owner: slot)
         }
     }
 
@@ -126,8 +130,9 @@ public final class BatchLoader {
     }
 
     private func batch(_ k: Int, slot: Int, _ assembler: BatchAssembler) -> Batch {
-        let n = assembler.count(of: k)
+        let n = assembler.count(of: k), perLabels = dataset.labelsPerSample
         return Batch(index: k, images: n == batchSize ? fullViews[slot] : partialViews[slot]!,
-                     labels: UnsafeBufferPointer(start: slots[slot].labels, count: n))
+                     labels: UnsafeBufferPointer(start: slots[slot].labels, count: n * perLabels),
+                     count: n, labelsPerSample: perLabels)
     }
 }

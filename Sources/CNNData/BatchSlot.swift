@@ -10,11 +10,11 @@ final class BatchSlot: @unchecked Sendable {
     let labels: UnsafeMutablePointer<Int32>
     let scratch: UnsafeMutablePointer<Float>
 
-    init(batchSize: Int, sampleCount: Int) {
+    init(batchSize: Int, sampleCount: Int, labelsPerSample: Int) {
         images = .allocate(capacity: max(batchSize * sampleCount, 1))
         images.initialize(repeating: 0, count: max(batchSize * sampleCount, 1))
-        labels = .allocate(capacity: max(batchSize, 1))
-        labels.initialize(repeating: 0, count: max(batchSize, 1))
+        labels = .allocate(capacity: max(batchSize * labelsPerSample, 1))
+        labels.initialize(repeating: 0, count: max(batchSize * labelsPerSample, 1))
         scratch = .allocate(capacity: max(sampleCount, 1))
         scratch.initialize(repeating: 0, count: max(sampleCount, 1))
     }

@@ -8,17 +8,21 @@ import CNNLayers
 ///     {"type": "cifar10", "files": ["…", …]}
 ///     {"type": "synthetic", "count": 1000, "classes": 10, "shape": [1, 28, 28],
 ///      "seed"?: 0, "noise"?: 0.5}
+///     {"type": "text", "file": "…", "sequence_length": 64, "samples": 20000, "seed"?: 0}
 ///
-/// Relative paths resolve against the config file's directory; synthetic data defaults to
-/// seed 0 and noise 0.5.
+/// Relative paths resolve against the config file's directory; synthetic data and text windows
+/// default to seed 0, synthetic noise to 0.5. A text source is `samples` windows of
+/// `sequence_length` characters of a UTF-8 file (`TextCorpus`); as validation or test set it is
+/// encoded with the training text's vocabulary.
 enum DataSource {
     case fashionMNIST(FashionMNISTConfig)
     case idx(IDXConfig)
     case cifar10(CIFAR10Config)
     case synthetic(SyntheticConfig)
+    case text(TextConfig)
 
     enum Kind: String, ConfigEnum {
-        case fashionMNIST = "fashion_mnist", idx, cifar10, synthetic
+        case fashionMNIST = "fashion_mnist", idx, cifar10, synthetic, text
     }
 
     struct FashionMNISTConfig: Decodable {
@@ -46,7 +50,17 @@ enum DataSource {
         var noise: Float?
     }
 
-    /// The largest synthetic dataset, in floats (the tensor size limit in the README).
+    struct TextConfig: Decodable {
+        var file: String
+        var sequenceLength: Int
+        var samples: Int
+        var seed: UInt64?
+        enum CodingKeys: String, CodingKey {
+            case file, sequenceLength = "sequence_length", samples, seed
+        }
+    }
+
+    /// The largest synthetic or text dataset, in floats (the tensor size limit in the README).
     static let maxSyntheticValues = 1 << 31
 
     /// Decodes the source at `path` (e.g. `data.train`), checking values a loader cannot.
@@ -97,16 +111,32 @@ enum DataSource {
                 throw fail("noise", "must be a finite number ≥ 0, got \(noise)")
             }
             return .synthetic(c)
+        case .text:
+            let c = try decode(TextConfig.self)
+            if c.sequenceLength < 1 {
+                throw fail("sequence_length", "must be at least 1, got \(c.sequenceLength)")
+            }
+            if c.samples < 1 { throw fail("samples", "must be at least 1, got \(c.samples)") }
+            let total = c.samples.multipliedReportingOverflow(by: c.sequenceLength)
+            guard !total.overflow, total.partialValue <= maxSyntheticValues else {
+                throw fail("samples", "\(c.samples) windows of \(c.sequenceLength) characters "
+                           + "exceed the limit of \(maxSyntheticValues) values")
+            }
+            return .text(c)
         }
     }
 
+    /// The synthetic sample stream, or text window stream, of each role.
+    static func stream(role: String) -> UInt64 {
+        role == "train" ? 0 : role == "validation" ? 1 : 2
+    }
+
     /// Loads the source. `role` (train, validation, test) names the dataset and picks the
-    /// synthetic sample stream, so synthetic sets share classes but not samples.
-    func load(role: String, baseDirectory: String) throws -> LabeledDataset {
-        func resolve(_ p: String) -> String {
-            if p.hasPrefix("/") || baseDirectory.isEmpty { return p }
-            return baseDirectory.hasSuffix("/") ? baseDirectory + p : baseDirectory + "/" + p
-        }
+    /// synthetic sample (text window) stream, so synthetic sets share classes but not samples.
+    /// A text source is encoded with `vocabulary` when given (the training text's).
+    func load(role: String, baseDirectory: String,
+              vocabulary: Vocabulary? = nil) throws -> LabeledDataset {
+        func resolve(_ p: String) -> String { Self.resolve(p, against: baseDirectory) }
         switch self {
         case .fashionMNIST(let c):
             return try FashionMNIST.load(
@@ -118,11 +148,21 @@ enum DataSource {
         case .cifar10(let c):
             return try CIFAR10.load(files: c.files.map(resolve), name: "CIFAR-10 \(role)")
         case .synthetic(let c):
-            let stream: UInt64 = role == "train" ? 0 : role == "validation" ? 1 : 2
             return SyntheticImages.make(count: c.count, shape: Shape(c.shape),
                                         classes: c.classes, seed: c.seed ?? 0,
-                                        noise: c.noise ?? 0.5, stream: stream,
+                                        noise: c.noise ?? 0.5, stream: Self.stream(role: role),
                                         name: "synthetic \(role)")
+        case .text(let c):
+            let corpus = try TextCorpus.load(resolve(c.file), vocabulary: vocabulary)
+            return try corpus.windows(samples: c.samples, length: c.sequenceLength,
+                                      seed: c.seed ?? 0, stream: Self.stream(role: role),
+                                      name: "text \(role)")
         }
+    }
+
+    /// `path` made absolute against `baseDirectory` (the config file's directory) if relative.
+    static func resolve(_ path: String, against baseDirectory: String) -> String {
+        if path.hasPrefix("/") || baseDirectory.isEmpty { return path }
+        return baseDirectory.hasSuffix("/") ? baseDirectory + path : baseDirectory + "/" + path
     }
 }

@@ -6,12 +6,19 @@ import CNNLayers
 ///     {"train": SOURCE, "test"?: SOURCE, "validation"?: 0.1 | SOURCE,
 ///      "normalize"?: "auto" | {"mean": [...], "std": [...]},
 ///      "augment"?: {"random_crop"?: 2, "horizontal_flip"?: true, "translate"?: 2},
-///      "seed"?: 0}
+///      "sequence"?: "rows" | "columns", "seed"?: 0}
 ///
 /// (SOURCE as in `DataSource`). A fraction as `validation` holds out that share of the training
 /// set, chosen with `data.seed` (default 0) so every run holds out the same samples; `"auto"`
 /// normalization uses the statistics of what remains for training (never of validation or test
 /// samples). Absent `normalize` means none. Augmentation applies to training batches only.
+/// `sequence` presents every set's `[C, H, W]` images as `[T, F]` sequences (`SequenceView`),
+/// after normalization and augmentation, which still work on the images.
+///
+/// Text: the training text's vocabulary encodes validation and test text sources, and a
+/// fraction as `validation` holds out the *end* of the training text (`TextCorpus.split`): that
+/// share of the characters, and that share of the `samples` windows drawn from it. Text
+/// samples are symbol indices, so `normalize`, `augment` and `sequence` do not apply to them.
 ///
 /// Config mistakes are `ConfigError`s with key paths (`data.validation: …`); problems with the
 /// files themselves are `DataError`s naming the file.
@@ -23,6 +30,7 @@ public enum DataSpec {
         var normalize: JSONValue?
         var augment: AugmentConfig?
         var seed: UInt64?
+        var sequence: SequenceView?
     }
 
     struct AugmentConfig: Decodable {
@@ -67,21 +75,43 @@ public enum DataSpec {
             throw fail("validation", "a fraction of the training set must be in (0, 1), got \(f)")
         }
 
-        var train = try trainSource.load(role: "train", baseDirectory: baseDirectory)
+        var train: LabeledDataset
         var validation: LabeledDataset?
-        if let f = fraction {
-            let held = Int((f * Double(train.count)).rounded())
-            guard held > 0 && held < train.count else {
-                throw fail("validation", "\(f) of \(train.count) training samples is \(held) "
-                           + "samples; both the validation and the training part need at least 1")
+        if let f = fraction, case .text(let text) = trainSource {
+            let held = Int((f * Double(text.samples)).rounded())
+            guard held > 0 && held < text.samples else {
+                throw fail("validation", "\(f) of \(text.samples) text windows is \(held) "
+                           + "windows; both the validation and the training part need at least 1")
             }
-            (train, validation) = train.split(validationFraction: f, seed: c.seed ?? 0)
-        } else if let source = validationSource {
-            validation = try source.load(role: "validation", baseDirectory: baseDirectory)
+            let corpus = try TextCorpus.load(DataSource.resolve(text.file,
+                                                                against: baseDirectory))
+            (train, validation) = try corpus.split(
+                validationFraction: f, samples: text.samples, length: text.sequenceLength,
+                seed: text.seed ?? 0, name: "text train")
+        } else {
+            train = try trainSource.load(role: "train", baseDirectory: baseDirectory)
+            if let f = fraction {
+                let held = Int((f * Double(train.count)).rounded())
+                guard held > 0 && held < train.count else {
+                    throw fail("validation", "\(f) of \(train.count) training samples is \(held) "
+                               + "samples; both the validation and the training part need at "
+                               + "least 1")
+                }
+                (train, validation) = train.split(validationFraction: f, seed: c.seed ?? 0)
+            } else if let source = validationSource {
+                validation = try source.load(role: "validation", baseDirectory: baseDirectory,
+                                             vocabulary: train.vocabulary)
+            }
         }
-        let test = try testSource?.load(role: "test", baseDirectory: baseDirectory)
+        var test = try testSource?.load(role: "test", baseDirectory: baseDirectory,
+                                        vocabulary: train.vocabulary)
         for (key, set) in [("validation", validation), ("test", test)] {
             guard let set else { continue }
+            if (set.vocabulary == nil) != (train.vocabulary == nil) {
+                throw fail(key, train.vocabulary == nil
+                           ? "is text but the training set is not; they must be the same kind"
+                           : "the training set is text, so this must be a text source too")
+            }
             if set.sampleShape != train.sampleShape {
                 throw fail(key, "samples are \(set.sampleShape) but the training samples are "
                            + "\(train.sampleShape)")
@@ -90,6 +120,15 @@ public enum DataSpec {
                 throw fail(key, "has labels up to \(set.classCount - 1) but the training set "
                            + "has \(train.classCount) classes (0...\(train.classCount - 1))")
             }
+        }
+        if let view = c.sequence {
+            guard train.sampleShape.rank == 3 else {
+                throw fail("sequence", "a sequence view needs image samples [C, H, W]; the "
+                           + "training samples are \(train.sampleShape)")
+            }
+            train = train.viewed(as: view)
+            validation = validation?.viewed(as: view)
+            test = test?.viewed(as: view)
         }
         return LoadedData(
             train: train, validation: validation, test: test,
@@ -101,6 +140,10 @@ public enum DataSpec {
 
     static func normalization(_ json: JSONValue?, train: LabeledDataset, path: String,
                               file: String) throws -> Normalization? {
+        if json != nil && train.vocabulary != nil {
+            throw ConfigError(file: file, place: path, message: "text samples are symbol "
+                              + "indices for an embedding layer; normalization does not apply")
+        }
         switch json {
         case nil: return nil
         case .string("auto")?: return Normalization.compute(from: train)

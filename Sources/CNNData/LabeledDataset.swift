@@ -1,7 +1,10 @@
 import CNNCore
 
-/// A classification dataset held in memory: `count` samples of `sampleShape` (`[C, H, W]` for
-/// images) stored back to back in `values`, and one class label per sample.
+/// A dataset held in memory: `count` samples of `sampleShape` (`[C, H, W]` for images, `[T]`
+/// for text windows) stored back to back in `values`, and `labelsPerSample` class labels per
+/// sample: 1 for classification, `T` for per-time-step targets such as the next character at
+/// each position of a text window. `labels` is then `[count, labelsPerSample]` flattened
+/// sample-major, the layout of a sequence model's `[n, T, C]` logits read as `[n·T, C]`.
 ///
 /// Images are stored as `byte / 255`, the `[0, 1]` range torchvision's `ToTensor` produces, so
 /// normalization statistics and learning rates carry over from PyTorch recipes. The storage is
@@ -9,55 +12,93 @@ import CNNCore
 /// the training loop runs.
 public final class LabeledDataset: Sendable {
     public let name: String
+    /// The shape samples are stored, normalized and augmented in.
     public let sampleShape: Shape
     /// `count × sampleShape.count` floats, sample-major.
     public let values: [Float]
+    /// `count × labelsPerSample` labels, sample-major.
     public let labels: [Int32]
     /// The number of classes; every label is in `0..<classCount`.
     public let classCount: Int
     public let classNames: [String]?
+    /// 1 for one class per sample, `T` for one per time step.
+    public let labelsPerSample: Int
+    /// The symbols of a text dataset, whose class `k` is `vocabulary.symbols[k]`; nil otherwise.
+    public let vocabulary: Vocabulary?
+    /// How batches present image samples to the model (as `[T, F]` sequences), or nil for as
+    /// they are; see `inputShape`.
+    public let sequenceView: SequenceView?
+    public let count: Int
 
-    public var count: Int { labels.count }
+    /// The per-sample shape of the batches a `BatchLoader` makes: `sampleShape`, or the
+    /// sequence view's `[T, F]` of it. What the model's input must declare.
+    public var inputShape: Shape { sequenceView?.shape(of: sampleShape) ?? sampleShape }
 
-    /// `values.count` must be `labels.count × sampleShape.count` and every label must be in
-    /// `0..<classCount` (the loaders check both on user data before calling this).
+    /// `labels.count` must be a multiple of `labelsPerSample` (≥ 1), `values.count` that
+    /// multiple times `sampleShape.count`, every label in `0..<classCount`, a sequence view
+    /// needs `[C, H, W]` samples (the loaders check these on user data before calling this).
     public init(name: String, sampleShape: Shape, values: [Float], labels: [Int32],
-                classCount: Int, classNames: [String]?) {
-        precondition(values.count == labels.count * sampleShape.count,
-                     "\(values.count) values for \(labels.count) samples of \(sampleShape)")
+                classCount: Int, classNames: [String]?, labelsPerSample: Int = 1,
+                vocabulary: Vocabulary? = nil, sequenceView: SequenceView? = nil) {
+        precondition(labelsPerSample >= 1 && labels.count % labelsPerSample == 0,
+                     "\(labels.count) labels are not a multiple of \(labelsPerSample) per sample")
+        let count = labels.count / labelsPerSample
+        precondition(values.count == count * sampleShape.count,
+                     "\(values.count) values for \(count) samples of \(sampleShape)")
         precondition(classNames == nil || classNames!.count == classCount,
                      "\(classNames?.count ?? 0) class names for \(classCount) classes")
+        precondition(vocabulary == nil || vocabulary!.count == classCount,
+                     "\(vocabulary?.count ?? 0) vocabulary symbols for \(classCount) classes")
+        precondition(sequenceView == nil || sampleShape.rank == 3,
+                     "a sequence view needs [C, H, W] samples, got \(sampleShape)")
         self.name = name
         self.sampleShape = sampleShape
         self.values = values
         self.labels = labels
         self.classCount = classCount
         self.classNames = classNames
+        self.labelsPerSample = labelsPerSample
+        self.vocabulary = vocabulary
+        self.sequenceView = sequenceView
+        self.count = count
+    }
+
+    /// The same samples (sharing their storage) presented through `view`; the samples must be
+    /// `[C, H, W]` when `view` is not nil.
+    public func viewed(as view: SequenceView?) -> LabeledDataset {
+        LabeledDataset(name: name, sampleShape: sampleShape, values: values, labels: labels,
+                       classCount: classCount, classNames: classNames,
+                       labelsPerSample: labelsPerSample, vocabulary: vocabulary,
+                       sequenceView: view)
     }
 
     /// The samples at `indices` (in that order) as a new dataset with the same classes.
     public func subset(_ indices: [Int], name: String) -> LabeledDataset {
         let per = sampleShape.count, n = count
         precondition(indices.allSatisfy { $0 >= 0 && $0 < n }, "subset index out of 0..<\(n)")
-        let newValues = [Float](unsafeUninitializedCapacity: indices.count * per) { out, made in
-            values.withUnsafeBufferPointer { src in
-                for (j, i) in indices.enumerated() {
-                    (out.baseAddress! + j * per).initialize(from: src.baseAddress! + i * per,
-                                                            count: per)
+        func gather<T>(_ source: [T], _ per: Int) -> [T] {
+            [T](unsafeUninitializedCapacity: indices.count * per) { out, made in
+                source.withUnsafeBufferPointer { src in
+                    for (j, i) in indices.enumerated() {
+                        (out.baseAddress! + j * per).initialize(from: src.baseAddress! + i * per,
+                                                                count: per)
+                    }
                 }
+                made = indices.count * per
             }
-            made = indices.count * per
         }
-        let newLabels = labels.withUnsafeBufferPointer { src in indices.map { src[$0] } }
-        return LabeledDataset(name: name, sampleShape: sampleShape, values: newValues,
-                              labels: newLabels, classCount: classCount, classNames: classNames)
+        return LabeledDataset(name: name, sampleShape: sampleShape, values: gather(values, per),
+                              labels: gather(labels, labelsPerSample), classCount: classCount,
+                              classNames: classNames, labelsPerSample: labelsPerSample,
+                              vocabulary: vocabulary, sequenceView: sequenceView)
     }
 
     /// Splits off `round(validationFraction × count)` randomly chosen samples as a validation
     /// set (as `torch.utils.data.random_split` does, without stratification). The choice is a
     /// Fisher–Yates shuffle seeded with `mixSeed(seed, 0x5B1)`, so it is the same on every run
     /// and every machine; each part keeps the original sample order, which makes the parts easy
-    /// to compare with the source.
+    /// to compare with the source. (Text windows overlap, so a random choice of them would
+    /// validate on training text; `TextCorpus.split` holds out the end of the text instead.)
     ///
     /// `validationFraction` must leave both parts non-empty (`DataSpec` checks this).
     public func split(validationFraction: Double, seed: UInt64)

@@ -23,6 +23,9 @@ public enum LayerRegistry {
         Multiply.registration,
         PadChannels.registration,
         Embedding.registration,
+        SimpleRNN.registration,
+        GRU.registration,
+        LSTM.registration,
     ] + Activation.registrations
 
     public static func registration(for type: String) -> LayerRegistration? {

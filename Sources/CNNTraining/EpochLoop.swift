@@ -45,24 +45,25 @@ final class EpochLoop {
         var stopped = false
         var failure: DivergenceError?
         loader.forEachBatch(epoch: p.epoch, startingAt: p.batch) { batch in
-            let n = batch.count
+            let n = batch.count, rows = n * batch.labelsPerSample
             let lr = self.lr(epoch: p.epoch, iteration: batch.index)
             var rng = RNG(seed: mixSeed(trainer.seed, UInt64(p.step), 0xD0))
             let outputs = executor.forward(batch.images, training: true, rng: &rng)
             if batch.index % accumulate == 0 { executor.zeroGradients() }
             var mainLoss = 0.0
             let gradients = headGradients.map { Tensor(shape: $0.shape.sample.batched(n), viewing: $0.data, owner: $0) }
-            do {
-                let labels = batch.labels
-                for (k, g) in gradients.enumerated() {
-                    g.zero()
-                    let loss = LossFunction.evaluate(spec.loss, logits: outputs[k], labels: labels, gradient: g,
-                                                     weight: trainer.headWeights[k] / Float(accumulate))
-                    if k == 0 { mainLoss = loss }
-                    if !loss.isFinite { failure = divergence(p, batch.index, "the loss is \(loss)", n) }
-                }
-                p.correct += Self.correctCount(outputs[0], labels)
+            // Sequence targets: every time step is one row of logits with its own label.
+            for (k, g) in gradients.enumerated() {
+                g.zero()
+                let classes = g.count / rows
+                let loss = LossFunction.evaluate(spec.loss, logits: outputs[k].reshaped([rows, classes]),
+                                                 labels: batch.labels, gradient: g.reshaped([rows, classes]),
+                                                 weight: trainer.headWeights[k] / Float(accumulate))
+                if k == 0 { mainLoss = loss }
+                if !loss.isFinite { failure = divergence(p, batch.index, "the loss is \(loss)", n) }
             }
+            p.correct += Self.correctCount(outputs[0], batch.labels)
+            p.predictions += rows
             if failure != nil { return false }
             executor.backward(batch.images, outputGradients: gradients, rng: &rng)
             p.step += 1
@@ -80,7 +81,7 @@ final class EpochLoop {
                                    + (spec.epochs - p.epoch - 1) * trainer.data.train.count)
             trainer.observer.progress(StepProgress(epoch: p.epoch + 1, epochs: spec.epochs, batch: p.batch,
                                                    batches: batches, loss: p.lossSum / Double(p.seen),
-                                                   accuracy: Double(p.correct) / Double(p.seen),
+                                                   accuracy: Double(p.correct) / Double(p.predictions),
                                                    imagesPerSecond: rate, etaSeconds: remaining / rate, lr: lr))
             if boundary && (StopSignal.isRequested || trainer.options.stopAfterSteps == p.step) {
                 stopped = true
@@ -135,19 +136,20 @@ final class EpochLoop {
         let (valLoss, valAccuracy) = eval(data.validation)
         let (testLoss, testAccuracy) = eval(data.test)
         let record = EpochRecord(epoch: p.epoch + 1, trainLoss: p.lossSum / Double(max(p.seen, 1)),
-                                 trainAccuracy: Double(p.correct) / Double(max(p.seen, 1)),
+                                 trainAccuracy: Double(p.correct) / Double(max(p.predictions, 1)),
                                  valLoss: valLoss, valAccuracy: valAccuracy, testLoss: testLoss, testAccuracy: testAccuracy,
                                  lr: lr(epoch: p.epoch, iteration: loader.batchesPerEpoch - 1),
                                  seconds: p.seconds, imagesPerSecond: Double(p.seen) / max(p.seconds, 1e-9))
         p.batch = 0
         p.lossSum = 0
         p.correct = 0
+        p.predictions = 0
         p.seen = 0
         p.seconds = 0
         return record
     }
 
-    /// Rows of `logits` whose arg-max (lowest index on ties) is the label.
+    /// Rows of `logits` (one per label) whose arg-max (lowest index on ties) is the label.
     static func correctCount(_ logits: Tensor, _ labels: UnsafeBufferPointer<Int32>) -> Int {
         let n = labels.count, c = logits.count / max(n, 1)
         var correct = 0

@@ -12,7 +12,8 @@ public enum Evaluator {
         var rng = RNG(seed: 0)
         loader.forEachBatch(epoch: 0) { batch in
             let logits = executor.forward(batch.images, training: false, rng: &rng)[0]
-            let flat = logits.reshaped([batch.count, logits.count / batch.count])
+            let rows = batch.count * batch.labelsPerSample
+            let flat = logits.reshaped([rows, logits.count / rows])
             let value = LossFunction.evaluate(loss, logits: flat, labels: batch.labels, gradient: nil, weight: 1)
             metrics.add(logits: flat, labels: batch.labels, loss: value)
             return true

@@ -19,6 +19,8 @@ public final class Trainer {
     let seed: UInt64
     let monitor: Metric
     let headWeights: [Float]
+    /// Written into every checkpoint: a text model's vocabulary, so `generate` needs no data.
+    let checkpointMetadata: [String: String]
 
     public init(configPath: String, options: TrainOptions, observer: any TrainingObserver) throws {
         config = try ConfigFile.load(configPath)
@@ -38,22 +40,23 @@ public final class Trainer {
         self.observer = observer
         monitor = spec.monitor ?? (data.validation != nil ? .val_accuracy : data.test != nil ? .test_accuracy : .train_loss)
         headWeights = spec.loss?.headWeights ?? [1] + Array(repeating: 0.3, count: max(0, graph.outputs.count - 1))
+        checkpointMetadata = data.train.vocabulary.map { ["vocabulary": $0.serialized()] } ?? [:]
         try checkCompatibility()
     }
 
     private func checkCompatibility() throws {
         let file = config.path
-        guard data.train.sampleShape == graph.inputShape else {
-            throw ConfigError(file: file, place: "data", message: "samples are \(data.train.sampleShape) but the model's "
+        guard data.train.inputShape == graph.inputShape else {
+            throw ConfigError(file: file, place: "data", message: "samples are \(data.train.inputShape) but the model's "
                               + "input is \(graph.inputShape) (model.input)")
         }
-        for (k, o) in graph.outputs.enumerated() {
-            let shape = graph.nodes[o].layer.outputShape
-            guard shape.rank == 1, shape[0] == data.train.classCount else {
-                throw ConfigError(file: file, place: "model", message: "output \(k) (\(graph.nodes[o].layer.name)) is "
-                                  + "\(shape); the data has \(data.train.classCount) classes, so it must be "
-                                  + "[\(data.train.classCount)]")
-            }
+        // One prediction per sample ([C]), or one per time step ([T, C]) for sequence targets.
+        let steps = data.train.labelsPerSample, classes = data.train.classCount
+        let expected: Shape = steps == 1 ? [classes] : [steps, classes]
+        for (k, o) in graph.outputs.enumerated() where graph.nodes[o].layer.outputShape != expected {
+            throw ConfigError(file: file, place: "model", message: "output \(k) (\(graph.nodes[o].layer.name)) is "
+                              + "\(graph.nodes[o].layer.outputShape); the data has \(classes) classes"
+                              + (steps == 1 ? "" : " at each of \(steps) time steps") + ", so it must be \(expected)")
         }
         guard headWeights.count == graph.outputs.count else {
             throw ConfigError(file: file, place: "train.loss.head_weights",
@@ -109,7 +112,7 @@ public final class Trainer {
         while progress.epoch < spec.epochs {
             guard try loop.trainEpoch(&progress) else {
                 try TrainingCheckpoint.save(executor: executor, optimizer: optimizer, progress: progress,
-                                            directory: run.path, name: "last")
+                                            directory: run.path, name: "last", metadata: checkpointMetadata)
                 say(run, "interrupted at epoch \(progress.epoch + 1), batch \(progress.batch) (step \(progress.step)); "
                     + "checkpoint written. Continue with: cnnctl train \(config.path) --resume \(run.path)")
                 result.interrupted = true
@@ -123,7 +126,7 @@ public final class Trainer {
             progress.epoch += 1
             let stop = try bookkeeping(record, &progress, run: run, executor: executor)
             try TrainingCheckpoint.save(executor: executor, optimizer: optimizer, progress: progress,
-                                        directory: run.path, name: "last")
+                                        directory: run.path, name: "last", metadata: checkpointMetadata)
             try run.write("metrics.csv", MetricsCSV.render(records))
             try run.write("curves.svg", CurvesSVG.render(records, title: "\(graph.name) — \(run.path)"))
             observer.epochFinished(record)
@@ -148,8 +151,9 @@ public final class Trainer {
         if improved {
             progress.bestMetric = value
             progress.badEpochs = 0
-            try TrainingCheckpoint.saveWeights(executor: executor, metadata: ["epoch": String(record.epoch),
-                                                                             monitor.rawValue: String(value)],
+            try TrainingCheckpoint.saveWeights(executor: executor,
+                                               metadata: checkpointMetadata.merging(["epoch": String(record.epoch),
+                                                                                     monitor.rawValue: String(value)]) { $1 },
                                                to: TrainingCheckpoint.weightsPath(run.path, "best"))
         } else {
             progress.badEpochs += 1

@@ -12,7 +12,7 @@ public enum TrainingCheckpoint {
     public static func statePath(_ directory: String, _ name: String) -> String { "\(directory)/\(name).state.safetensors" }
 
     public static func save(executor: Executor, optimizer: any Optimizer, progress: TrainingProgress,
-                            directory: String, name: String) throws {
+                            directory: String, name: String, metadata extra: [String: String] = [:]) throws {
         let progressJSON = String(decoding: try JSONEncoder().encode(progress), as: UTF8.self)
         let stepText = String(progress.step)
         let state = optimizer.stateTensors()
@@ -22,7 +22,8 @@ public enum TrainingCheckpoint {
                                                       "progress": progressJSON],
                                   to: statePath(directory, name))
         }
-        try saveWeights(executor: executor, metadata: ["step": stepText, "epoch": String(progress.epoch)],
+        try saveWeights(executor: executor,
+                        metadata: extra.merging(["step": stepText, "epoch": String(progress.epoch)]) { $1 },
                         to: weightsPath(directory, name))
     }
 

@@ -11,6 +11,8 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
     /// Running sums of the epoch in progress.
     public var lossSum = 0.0
     public var correct = 0
+    /// Labels predicted (samples × time steps) and samples seen in the epoch so far.
+    public var predictions = 0
     public var seen = 0
     public var seconds = 0.0
     public var schedule: [String: Double] = [:]

@@ -156,4 +156,33 @@ final class BatchLoaderTests: XCTestCase {
         // (0.25 − 0.25)/0.5 = 0, (0 − 0.5)/0.25 = −2.
         XCTAssertEqual(collect(loader, epoch: 0).map(\.1), [[0.5, 2, 0, -2]])
     }
+
+    /// Three labels per sample: sample i (value i) has labels 10i, 10i + 1, 10i + 2, so every
+    /// batch's labels must be its samples' groups, in the samples' order ([n, 3] flattened).
+    func testSeveralLabelsPerSampleAreSampleMajor() {
+        let data = LabeledDataset(name: "seq", sampleShape: [1], values: (0..<5).map(Float.init),
+                                  labels: (0..<15).map { Int32($0 / 3 * 10 + $0 % 3) },
+                                  classCount: 43, classNames: nil, labelsPerSample: 3)
+        XCTAssertEqual(data.count, 5)
+        for prefetch in [false, true] {
+            let loader = BatchLoader(dataset: data, batchSize: 2, shuffle: true, seed: 3,
+                                     normalization: nil, augmentation: nil, prefetch: prefetch)
+            var counts: [Int] = [], labelCounts: [Int] = [], seen: [Int] = []
+            loader.forEachBatch(epoch: 0) { b in
+                XCTAssertEqual(b.labelsPerSample, 3)
+                counts.append(b.count)
+                labelCounts.append(b.labels.count)
+                let samples = b.images.array.map { Int32($0) }
+                seen += samples.map(Int.init)
+                XCTAssertEqual(Array(b.labels), samples.flatMap { [10 * $0, 10 * $0 + 1,
+                                                                   10 * $0 + 2] })
+                return true
+            }
+            // ⌈5 / 2⌉ = 3 batches of 2, 2, 1 samples: 6, 6, 3 labels.
+            XCTAssertEqual(counts, [2, 2, 1])
+            XCTAssertEqual(labelCounts, [6, 6, 3])
+            XCTAssertEqual(seen.sorted(), Array(0..<5))
+            XCTAssertNotEqual(seen, Array(0..<5))
+        }
+    }
 }

@@ -10,7 +10,7 @@ final class GzipFileTests: XCTestCase {
 
     /// Writes `bytes` with the system gzip so the test reads data zlib did not write itself.
     private func gzip(_ bytes: [UInt8], to path: String) throws {
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/gzip")
         p.arguments = ["-f", "-k", path]
@@ -33,7 +33,8 @@ final class GzipFileTests: XCTestCase {
         try gzip(bytes, to: path)
         let full = try Data(contentsOf: URL(fileURLWithPath: path + ".gz"))
         let cut = temporary("cut.gz")
-        FileManager.default.createFile(atPath: cut, contents: full.prefix(full.count / 2))
+        XCTAssertTrue(FileManager.default.createFile(atPath: cut,
+                                                     contents: full.prefix(full.count / 2)))
         XCTAssertThrowsError(try GzipFile.read(cut)) { error in
             XCTAssertTrue("\(error)".hasPrefix("\(cut): truncated or corrupt compressed data"), "\(error)")
         }

@@ -43,4 +43,29 @@ final class LabeledDatasetTests: XCTestCase {
         }
         XCTAssertTrue(others.contains { $0 != validation.values })
     }
+
+    /// Two labels per sample travel with their sample through subset and split, and a view
+    /// keeps everything but the presented shape.
+    func testLabelsPerSampleSubsetSplitAndView() {
+        let pairs = LabeledDataset(name: "p", sampleShape: [1, 1, 2],
+                                   values: (0..<12).map(Float.init),
+                                   labels: (0..<12).map { Int32($0 % 4) }, classCount: 4,
+                                   classNames: nil, labelsPerSample: 2)
+        XCTAssertEqual(pairs.count, 6)
+        // Sample i holds values 2i, 2i + 1 and labels (2i mod 4), (2i + 1 mod 4).
+        let s = pairs.subset([4, 1], name: "s")
+        XCTAssertEqual(s.values, [8, 9, 2, 3])
+        XCTAssertEqual(s.labels, [0, 1, 2, 3])
+        XCTAssertEqual(s.labelsPerSample, 2)
+        let (train, validation) = pairs.split(validationFraction: 0.5, seed: 1)
+        XCTAssertEqual(train.count + validation.count, 6)
+        XCTAssertEqual(validation.labels, validation.values.map { Int32(Int($0) % 4) })
+        let viewed = pairs.viewed(as: .columns)
+        XCTAssertEqual(viewed.inputShape, [2, 1])
+        XCTAssertEqual(viewed.values, pairs.values)
+        XCTAssertEqual(viewed.labels, pairs.labels)
+        XCTAssertEqual(viewed.subset([0], name: "v").sequenceView, .columns)
+        XCTAssertNil(pairs.sequenceView)
+        XCTAssertEqual(pairs.inputShape, [1, 1, 2])
+    }
 }

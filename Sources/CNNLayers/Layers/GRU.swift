@@ -1,0 +1,133 @@
+import CNNCore
+
+/// Gated recurrent unit (Cho et al. 2014), gates `r, z, n` in PyTorch's order and layout.
+/// `x: [N, T, F] → y: [N, H·dirs]` or `[N, T, H·dirs]`; stacking, directions, initial state and
+/// `bptt` as in `RecurrentLayer`. Two variants, `reset_after`:
+///
+/// - `true` (default), PyTorch `nn.GRU`, cuDNN, Keras `reset_after=True`: the reset scales the
+///   recurrent product, and z keeps the old state (Cho et al.'s and PyTorch's convention):
+///   `r = σ(W_ir x + b_ir + W_hr h₋₁ + b_hr)`, `z = σ(W_iz x + b_iz + W_hz h₋₁ + b_hz)`,
+///   `n = tanh(W_in x + b_in + r ⊙ (W_hn h₋₁ + b_hn))`, `h = (1 − z) ⊙ n + z ⊙ h₋₁`.
+///   Names, shapes and row order are `torch.nn.GRU`'s: its `state_dict` maps 1:1 both ways.
+/// - `false`, the lecture form (Chung et al. 2014): the reset scales the state before `W_hn`,
+///   and z takes the new state, the opposite of PyTorch's convention: `r`, `z` as above,
+///   `ĥ = tanh(W_in x + b_in + W_hn (r ⊙ h₋₁) + b_hn)`, `h = (1 − z) ⊙ h₋₁ + z ⊙ ĥ`. Same names
+///   and layouts, `b_in + b_hn` acting as one bias; since `1 − σ(a) = σ(−a)`, negating the z rows
+///   of both weights and both biases gives the z-keeps-old convention (Keras
+///   `reset_after=False`). Each step needs two recurrent sgemms, as `r` must be known before
+///   `W_hn` is applied; that is why cuDNN and PyTorch chose the other form.
+///
+/// Per step it keeps `r, z, n` and `W_hn h₋₁ + b_hn` (reset after) or `r ⊙ h₋₁` (before).
+public final class GRU: RecurrentLayer {
+    public struct Options: Decodable, Sendable {
+        var reset_after: Bool?
+    }
+    public typealias Config = RecurrentConfig<Options>
+
+    public let resetAfter: Bool
+
+    public init(_ c: Config, context: inout LayerBuildContext) throws {
+        resetAfter = c.options.reset_after ?? true
+        try super.init(c, type: "gru", gates: ["r", "z", "n"], auxPlanes: 1,
+                       separateRecurrentGradients: resetAfter, context: &context)
+    }
+
+    override var cellDetails: String? {
+        resetAfter ? "reset after W_hn (PyTorch)" : "reset before W_hn (h = (1 − z)·h₋₁ + z·ĥ)"
+    }
+
+    override func forwardStep(_ u: RecurrentUnit, t: Int) {
+        let n = u.batch, hid = hidden, h2 = 2 * hid, g3 = 3 * hid, (hp, ld) = u.hPrev(t)
+        let gates = u.gates(t), s = u.scratch, bias = u.biasHH, y = u.h(t), keep = u.aux(0, t)
+        if resetAfter {
+            // [N, 3H] = h₋₁ · W_hhᵀ; per row r, z, a = W_hn h₋₁ + b_hn, n, h = n + z(h₋₁ − n).
+            gemm(transB: true, m: n, n: g3, k: hid, a: hp, lda: ld, b: u.weightHH, c: s)
+            for b in 0..<n {
+                let g = gates + b * g3, sr = s + b * g3, a = keep + b * hid
+                Self.sigmoid(g, plus: sr, bias, count: h2)
+                for j in 0..<hid { a[j] = sr[h2 + j] + bias[h2 + j] }
+                for j in 0..<hid { g[h2 + j] = Self.tanh(g[h2 + j] + g[j] * a[j]) }
+                Self.blend(y + b * u.outputStride, g + h2, hp + b * ld, weight: g + hid, count: hid)
+            }
+            return
+        }
+        // r, z from h₋₁ · W_hrzᵀ; ĥ from (r ⊙ h₋₁) · W_hnᵀ; h = h₋₁ + z(ĥ − h₋₁).
+        gemm(transB: true, m: n, n: h2, k: hid, a: hp, lda: ld, b: u.weightHH, c: s, ldc: g3)
+        for b in 0..<n {
+            let g = gates + b * g3, h0 = hp + b * ld, rh = keep + b * hid
+            Self.sigmoid(g, plus: s + b * g3, bias, count: h2)
+            for j in 0..<hid { rh[j] = g[j] * h0[j] }
+        }
+        gemm(transB: true, m: n, n: hid, k: hid, a: keep, b: u.weightHH + h2 * hid, c: s + h2, ldc: g3)
+        for b in 0..<n {
+            let g = gates + b * g3
+            Self.tanh(g + h2, plus: s + b * g3 + h2, bias + h2, count: hid)
+            Self.blend(y + b * u.outputStride, hp + b * ld, g + h2, weight: g + hid, count: hid)
+        }
+    }
+
+    override func backwardStep(_ u: RecurrentUnit, t: Int, propagate: Bool) {
+        let n = u.batch, hid = hidden, h2 = 2 * hid, g3 = 3 * hid, (hp, ld) = u.hPrev(t)
+        let gates = u.gates(t), dG = u.dGates(t), dy = u.dh(t), carry = u.dhCarry, keep = u.aux(0, t)
+        if resetAfter {
+            // dGh: the gradient of h₋₁ · W_hhᵀ + b_hh, whose n part enters through r.
+            let dGh = u.dRecurrent(t)
+            for b in 0..<n {
+                let g = gates + b * g3, d = dG + b * g3, e = dGh + b * g3, h0 = hp + b * ld
+                let a = keep + b * hid, c = carry + b * hid, o = dy + b * u.outputStride
+                for j in 0..<hid {
+                    let r = g[j], z = g[hid + j], nv = g[h2 + j], dh = o[j] + c[j]
+                    let dn = dh * (1 - z) * (1 - nv * nv)
+                    d[j] = dn * a[j] * r * (1 - r)
+                    d[hid + j] = dh * (h0[j] - nv) * z * (1 - z)
+                    d[h2 + j] = dn
+                    e[j] = d[j]; e[hid + j] = d[hid + j]; e[h2 + j] = dn * r
+                    c[j] = dh * z
+                }
+            }
+            // dh₋₁ += dGh · W_hh
+            if propagate { gemm(m: n, n: hid, k: g3, a: dGh, b: u.weightHH, beta: 1, c: carry) }
+            return
+        }
+        for b in 0..<n {
+            let g = gates + b * g3, d = dG + b * g3, h0 = hp + b * ld, c = carry + b * hid
+            let o = dy + b * u.outputStride
+            for j in 0..<hid {
+                let z = g[hid + j], nv = g[h2 + j], dh = o[j] + c[j]
+                d[hid + j] = dh * (nv - h0[j]) * z * (1 - z)
+                d[h2 + j] = dh * z * (1 - nv * nv)
+                c[j] = dh * (1 - z)
+            }
+        }
+        // d(r ⊙ h₋₁) = dĥ · W_hn gives r's gradient and the path to h₋₁ through r ⊙ h₋₁.
+        let drh = u.scratch
+        gemm(m: n, n: hid, k: hid, a: dG + h2, lda: g3, b: u.weightHH + h2 * hid, c: drh)
+        for b in 0..<n {
+            let g = gates + b * g3, d = dG + b * g3, h0 = hp + b * ld, c = carry + b * hid
+            let e = drh + b * hid
+            for j in 0..<hid {
+                let r = g[j]
+                d[j] = e[j] * h0[j] * r * (1 - r)
+                c[j] += e[j] * r
+            }
+        }
+        // dh₋₁ += [dr, dz] · [W_hr; W_hz]
+        if propagate { gemm(m: n, n: hid, k: h2, a: dG, lda: g3, b: u.weightHH, beta: 1, c: carry) }
+    }
+
+    /// Reset before: `W_hr, W_hz` multiply h₋₁ but `W_hn` multiplies the kept `r ⊙ h₋₁`.
+    override func addRecurrentWeightGradients(_ u: RecurrentUnit) {
+        guard !resetAfter else { return super.addRecurrentWeightGradients(u) }
+        let hid = hidden, rows = steps * u.batch
+        u.addStateProduct(u.dGates(0), rows: 2 * hid, into: u.weightHHGrad)
+        gemm(transA: true, m: hid, n: hid, k: rows, a: u.dGates(0) + 2 * hid, lda: 3 * hid,
+             b: u.aux(0, 0), beta: 1, c: u.weightHHGrad + 2 * hid * hid)
+        Self.addColumnSums(u.dGates(0), rows: rows, cols: 3 * hid, into: u.biasHHGrad)
+    }
+
+    public static let registration = LayerRegistration(
+        type: "gru", summary: "gated recurrent unit (PyTorch nn.GRU; stacked, bidirectional, reset_after)",
+        example: LayerExample(["hidden": 3, "layers": 2, "bidirectional": true,
+                               "return_sequences": true, "dropout": 0.3], inputs: [[4, 5]])
+    ) { context in try GRU(context.decode(Config.self), context: &context) }
+}

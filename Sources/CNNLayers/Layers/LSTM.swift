@@ -1,0 +1,127 @@
+import CNNCore
+
+/// Long short-term memory (Hochreiter & Schmidhuber 1997; forget gate: Gers et al. 2000) with
+/// PyTorch `nn.LSTM`'s equations, gate order `i, f, g, o`, names and layouts:
+/// `i = σ(W_ii x + b_ii + W_hi h₋₁ + b_hi)`,
+/// `f = σ(W_if x + b_if + W_hf h₋₁ + b_hf + forget_bias)`,
+/// `g = tanh(W_ig x + b_ig + W_hg h₋₁ + b_hg)`, `o = σ(W_io x + b_io + W_ho h₋₁ + b_ho)`,
+/// `c = f ⊙ c₋₁ + i ⊙ g`, `h = o ⊙ tanh(c)`. `x: [N, T, F] → y: [N, H·dirs]` or
+/// `[N, T, H·dirs]` of h, as PyTorch's; stacking, directions, initial states (`h0`, `c0`) and
+/// `bptt` as in `RecurrentLayer`.
+///
+/// `forget_bias` (default 1.0, as Jozefowicz et al. 2015 recommend): PyTorch initialises all
+/// biases U(±1/√H), so at first f ≈ ½ and the gradient along c halves at every step. The
+/// constant is added to the forget gate's input at every step (TensorFlow's
+/// `LSTMCell(forget_bias=)`), which trains exactly as if the forget slice of `bias_ih` started
+/// at `forget_bias` plus its U(±1/√H) draw, while the stored parameters stay PyTorch's: to move
+/// weights to PyTorch add `forget_bias` to `bias_ih[H..<2H]` (or train with `forget_bias: 0`).
+///
+/// `peepholes` (default false; Gers & Schmidhuber 2000): diagonal weights from the cell, `+ V_i ⊙
+/// c₋₁` in i, `+ V_f ⊙ c₋₁` in f and `+ V_o ⊙ c` (the new cell) in o; `weight_peep_i_l{k}`,
+/// `weight_peep_f_l{k}`, `weight_peep_o_l{k}` `[H]` (`_reverse`), U(±1/√H). Per step it keeps
+/// `i, f, g, o`, c and tanh c.
+public final class LSTM: RecurrentLayer {
+    public struct Options: Decodable, Sendable {
+        var peepholes: Bool?
+        var forget_bias: Float?
+    }
+    public typealias Config = RecurrentConfig<Options>
+
+    public let peepholes: Bool
+    public let forgetBias: Float
+
+    public init(_ c: Config, context: inout LayerBuildContext) throws {
+        peepholes = c.options.peepholes ?? false
+        forgetBias = c.options.forget_bias ?? 1
+        guard forgetBias.isFinite else {
+            throw context.error("must be a finite number, got \(forgetBias)", key: "forget_bias")
+        }
+        try super.init(c, type: "lstm", gates: ["i", "f", "g", "o"], states: 2, auxPlanes: 2,
+                       context: &context)
+    }
+
+    override func cellParameterSpecs(suffix: String) -> [ParameterSpec] {
+        guard peepholes else { return [] }
+        return ["i", "f", "o"].map {
+            ParameterSpec("weight_peep_\($0)" + suffix, [hidden], role: .weight,
+                          initializer: .pytorchDefault(fanIn: hidden))
+        }
+    }
+
+    override var cellDetails: String? {
+        (peepholes ? "peepholes 3·\(hidden) per direction; " : "") + "forget bias +\(forgetBias)"
+    }
+
+    override func forwardStep(_ u: RecurrentUnit, t: Int) {
+        let n = u.batch, hid = hidden, h2 = 2 * hid, h3 = 3 * hid, g4 = 4 * hid
+        let (hp, ld) = u.hPrev(t), gates = u.gates(t), s = u.scratch, bias = u.biasHH, y = u.h(t)
+        let cPrev = u.cPrev(t), cell = u.aux(0, t), tanhCell = u.aux(1, t), fb = forgetBias
+        // [N, 4H] = h₋₁ · W_hhᵀ; then per row the pre-activations, i, f, g, c, o, h in stages.
+        gemm(transB: true, m: n, n: g4, k: hid, a: hp, lda: ld, b: u.weightHH, c: s)
+        for b in 0..<n {
+            let g = gates + b * g4, sr = s + b * g4, cp = cPrev + b * hid, c = cell + b * hid
+            let tc = tanhCell + b * hid, h = y + b * u.outputStride
+            for k in 0..<g4 { g[k] += sr[k] + bias[k] }
+            if fb != 0 { for j in hid..<h2 { g[j] += fb } }
+            if peepholes {
+                let vi = u.cellValue(0), vf = u.cellValue(1)
+                for j in 0..<hid { g[j] += vi[j] * cp[j]; g[hid + j] += vf[j] * cp[j] }
+            }
+            for k in 0..<h2 { g[k] = Self.sigmoid(g[k]) }
+            for k in h2..<h3 { g[k] = Self.tanh(g[k]) }
+            for j in 0..<hid { c[j] = g[hid + j] * cp[j] + g[j] * g[h2 + j] }
+            if peepholes {
+                let vo = u.cellValue(2)
+                for j in 0..<hid { g[h3 + j] += vo[j] * c[j] }
+            }
+            for k in h3..<g4 { g[k] = Self.sigmoid(g[k]) }
+            for j in 0..<hid { tc[j] = Self.tanh(c[j]) }
+            for j in 0..<hid { h[j] = g[h3 + j] * tc[j] }
+        }
+    }
+
+    override func backwardStep(_ u: RecurrentUnit, t: Int, propagate: Bool) {
+        let n = u.batch, hid = hidden, h2 = 2 * hid, h3 = 3 * hid, g4 = 4 * hid
+        let gates = u.gates(t), dG = u.dGates(t), dy = u.dh(t), cPrev = u.cPrev(t)
+        let cell = u.aux(0, t), tanhCell = u.aux(1, t), dhCarry = u.dhCarry, dcCarry = u.dcCarry
+        for b in 0..<n {
+            let g = gates + b * g4, d = dG + b * g4, cp = cPrev + b * hid, c = cell + b * hid
+            let tc = tanhCell + b * hid, o = dy + b * u.outputStride
+            let dhc = dhCarry + b * hid, dc = dcCarry + b * hid
+            // do, then dc (kept in the c carry) from the carry, h = o ⊙ tanh c and o's peephole.
+            for j in 0..<hid {
+                let ov = g[h3 + j], th = tc[j], dh = o[j] + dhc[j]
+                d[h3 + j] = dh * th * ov * (1 - ov)
+                dc[j] += dh * ov * (1 - th * th)
+            }
+            if peepholes {
+                let vo = u.cellValue(2), go = u.cellGrad(2)
+                for j in 0..<hid { dc[j] += vo[j] * d[h3 + j]; go[j] += d[h3 + j] * c[j] }
+            }
+            // di, df, dg from c = f ⊙ c₋₁ + i ⊙ g; the carry becomes dc₋₁.
+            for j in 0..<hid {
+                let i = g[j], f = g[hid + j], gv = g[h2 + j], dcj = dc[j]
+                d[j] = dcj * gv * i * (1 - i)
+                d[hid + j] = dcj * cp[j] * f * (1 - f)
+                d[h2 + j] = dcj * i * (1 - gv * gv)
+                dc[j] = dcj * f
+            }
+            if peepholes {
+                let vi = u.cellValue(0), vf = u.cellValue(1), gi = u.cellGrad(0), gf = u.cellGrad(1)
+                for j in 0..<hid {
+                    dc[j] += vi[j] * d[j] + vf[j] * d[hid + j]
+                    gi[j] += d[j] * cp[j]; gf[j] += d[hid + j] * cp[j]
+                }
+            }
+        }
+        // dh₋₁ = dG · W_hh (the h carry was read above, so it is overwritten).
+        if propagate { gemm(m: n, n: hid, k: g4, a: dG, b: u.weightHH, c: dhCarry) }
+    }
+
+    public static let registration = LayerRegistration(
+        type: "lstm",
+        summary: "long short-term memory (PyTorch nn.LSTM; stacked, bidirectional, peepholes)",
+        example: LayerExample(["hidden": 3, "peepholes": true, "bidirectional": true,
+                               "initial_state": "learned"], inputs: [[4, 5]])
+    ) { context in try LSTM(context.decode(Config.self), context: &context) }
+}

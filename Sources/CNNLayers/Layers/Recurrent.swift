@@ -1,0 +1,501 @@
+import CNNCore
+
+/// How a recurrent layer's state starts: zeros (PyTorch's default) or learned vectors, one per
+/// layer and direction, shared by all samples.
+public enum RecurrentInitialState: String, ConfigEnum, Sendable {
+    case zero, learned
+}
+
+/// The keys every recurrent layer reads; the cell's own keys (`Options`) come from the same object.
+public struct RecurrentConfig<Options: Decodable & Sendable>: Decodable, Sendable {
+    var hidden: Int
+    var layers: Int?
+    var bidirectional: Bool?
+    var return_sequences: Bool?
+    var dropout: Float?
+    var initial_state: RecurrentInitialState?
+    var bptt: Int?
+    var options: Options
+
+    private enum CodingKeys: String, CodingKey {
+        case hidden, layers, bidirectional, return_sequences, dropout, initial_state, bptt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        hidden = try c.decode(Int.self, forKey: .hidden)
+        layers = try c.decodeIfPresent(Int.self, forKey: .layers)
+        bidirectional = try c.decodeIfPresent(Bool.self, forKey: .bidirectional)
+        return_sequences = try c.decodeIfPresent(Bool.self, forKey: .return_sequences)
+        dropout = try c.decodeIfPresent(Float.self, forKey: .dropout)
+        initial_state = try c.decodeIfPresent(RecurrentInitialState.self, forKey: .initial_state)
+        bptt = try c.decodeIfPresent(Int.self, forKey: .bptt)
+        options = try Options(from: decoder)
+    }
+}
+
+/// What GRU, LSTM and SimpleRNN share; their files hold only the gate math of one step.
+///
+/// `x: [N, T, F] → y: [N, H·dirs]`, the last layer's final state of each direction in PyTorch's
+/// `h_n` order (forward, then backward, whose final state is the one after reading t = 0), or
+/// with `return_sequences` `y: [N, T, H·dirs]` (PyTorch's `output`). `layers` stacks layers, each
+/// reading the previous one's `[T, H·dirs]` output, with inverted `dropout` on it in training
+/// (PyTorch's `dropout` argument, masks from the context's RNG; an error with one layer).
+///
+/// Parameters per layer k and direction, PyTorch's names, layouts and U(±1/√H) init:
+/// `weight_ih_l{k}` `[G·H, F_in]`, `weight_hh_l{k}` `[G·H, H]`, `bias_ih_l{k}`, `bias_hh_l{k}`
+/// `[G·H]` (`_reverse` for the backward direction); then the cell's own; then with
+/// `initial_state: learned` `h0_l{k}` (and `c0_l{k}`) `[H]`, zero at first. MACs: parameters × T
+/// (torchinfo's rule).
+///
+/// Kernels (cuDNN's plan): sequences are time-major `[T, N, ·]` inside. Per layer and direction
+/// one sgemm projects the inputs of all steps (`[T·N, F_in] · W_ihᵀ`, plus `b_ih`), one sgemm per
+/// step applies `W_hh`, and the cell's gate pass runs on the step's rows. BPTT walks the steps
+/// back computing the gate gradients and `dh₋₁` (one sgemm per step), then the weight gradients
+/// are one sgemm each over all steps. Gates and states that backward reads stay in layer-owned
+/// buffers, allocated on the first forward and again only when the batch grows.
+///
+/// `bptt: K` truncates back-propagation through time: each direction's steps are cut, in its
+/// reading order (the backward direction reads from t = T − 1 down), into blocks of K steps, and
+/// backward drops the gradient that flows from a block's first step into the state entering it
+/// (`h`, and `c` for an LSTM), as PyTorch's `h.detach()` every K steps would. So an output's
+/// gradient travels back at most K steps (its own included) through the recurrence; inside a
+/// block everything is exact, the direct paths from each step to its input, to the weights and
+/// down the stacked layers are untouched, and a learned initial state gets gradient from the
+/// first block only. Forward is unchanged.
+public class RecurrentLayer: Layer {
+    public let name: String
+    public let type: String
+    public let inputShapes: [Shape]
+    public let outputShape: Shape
+    let steps: Int, features: Int, hidden: Int, layers: Int, directions: Int
+    let returnSequences: Bool, dropout: Float, learnedInitialState: Bool, bptt: Int?
+    let gateNames: [String]
+    /// 1 (h) or 2 (h, c): the states a step carries.
+    let stateCount: Int
+    /// `[T, N, H]` planes a cell keeps per layer and direction for backward.
+    let auxPlanes: Int
+    /// The gate gradients of the `W_hh` product differ from those of `W_ih x` (GRU's `r ⊙ …`).
+    let separateRecurrentGradients: Bool
+    /// Per layer and direction: parameters and gradients in `parameterSpecs` order.
+    private var values: [[UnsafeMutablePointer<Float>]] = [], grads: [[UnsafeMutablePointer<Float>]] = []
+    /// The bound tensors, kept alive while their pointers are in use.
+    private var bound: [Tensor] = []
+    private var storage: RecurrentStorage?
+    private var dropoutActive = false
+
+    var gateWidth: Int { gateNames.count * hidden }
+    func inputSize(layer k: Int) -> Int { k == 0 ? features : directions * hidden }
+
+    init<Options>(_ c: RecurrentConfig<Options>, type: String, gates: [String], states: Int = 1,
+                  auxPlanes: Int, separateRecurrentGradients: Bool = false,
+                  context: inout LayerBuildContext) throws {
+        let s = try context.singleInput(rank: 2, what: "[time, features]")
+        guard s[0] >= 1, s[1] >= 1 else {
+            throw context.error("needs T ≥ 1 steps of F ≥ 1 features, got \(s)")
+        }
+        guard c.hidden >= 1 else { throw context.error("must be ≥ 1, got \(c.hidden)", key: "hidden") }
+        let layers = c.layers ?? 1, dropout = c.dropout ?? 0
+        guard layers >= 1 else { throw context.error("must be ≥ 1, got \(layers)", key: "layers") }
+        guard dropout >= 0, dropout < 1 else {
+            throw context.error("must be in [0, 1), got \(dropout)", key: "dropout")
+        }
+        guard dropout == 0 || layers > 1 else {
+            throw context.error("acts between stacked layers and needs layers ≥ 2; use a \"dropout\" "
+                                + "layer after this one instead", key: "dropout")
+        }
+        if let k = c.bptt, k < 1 { throw context.error("must be ≥ 1, got \(k)", key: "bptt") }
+        name = context.name
+        self.type = type
+        inputShapes = context.inputShapes
+        steps = s[0]; features = s[1]; hidden = c.hidden; self.layers = layers
+        directions = c.bidirectional ?? false ? 2 : 1
+        returnSequences = c.return_sequences ?? false
+        self.dropout = dropout
+        learnedInitialState = c.initial_state == .learned
+        bptt = c.bptt
+        gateNames = gates; stateCount = states; self.auxPlanes = auxPlanes
+        self.separateRecurrentGradients = separateRecurrentGradients
+        outputShape = returnSequences ? [steps, directions * hidden] : [directions * hidden]
+    }
+
+    // MARK: - Cell interface
+
+    /// The cell's parameters after the four PyTorch ones of a layer and direction.
+    func cellParameterSpecs(suffix: String) -> [ParameterSpec] { [] }
+    /// A phrase for `details` (gate convention, peepholes).
+    var cellDetails: String? { nil }
+    /// Fills `u.h(t)` and the cell's per-step state from the input projection in `u.gates(t)`,
+    /// which it replaces with the gate activations backward reads.
+    func forwardStep(_ u: RecurrentUnit, t: Int) { preconditionFailure("\(type): no forward step") }
+    /// Writes step t's gate gradients to `u.dGates(t)` (and `u.dRecurrent(t)`) from `u.dh(t)` plus
+    /// the carry, and leaves in the carry the gradient of the previous state; with `propagate`
+    /// false it may skip the parts through `W_hh` (the caller clears the carry then).
+    func backwardStep(_ u: RecurrentUnit, t: Int, propagate: Bool) {
+        preconditionFailure("\(type): no backward step")
+    }
+    /// `dW_hh += Σ_t dGh(t)ᵀ · h₋₁(t)`, `db_hh += Σ dGh`; overridden where the product is not
+    /// `W_hh · h₋₁` (GRU with the reset before it).
+    func addRecurrentWeightGradients(_ u: RecurrentUnit) {
+        u.addStateProduct(u.dRecurrent(0), rows: gateWidth, into: u.weightHHGrad)
+        Self.addColumnSums(u.dRecurrent(0), rows: steps * u.batch, cols: gateWidth, into: u.biasHHGrad)
+    }
+
+    // MARK: - Layer
+
+    public var parameterSpecs: [ParameterSpec] {
+        let g = gateWidth
+        func uniform(_ name: String, _ shape: Shape, _ role: ParameterRole) -> ParameterSpec {
+            ParameterSpec(name, shape, role: role, initializer: .pytorchDefault(fanIn: hidden))
+        }
+        var specs: [ParameterSpec] = []
+        for k in 0..<layers {
+            for d in 0..<directions {
+                let sfx = "_l\(k)" + (d == 1 ? "_reverse" : "")
+                specs += [uniform("weight_ih" + sfx, [g, inputSize(layer: k)], .weight),
+                          uniform("weight_hh" + sfx, [g, hidden], .weight),
+                          uniform("bias_ih" + sfx, [g], .bias), uniform("bias_hh" + sfx, [g], .bias)]
+                specs += cellParameterSpecs(suffix: sfx)
+                if learnedInitialState {
+                    specs += ["h0", "c0"].prefix(stateCount).map {
+                        ParameterSpec($0 + sfx, [hidden], role: .bias, initializer: .constant(0))
+                    }
+                }
+            }
+        }
+        return specs
+    }
+
+    public var macs: Int { parameterCount * steps }
+
+    public var details: String? {
+        let h = hidden
+        func split(_ f: Int) -> String { "(\(f)·\(h) + \(h)·\(h) + 2·\(h))" }
+        var s = "gates \(gateNames.joined(separator: ",")) × \(split(features)) per direction"
+        if layers > 1 { s += "; layers 1…\(layers - 1): × \(split(directions * h))" }
+        if directions == 2 { s += "; 2 directions" }
+        if let extra = cellDetails { s += "; " + extra }
+        if learnedInitialState {
+            s += "; learned \(stateCount == 2 ? "h0, c0" : "h0") [\(h)] per layer and direction"
+        }
+        return s
+    }
+
+    public func bind(parameters: [Tensor], gradients: [Tensor]) {
+        let per = parameters.count / (layers * directions)
+        bound = parameters + gradients
+        values = stride(from: 0, to: parameters.count, by: per).map { parameters[$0..<$0 + per].map(\.data) }
+        grads = stride(from: 0, to: parameters.count, by: per).map { gradients[$0..<$0 + per].map(\.data) }
+    }
+
+    public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
+        let n = inputs[0].shape[0], st = reserve(batch: n), width = directions * hidden
+        Self.transpose(inputs[0].data, into: st.input.data, outer: n, inner: steps, width: features)
+        dropoutActive = context.isTraining && dropout > 0
+        for k in 0..<layers {
+            var x = k == 0 ? st.input.data : st.outputs[k - 1].data
+            if k > 0 && dropoutActive {
+                let m = st.masks[k - 1].data, y = st.dropped[k - 1].data, keep = 1 - dropout
+                for i in 0..<steps * n * width {
+                    m[i] = context.rng.uniform() < keep ? 1 / keep : 0
+                    y[i] = x[i] * m[i]
+                }
+                x = y
+            }
+            for d in 0..<directions { forwardUnit(unit(k, d, batch: n, input: x, st)) }
+        }
+        let last = st.outputs[layers - 1].data
+        if returnSequences {
+            Self.transpose(last, into: output.data, outer: steps, inner: n, width: width)
+        } else {
+            finalStates(n) { (output.data + $0).update(from: last + $1, count: hidden) }
+        }
+    }
+
+    public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
+                         inputGradients: [Tensor?], context: inout ExecutionContext) {
+        guard let st = storage else { preconditionFailure("\(name): backward before forward") }
+        let n = dy.shape[0], width = directions * hidden, dOut = st.dOutput.data
+        if returnSequences {
+            Self.transpose(dy.data, into: dOut, outer: n, inner: steps, width: width)
+        } else {
+            dOut.update(repeating: 0, count: steps * n * width)
+            finalStates(n) { (dOut + $1).update(from: dy.data + $0, count: hidden) }
+        }
+        for k in stride(from: layers - 1, through: 0, by: -1) {
+            let x = k == 0 ? st.input.data : dropoutActive ? st.dropped[k - 1].data : st.outputs[k - 1].data
+            let dIn = k > 0 || inputGradients[0] != nil ? st.dInput.data : nil
+            dIn?.update(repeating: 0, count: steps * n * inputSize(layer: k))
+            for d in 0..<directions { backwardUnit(unit(k, d, batch: n, input: x, st), inputGradient: dIn) }
+            if k > 0 {
+                // The previous layer's output gradient, through this layer's dropout mask.
+                let src = st.dInput.data, count = steps * n * width
+                if dropoutActive {
+                    let m = st.masks[k - 1].data
+                    for i in 0..<count { dOut[i] = src[i] * m[i] }
+                } else {
+                    dOut.update(from: src, count: count)
+                }
+            } else if let dx = inputGradients[0] {
+                Self.transpose(st.dInput.data, into: dx.data, outer: steps, inner: n, width: features,
+                               add: true)
+            }
+        }
+    }
+
+    /// Calls `body(offset in y, offset in the last layer's time-major output)` for each sample's
+    /// final state of each direction (forward: t = T − 1; backward: t = 0).
+    private func finalStates(_ n: Int, _ body: (Int, Int) -> Void) {
+        let width = directions * hidden
+        for b in 0..<n {
+            for d in 0..<directions {
+                let t = d == 0 ? steps - 1 : 0
+                body(b * width + d * hidden, (t * n + b) * width + d * hidden)
+            }
+        }
+    }
+
+    // MARK: - One layer and direction
+
+    private func forwardUnit(_ u: RecurrentUnit) {
+        let n = u.batch, g = gateWidth, p = u.values
+        for s in 0..<stateCount {
+            for b in 0..<n {
+                let row = u.initial + (s * n + b) * hidden
+                if learnedInitialState {
+                    row.update(from: p[p.count - stateCount + s], count: hidden)
+                } else {
+                    row.update(repeating: 0, count: hidden)
+                }
+            }
+        }
+        // The input projections of all steps: [T·N, F_in] · W_ihᵀ, plus b_ih.
+        let bias = p[2], gates = u.gates(0)
+        gemm(transB: true, m: steps * n, n: g, k: u.inputSize, a: u.input, b: p[0], c: gates)
+        for r in 0..<steps * n {
+            let row = gates + r * g
+            for j in 0..<g { row[j] += bias[j] }
+        }
+        for s in 0..<steps { forwardStep(u, t: u.reverse ? steps - 1 - s : s) }
+    }
+
+    private func backwardUnit(_ u: RecurrentUnit, inputGradient dIn: UnsafeMutablePointer<Float>?) {
+        let n = u.batch, g = gateWidth, p = u.values, dp = u.grads, carry = stateCount * n * hidden
+        u.carry.update(repeating: 0, count: carry)
+        for s in stride(from: steps - 1, through: 0, by: -1) {
+            let cut = bptt.map { s > 0 && s % $0 == 0 } ?? false
+            let propagate = !cut && (s > 0 || learnedInitialState)
+            backwardStep(u, t: u.reverse ? steps - 1 - s : s, propagate: propagate)
+            if !propagate { u.carry.update(repeating: 0, count: carry) }
+        }
+        if learnedInitialState {
+            for s in 0..<stateCount {
+                Self.addColumnSums(u.carry + s * n * hidden, rows: n, cols: hidden,
+                                   into: dp[dp.count - stateCount + s])
+            }
+        }
+        // dW_ih += dGᵀ · X and db_ih += Σ dG over all steps; dX += dG · W_ih.
+        let dG = u.dGates(0)
+        gemm(transA: true, m: g, n: u.inputSize, k: steps * n, a: dG, b: u.input, beta: 1, c: dp[0])
+        Self.addColumnSums(dG, rows: steps * n, cols: g, into: dp[2])
+        addRecurrentWeightGradients(u)
+        if let dIn { gemm(m: steps * n, n: u.inputSize, k: g, a: dG, b: p[0], beta: 1, c: dIn) }
+    }
+
+    private func unit(_ k: Int, _ d: Int, batch n: Int, input: UnsafeMutablePointer<Float>,
+                      _ st: RecurrentStorage) -> RecurrentUnit {
+        let i = k * directions + d
+        return RecurrentUnit(
+            steps: steps, batch: n, hidden: hidden, gateWidth: gateWidth, reverse: d == 1,
+            learnedInitialState: learnedInitialState, values: values[i], grads: grads[i],
+            input: input, inputSize: inputSize(layer: k), output: st.outputs[k].data + d * hidden,
+            outputStride: directions * hidden, dOutput: st.dOutput.data + d * hidden,
+            gateBase: st.gates[i].data, auxBase: st.aux[i].data, initial: st.initial[i].data,
+            dGateBase: st.dGates.data, dRecurrentBase: (st.dRecurrent ?? st.dGates).data,
+            carry: st.carry.data, scratch: st.scratch.data)
+    }
+
+    private func reserve(batch n: Int) -> RecurrentStorage {
+        if let s = storage, s.capacity >= n { return s }
+        let s = RecurrentStorage(self, capacity: n)
+        storage = s
+        return s
+    }
+}
+
+/// A recurrent layer's buffers for batches of up to `capacity`: the time-major input, each
+/// layer's output (and, with dropout, its dropped-out copy and mask), per layer and direction the
+/// gates, the cell's planes and the initial states, and the backward scratch all units share.
+final class RecurrentStorage {
+    let capacity: Int
+    let input: Tensor, outputs: [Tensor], dropped: [Tensor], masks: [Tensor]
+    let gates: [Tensor], aux: [Tensor], initial: [Tensor]
+    let dGates: Tensor, dRecurrent: Tensor?, dOutput: Tensor, dInput: Tensor
+    let carry: Tensor, scratch: Tensor
+
+    init(_ l: RecurrentLayer, capacity n: Int) {
+        capacity = n
+        let rows = l.steps * n, width = l.directions * l.hidden, units = l.layers * l.directions
+        let between = l.dropout > 0 ? l.layers - 1 : 0
+        func make(_ count: Int, _ copies: Int) -> [Tensor] {
+            (0..<copies).map { _ in Tensor(shape: [count]) }
+        }
+        input = Tensor(shape: [rows * l.features])
+        outputs = make(rows * width, l.layers)
+        dropped = make(rows * width, between)
+        masks = make(rows * width, between)
+        gates = make(rows * l.gateWidth, units)
+        aux = make(l.auxPlanes * rows * l.hidden, units)
+        initial = make(l.stateCount * n * l.hidden, units)
+        dGates = Tensor(shape: [rows * l.gateWidth])
+        dRecurrent = l.separateRecurrentGradients ? Tensor(shape: [rows * l.gateWidth]) : nil
+        dOutput = Tensor(shape: [rows * width])
+        dInput = Tensor(shape: [rows * max(l.features, width)])
+        carry = Tensor(shape: [l.stateCount * n * l.hidden])
+        scratch = Tensor(shape: [n * l.gateWidth])
+    }
+}
+
+/// One direction of one layer during one call: its parameters and buffers, and the time-major
+/// addressing of step t (row `t·N + b`).
+struct RecurrentUnit {
+    let steps: Int, batch: Int, hidden: Int, gateWidth: Int, reverse: Bool, learnedInitialState: Bool
+    /// `weight_ih, weight_hh, bias_ih, bias_hh`, the cell's own, the initial states.
+    let values: [UnsafeMutablePointer<Float>], grads: [UnsafeMutablePointer<Float>]
+    let input: UnsafeMutablePointer<Float>, inputSize: Int
+    /// This direction's columns of the layer's `[T, N, H·dirs]` output and of its gradient.
+    let output: UnsafeMutablePointer<Float>, outputStride: Int, dOutput: UnsafeMutablePointer<Float>
+    let gateBase: UnsafeMutablePointer<Float>, auxBase: UnsafeMutablePointer<Float>
+    /// `[states][N, H]`: h₋₁ (and c₋₁) of the first step read.
+    let initial: UnsafeMutablePointer<Float>
+    let dGateBase: UnsafeMutablePointer<Float>, dRecurrentBase: UnsafeMutablePointer<Float>
+    /// `[states][N, H]`: the gradient reaching the state before the step being processed.
+    let carry: UnsafeMutablePointer<Float>
+    /// `[N, G·H]`: the step's recurrent product.
+    let scratch: UnsafeMutablePointer<Float>
+
+    var weightHH: UnsafeMutablePointer<Float> { values[1] }
+    var biasHH: UnsafeMutablePointer<Float> { values[3] }
+    var weightHHGrad: UnsafeMutablePointer<Float> { grads[1] }
+    var biasHHGrad: UnsafeMutablePointer<Float> { grads[3] }
+    func cellValue(_ i: Int) -> UnsafeMutablePointer<Float> { values[4 + i] }
+    func cellGrad(_ i: Int) -> UnsafeMutablePointer<Float> { grads[4 + i] }
+    var dhCarry: UnsafeMutablePointer<Float> { carry }
+    var dcCarry: UnsafeMutablePointer<Float> { carry + batch * hidden }
+
+    func gates(_ t: Int) -> UnsafeMutablePointer<Float> { gateBase + t * batch * gateWidth }
+    func dGates(_ t: Int) -> UnsafeMutablePointer<Float> { dGateBase + t * batch * gateWidth }
+    func dRecurrent(_ t: Int) -> UnsafeMutablePointer<Float> { dRecurrentBase + t * batch * gateWidth }
+    func aux(_ plane: Int, _ t: Int) -> UnsafeMutablePointer<Float> {
+        auxBase + (plane * steps + t) * batch * hidden
+    }
+    /// h of step t and the gradient arriving there from above (rows `outputStride` apart).
+    func h(_ t: Int) -> UnsafeMutablePointer<Float> { output + t * batch * outputStride }
+    func dh(_ t: Int) -> UnsafeMutablePointer<Float> { dOutput + t * batch * outputStride }
+    /// The step read before t; nil for this direction's first step.
+    func previous(_ t: Int) -> Int? {
+        let p = reverse ? t + 1 : t - 1
+        return p >= 0 && p < steps ? p : nil
+    }
+    /// h₋₁ of step t and its row stride.
+    func hPrev(_ t: Int) -> (UnsafeMutablePointer<Float>, Int) {
+        previous(t).map { (h($0), outputStride) } ?? (initial, hidden)
+    }
+    /// c₋₁ of step t, for cells whose aux plane 0 holds c.
+    func cPrev(_ t: Int) -> UnsafeMutablePointer<Float> {
+        previous(t).map { aux(0, $0) } ?? initial + batch * hidden
+    }
+
+    /// `dW[rows, H] += Σ_t dG(t)ᵀ · h₋₁(t)` for gate-gradient rows `gateWidth` apart: one sgemm
+    /// over the T − 1 steps whose h₋₁ is a stored output, one more for a learned initial state.
+    func addStateProduct(_ dG: UnsafeMutablePointer<Float>, rows: Int,
+                         into dW: UnsafeMutablePointer<Float>) {
+        let n = batch, ld = gateWidth
+        if steps > 1 {
+            let (first, source) = reverse ? (0, 1) : (1, 0)
+            gemm(transA: true, m: rows, n: hidden, k: (steps - 1) * n, a: dG + first * n * ld, lda: ld,
+                 b: h(source), ldb: outputStride, beta: 1, c: dW)
+        }
+        if learnedInitialState {
+            let t0 = reverse ? steps - 1 : 0
+            gemm(transA: true, m: rows, n: hidden, k: n, a: dG + t0 * n * ld, lda: ld, b: initial,
+                 beta: 1, c: dW)
+        }
+    }
+}
+
+extension RecurrentLayer {
+    /// tanh as Eigen's rational approximation (`ptanh_float`: odd degree-13 over even degree-6
+    /// polynomial, input clamped to ±7.9988), within 4e-7 of the exact value and never beyond
+    /// ±1. Unlike libm's `tanhf` it is no call and no branch, so the gate loops vectorize (the
+    /// calls took a third of an LSTM's time).
+    @inline(__always)
+    static func tanh(_ v: Float) -> Float {
+        let x = min(max(v, -7.998_811_7), 7.998_811_7), x2 = x * x
+        var p: Float = -2.760_768_5e-16
+        p = p * x2 + 2.000_187_9e-13
+        p = p * x2 - 8.604_671_5e-11
+        p = p * x2 + 5.122_297_1e-8
+        p = p * x2 + 1.485_722_4e-5
+        p = p * x2 + 6.372_619_3e-4
+        p = p * x2 + 4.893_524_6e-3
+        var q: Float = 1.198_258_4e-6
+        q = q * x2 + 1.185_347_1e-4
+        q = q * x2 + 2.268_434_6e-3
+        q = q * x2 + 4.893_525_2e-3
+        return x * p / q
+    }
+
+    /// `σ(v) = (1 + tanh(v/2))/2`, within 2.5e-7 of the exact value and never below 0.
+    @inline(__always)
+    static func sigmoid(_ v: Float) -> Float { 0.5 + 0.5 * tanh(0.5 * v) }
+
+    // Stages of the gate passes. A cell runs them one row (sample) at a time, so the row stays in
+    // L1 across stages; each stage touches few pointers and vectorizes, where one loop touching
+    // all of the row's pointers does not (too many possible overlaps for the vectorizer).
+
+    /// `p[k] = σ(p[k] + a[k] + b[k])`.
+    @inline(__always)
+    static func sigmoid(_ p: UnsafeMutablePointer<Float>, plus a: UnsafePointer<Float>,
+                        _ b: UnsafePointer<Float>, count: Int) {
+        for k in 0..<count { p[k] = sigmoid(p[k] + a[k] + b[k]) }
+    }
+
+    /// `p[k] = tanh(p[k] + a[k] + b[k])`.
+    @inline(__always)
+    static func tanh(_ p: UnsafeMutablePointer<Float>, plus a: UnsafePointer<Float>,
+                     _ b: UnsafePointer<Float>, count: Int) {
+        for k in 0..<count { p[k] = tanh(p[k] + a[k] + b[k]) }
+    }
+
+    /// `y[k] = a[k] + w[k] · (b[k] − a[k])`: the GRU's state update in either convention.
+    @inline(__always)
+    static func blend(_ y: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>,
+                      _ b: UnsafePointer<Float>, weight w: UnsafePointer<Float>, count: Int) {
+        for k in 0..<count { y[k] = a[k] + w[k] * (b[k] - a[k]) }
+    }
+
+    /// `sums[j] += Σ_r a[r, j]` for a packed `[rows, cols]` matrix.
+    static func addColumnSums(_ a: UnsafePointer<Float>, rows: Int, cols: Int,
+                              into sums: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            let row = a + r * cols
+            for j in 0..<cols { sums[j] += row[j] }
+        }
+    }
+
+    /// `[outer, inner, width] → [inner, outer, width]` (batch-major ↔ time-major), assigning or adding.
+    static func transpose(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, outer: Int,
+                          inner: Int, width: Int, add: Bool = false) {
+        for a in 0..<outer {
+            for b in 0..<inner {
+                let s = src + (a * inner + b) * width, d = dst + (b * outer + a) * width
+                if add {
+                    for j in 0..<width { d[j] += s[j] }
+                } else {
+                    d.update(from: s, count: width)
+                }
+            }
+        }
+    }
+}
