@@ -21,15 +21,8 @@ public enum MeanSquaredError {
     public static func evaluate(logits: Tensor, labels: UnsafeBufferPointer<Int32>,
                                 smoothing: Float = 0, gradient: Tensor? = nil,
                                 weight: Float = 1) -> Double {
-        let n = logits.shape[0]
-        precondition(n > 0 && labels.count == n,
-                     "\(labels.count) labels for logits \(logits.shape)")
-        let outputs = logits.count / n
-        precondition((0...1).contains(smoothing), "label smoothing \(smoothing) not in 0...1")
-        if let gradient {
-            precondition(gradient.count == logits.count,
-                         "gradient \(gradient.shape) for logits \(logits.shape)")
-        }
+        let (n, outputs) = LossArguments.check(logits: logits, labels: labels, smoothing: smoothing,
+                                                   gradient: gradient)
         let epsilon = Double(smoothing)
         // Target of the hot output and of every other output.
         let offTarget = outputs == 1 ? epsilon / 2 : epsilon / Double(outputs)

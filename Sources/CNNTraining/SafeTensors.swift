@@ -1,3 +1,4 @@
+import CNNLayers
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -68,42 +69,20 @@ public enum SafeTensors {
         var fields: [String] = []
         if !metadata.isEmpty {
             let pairs = metadata.sorted { $0.key < $1.key }
-                .map { "\(quoted($0.key)):\(quoted($0.value))" }
+                .map { "\(JSONValue.quoted($0.key)):\(JSONValue.quoted($0.value))" }
             fields.append("\"__metadata__\":{\(pairs.joined(separator: ","))}")
         }
         var offset = 0
         for tensor in tensors {
             let end = offset + 4 * tensor.values.count
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            fields.append("\(quoted(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],"
+            fields.append("\(JSONValue.quoted(tensor.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],"
                           + "\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         var bytes = Array("{\(fields.joined(separator: ","))}".utf8)
         bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: (8 - bytes.count % 8) % 8))
         return bytes
-    }
-
-    /// A JSON string literal, escaped as serde_json (the reference writer) does: `"` `\` and the
-    /// control characters; everything else, non-ASCII included, as raw UTF-8.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case let c where c.value < 0x20:
-                let hex = String(c.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 
     /// Streams every tensor's values as little-endian float32 through one reused 64 KiB buffer,

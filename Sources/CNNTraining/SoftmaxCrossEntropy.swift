@@ -28,15 +28,8 @@ public enum SoftmaxCrossEntropy {
     public static func evaluate(logits: Tensor, labels: UnsafeBufferPointer<Int32>,
                                 smoothing: Float = 0, gradient: Tensor? = nil,
                                 weight: Float = 1) -> Double {
-        let n = logits.shape[0]
-        precondition(n > 0 && labels.count == n,
-                     "\(labels.count) labels for logits \(logits.shape)")
-        let classes = logits.count / n
-        precondition((0...1).contains(smoothing), "label smoothing \(smoothing) not in 0...1")
-        if let gradient {
-            precondition(gradient.count == logits.count,
-                         "gradient \(gradient.shape) for logits \(logits.shape)")
-        }
+        let (n, classes) = LossArguments.check(logits: logits, labels: labels, smoothing: smoothing,
+                                                   gradient: gradient)
         let epsilon = Double(smoothing)
         let onHot = 1 - epsilon, offHot = epsilon / Double(classes)
         let scale = Double(weight) / Double(n)

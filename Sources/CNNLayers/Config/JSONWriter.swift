@@ -22,17 +22,21 @@ extension JSONValue {
         }
     }
 
-    static func quoted(_ s: String) -> String {
+    /// A JSON string literal, escaped as serde_json (the reference safetensors writer) does:
+    /// `"`, `\` and the control characters; everything else, non-ASCII included, as raw UTF-8.
+    public static func quoted(_ text: String) -> String {
         var out = "\""
-        for scalar in s.unicodeScalars {
+        for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
+            case "\u{08}": out += "\\b"
+            case "\u{0C}": out += "\\f"
+            case let c where c.value < 0x20:
+                let hex = String(c.value, radix: 16)
                 out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: out.unicodeScalars.append(scalar)
             }
