@@ -18,6 +18,17 @@ public enum GradientCheck {
         return try registration.build(&context)
     }
 
+    /// The description of the error building throws, or nil when the layer builds (for tests of
+    /// config errors: the message names the key path and what is valid).
+    public static func buildError(_ registration: LayerRegistration, config: JSONValue, inputs: [Shape]) -> String? {
+        do {
+            _ = try build(registration, config: config, inputs: inputs)
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
     /// Checks a registration's example; returns the failures (empty means pass).
     public static func check(_ registration: LayerRegistration, batch: Int = 2) throws -> [String] {
         let e = registration.example
