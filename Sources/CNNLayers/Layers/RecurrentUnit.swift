@@ -1,0 +1,102 @@
+import CNNCore
+
+/// A recurrent layer's buffers for batches of up to `capacity`: the time-major input, each
+/// layer's output (and, with dropout, its dropped-out copy and mask), per layer and direction the
+/// gates, the cell's planes and the initial states, and the backward scratch all units share.
+final class RecurrentStorage {
+    let capacity: Int
+    let input: Tensor, outputs: [Tensor], dropped: [Tensor], masks: [Tensor]
+    let gates: [Tensor], aux: [Tensor], initial: [Tensor]
+    let dGates: Tensor, dRecurrent: Tensor?, dOutput: Tensor, dInput: Tensor
+    let carry: Tensor, scratch: Tensor
+
+    init(_ l: RecurrentLayer, capacity n: Int) {
+        capacity = n
+        let rows = l.steps * n, width = l.directions * l.hidden, units = l.layers * l.directions
+        let between = l.dropout > 0 ? l.layers - 1 : 0
+        func make(_ count: Int, _ copies: Int) -> [Tensor] {
+            (0..<copies).map { _ in Tensor(shape: [count]) }
+        }
+        input = Tensor(shape: [rows * l.features])
+        outputs = make(rows * width, l.layers)
+        dropped = make(rows * width, between)
+        masks = make(rows * width, between)
+        gates = make(rows * l.gateWidth, units)
+        aux = make(l.auxPlanes * rows * l.hidden, units)
+        initial = make(l.stateCount * n * l.hidden, units)
+        dGates = Tensor(shape: [rows * l.gateWidth])
+        dRecurrent = l.separateRecurrentGradients ? Tensor(shape: [rows * l.gateWidth]) : nil
+        dOutput = Tensor(shape: [rows * width])
+        dInput = Tensor(shape: [rows * max(l.features, width)])
+        carry = Tensor(shape: [l.stateCount * n * l.hidden])
+        scratch = Tensor(shape: [n * l.gateWidth])
+    }
+}
+
+/// One direction of one layer during one call: its parameters and buffers, and the time-major
+/// addressing of step t (row `t·N + b`).
+struct RecurrentUnit {
+    let steps: Int, batch: Int, hidden: Int, gateWidth: Int, reverse: Bool, learnedInitialState: Bool
+    /// `weight_ih, weight_hh, bias_ih, bias_hh`, the cell's own, the initial states.
+    let values: [UnsafeMutablePointer<Float>], grads: [UnsafeMutablePointer<Float>]
+    let input: UnsafeMutablePointer<Float>, inputSize: Int
+    /// This direction's columns of the layer's `[T, N, H·dirs]` output and of its gradient.
+    let output: UnsafeMutablePointer<Float>, outputStride: Int, dOutput: UnsafeMutablePointer<Float>
+    let gateBase: UnsafeMutablePointer<Float>, auxBase: UnsafeMutablePointer<Float>
+    /// `[states][N, H]`: h₋₁ (and c₋₁) of the first step read.
+    let initial: UnsafeMutablePointer<Float>
+    let dGateBase: UnsafeMutablePointer<Float>, dRecurrentBase: UnsafeMutablePointer<Float>
+    /// `[states][N, H]`: the gradient reaching the state before the step being processed.
+    let carry: UnsafeMutablePointer<Float>
+    /// `[N, G·H]`: the step's recurrent product.
+    let scratch: UnsafeMutablePointer<Float>
+
+    var weightHH: UnsafeMutablePointer<Float> { values[1] }
+    var biasHH: UnsafeMutablePointer<Float> { values[3] }
+    var weightHHGrad: UnsafeMutablePointer<Float> { grads[1] }
+    var biasHHGrad: UnsafeMutablePointer<Float> { grads[3] }
+    func cellValue(_ i: Int) -> UnsafeMutablePointer<Float> { values[4 + i] }
+    func cellGrad(_ i: Int) -> UnsafeMutablePointer<Float> { grads[4 + i] }
+    var dhCarry: UnsafeMutablePointer<Float> { carry }
+    var dcCarry: UnsafeMutablePointer<Float> { carry + batch * hidden }
+
+    func gates(_ t: Int) -> UnsafeMutablePointer<Float> { gateBase + t * batch * gateWidth }
+    func dGates(_ t: Int) -> UnsafeMutablePointer<Float> { dGateBase + t * batch * gateWidth }
+    func dRecurrent(_ t: Int) -> UnsafeMutablePointer<Float> { dRecurrentBase + t * batch * gateWidth }
+    func aux(_ plane: Int, _ t: Int) -> UnsafeMutablePointer<Float> {
+        auxBase + (plane * steps + t) * batch * hidden
+    }
+    /// h of step t and the gradient arriving there from above (rows `outputStride` apart).
+    func h(_ t: Int) -> UnsafeMutablePointer<Float> { output + t * batch * outputStride }
+    func dh(_ t: Int) -> UnsafeMutablePointer<Float> { dOutput + t * batch * outputStride }
+    /// The step read before t; nil for this direction's first step.
+    func previous(_ t: Int) -> Int? {
+        let p = reverse ? t + 1 : t - 1
+        return p >= 0 && p < steps ? p : nil
+    }
+    /// h₋₁ of step t and its row stride.
+    func hPrev(_ t: Int) -> (UnsafeMutablePointer<Float>, Int) {
+        previous(t).map { (h($0), outputStride) } ?? (initial, hidden)
+    }
+    /// c₋₁ of step t, for cells whose aux plane 0 holds c.
+    func cPrev(_ t: Int) -> UnsafeMutablePointer<Float> {
+        previous(t).map { aux(0, $0) } ?? initial + batch * hidden
+    }
+
+    /// `dW[rows, H] += Σ_t dG(t)ᵀ · h₋₁(t)` for gate-gradient rows `gateWidth` apart: one sgemm
+    /// over the T − 1 steps whose h₋₁ is a stored output, one more for a learned initial state.
+    func addStateProduct(_ dG: UnsafeMutablePointer<Float>, rows: Int,
+                         into dW: UnsafeMutablePointer<Float>) {
+        let n = batch, ld = gateWidth
+        if steps > 1 {
+            let (first, source) = reverse ? (0, 1) : (1, 0)
+            gemm(transA: true, m: rows, n: hidden, k: (steps - 1) * n, a: dG + first * n * ld, lda: ld,
+                 b: h(source), ldb: outputStride, beta: 1, c: dW)
+        }
+        if learnedInitialState {
+            let t0 = reverse ? steps - 1 : 0
+            gemm(transA: true, m: rows, n: hidden, k: n, a: dG + t0 * n * ld, lda: ld, b: initial,
+                 beta: 1, c: dW)
+        }
+    }
+}
