@@ -25,4 +25,9 @@ public struct ConfigPlace: Sendable, Equatable {
         ConfigError(file: file, place: key.map { ConfigDecoder.keyPath(path, key: $0) } ?? path,
                     message: message)
     }
+
+    /// Throws an error about `key` unless `ok` (range checks made after decoding).
+    public func check(_ ok: Bool, _ key: String, _ message: String) throws {
+        if !ok { throw error(message, key: key) }
+    }
 }

@@ -56,9 +56,7 @@ public struct OptimizerSpec: Decodable, Sendable {
 
     /// Checks ranges and which keys the type accepts; throws `ConfigError` at the key.
     public func validate() throws {
-        func check(_ ok: Bool, _ key: String, _ message: String) throws {
-            if !ok { throw place.error(message, key: key) }
-        }
+        let check = place.check
         func only(_ key: String, _ value: Any?, _ kinds: [Kind]) throws {
             try check(value == nil || kinds.contains(type), key,
                       "applies only to \(kinds.map(\.rawValue).joined(separator: " and ")), "

@@ -82,9 +82,7 @@ public struct ScheduleSpec: Decodable, Sendable {
 
     /// Checks ranges, required keys and which keys the type accepts; throws `ConfigError`.
     public func validate() throws {
-        func check(_ ok: Bool, _ key: String, _ message: String) throws {
-            if !ok { throw place.error(message, key: key) }
-        }
+        let check = place.check
         func only(_ key: String, _ value: Any?, _ kinds: [Kind]) throws {
             try check(value == nil || kinds.contains(type), key,
                       "applies only to the \(kinds.map(\.rawValue).joined(separator: ", ")) "
