@@ -1,3 +1,4 @@
+import CNNTestSupport
 import XCTest
 @testable import CNNGraph
 import CNNLayers
@@ -257,24 +258,8 @@ final class ExecutorTests: XCTestCase {
 
 /// Delegates to a layer but overwrites its input gradients instead of adding into them, as a
 /// buggy layer (or executor) would at a fork.
-private final class AssigningLayer: Layer {
-    let inner: any Layer
-    init(_ inner: any Layer) { self.inner = inner }
-
-    var name: String { inner.name }
-    var type: String { inner.type }
-    var inputShapes: [Shape] { inner.inputShapes }
-    var outputShape: Shape { inner.outputShape }
-    var parameterSpecs: [ParameterSpec] { inner.parameterSpecs }
-    var macs: Int { inner.macs }
-    var window: WindowGeometry? { inner.window }
-    var details: String? { inner.details }
-    func workspaceSize(batch: Int) -> Int { inner.workspaceSize(batch: batch) }
-    func bind(parameters: [Tensor], gradients: [Tensor]) { inner.bind(parameters: parameters, gradients: gradients) }
-    func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
-        inner.forward(inputs: inputs, output: output, context: &context)
-    }
-    func backward(inputs: [Tensor], output: Tensor, outputGradient: Tensor,
+private final class AssigningLayer: DelegatingLayer {
+    override func backward(inputs: [Tensor], output: Tensor, outputGradient: Tensor,
                   inputGradients: [Tensor?], context: inout ExecutionContext) {
         for case let g? in inputGradients { g.zero() }
         inner.backward(inputs: inputs, output: output, outputGradient: outputGradient,

@@ -38,21 +38,9 @@ final class RegistryGradientTests: XCTestCase {
 }
 
 /// Wraps a layer and doubles the gradients it adds: the checker must flag it.
-private final class ScaledBackward: Layer {
-    let inner: any Layer
-    init(_ inner: any Layer) { self.inner = inner }
-    var name: String { inner.name }
-    var type: String { inner.type }
-    var inputShapes: [Shape] { inner.inputShapes }
-    var outputShape: Shape { inner.outputShape }
-    var parameterSpecs: [ParameterSpec] { inner.parameterSpecs }
-    func workspaceSize(batch: Int) -> Int { inner.workspaceSize(batch: batch) }
-    func bind(parameters: [Tensor], gradients: [Tensor]) { inner.bind(parameters: parameters, gradients: gradients) }
-    func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
-        inner.forward(inputs: inputs, output: output, context: &context)
-    }
-    func backward(inputs: [Tensor], output: Tensor, outputGradient: Tensor, inputGradients: [Tensor?],
-                  context: inout ExecutionContext) {
+private final class ScaledBackward: DelegatingLayer {
+    override func backward(inputs: [Tensor], output: Tensor, outputGradient: Tensor, inputGradients: [Tensor?],
+                           context: inout ExecutionContext) {
         let doubled = Tensor(shape: outputGradient.shape)
         for i in 0..<doubled.count { doubled.data[i] = 2 * outputGradient.data[i] }
         inner.backward(inputs: inputs, output: output, outputGradient: doubled, inputGradients: inputGradients,
