@@ -12,8 +12,10 @@ final class EpochLoop {
     let optimizer: any Optimizer
     let schedule: LRSchedule
     let loader: BatchLoader
-    /// One gradient buffer per model output, `[maxBatch, classes]`.
-    let headGradients: [Tensor]
+    /// One gradient buffer per model output, `[maxBatch] + output shape`.
+    let headGradientBuffers: [Tensor]
+    /// Views of the first `n` samples of each buffer, rebuilt only when the batch size changes.
+    private var headGradientViews: (batch: Int, views: [Tensor]) = (0, [])
 
     init(trainer: Trainer, run: RunDirectory, executor: Executor, groups: [ParameterGroup], optimizer: any Optimizer,
          schedule: LRSchedule) {
@@ -26,9 +28,18 @@ final class EpochLoop {
         loader = BatchLoader(dataset: trainer.data.train, batchSize: trainer.spec.batchSize, shuffle: true,
                              seed: mixSeed(trainer.seed, 0x5A), normalization: trainer.data.normalization,
                              augmentation: trainer.data.augmentation)
-        headGradients = trainer.graph.outputs.map {
+        headGradientBuffers = trainer.graph.outputs.map {
             Tensor(shape: trainer.graph.nodes[$0].layer.outputShape.batched(trainer.spec.batchSize))
         }
+    }
+
+    private func headGradients(batch n: Int) -> [Tensor] {
+        if headGradientViews.batch != n {
+            headGradientViews = (n, headGradientBuffers.map {
+                Tensor(shape: $0.shape.sample.batched(n), viewing: $0.data, owner: $0)
+            })
+        }
+        return headGradientViews.views
     }
 
     func lr(epoch: Int, iteration: Int) -> Float {
@@ -51,13 +62,11 @@ final class EpochLoop {
             let outputs = executor.forward(batch.images, training: true, rng: &rng)
             if batch.index % accumulate == 0 { executor.zeroGradients() }
             var mainLoss = 0.0
-            let gradients = headGradients.map { Tensor(shape: $0.shape.sample.batched(n), viewing: $0.data, owner: $0) }
+            let gradients = headGradients(batch: n)
             // Sequence targets: every time step is one row of logits with its own label.
             for (k, g) in gradients.enumerated() {
                 g.zero()
-                let classes = g.count / rows
-                let loss = LossFunction.evaluate(spec.loss, logits: outputs[k].reshaped([rows, classes]),
-                                                 labels: batch.labels, gradient: g.reshaped([rows, classes]),
+                let loss = LossFunction.evaluate(spec.loss, logits: outputs[k], labels: batch.labels, gradient: g,
                                                  weight: trainer.headWeights[k] / Float(accumulate))
                 if k == 0 { mainLoss = loss }
                 if !loss.isFinite { failure = divergence(p, batch.index, "the loss is \(loss)", n) }

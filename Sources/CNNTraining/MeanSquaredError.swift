@@ -14,7 +14,7 @@ public enum MeanSquaredError {
     /// `gradient` is given, `weight·∂L/∂logits` is ADDED to it.
     ///
     /// - Parameters:
-    ///   - logits: `[n, C]` (any trailing shape whose element count is `C` per sample).
+    ///   - logits: `n·C` values, one row of `C` per label (`[n, C]`, or `[N, T, C]` for `N·T` labels).
     ///   - labels: `n` class indices in `0..<C` (in `0...1` when `C == 1`); callers validate
     ///     labels against the model's outputs before training, so here a bad label traps.
     ///   - smoothing: ε in `0...1`.

@@ -20,7 +20,7 @@ public enum SoftmaxCrossEntropy {
     /// `weight·∂L/∂logits` is ADDED to it, so several losses can accumulate into one tensor.
     ///
     /// - Parameters:
-    ///   - logits: `[n, C]` (any trailing shape whose element count is `C` per sample).
+    ///   - logits: `n·C` values, one row of `C` per label (`[n, C]`, or `[N, T, C]` for `N·T` labels).
     ///   - labels: `n` class indices in `0..<C`. Callers check labels against the model's
     ///     output count once before training (a mismatch is a configuration error there);
     ///     here a label out of range is a programming error and traps.
