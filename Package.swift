@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Dependencies point one way: cnnctl → CNNTraining → CNNGraph, CNNData → CNNLayers → CNNCore → C shims.
+// Dependencies point one way: cnnctl → CNNBench → CNNTraining → CNNGraph, CNNData → CNNLayers → CNNCore → C shims.
 let package = Package(
     name: "cnnctl",
     products: [
@@ -21,8 +21,9 @@ let package = Package(
         .target(name: "CNNGraph", dependencies: ["CNNLayers", "CJSON"]),
         .target(name: "CNNData", dependencies: ["CNNLayers", "CZlib"]),
         .target(name: "CNNTraining", dependencies: ["CNNGraph", "CNNData"]),
+        .target(name: "CNNBench", dependencies: ["CNNTraining"]),
         .executableTarget(name: "cnnctl", dependencies: [
-            "CNNGraph", "CNNData", "CNNTraining",
+            "CNNGraph", "CNNData", "CNNTraining", "CNNBench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "CNNTestSupport", dependencies: ["CNNLayers"]),
@@ -32,6 +33,7 @@ let package = Package(
         .testTarget(name: "CNNGraphTests", dependencies: ["CNNGraph", "CNNTestSupport"]),
         .testTarget(name: "CNNDataTests", dependencies: ["CNNData"]),
         .testTarget(name: "CNNTrainingTests", dependencies: ["CNNTraining", "CNNTestSupport"]),
+        .testTarget(name: "CNNBenchTests", dependencies: ["CNNBench"]),
         .testTarget(name: "CLITests", dependencies: ["cnnctl"]),
     ]
 )

@@ -4,8 +4,9 @@ import CNNLayers
 /// Runs a graph: one topological order, parameters and their gradients in two flat arenas
 /// (so optimizers and checkpoints are one loop each, as in llm.c), one activation and one
 /// activation-gradient buffer per node sized for the largest batch, and one shared workspace.
-/// Everything is allocated here, once; a step allocates nothing but the views for a new batch
-/// size. Backward zeroes the activation gradients and lets layers add into them, so a fork
+/// Everything is allocated here, once: the model input is copied into a buffer of its own so
+/// that every node's argument lists can be built once per batch size, and a step then allocates
+/// nothing. Backward zeroes the activation gradients and lets layers add into them, so a fork
 /// (a value read by several nodes) sums its gradients without split nodes.
 public final class Executor {
     public let graph: Graph
@@ -15,10 +16,24 @@ public final class Executor {
     public let gradients: Tensor
     /// Offset of each of `graph.parameters` in the arenas.
     public let parameterOffsets: [Int]
+    /// When set, every node's forward and backward time is added to it (see `ExecutionProfile`).
+    public var profile: ExecutionProfile?
+    private let input: Tensor
     private let activations: [Tensor]
     private let activationGradients: [Tensor]
     private let workspace: Tensor
-    private var views: (batch: Int, outputs: [Tensor], gradients: [Tensor])
+    private var bound: BoundViews
+
+    /// Views of the first `batch` samples of every buffer, and each node's argument lists.
+    private struct BoundViews {
+        var batch: Int
+        var input: Tensor
+        var outputs: [Tensor]
+        var gradients: [Tensor]
+        var nodeInputs: [[Tensor]]
+        var nodeInputGradients: [[Tensor?]]
+        var modelOutputs: [Tensor]
+    }
 
     /// Binds the graph's layers to this executor's memory (one executor per graph).
     public init(graph: Graph, maxBatch: Int, seed: UInt64 = 1) {
@@ -41,10 +56,12 @@ public final class Executor {
             node.layer.bind(parameters: values, gradients: grads)
             k += local.count
         }
+        input = Tensor(shape: graph.inputShape.batched(maxBatch))
         activations = graph.nodes.map { Tensor(shape: $0.layer.outputShape.batched(maxBatch)) }
         activationGradients = graph.nodes.map { Tensor(shape: $0.layer.outputShape.batched(maxBatch)) }
         workspace = Tensor(shape: [max(1, graph.nodes.map { $0.layer.workspaceSize(batch: maxBatch) }.max() ?? 0)])
-        views = (maxBatch, activations, activationGradients)
+        bound = Self.bind(graph, batch: maxBatch, input: input, activations: activations,
+                          activationGradients: activationGradients)
         initializeParameters(seed: seed)
     }
 
@@ -69,36 +86,52 @@ public final class Executor {
         let n = input.shape[0]
         precondition(n <= maxBatch && input.shape.sample == graph.inputShape,
                      "input \(input.shape) does not fit batch ≤ \(maxBatch) of \(graph.inputShape)")
-        let out = outputs(batch: n)
+        let b = views(batch: n)
+        if input.data != b.input.data { b.input.data.update(from: input.data, count: input.count) }
         var context = ExecutionContext(isTraining: training, rng: rng, workspace: workspace.data,
                                        workspaceCount: workspace.count)
-        for (i, node) in graph.nodes.enumerated() {
-            node.layer.forward(inputs: node.inputs.map { $0 == Node.modelInput ? input : out[$0] },
-                               output: out[i], context: &context)
+        let nodes = graph.nodes
+        for i in nodes.indices {
+            let layer = nodes[i].layer
+            guard let profile else {
+                layer.forward(inputs: b.nodeInputs[i], output: b.outputs[i], context: &context)
+                continue
+            }
+            let start = MonotonicClock.seconds()
+            layer.forward(inputs: b.nodeInputs[i], output: b.outputs[i], context: &context)
+            profile.add(forward: i, MonotonicClock.seconds() - start)
         }
+        profile?.finishForward()
         rng = context.rng
-        return graph.outputs.map { out[$0] }
+        return b.modelOutputs
     }
 
     /// Back-propagates `outputGradients` (one per graph output, same shapes as `forward`'s
-    /// results) through the last forward pass; adds into the parameter gradients.
+    /// results) through the last forward pass, whose input `input` was; adds into the parameter
+    /// gradients.
     public func backward(_ input: Tensor, outputGradients: [Tensor], rng: inout RNG) {
-        let n = input.shape[0]
-        let out = outputs(batch: n), grads = views.gradients
-        for g in grads { g.zero() }
+        let b = views(batch: input.shape[0])
+        for g in b.gradients { g.zero() }
         for (k, i) in graph.outputs.enumerated() {
-            let g = grads[i], dy = outputGradients[k]
+            let g = b.gradients[i], dy = outputGradients[k]
             for j in 0..<g.count { g.data[j] += dy.data[j] }
         }
         var context = ExecutionContext(isTraining: true, rng: rng, workspace: workspace.data,
                                        workspaceCount: workspace.count)
-        for i in graph.nodes.indices.reversed() {
-            let node = graph.nodes[i]
-            node.layer.backward(inputs: node.inputs.map { $0 == Node.modelInput ? input : out[$0] },
-                                output: out[i], outputGradient: grads[i],
-                                inputGradients: node.inputs.map { $0 == Node.modelInput ? nil : grads[$0] },
-                                context: &context)
+        let nodes = graph.nodes
+        for i in nodes.indices.reversed() {
+            let layer = nodes[i].layer
+            guard let profile else {
+                layer.backward(inputs: b.nodeInputs[i], output: b.outputs[i], outputGradient: b.gradients[i],
+                               inputGradients: b.nodeInputGradients[i], context: &context)
+                continue
+            }
+            let start = MonotonicClock.seconds()
+            layer.backward(inputs: b.nodeInputs[i], output: b.outputs[i], outputGradient: b.gradients[i],
+                           inputGradients: b.nodeInputGradients[i], context: &context)
+            profile.add(backward: i, MonotonicClock.seconds() - start)
         }
+        profile?.finishBackward()
         rng = context.rng
     }
 
@@ -107,7 +140,7 @@ public final class Executor {
     /// The first node, in forward order, whose output for the last batch of `n` holds a NaN or an
     /// infinity: where a divergence started.
     public func firstNonFiniteOutput(batch n: Int) -> String? {
-        let out = outputs(batch: n)
+        let out = views(batch: n).outputs
         return graph.nodes.indices.first { !out[$0].isFinite }.map { graph.nodes[$0].layer.name }
     }
 
@@ -118,12 +151,24 @@ public final class Executor {
             .map { specs[$0].name }
     }
 
-    /// Views of the first `n` samples of every node's buffers, rebuilt only when `n` changes.
-    private func outputs(batch n: Int) -> [Tensor] {
-        if views.batch != n {
-            views = (n, activations.map { $0.prefix(n) }, activationGradients.map { $0.prefix(n) })
+    /// The bound views for a batch of `n`, rebuilt only when `n` changes.
+    private func views(batch n: Int) -> BoundViews {
+        if bound.batch != n {
+            bound = Self.bind(graph, batch: n, input: input, activations: activations,
+                              activationGradients: activationGradients)
         }
-        return views.outputs
+        return bound
+    }
+
+    private static func bind(_ graph: Graph, batch n: Int, input: Tensor, activations: [Tensor],
+                             activationGradients: [Tensor]) -> BoundViews {
+        let x = input.prefix(n), outputs = activations.map { $0.prefix(n) }
+        let gradients = activationGradients.map { $0.prefix(n) }
+        return BoundViews(
+            batch: n, input: x, outputs: outputs, gradients: gradients,
+            nodeInputs: graph.nodes.map { $0.inputs.map { $0 == Node.modelInput ? x : outputs[$0] } },
+            nodeInputGradients: graph.nodes.map { $0.inputs.map { $0 == Node.modelInput ? nil : gradients[$0] } },
+            modelOutputs: graph.outputs.map { outputs[$0] })
     }
 }
 

@@ -65,7 +65,7 @@ public enum SummaryTable {
     static func shape(_ dims: [Int]) -> String { "[" + dims.map(String.init).joined(separator: ", ") + "]" }
 
     /// 11689512 → "11,689,512".
-    static func grouped(_ n: Int) -> String {
+    public static func grouped(_ n: Int) -> String {
         let digits = Array(String(abs(n)))
         var s = ""
         for (i, d) in digits.enumerated() {
@@ -75,7 +75,7 @@ public enum SummaryTable {
         return (n < 0 ? "-" : "") + s
     }
 
-    static func engineering(_ n: Int) -> String {
+    public static func engineering(_ n: Int) -> String {
         let units: [(Double, String)] = [(1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")]
         for (scale, unit) in units where Double(n) >= scale {
             return fixed(Double(n) / scale, 2) + " " + unit
@@ -83,18 +83,20 @@ public enum SummaryTable {
         return "\(n)"
     }
 
-    static func bytes(_ n: Int) -> String {
+    public static func bytes(_ n: Int) -> String {
         let units: [(Double, String)] = [(1_073_741_824, "GiB"), (1_048_576, "MiB"), (1024, "KiB")]
         for (scale, unit) in units where Double(n) >= scale { return fixed(Double(n) / scale, 2) + " " + unit }
         return "\(n) B"
     }
 
-    static func fixed(_ x: Double, _ decimals: Int) -> String {
-        var scale = 1.0
+    /// `x` rounded to `decimals` places, without Foundation's locale-dependent formatting.
+    public static func fixed(_ x: Double, _ decimals: Int) -> String {
+        var scale = 1
         for _ in 0..<decimals { scale *= 10 }
-        let v = Int((x * scale).rounded())
-        let frac = String(v % Int(scale))
-        return "\(v / Int(scale))." + String(repeating: "0", count: decimals - frac.count) + frac
+        let v = Int((abs(x) * Double(scale)).rounded()), sign = x < 0 && v > 0 ? "-" : ""
+        guard decimals > 0 else { return sign + "\(v)" }
+        let frac = String(v % scale)
+        return sign + "\(v / scale)." + String(repeating: "0", count: decimals - frac.count) + frac
     }
 
     static func pad(_ s: String, _ n: Int) -> String {

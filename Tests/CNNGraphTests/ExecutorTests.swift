@@ -195,6 +195,42 @@ final class ExecutorTests: XCTestCase {
         XCTAssertTrue(executor.gradients.array.allSatisfy { $0 == 0 })
     }
 
+    /// The executor copies the input, so the caller may reuse its buffer before backward.
+    func testBackwardUsesTheInputOfTheForwardPass() throws {
+        var rng = RNG(seed: 5)
+        let x = random(try graph().inputShape.batched(2), &rng), dy = random([2, 3], &rng)
+        func gradients(overwriteInput: Bool) throws -> [Float] {
+            let executor = Executor(graph: try graph(), maxBatch: 2, seed: 3)
+            let input = Tensor(shape: x.shape)
+            input.data.update(from: x.data, count: x.count)
+            var r = RNG(seed: 6)
+            executor.forward(input, training: true, rng: &r)
+            if overwriteInput { input.fill(7) }
+            executor.backward(input, outputGradients: [dy], rng: &r)
+            return executor.gradients.array
+        }
+        XCTAssertEqual(try gradients(overwriteInput: true), try gradients(overwriteInput: false))
+    }
+
+    func testProfileTimesEveryNodeWithoutChangingResults() throws {
+        let g = try graph(), plain = Executor(graph: try graph(), maxBatch: 2, seed: 3)
+        let profiled = Executor(graph: g, maxBatch: 2, seed: 3)
+        let profile = ExecutionProfile(nodeCount: g.nodes.count)
+        profiled.profile = profile
+        var rng = RNG(seed: 8)
+        let x = random(g.inputShape.batched(2), &rng), dy = random([2, 3], &rng)
+        for executor in [plain, profiled] {
+            var r = RNG(seed: 9)
+            executor.forward(x, training: true, rng: &r)
+            executor.backward(x, outputGradients: [dy], rng: &r)
+            executor.forward(x, training: false, rng: &r)
+        }
+        XCTAssertEqual(profiled.gradients.array, plain.gradients.array)
+        XCTAssertEqual([profile.forwardPasses, profile.backwardPasses], [2, 1])
+        XCTAssertTrue(profile.forwardSeconds.allSatisfy { $0 > 0 }, "\(profile.forwardSeconds)")
+        XCTAssertTrue(profile.backwardSeconds.allSatisfy { $0 > 0 }, "\(profile.backwardSeconds)")
+    }
+
     // MARK: - Parameters
 
     func testParameterNamedReturnsTheArenaView() throws {
