@@ -41,7 +41,7 @@ public final class Benchmark {
 
     /// `train` supplies the optimizer and loss (SGD with momentum 0.9 and cross-entropy without one).
     public init(graph: Graph, train: TrainSpec?, options: BenchOptions, file: String) throws {
-        BLASThreads.set(options.threads)
+        WorkerPool.shared.configure(parts: options.threads, blasThreads: options.threads)
         self.graph = graph
         self.options = options
         let spec = train?.optimizer ?? OptimizerSpec(type: .sgd, lr: 0.01, momentum: 0.9)
@@ -139,7 +139,9 @@ public final class Benchmark {
             executor.forward(one, training: false, rng: &rng)
             return (MonotonicClock.seconds() - start) * 1e3
         }.sorted()
-        return BenchReport.Latency(median: samples[samples.count / 2], p90: samples[samples.count * 9 / 10])
+        // Nearest-rank percentiles (as scripts/bench_torch.py): the ⌈q·n⌉-th smallest sample.
+        func rank(_ q: Double) -> Double { samples[Int((q * Double(samples.count)).rounded(.up)) - 1] }
+        return BenchReport.Latency(median: rank(0.5), p90: rank(0.9))
     }
 
     /// Resident memory after 1 step and then every tenth of `steps` training steps.

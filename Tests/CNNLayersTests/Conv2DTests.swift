@@ -372,7 +372,8 @@ final class Conv2DTests: XCTestCase {
         let depthwise = try build(["filters": 6, "kernel": 3, "groups": 3, "stride": 2], [3, 9, 9])
         XCTAssertEqual(depthwise.parameterSpecs.map(\.shape), [[6, 1, 3, 3], [6]])
         XCTAssertEqual(depthwise.macs, 60 * 16)
-        XCTAssertEqual(depthwise.workspaceSize(batch: 4), 0)
+        // No lowering, only each worker-pool part's private weight and bias gradients.
+        XCTAssertEqual(depthwise.workspaceSize(batch: 4), WorkerPool.maxParts * (6 * 9 + 6))
     }
 }
 

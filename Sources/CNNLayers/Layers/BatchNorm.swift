@@ -89,51 +89,55 @@ public final class BatchNorm: Layer {
         runningMean = parameters[k]; runningVar = parameters[k + 1]
     }
 
-    /// Calls `body(channel, offset)` for every contiguous run of `inner` values, in memory order.
+    /// Calls `body(channel, offset)` for every contiguous run of `inner` values of the channels in
+    /// `range`, in memory order.
     @inline(__always)
-    private func forEachRun(rows: Int, _ body: (Int, Int) -> Void) {
+    private func forEachRun(rows: Int, channels range: Range<Int>, _ body: (Int, Int) -> Void) {
         for r in 0..<rows {
-            for c in 0..<channels { body(c, (r * channels + c) * inner) }
+            for c in range { body(c, (r * channels + c) * inner) }
         }
+    }
+
+    /// Channels are independent, so they are split between the worker pool's parts.
+    private func forEachChannelRange(rows: Int, _ body: (Range<Int>) -> Void) {
+        WorkerPool.shared.forEachRange(channels, itemSize: rows * inner, body)
     }
 
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let x = inputs[0].data, y = output.data
-        let rows = inputs[0].shape[0] * outer
-        if context.isTraining {
-            batchStatistics(x, rows: rows)
-        } else {
-            for c in 0..<channels {
-                mean.data[c] = runningMean.data[c]
-                rstd.data[c] = 1 / (runningVar.data[c] + eps).squareRoot()
+        let rows = inputs[0].shape[0] * outer, training = context.isTraining
+        let (m, s, inner) = (mean.data, rstd.data, inner)
+        forEachChannelRange(rows: rows) { range in
+            if training {
+                batchStatistics(x, rows: rows, channels: range)
+            } else {
+                for c in range {
+                    m[c] = runningMean.data[c]
+                    s[c] = 1 / (runningVar.data[c] + eps).squareRoot()
+                }
+            }
+            forEachRun(rows: rows, channels: range) { c, off in
+                let scale = s[c] * (weight?.data[c] ?? 1), shift = bias?.data[c] ?? 0, mc = m[c]
+                for i in off..<off + inner { y[i] = (x[i] - mc) * scale + shift }
             }
         }
-        usedBatchStatistics = context.isTraining
-        let (m, s, inner) = (mean.data, rstd.data, inner)
-        forEachRun(rows: rows) { c, off in
-            let scale = s[c] * (weight?.data[c] ?? 1), shift = bias?.data[c] ?? 0, mc = m[c]
-            for i in off..<off + inner { y[i] = (x[i] - mc) * scale + shift }
-        }
+        usedBatchStatistics = training
     }
 
-    /// Mean and biased variance per channel (two passes, for accuracy), then the running update.
-    private func batchStatistics(_ x: UnsafeMutablePointer<Float>, rows: Int) {
+    /// Mean and biased variance per channel (two passes, for accuracy; each run summed in
+    /// sixteen Float lanes, runs in Double), then the running update.
+    private func batchStatistics(_ x: UnsafeMutablePointer<Float>, rows: Int, channels range: Range<Int>) {
         let (sum, sq, inner) = (sums, sums + channels, inner)
         let count = Double(rows * inner)
-        sums.update(repeating: 0, count: 2 * channels)
-        forEachRun(rows: rows) { c, off in
-            for i in off..<off + inner { sum[c] += Double(x[i]) }
-        }
-        for c in 0..<channels { sum[c] /= count }
-        forEachRun(rows: rows) { c, off in
-            let mc = sum[c]
-            for i in off..<off + inner {
-                let d = Double(x[i]) - mc
-                sq[c] += d * d
-            }
+        for c in range { sum[c] = 0; sq[c] = 0 }
+        forEachRun(rows: rows, channels: range) { c, off in sum[c] += Self.sum(x + off, inner) { $0 } }
+        for c in range { sum[c] /= count }
+        forEachRun(rows: rows, channels: range) { c, off in
+            let mc = Float(sum[c])
+            sq[c] += Self.sum(x + off, inner) { ($0 - mc) * ($0 - mc) }
         }
         let m = Double(momentum)
-        for c in 0..<channels {
+        for c in range {
             let variance = sq[c] / count
             mean.data[c] = Float(sum[c])
             rstd.data[c] = Float(1 / (variance + Double(eps)).squareRoot())
@@ -144,36 +148,65 @@ public final class BatchNorm: Layer {
         }
     }
 
+    /// `Σ f(a[i])` over `n` values in sixteen independent Float lanes (so the loop vectorizes;
+    /// Swift does not reassociate a scalar sum), returned in Double.
+    @inline(__always)
+    static func sum(_ a: UnsafePointer<Float>, _ n: Int, _ f: (SIMD16<Float>) -> SIMD16<Float>) -> Double {
+        var lanes = SIMD16<Float>(), i = 0
+        while i + 16 <= n {
+            lanes += f(UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self))
+            i += 16
+        }
+        var total = Double(lanes.sum())
+        while i < n {
+            total += Double(f(SIMD16<Float>(repeating: a[i]))[0])
+            i += 1
+        }
+        return total
+    }
+
     /// With batch statistics: `dx = γ·rstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂))`; with running
     /// statistics (constants): `dx = γ·rstd·dy`. Always `dγ += Σ dy·x̂`, `dβ += Σ dy`.
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
-        let x = inputs[0].data, g = dy.data
+        let x = inputs[0].data, g = dy.data, dx = inputGradients[0]?.data
         let rows = inputs[0].shape[0] * outer
         let (m, s, inner) = (mean.data, rstd.data, inner)
         let (sumDy, sumDyXhat) = (sums, sums + channels)
-        sums.update(repeating: 0, count: 2 * channels)
-        forEachRun(rows: rows) { c, off in
-            let mc = m[c], sc = s[c]
-            for i in off..<off + inner {
-                sumDy[c] += Double(g[i])
-                sumDyXhat[c] += Double(g[i] * (x[i] - mc) * sc)
-            }
-        }
-        if let weightGrad, let biasGrad {
-            for c in 0..<channels {
-                weightGrad.data[c] += Float(sumDyXhat[c])
-                biasGrad.data[c] += Float(sumDy[c])
-            }
-        }
-        guard let dx = inputGradients[0]?.data else { return }
         let count = Float(rows * inner), batch = usedBatchStatistics
-        forEachRun(rows: rows) { c, off in
-            let mc = m[c], sc = s[c], k = sc * (weight?.data[c] ?? 1)
-            let meanDy = batch ? Float(sumDy[c]) / count : 0
-            let meanDyXhat = batch ? Float(sumDyXhat[c]) / count : 0
-            for i in off..<off + inner {
-                dx[i] += k * (g[i] - meanDy - (x[i] - mc) * sc * meanDyXhat)
+        forEachChannelRange(rows: rows) { range in
+            for c in range { sumDy[c] = 0; sumDyXhat[c] = 0 }
+            forEachRun(rows: rows, channels: range) { c, off in
+                let mc = m[c], sc = s[c]
+                sumDy[c] += Self.sum(g + off, inner) { $0 }
+                var lanes = SIMD16<Float>(), i = off
+                while i + 16 <= off + inner {
+                    let gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD16<Float>.self)
+                    let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+                    lanes += gv * (xv - mc) * sc
+                    i += 16
+                }
+                var total = Double(lanes.sum())
+                while i < off + inner {
+                    total += Double(g[i] * (x[i] - mc) * sc)
+                    i += 1
+                }
+                sumDyXhat[c] += total
+            }
+            if let weightGrad, let biasGrad {
+                for c in range {
+                    weightGrad.data[c] += Float(sumDyXhat[c])
+                    biasGrad.data[c] += Float(sumDy[c])
+                }
+            }
+            guard let dx else { return }
+            forEachRun(rows: rows, channels: range) { c, off in
+                let mc = m[c], sc = s[c], k = sc * (weight?.data[c] ?? 1)
+                let meanDy = batch ? Float(sumDy[c]) / count : 0
+                let meanDyXhat = batch ? Float(sumDyXhat[c]) / count : 0
+                for i in off..<off + inner {
+                    dx[i] += k * (g[i] - meanDy - (x[i] - mc) * sc * meanDyXhat)
+                }
             }
         }
     }

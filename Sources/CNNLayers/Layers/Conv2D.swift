@@ -107,10 +107,19 @@ public final class Conv2D: Layer {
         return max(1, min(batch, Self.workspaceFloats / ((2 * g.columnRows + filters) * g.outArea)))
     }
 
-    /// The chunk's column matrix, its gradient and a staging matrix `[F, chunk·OH·OW]`.
-    public func workspaceSize(batch: Int) -> Int {
-        depthwise != nil || isPointwise ? 0 : (2 * geometry.columnRows + filters) * chunkSize(batch: batch) * geometry.outArea
+    var isLowered: Bool { depthwise == nil && !isPointwise }
+    /// A part's private weight and bias gradients (summed after the parts finish).
+    var gradientFloats: Int { filters * kernelsPerFilter * geometry.kernelArea + filters }
+
+    /// Floats of one part's workspace: the chunk's column matrix, its gradient and a staging
+    /// matrix `[F, chunk·OH·OW]` (lowered convolutions only), then the private gradients.
+    func partWorkspace(batch: Int) -> Int {
+        let lowering = isLowered ? (2 * geometry.columnRows + filters) * chunkSize(batch: batch) * geometry.outArea : 0
+        return lowering + gradientFloats
     }
+
+    /// Every part of the worker pool gets its own slice.
+    public func workspaceSize(batch: Int) -> Int { WorkerPool.maxParts * partWorkspace(batch: batch) }
 
     public func bind(parameters: [Tensor], gradients: [Tensor]) {
         weight = parameters[0]; weightGrad = gradients[0]
@@ -119,14 +128,28 @@ public final class Conv2D: Layer {
 
     // MARK: - Forward
 
+    /// The batch is split between the worker pool's parts; each lowers and multiplies its own
+    /// images in its own workspace slice.
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
-        let x = inputs[0], n = x.shape[0], w = expandedWeight()
-        if depthwise == nil && !isPointwise {
-            return forwardLowered(x: x.data, y: output.data, n: n, weight: w, workspace: context.workspace)
+        let x = inputs[0].data, y = output.data, n = inputs[0].shape[0], w = expandedWeight()
+        let parts = min(WorkerPool.shared.parts, n), workspace = context.workspace, slice = partWorkspace(batch: n)
+        WorkerPool.shared.run { part in
+            guard part < parts else { return }
+            let images = WorkerPool.share(n, part: part, of: parts)
+            if isLowered {
+                forwardLowered(x: x, y: y, images: images, weight: w, workspace: workspace + part * slice)
+            } else {
+                forwardDirect(x: x, y: y, images: images, weight: w)
+            }
         }
+    }
+
+    /// Depthwise and pointwise convolutions read the input directly, one image at a time.
+    private func forwardDirect(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, images: Range<Int>,
+                               weight w: UnsafePointer<Float>) {
         let g = geometry, inSize = g.channels * g.height * g.width, outSize = filters * g.outArea
-        for b in 0..<n {
-            let xb = x.data + b * inSize, yb = output.data + b * outSize
+        for b in images {
+            let xb = x + b * inSize, yb = y + b * outSize
             if let depthwise {
                 depthwise.forward(x: xb, weight: w, y: yb)
             } else {
@@ -147,14 +170,14 @@ public final class Conv2D: Layer {
 
     /// im2col of a chunk of images side by side, one sgemm per group into a staging matrix
     /// `[F, m·OH·OW]`, then a scatter (plus bias) into the NCHW output.
-    private func forwardLowered(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, n: Int,
+    private func forwardLowered(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, images: Range<Int>,
                                 weight w: UnsafePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
-        let g = geometry, area = g.outArea, chunk = chunkSize(batch: n)
+        let g = geometry, area = g.outArea, chunk = chunkSize(batch: images.count)
         let inSize = g.channels * g.height * g.width, outSize = filters * area
         let (mg, kg) = (filters / groups, kernelsPerFilter * g.kernelArea)
         let col = workspace, stage = workspace + 2 * g.columnRows * chunk * area
-        for b0 in stride(from: 0, to: n, by: chunk) {
-            let m = min(chunk, n - b0), cols = m * area
+        for b0 in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
+            let m = min(chunk, images.upperBound - b0), cols = m * area
             for i in 0..<m { lowering.lower(x + (b0 + i) * inSize, into: col + i * area, rowStride: cols) }
             for gr in 0..<groups {
                 gemm(m: mg, n: cols, k: kg, a: w + gr * mg * kg, b: col + gr * kg * cols, c: stage + gr * mg * cols)
@@ -171,28 +194,47 @@ public final class Conv2D: Layer {
 
     // MARK: - Backward
 
-    public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
+    /// Each part back-propagates its own images into private weight and bias gradients, which are
+    /// then added to the layer's (one part adds directly).
+    public func backward(inputs: [Tensor], output: Tensor, outputGradient: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
-        let x = inputs[0], dx = inputGradients[0], n = x.shape[0], w = expandedWeight()
-        let dw = denseWeightGrad?.data ?? weightGrad.data
+        let x = inputs[0].data, dy = outputGradient.data, dx = inputGradients[0]?.data, n = inputs[0].shape[0]
+        let w = expandedWeight(), dw = denseWeightGrad?.data ?? weightGrad.data, db = biasGrad?.data
         denseWeightGrad?.zero()
-        if depthwise == nil && !isPointwise {
-            backwardLowered(x: x.data, dy: dy.data, dx: dx?.data, n: n, weight: w, weightGrad: dw,
-                            workspace: context.workspace)
-        } else {
-            backwardDirect(x: x.data, dy: dy.data, dx: dx?.data, n: n, weight: w, weightGrad: dw)
+        let parts = min(WorkerPool.shared.parts, n), workspace = context.workspace, slice = partWorkspace(batch: n)
+        let weightCount = gradientFloats - filters
+        WorkerPool.shared.run { part in
+            guard part < parts else { return }
+            let images = WorkerPool.share(n, part: part, of: parts)
+            let ws = workspace + part * slice, own = ws + slice - gradientFloats
+            let (pdw, pdb) = parts == 1 ? (dw, db) : (own, db == nil ? nil : own + weightCount)
+            if parts > 1 { own.update(repeating: 0, count: gradientFloats) }
+            if isLowered {
+                backwardLowered(x: x, dy: dy, dx: dx, images: images, weight: w, weightGrad: pdw, biasGrad: pdb,
+                                workspace: ws)
+            } else {
+                backwardDirect(x: x, dy: dy, dx: dx, images: images, weight: w, weightGrad: pdw, biasGrad: pdb)
+            }
+        }
+        if parts > 1 {
+            for part in 0..<parts {
+                let own = workspace + part * slice + slice - gradientFloats
+                for i in 0..<weightCount { dw[i] += own[i] }
+                if let db { for f in 0..<filters { db[f] += own[weightCount + f] } }
+            }
         }
         if let table, let dense = denseWeightGrad { gatherConnections(table, from: dense.data, into: weightGrad.data) }
     }
 
     /// Depthwise and pointwise convolutions, one image at a time (no lowering needed).
     private func backwardDirect(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
-                                n: Int, weight w: UnsafePointer<Float>, weightGrad dw: UnsafeMutablePointer<Float>) {
+                                images: Range<Int>, weight w: UnsafePointer<Float>,
+                                weightGrad dw: UnsafeMutablePointer<Float>, biasGrad db: UnsafeMutablePointer<Float>?) {
         let g = geometry, area = g.outArea, inSize = g.channels * g.height * g.width, outSize = filters * area
         let (mg, kg) = (filters / groups, kernelsPerFilter)
-        for b in 0..<n {
+        for b in images {
             let xb = x + b * inSize, dyb = dy + b * outSize
-            if let biasGrad { Self.addRowSums(dyb, rows: filters, length: area, stride: area, into: biasGrad.data) }
+            if let db { Self.addRowSums(dyb, rows: filters, length: area, stride: area, into: db) }
             if let depthwise {
                 depthwise.backward(x: xb, weight: w, dy: dyb, dx: dx.map { $0 + b * inSize }, dw: dw)
                 continue
@@ -212,21 +254,22 @@ public final class Conv2D: Layer {
     /// Gathers a chunk's dY into `[F, m·OH·OW]`, then per group dW += dY·colᵀ and dcol = Wᵀ·dY,
     /// and col2im of each image's block of dcol.
     private func backwardLowered(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
-                                 n: Int, weight w: UnsafePointer<Float>, weightGrad dw: UnsafeMutablePointer<Float>,
+                                 images: Range<Int>, weight w: UnsafePointer<Float>,
+                                 weightGrad dw: UnsafeMutablePointer<Float>, biasGrad db: UnsafeMutablePointer<Float>?,
                                  workspace: UnsafeMutablePointer<Float>) {
-        let g = geometry, area = g.outArea, chunk = chunkSize(batch: n)
+        let g = geometry, area = g.outArea, chunk = chunkSize(batch: images.count)
         let inSize = g.channels * g.height * g.width, outSize = filters * area
         let (mg, kg) = (filters / groups, kernelsPerFilter * g.kernelArea)
         let col = workspace, dcol = workspace + g.columnRows * chunk * area
         let stage = workspace + 2 * g.columnRows * chunk * area
-        for b0 in stride(from: 0, to: n, by: chunk) {
-            let m = min(chunk, n - b0), cols = m * area
+        for b0 in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
+            let m = min(chunk, images.upperBound - b0), cols = m * area
             for i in 0..<m {
                 for f in 0..<filters {
                     (stage + f * cols + i * area).update(from: dy + (b0 + i) * outSize + f * area, count: area)
                 }
             }
-            if let biasGrad { Self.addRowSums(stage, rows: filters, length: cols, stride: cols, into: biasGrad.data) }
+            if let db { Self.addRowSums(stage, rows: filters, length: cols, stride: cols, into: db) }
             for i in 0..<m { lowering.lower(x + (b0 + i) * inSize, into: col + i * area, rowStride: cols) }
             for gr in 0..<groups {
                 gemm(transB: true, m: mg, n: kg, k: cols, a: stage + gr * mg * cols, b: col + gr * kg * cols,

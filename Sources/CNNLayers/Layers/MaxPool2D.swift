@@ -82,7 +82,9 @@ public final class MaxPool2D: Layer {
         let (H, W, OH, OW) = (g.height, g.width, g.outHeight, g.outWidth)
         let planes = x.shape[0] * g.channels
         let idx = argmaxBuffer(batch: x.shape[0])
-        for p in 0..<planes {
+        // Planes are independent: split between the worker pool's parts.
+        WorkerPool.shared.forEachRange(planes, itemSize: H * W) { range in
+          for p in range {
             let xp = x.data + p * H * W, yp = output.data + p * OH * OW, ip = idx + p * OH * OW
             for oh in 0..<OH {
                 let top = oh * g.strideH - g.padTop
@@ -93,15 +95,18 @@ public final class MaxPool2D: Layer {
                     var best = -Float.infinity, at = h0 * W + w0
                     for h in h0..<h1 {
                         for w in w0..<w1 {
-                            // PyTorch's test: a NaN wins, so it propagates.
-                            let v = xp[h * W + w]
-                            if v > best || v.isNaN { best = v; at = h * W + w }
+                            // PyTorch's test: a NaN wins, so it propagates. Selects, not a branch:
+                            // which element wins is random, and mispredictions cost 3x the loop.
+                            let v = xp[h * W + w], take = v > best || v.isNaN
+                            best = take ? v : best
+                            at = take ? h * W + w : at
                         }
                     }
                     yp[oh * OW + ow] = best
                     ip[oh * OW + ow] = Int32(at)
                 }
             }
+          }
         }
     }
 
@@ -110,9 +115,11 @@ public final class MaxPool2D: Layer {
         guard let dx = inputGradients[0], let idx = argmax else { return }
         let g = geometry
         let (plane, outPlane) = (g.height * g.width, g.outArea)
-        for p in 0..<(dy.shape[0] * g.channels) {
-            let dxp = dx.data + p * plane, dyp = dy.data + p * outPlane, ip = idx + p * outPlane
-            for i in 0..<outPlane { dxp[Int(ip[i])] += dyp[i] }
+        WorkerPool.shared.forEachRange(dy.shape[0] * g.channels, itemSize: plane) { range in
+            for p in range {
+                let dxp = dx.data + p * plane, dyp = dy.data + p * outPlane, ip = idx + p * outPlane
+                for i in 0..<outPlane { dxp[Int(ip[i])] += dyp[i] }
+            }
         }
     }
 

@@ -1,30 +1,11 @@
 import CNNCore
 
 extension RecurrentLayer {
-    /// tanh as Eigen's rational approximation (`ptanh_float`: odd degree-13 over even degree-6
-    /// polynomial, input clamped to ±7.9988), within 4e-7 of the exact value and never beyond
-    /// ±1. Unlike libm's `tanhf` it is no call and no branch, so the gate loops vectorize (the
-    /// calls took a third of an LSTM's time).
     @inline(__always)
-    static func tanh(_ v: Float) -> Float {
-        let x = min(max(v, -7.998_811_7), 7.998_811_7), x2 = x * x
-        var p: Float = -2.760_768_5e-16
-        p = p * x2 + 2.000_187_9e-13
-        p = p * x2 - 8.604_671_5e-11
-        p = p * x2 + 5.122_297_1e-8
-        p = p * x2 + 1.485_722_4e-5
-        p = p * x2 + 6.372_619_3e-4
-        p = p * x2 + 4.893_524_6e-3
-        var q: Float = 1.198_258_4e-6
-        q = q * x2 + 1.185_347_1e-4
-        q = q * x2 + 2.268_434_6e-3
-        q = q * x2 + 4.893_525_2e-3
-        return x * p / q
-    }
+    static func tanh(_ v: Float) -> Float { FastMath.tanh(v) }
 
-    /// `σ(v) = (1 + tanh(v/2))/2`, within 2.5e-7 of the exact value and never below 0.
     @inline(__always)
-    static func sigmoid(_ v: Float) -> Float { 0.5 + 0.5 * tanh(0.5 * v) }
+    static func sigmoid(_ v: Float) -> Float { FastMath.sigmoid(v) }
 
     // Stages of the gate passes. A cell runs them one row (sample) at a time, so the row stays in
     // L1 across stages; each stage touches few pointers and vectorizes, where one loop touching
