@@ -41,7 +41,7 @@ public final class Benchmark {
 
     /// `train` supplies the optimizer and loss (SGD with momentum 0.9 and cross-entropy without one).
     public init(graph: Graph, train: TrainSpec?, options: BenchOptions, file: String) throws {
-        WorkerPool.shared.configure(parts: options.threads, blasThreads: options.threads)
+        WorkerPool.shared.configure(threads: options.threads)
         self.graph = graph
         self.options = options
         let spec = train?.optimizer ?? OptimizerSpec(type: .sgd, lr: 0.01, momentum: 0.9)
@@ -91,7 +91,7 @@ public final class Benchmark {
 
     public func run(config: String) -> BenchReport {
         let o = options, macs = graph.nodes.reduce(0) { $0 + $1.layer.macs }
-        let blas = SGEMMProbe.gflops()
+        let blas = WorkerPool.shared.withWideBLAS { SGEMMProbe.gflops() }
         for _ in 0..<max(3, o.iterations / 5) { trainStep() }
         let rssAfterWarmup = ResidentMemory.currentBytes
         let trainSeconds = bestRound(trainStep)

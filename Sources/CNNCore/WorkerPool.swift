@@ -6,10 +6,13 @@ import Glibc
 /// `parallel for` done by hand: `run` hands the same body to every worker with its part number
 /// and waits for all of them. Part 0 runs on the calling thread.
 ///
-/// OpenBLAS keeps its own threads; two pools busy at once would put 4 threads on 2 cores (Debian's
-/// PyTorch loses 3–10× that way), so inside `run` OpenBLAS is set to one thread per caller and
-/// restored afterwards. Handing over a body allocates nothing: it is a non-escaping closure, kept
-/// only until every worker has finished with it.
+/// OpenBLAS keeps its own threads, which spin for a while after each call; two pools busy at once
+/// put 4 threads on 2 cores (Debian's PyTorch loses 3–10× that way). So with more than one part
+/// OpenBLAS runs one thread per caller, and only layers that parallelize nothing themselves
+/// (recurrent layers: one small product per time step) widen it with `withWideBLAS`. Measured on
+/// LeNet-5: 11,400–12,000 images/s with OpenBLAS at 2 threads outside `run`, 18,700–19,000 at 1.
+/// Handing over a body allocates nothing: it is a non-escaping closure, kept only until every
+/// worker has finished with it.
 public final class WorkerPool: @unchecked Sendable {
     public static let shared = WorkerPool()
     /// The most parts any layer plans workspace for.
@@ -20,14 +23,14 @@ public final class WorkerPool: @unchecked Sendable {
     /// Elements below which `forEachRange` gives a part no work: waking a thread costs about as
     /// much as a pass over 16K floats. Tests set 1 to split even tiny tensors.
     public var grain = 1 << 14
-    private var threads: [pthread_t] = []
+    private var workers: [pthread_t] = []
     private var mutex = pthread_mutex_t()
     private var wake = pthread_cond_t()
     private var done = pthread_cond_t()
     private var generation = 0
     private var remaining = 0
     private var job: ((Int) -> Void)?
-    private var blasThreads = 1
+    private var threadCount = 1
 
     private init() {
         pthread_mutex_init(&mutex, nil)
@@ -35,28 +38,27 @@ public final class WorkerPool: @unchecked Sendable {
         pthread_cond_init(&done, nil)
     }
 
-    /// Uses `n` parts (1...maxParts), starting worker threads as needed; `blasThreads` is what
-    /// OpenBLAS gets outside `run`.
-    public func configure(parts n: Int, blasThreads: Int) {
-        parts = min(max(n, 1), Self.maxParts)
-        self.blasThreads = blasThreads
-        BLASThreads.set(blasThreads)
-        while threads.count < parts - 1 {
-            let index = threads.count + 1
+    /// Uses `threads` cores: that many parts (at most maxParts), starting worker threads as
+    /// needed, and OpenBLAS at one thread (or `threads` when there is one part).
+    public func configure(threads: Int) {
+        threadCount = max(threads, 1)
+        parts = min(threadCount, Self.maxParts)
+        BLASThreads.set(parts > 1 ? 1 : threadCount)
+        while workers.count < parts - 1 {
+            let index = workers.count + 1
             let context = Unmanaged.passRetained(WorkerContext(pool: self, part: index)).toOpaque()
             var thread = pthread_t()
             pthread_create(&thread, nil, { raw in
                 let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
                 return context.pool.workerLoop(part: context.part)
             }, context)
-            threads.append(thread)
+            workers.append(thread)
         }
     }
 
     /// Calls `body(part)` for every part in 0..<parts at once and returns when all are done.
     public func run(_ body: (Int) -> Void) {
         guard parts > 1 else { return body(0) }
-        BLASThreads.set(1)
         withoutActuallyEscaping(body) { body in
             pthread_mutex_lock(&mutex)
             job = body
@@ -70,7 +72,15 @@ public final class WorkerPool: @unchecked Sendable {
             job = nil
             pthread_mutex_unlock(&mutex)
         }
-        BLASThreads.set(blasThreads)
+    }
+
+    /// Runs `body` with OpenBLAS on all configured threads (for layers whose only parallelism is
+    /// inside their matrix products).
+    public func withWideBLAS<T>(_ body: () -> T) -> T {
+        guard parts > 1 else { return body() }
+        BLASThreads.set(threadCount)
+        defer { BLASThreads.set(1) }
+        return body()
     }
 
     /// Splits `0..<count` items of `itemSize` elements into one contiguous range per part and

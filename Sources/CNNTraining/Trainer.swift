@@ -75,7 +75,7 @@ public final class Trainer {
     // MARK: - The run
 
     public func run() throws -> TrainResult {
-        WorkerPool.shared.configure(parts: spec.threads ?? 2, blasThreads: spec.threads ?? 2)
+        WorkerPool.shared.configure(threads: spec.threads ?? 2)
         let resuming = options.resumeDirectory != nil
         let run = try RunDirectory(path: options.resumeDirectory ?? options.outDirectory
                                    ?? RunDirectory.defaultPath(configPath: config.path), resuming: resuming)

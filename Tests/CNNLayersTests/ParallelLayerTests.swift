@@ -9,12 +9,12 @@ import XCTest
 /// (batch 3) and tensors are tiny (grain 1, so every loop splits).
 final class ParallelLayerTests: XCTestCase {
     override func setUp() {
-        WorkerPool.shared.configure(parts: 2, blasThreads: 1)
+        WorkerPool.shared.configure(threads: 2)
         WorkerPool.shared.grain = 1
     }
 
     override func tearDown() {
-        WorkerPool.shared.configure(parts: 1, blasThreads: 1)
+        WorkerPool.shared.configure(threads: 1)
         WorkerPool.shared.grain = 1 << 14
     }
 

@@ -100,10 +100,16 @@ public final class Conv2D: Layer {
     /// Images lowered together into one column matrix: per-image products of small images are
     /// too thin for sgemm (LeNet conv1 is 6×784×25), so a chunk's columns side by side make one
     /// large product per group. Chunks are capped so the workspace stays near 4 MB (cache-resident).
+    /// Forward lowers images of at least `directArea` output positions one at a time: the product
+    /// is wide enough and writes Y in place, with no staging copy. Backward keeps the chunks: the
+    /// weight gradient's reduction over positions is too short per image (measured: ResNet-20's
+    /// 32x32 layers, forward 15% faster per image, backward 13% slower).
     static let workspaceFloats = 1 << 20
+    static let directArea = 256
 
-    func chunkSize(batch: Int) -> Int {
+    func chunkSize(batch: Int, forward: Bool = false) -> Int {
         let g = geometry
+        if forward && g.outArea >= Self.directArea { return 1 }
         return max(1, min(batch, Self.workspaceFloats / ((2 * g.columnRows + filters) * g.outArea)))
     }
 
@@ -172,15 +178,26 @@ public final class Conv2D: Layer {
     /// `[F, m·OH·OW]`, then a scatter (plus bias) into the NCHW output.
     private func forwardLowered(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, images: Range<Int>,
                                 weight w: UnsafePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
-        let g = geometry, area = g.outArea, chunk = chunkSize(batch: images.count)
+        let g = geometry, area = g.outArea, chunk = chunkSize(batch: images.count, forward: true)
         let inSize = g.channels * g.height * g.width, outSize = filters * area
         let (mg, kg) = (filters / groups, kernelsPerFilter * g.kernelArea)
         let col = workspace, stage = workspace + 2 * g.columnRows * chunk * area
         for b0 in stride(from: images.lowerBound, to: images.upperBound, by: chunk) {
             let m = min(chunk, images.upperBound - b0), cols = m * area
             for i in 0..<m { lowering.lower(x + (b0 + i) * inSize, into: col + i * area, rowStride: cols) }
+            // One image: the product lands in the output itself.
+            let target = chunk == 1 ? y + b0 * outSize : stage
             for gr in 0..<groups {
-                gemm(m: mg, n: cols, k: kg, a: w + gr * mg * kg, b: col + gr * kg * cols, c: stage + gr * mg * cols)
+                gemm(m: mg, n: cols, k: kg, a: w + gr * mg * kg, b: col + gr * kg * cols, c: target + gr * mg * cols)
+            }
+            if chunk == 1 {
+                if let bias {
+                    for f in 0..<filters {
+                        let v = bias.data[f], row = target + f * area
+                        for p in 0..<area { row[p] += v }
+                    }
+                }
+                continue
             }
             for i in 0..<m {
                 for f in 0..<filters {

@@ -154,7 +154,18 @@ public class RecurrentLayer: Layer {
         grads = stride(from: 0, to: parameters.count, by: per).map { gradients[$0..<$0 + per].map(\.data) }
     }
 
+    /// The time steps are sequential and each step's product is small, so the parallelism is
+    /// inside OpenBLAS: all threads for the whole layer.
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
+        WorkerPool.shared.withWideBLAS { forwardLayers(inputs: inputs, output: output, context: &context) }
+    }
+
+    public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
+                         inputGradients: [Tensor?], context: inout ExecutionContext) {
+        WorkerPool.shared.withWideBLAS { backwardLayers(inputs: inputs, dy: dy, inputGradients: inputGradients) }
+    }
+
+    private func forwardLayers(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let n = inputs[0].shape[0], st = reserve(batch: n), width = directions * hidden
         Self.transpose(inputs[0].data, into: st.input.data, outer: n, inner: steps, width: features)
         dropoutActive = context.isTraining && dropout > 0
@@ -178,8 +189,7 @@ public class RecurrentLayer: Layer {
         }
     }
 
-    public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
-                         inputGradients: [Tensor?], context: inout ExecutionContext) {
+    private func backwardLayers(inputs: [Tensor], dy: Tensor, inputGradients: [Tensor?]) {
         guard let st = storage else { preconditionFailure("\(name): backward before forward") }
         let n = dy.shape[0], width = directions * hidden, dOut = st.dOutput.data
         if returnSequences {
