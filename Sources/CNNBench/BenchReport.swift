@@ -26,6 +26,7 @@ public struct BenchReport: Encodable, Sendable {
 
     public var model: String
     public var config: String
+    /// Trainable parameters (PyTorch's `parameters()`; batch-norm running statistics excluded).
     public var parameters: Int
     public var macsPerSample: Int
     public var batch: Int

@@ -91,6 +91,7 @@ public final class Benchmark {
 
     public func run(config: String) -> BenchReport {
         let o = options, macs = graph.nodes.reduce(0) { $0 + $1.layer.macs }
+        let trainable = graph.parameters.filter(\.spec.isTrainable).reduce(0) { $0 + $1.spec.shape.count }
         let blas = WorkerPool.shared.withWideBLAS { SGEMMProbe.gflops() }
         for _ in 0..<max(3, o.iterations / 5) { trainStep() }
         let rssAfterWarmup = ResidentMemory.currentBytes
@@ -102,7 +103,7 @@ public final class Benchmark {
         let latency = batchOneLatency()
         let soak = o.soakSteps > 0 ? soakMemory(steps: o.soakSteps) : nil
         return BenchReport(
-            model: graph.name, config: config, parameters: executor.parameters.count, macsPerSample: macs,
+            model: graph.name, config: config, parameters: trainable, macsPerSample: macs,
             batch: o.batch, threads: o.threads, iterations: o.iterations, rounds: o.rounds,
             blasCore: BLASCore.choiceDescription, blasGflops: blas,
             trainImagesPerSecond: trainRate, inferImagesPerSecond: inferRate,

@@ -84,7 +84,7 @@ public final class Executor {
     @discardableResult
     public func forward(_ input: Tensor, training: Bool, rng: inout RNG) -> [Tensor] {
         let n = input.shape[0]
-        precondition(n <= maxBatch && input.shape.sample == graph.inputShape,
+        precondition(n <= maxBatch && input.shape.dims.dropFirst().elementsEqual(graph.inputShape.dims),
                      "input \(input.shape) does not fit batch ≤ \(maxBatch) of \(graph.inputShape)")
         let b = views(batch: n)
         if input.data != b.input.data { b.input.data.update(from: input.data, count: input.count) }

@@ -21,7 +21,7 @@ final class OptimizerState {
     /// same arena, so groups reaching past the buffers are a programming error (a wrong
     /// `parameterCount`, or state restored without one from another model).
     func prepare(for groups: [ParameterGroup]) {
-        let needed = groups.map(\.range.upperBound).max() ?? 0
+        let needed = groups.reduce(0) { max($0, $1.range.upperBound) }
         if buffers.isEmpty && !names.isEmpty {
             allocate(count: needed)
         }
