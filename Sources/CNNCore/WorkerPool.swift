@@ -24,18 +24,20 @@ public final class WorkerPool: @unchecked Sendable {
     /// much as a pass over 16K floats. Tests set 1 to split even tiny tensors.
     public var grain = 1 << 14
     private var workers: [pthread_t] = []
-    private var mutex = pthread_mutex_t()
-    private var wake = pthread_cond_t()
-    private var done = pthread_cond_t()
+    // Heap cells, never Swift properties passed with `&`: a pthread object must not move, and
+    // `&property` may hand C a temporary copy.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let done = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var generation = 0
     private var remaining = 0
     private var job: ((Int) -> Void)?
     private var threadCount = 1
 
     private init() {
-        pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&wake, nil)
-        pthread_cond_init(&done, nil)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
+        pthread_cond_init(done, nil)
     }
 
     /// Uses `threads` cores: that many parts (at most maxParts), starting worker threads as
@@ -60,17 +62,17 @@ public final class WorkerPool: @unchecked Sendable {
     public func run(_ body: (Int) -> Void) {
         guard parts > 1 else { return body(0) }
         withoutActuallyEscaping(body) { body in
-            pthread_mutex_lock(&mutex)
+            pthread_mutex_lock(mutex)
             job = body
             remaining = parts - 1
             generation += 1
-            pthread_cond_broadcast(&wake)
-            pthread_mutex_unlock(&mutex)
+            pthread_cond_broadcast(wake)
+            pthread_mutex_unlock(mutex)
             body(0)
-            pthread_mutex_lock(&mutex)
-            while remaining > 0 { pthread_cond_wait(&done, &mutex) }
+            pthread_mutex_lock(mutex)
+            while remaining > 0 { pthread_cond_wait(done, mutex) }
             job = nil
-            pthread_mutex_unlock(&mutex)
+            pthread_mutex_unlock(mutex)
         }
     }
 
@@ -103,20 +105,20 @@ public final class WorkerPool: @unchecked Sendable {
     private func workerLoop(part: Int) -> UnsafeMutableRawPointer? {
         var seen = 0
         while true {
-            pthread_mutex_lock(&mutex)
-            while generation == seen { pthread_cond_wait(&wake, &mutex) }
+            pthread_mutex_lock(mutex)
+            while generation == seen { pthread_cond_wait(wake, mutex) }
             seen = generation
             var body = part < parts ? job : nil
-            pthread_mutex_unlock(&mutex)
+            pthread_mutex_unlock(mutex)
             body?(part)
             let ran = body != nil
             body = nil  // released before `run` is told, so the closure never outlives it
-            pthread_mutex_lock(&mutex)
+            pthread_mutex_lock(mutex)
             if ran {
                 remaining -= 1
-                if remaining == 0 { pthread_cond_signal(&done) }
+                if remaining == 0 { pthread_cond_signal(done) }
             }
-            pthread_mutex_unlock(&mutex)
+            pthread_mutex_unlock(mutex)
         }
     }
 

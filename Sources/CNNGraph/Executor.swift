@@ -18,6 +18,22 @@ public final class Executor {
     public let parameterOffsets: [Int]
     /// When set, every node's forward and backward time is added to it (see `ExecutionProfile`).
     public var profile: ExecutionProfile?
+    /// Inference folds each batch norm that alone reads a convolution's output into that
+    /// convolution (`Conv2D.forward(…scale:shift:…)`); off, every node runs as written.
+    public var foldsBatchNorms = true
+    /// For each node: the batch norm folded into it at inference (with room for its affine),
+    /// or, for that batch norm, `skip`.
+    private let folding: [Fold]
+
+    /// The batch norms that inference folds into their convolutions.
+    public var foldedBatchNorms: [String] {
+        graph.nodes.indices.filter { folding[$0].skip }.map { graph.nodes[$0].layer.name }
+    }
+
+    private struct Fold {
+        var skip = false
+        var into: (conv: Conv2D, norm: BatchNorm, target: Int, affine: Tensor)?
+    }
     private let input: Tensor
     private let activations: [Tensor]
     private let activationGradients: [Tensor]
@@ -62,7 +78,25 @@ public final class Executor {
         workspace = Tensor(shape: [max(1, graph.nodes.map { $0.layer.workspaceSize(batch: maxBatch) }.max() ?? 0)])
         bound = Self.bind(graph, batch: maxBatch, input: input, activations: activations,
                           activationGradients: activationGradients)
+        folding = Self.planFolding(graph)
         initializeParameters(seed: seed)
+    }
+
+    /// Convolution → batch norm pairs where the batch norm is the convolution's only reader and
+    /// the convolution is no model output.
+    private static func planFolding(_ graph: Graph) -> [Fold] {
+        var readers = Array(repeating: 0, count: graph.nodes.count)
+        for node in graph.nodes { for i in node.inputs where i != Node.modelInput { readers[i] += 1 } }
+        var plan = Array(repeating: Fold(), count: graph.nodes.count)
+        for (j, node) in graph.nodes.enumerated() {
+            guard let norm = node.layer as? BatchNorm, norm.isChannelsFirstImage, node.inputs.count == 1,
+                  let i = node.inputs.first, i != Node.modelInput, readers[i] == 1, !graph.outputs.contains(i),
+                  let conv = graph.nodes[i].layer as? Conv2D, conv.outputShape[0] == norm.channelCount
+            else { continue }
+            plan[i].into = (conv, norm, j, Tensor(shape: [2, norm.channelCount]))
+            plan[j].skip = true
+        }
+        return plan
     }
 
     /// Fills every parameter from its initializer with one seeded generator, in name order.
@@ -90,16 +124,19 @@ public final class Executor {
         if input.data != b.input.data { b.input.data.update(from: input.data, count: input.count) }
         var context = ExecutionContext(isTraining: training, rng: rng, workspace: workspace.data,
                                        workspaceCount: workspace.count)
-        let nodes = graph.nodes
+        let nodes = graph.nodes, folds = !training && foldsBatchNorms
         for i in nodes.indices {
-            let layer = nodes[i].layer
-            guard let profile else {
-                layer.forward(inputs: b.nodeInputs[i], output: b.outputs[i], context: &context)
-                continue
+            let start = profile == nil ? 0 : MonotonicClock.seconds()
+            if folds && folding[i].skip { continue }
+            if folds, let (conv, norm, target, affine) = folding[i].into {
+                let c = norm.channelCount
+                norm.inferenceAffine(scale: affine.data, shift: affine.data + c)
+                conv.forward(inputs: b.nodeInputs[i], output: b.outputs[target], scale: affine.data,
+                             shift: affine.data + c, context: &context)
+            } else {
+                nodes[i].layer.forward(inputs: b.nodeInputs[i], output: b.outputs[i], context: &context)
             }
-            let start = MonotonicClock.seconds()
-            layer.forward(inputs: b.nodeInputs[i], output: b.outputs[i], context: &context)
-            profile.add(forward: i, MonotonicClock.seconds() - start)
+            profile?.add(forward: i, MonotonicClock.seconds() - start)
         }
         profile?.finishForward()
         rng = context.rng

@@ -231,6 +231,29 @@ final class ExecutorTests: XCTestCase {
         XCTAssertTrue(profile.backwardSeconds.allSatisfy { $0 > 0 }, "\(profile.backwardSeconds)")
     }
 
+    /// Inference with each conv → batch norm pair folded equals running the batch norms, after
+    /// training steps have moved the weights and running statistics away from their defaults.
+    func testFoldedBatchNormsGiveTheSameInference() throws {
+        var rng = RNG(seed: 12)
+        let x = random(try graph().inputShape.batched(3), &rng), dy = random([3, 3], &rng)
+        func inference(folding: Bool) throws -> ([Float], [String]) {
+            let executor = Executor(graph: try graph(), maxBatch: 3, seed: 5)
+            var r = RNG(seed: 13)
+            for _ in 0..<3 {
+                executor.zeroGradients()
+                executor.forward(x, training: true, rng: &r)
+                executor.backward(x, outputGradients: [dy], rng: &r)
+                for i in 0..<executor.parameters.count { executor.parameters.data[i] -= 0.1 * executor.gradients.data[i] }
+            }
+            executor.foldsBatchNorms = folding
+            return (executor.forward(x, training: false, rng: &r)[0].array, executor.foldedBatchNorms)
+        }
+        let (folded, names) = try inference(folding: true), (plain, _) = try inference(folding: false)
+        XCTAssertTrue(names.contains("res.bn1") && names.contains("res.bn2"), "\(names)")
+        XCTAssertFalse(names.contains("bn"), "the batch norm after a concat has no convolution to fold into")
+        for (a, b) in zip(folded, plain) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(b))) }
+    }
+
     // MARK: - Parameters
 
     func testParameterNamedReturnsTheArenaView() throws {

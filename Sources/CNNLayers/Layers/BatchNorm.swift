@@ -98,6 +98,20 @@ public final class BatchNorm: Layer {
         }
     }
 
+    /// Inference batch norm as one affine map per channel, `y = scale·x + shift` with
+    /// `scale = γ/√(running_var + ε)` and `shift = β − running_mean·scale`: what a preceding
+    /// convolution folds into its output pass (see `Executor`).
+    public var channelCount: Int { channels }
+    public var isChannelsFirstImage: Bool { outer == 1 && outputShape.rank >= 2 }
+
+    public func inferenceAffine(scale: UnsafeMutablePointer<Float>, shift: UnsafeMutablePointer<Float>) {
+        for c in 0..<channels {
+            let s = (weight?.data[c] ?? 1) / (runningVar.data[c] + eps).squareRoot()
+            scale[c] = s
+            shift[c] = (bias?.data[c] ?? 0) - runningMean.data[c] * s
+        }
+    }
+
     /// Channels are independent, so they are split between the worker pool's parts.
     private func forEachChannelRange(rows: Int, _ body: (Range<Int>) -> Void) {
         WorkerPool.shared.forEachRange(channels, itemSize: rows * inner, body)

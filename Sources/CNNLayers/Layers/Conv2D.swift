@@ -137,6 +137,14 @@ public final class Conv2D: Layer {
     /// The batch is split between the worker pool's parts; each lowers and multiplies its own
     /// images in its own workspace slice.
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
+        forward(inputs: inputs, output: output, scale: nil, shift: nil, context: &context)
+    }
+
+    /// Inference with a following batch norm folded in: `y = scale[f]·(conv + b[f]) + shift[f]`,
+    /// applied by each part to its own images right after their product, so the batch norm needs
+    /// no node, buffer or thread hand-off of its own.
+    public func forward(inputs: [Tensor], output: Tensor, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
+                        context: inout ExecutionContext) {
         let x = inputs[0].data, y = output.data, n = inputs[0].shape[0], w = expandedWeight()
         let parts = min(WorkerPool.shared.parts, n), workspace = context.workspace, slice = partWorkspace(batch: n)
         WorkerPool.shared.run { part in
@@ -146,6 +154,19 @@ public final class Conv2D: Layer {
                 forwardLowered(x: x, y: y, images: images, weight: w, workspace: workspace + part * slice)
             } else {
                 forwardDirect(x: x, y: y, images: images, weight: w)
+            }
+            if let scale, let shift { applyAffine(y, images: images, scale: scale, shift: shift) }
+        }
+    }
+
+    /// `y[b, f, ·] = scale[f]·y[b, f, ·] + shift[f]` for the part's images (still in its cache).
+    private func applyAffine(_ y: UnsafeMutablePointer<Float>, images: Range<Int>, scale: UnsafePointer<Float>,
+                             shift: UnsafePointer<Float>) {
+        let area = geometry.outArea
+        for b in images {
+            for f in 0..<filters {
+                let row = y + (b * filters + f) * area, a = scale[f], c = shift[f]
+                for p in 0..<area { row[p] = row[p] * a + c }
             }
         }
     }
