@@ -2,8 +2,45 @@
 import Glibc
 #endif
 
+/// Work split into parts, run by `WorkerPool.run`: part 0 on the calling thread, the others on
+/// the pool's workers, all at once. A value type holding the call's arguments.
+public protocol PartitionedWork {
+    func run(part: Int)
+}
+
+extension PartitionedWork {
+    /// Runs part `part` of the work stored at `work` (how workers call it without a closure).
+    @inlinable
+    public static func run(_ work: UnsafeRawPointer, part: Int) {
+        work.assumingMemoryBound(to: Self.self).pointee.run(part: part)
+    }
+}
+
+/// Work over a contiguous range of items, split by `WorkerPool.forEachRange`.
+public protocol RangeWork {
+    func run(_ range: Range<Int>)
+}
+
+@usableFromInline
+struct RangeParts<Work: RangeWork>: PartitionedWork {
+    @usableFromInline let work: Work
+    @usableFromInline let count: Int, used: Int
+
+    @inlinable
+    init(work: Work, count: Int, used: Int) {
+        self.work = work
+        self.count = count
+        self.used = used
+    }
+
+    @inlinable
+    func run(part: Int) {
+        if part < used { work.run(WorkerPool.share(count, part: part, of: used)) }
+    }
+}
+
 /// Threads that split a layer's batch (or elements) between the cores, llm.c's OpenMP
-/// `parallel for` done by hand: `run` hands the same body to every worker with its part number
+/// `parallel for` done by hand: `run` hands the same work to every worker with its part number
 /// and waits for all of them. Part 0 runs on the calling thread.
 ///
 /// OpenBLAS keeps its own threads, which spin for a while after each call; two pools busy at once
@@ -11,8 +48,7 @@ import Glibc
 /// OpenBLAS runs one thread per caller, and only layers that parallelize nothing themselves
 /// (recurrent layers: one small product per time step) widen it with `withWideBLAS`. Measured on
 /// LeNet-5: 11,400–12,000 images/s with OpenBLAS at 2 threads outside `run`, 18,700–19,000 at 1.
-/// Handing over a body allocates nothing: it is a non-escaping closure, kept only until every
-/// worker has finished with it.
+/// Handing over work allocates nothing (see `run`).
 public final class WorkerPool: @unchecked Sendable {
     public static let shared = WorkerPool()
     /// The most parts any layer plans workspace for.
@@ -31,7 +67,7 @@ public final class WorkerPool: @unchecked Sendable {
     private let done = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var generation = 0
     private var remaining = 0
-    private var job: ((Int) -> Void)?
+    private var job: (work: UnsafeRawPointer, invoke: (UnsafeRawPointer, Int) -> Void)?
     private var threadCount = 1
 
     private init() {
@@ -58,22 +94,29 @@ public final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Calls `body(part)` for every part in 0..<parts at once and returns when all are done.
-    public func run(_ body: (Int) -> Void) {
-        guard parts > 1 else { return body(0) }
-        withoutActuallyEscaping(body) { body in
-            pthread_mutex_lock(mutex)
-            job = body
-            remaining = parts - 1
-            generation += 1
-            pthread_cond_broadcast(wake)
-            pthread_mutex_unlock(mutex)
-            body(0)
-            pthread_mutex_lock(mutex)
-            while remaining > 0 { pthread_cond_wait(done, mutex) }
-            job = nil
-            pthread_mutex_unlock(mutex)
-        }
+    /// Runs `work.run(part:)` for every part in 0..<parts at once and returns when all are done.
+    /// The work is a value on the caller's stack and the workers call it through a pointer, so a
+    /// hand-off allocates nothing (a closure would: making it escape for the workers boxes it).
+    @inlinable
+    public func run<Work: PartitionedWork>(_ work: Work) {
+        guard parts > 1 else { return work.run(part: 0) }
+        withUnsafePointer(to: work) { dispatch(UnsafeRawPointer($0), Work.run(_:part:)) }
+    }
+
+    /// Hands `invoke(work, part)` to the workers, runs part 0 and waits for the others.
+    @usableFromInline
+    func dispatch(_ work: UnsafeRawPointer, _ invoke: @escaping (UnsafeRawPointer, Int) -> Void) {
+        pthread_mutex_lock(mutex)
+        job = (work, invoke)
+        remaining = parts - 1
+        generation += 1
+        pthread_cond_broadcast(wake)
+        pthread_mutex_unlock(mutex)
+        invoke(work, 0)
+        pthread_mutex_lock(mutex)
+        while remaining > 0 { pthread_cond_wait(done, mutex) }
+        job = nil
+        pthread_mutex_unlock(mutex)
     }
 
     /// Runs `body` with OpenBLAS on all configured threads (for layers whose only parallelism is
@@ -86,18 +129,17 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     /// Splits `0..<count` items of `itemSize` elements into one contiguous range per part and
-    /// calls `body` with each at once; fewer parts are used while a part would get less than
+    /// runs `work` on each at once; fewer parts are used while a part would get less than
     /// `grain` elements.
-    public func forEachRange(_ count: Int, itemSize: Int = 1, _ body: (Range<Int>) -> Void) {
+    @inlinable
+    public func forEachRange<Work: RangeWork>(_ count: Int, itemSize: Int = 1, _ work: Work) {
         let used = min(parts, max(1, count / max(1, grain / max(1, itemSize))))
-        guard used > 1 else { return body(0..<count) }
-        run { part in
-            if part < used { body(Self.share(count, part: part, of: used)) }
-        }
+        guard used > 1 else { return work.run(0..<count) }
+        run(RangeParts(work: work, count: count, used: used))
     }
 
     /// The contiguous share of `0..<count` that part `part` of `parts` takes.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func share(_ count: Int, part: Int, of parts: Int) -> Range<Int> {
         (count * part / parts)..<(count * (part + 1) / parts)
     }
@@ -108,11 +150,10 @@ public final class WorkerPool: @unchecked Sendable {
             pthread_mutex_lock(mutex)
             while generation == seen { pthread_cond_wait(wake, mutex) }
             seen = generation
-            var body = part < parts ? job : nil
+            let body = part < parts ? job : nil
             pthread_mutex_unlock(mutex)
-            body?(part)
+            body.map { $0.invoke($0.work, part) }
             let ran = body != nil
-            body = nil  // released before `run` is told, so the closure never outlives it
             pthread_mutex_lock(mutex)
             if ran {
                 remaining -= 1

@@ -92,9 +92,20 @@ public final class Activation: Layer {
 
     /// Elementwise, so the elements are split between the worker pool's parts.
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
-        let x = UnsafePointer(inputs[0].data), y = output.data
-        WorkerPool.shared.forEachRange(output.count) { r in
-            forward(x + r.lowerBound, y + r.lowerBound, r.count)
+        WorkerPool.shared.forEachRange(output.count, Forward(layer: self, x: inputs[0].data, y: output.data))
+    }
+
+    struct Forward: RangeWork {
+        let layer: Activation, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+        func run(_ r: Range<Int>) { layer.forward(x + r.lowerBound, y + r.lowerBound, r.count) }
+    }
+
+    struct Backward: RangeWork {
+        let layer: Activation, x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>
+        let dx: UnsafeMutablePointer<Float>
+        func run(_ r: Range<Int>) {
+            let o = r.lowerBound
+            layer.backward(x + o, y + o, dy + o, dx + o, r.count)
         }
     }
 
@@ -131,13 +142,9 @@ public final class Activation: Layer {
 
     public func backward(inputs: [Tensor], output: Tensor, outputGradient: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
-        guard let dxTensor = inputGradients[0] else { return }
-        let x = UnsafePointer(inputs[0].data), y = UnsafePointer(output.data)
-        let dy = UnsafePointer(outputGradient.data), dx = dxTensor.data
-        WorkerPool.shared.forEachRange(output.count) { r in
-            let o = r.lowerBound
-            backward(x + o, y + o, dy + o, dx + o, r.count)
-        }
+        guard let dx = inputGradients[0] else { return }
+        WorkerPool.shared.forEachRange(output.count, Backward(layer: self, x: inputs[0].data, y: output.data,
+                                                              dy: outputGradient.data, dx: dx.data))
     }
 
     private func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,

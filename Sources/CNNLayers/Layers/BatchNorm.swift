@@ -113,15 +113,24 @@ public final class BatchNorm: Layer {
     }
 
     /// Channels are independent, so they are split between the worker pool's parts.
-    private func forEachChannelRange(rows: Int, _ body: (Range<Int>) -> Void) {
-        WorkerPool.shared.forEachRange(channels, itemSize: rows * inner, body)
+    public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
+        let rows = inputs[0].shape[0] * outer
+        WorkerPool.shared.forEachRange(channels, itemSize: rows * inner,
+                                       Forward(layer: self, x: inputs[0].data, y: output.data, rows: rows,
+                                               training: context.isTraining))
+        usedBatchStatistics = context.isTraining
     }
 
-    public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
-        let x = inputs[0].data, y = output.data
-        let rows = inputs[0].shape[0] * outer, training = context.isTraining
+    struct Forward: RangeWork {
+        let layer: BatchNorm, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int
+        let training: Bool
+        func run(_ range: Range<Int>) { layer.forward(channels: range, x: x, y: y, rows: rows, training: training) }
+    }
+
+    private func forward(channels range: Range<Int>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
+                         rows: Int, training: Bool) {
         let (m, s, inner) = (mean.data, rstd.data, inner)
-        forEachChannelRange(rows: rows) { range in
+        do {
             if training {
                 batchStatistics(x, rows: rows, channels: range)
             } else {
@@ -135,7 +144,6 @@ public final class BatchNorm: Layer {
                 for i in off..<off + inner { y[i] = (x[i] - mc) * scale + shift }
             }
         }
-        usedBatchStatistics = training
     }
 
     /// Mean and biased variance per channel (two passes, for accuracy; each run summed in
@@ -183,12 +191,24 @@ public final class BatchNorm: Layer {
     /// statistics (constants): `dx = γ·rstd·dy`. Always `dγ += Σ dy·x̂`, `dβ += Σ dy`.
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
-        let x = inputs[0].data, g = dy.data, dx = inputGradients[0]?.data
         let rows = inputs[0].shape[0] * outer
+        WorkerPool.shared.forEachRange(channels, itemSize: rows * inner,
+                                       Backward(layer: self, x: inputs[0].data, g: dy.data,
+                                                dx: inputGradients[0]?.data, rows: rows))
+    }
+
+    struct Backward: RangeWork {
+        let layer: BatchNorm, x: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>
+        let dx: UnsafeMutablePointer<Float>?, rows: Int
+        func run(_ range: Range<Int>) { layer.backward(channels: range, x: x, g: g, dx: dx, rows: rows) }
+    }
+
+    private func backward(channels range: Range<Int>, x: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
+                          dx: UnsafeMutablePointer<Float>?, rows: Int) {
         let (m, s, inner) = (mean.data, rstd.data, inner)
         let (sumDy, sumDyXhat) = (sums, sums + channels)
         let count = Float(rows * inner), batch = usedBatchStatistics
-        forEachChannelRange(rows: rows) { range in
+        do {
             for c in range { sumDy[c] = 0; sumDyXhat[c] = 0 }
             forEachRun(rows: rows, channels: range) { c, off in
                 let mc = m[c], sc = s[c]

@@ -145,18 +145,35 @@ public final class Conv2D: Layer {
     /// no node, buffer or thread hand-off of its own.
     public func forward(inputs: [Tensor], output: Tensor, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
                         context: inout ExecutionContext) {
-        let x = inputs[0].data, y = output.data, n = inputs[0].shape[0], w = expandedWeight()
-        let parts = min(WorkerPool.shared.parts, n), workspace = context.workspace, slice = partWorkspace(batch: n)
-        WorkerPool.shared.run { part in
+        let n = inputs[0].shape[0]
+        WorkerPool.shared.run(Parts(layer: self, x: inputs[0].data, y: output.data, dy: nil, dx: nil,
+                                    weight: expandedWeight(), workspace: context.workspace, batch: n,
+                                    parts: min(WorkerPool.shared.parts, n), scale: scale, shift: shift))
+    }
+
+    /// One call's arguments, for the worker pool; `dy` set means backward.
+    struct Parts: PartitionedWork {
+        let layer: Conv2D, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>?
+        let dy: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?, weight: UnsafeMutablePointer<Float>
+        let workspace: UnsafeMutablePointer<Float>, batch: Int, parts: Int
+        var scale: UnsafePointer<Float>? = nil, shift: UnsafePointer<Float>? = nil
+        var weightGrad: UnsafeMutablePointer<Float>? = nil, biasGrad: UnsafeMutablePointer<Float>? = nil
+
+        func run(part: Int) {
             guard part < parts else { return }
-            let images = WorkerPool.share(n, part: part, of: parts)
-            if isLowered {
-                forwardLowered(x: x, y: y, images: images, weight: w, workspace: workspace + part * slice)
-            } else {
-                forwardDirect(x: x, y: y, images: images, weight: w)
-            }
-            if let scale, let shift { applyAffine(y, images: images, scale: scale, shift: shift) }
+            if let dy { layer.backward(self, dy: dy, part: part) } else { layer.forward(self, part: part) }
         }
+    }
+
+    private func forward(_ a: Parts, part: Int) {
+        let images = WorkerPool.share(a.batch, part: part, of: a.parts), y = a.y!
+        if isLowered {
+            forwardLowered(x: a.x, y: y, images: images, weight: a.weight,
+                           workspace: a.workspace + part * partWorkspace(batch: a.batch))
+        } else {
+            forwardDirect(x: a.x, y: y, images: images, weight: a.weight)
+        }
+        if let scale = a.scale, let shift = a.shift { applyAffine(y, images: images, scale: scale, shift: shift) }
     }
 
     /// `y[b, f, ·] = scale[f]·y[b, f, ·] + shift[f]` for the part's images (still in its cache).
@@ -236,24 +253,15 @@ public final class Conv2D: Layer {
     /// then added to the layer's (one part adds directly).
     public func backward(inputs: [Tensor], output: Tensor, outputGradient: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
-        let x = inputs[0].data, dy = outputGradient.data, dx = inputGradients[0]?.data, n = inputs[0].shape[0]
-        let w = expandedWeight(), dw = denseWeightGrad?.data ?? weightGrad.data, db = biasGrad?.data
+        let n = inputs[0].shape[0], dw = denseWeightGrad?.data ?? weightGrad.data, db = biasGrad?.data
         denseWeightGrad?.zero()
         let parts = min(WorkerPool.shared.parts, n), workspace = context.workspace, slice = partWorkspace(batch: n)
         let weightCount = gradientFloats - filters
-        WorkerPool.shared.run { part in
-            guard part < parts else { return }
-            let images = WorkerPool.share(n, part: part, of: parts)
-            let ws = workspace + part * slice, own = ws + slice - gradientFloats
-            let (pdw, pdb) = parts == 1 ? (dw, db) : (own, db == nil ? nil : own + weightCount)
-            if parts > 1 { own.update(repeating: 0, count: gradientFloats) }
-            if isLowered {
-                backwardLowered(x: x, dy: dy, dx: dx, images: images, weight: w, weightGrad: pdw, biasGrad: pdb,
-                                workspace: ws)
-            } else {
-                backwardDirect(x: x, dy: dy, dx: dx, images: images, weight: w, weightGrad: pdw, biasGrad: pdb)
-            }
-        }
+        var work = Parts(layer: self, x: inputs[0].data, y: nil, dy: outputGradient.data, dx: inputGradients[0]?.data,
+                         weight: expandedWeight(), workspace: workspace, batch: n, parts: parts)
+        work.weightGrad = dw
+        work.biasGrad = db
+        WorkerPool.shared.run(work)
         if parts > 1 {
             for part in 0..<parts {
                 let own = workspace + part * slice + slice - gradientFloats
@@ -262,6 +270,20 @@ public final class Conv2D: Layer {
             }
         }
         if let table, let dense = denseWeightGrad { gatherConnections(table, from: dense.data, into: weightGrad.data) }
+    }
+
+    /// Part `part`'s images, into its private gradients (the layer's own with one part).
+    private func backward(_ a: Parts, dy: UnsafeMutablePointer<Float>, part: Int) {
+        let images = WorkerPool.share(a.batch, part: part, of: a.parts), slice = partWorkspace(batch: a.batch)
+        let ws = a.workspace + part * slice, own = ws + slice - gradientFloats, weightCount = gradientFloats - filters
+        let (dw, db) = a.parts == 1 ? (a.weightGrad!, a.biasGrad) : (own, a.biasGrad == nil ? nil : own + weightCount)
+        if a.parts > 1 { own.update(repeating: 0, count: gradientFloats) }
+        if isLowered {
+            backwardLowered(x: a.x, dy: dy, dx: a.dx, images: images, weight: a.weight, weightGrad: dw, biasGrad: db,
+                            workspace: ws)
+        } else {
+            backwardDirect(x: a.x, dy: dy, dx: a.dx, images: images, weight: a.weight, weightGrad: dw, biasGrad: db)
+        }
     }
 
     /// Depthwise and pointwise convolutions, one image at a time (no lowering needed).

@@ -77,15 +77,26 @@ public final class MaxPool2D: Layer {
         return argmax!
     }
 
+    /// Planes are independent: split between the worker pool's parts.
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let x = inputs[0], g = geometry
-        let (H, W, OH, OW) = (g.height, g.width, g.outHeight, g.outWidth)
-        let planes = x.shape[0] * g.channels
         let idx = argmaxBuffer(batch: x.shape[0])
-        // Planes are independent: split between the worker pool's parts.
-        WorkerPool.shared.forEachRange(planes, itemSize: H * W) { range in
-          for p in range {
-            let xp = x.data + p * H * W, yp = output.data + p * OH * OW, ip = idx + p * OH * OW
+        WorkerPool.shared.forEachRange(x.shape[0] * g.channels, itemSize: g.height * g.width,
+                                       Forward(layer: self, x: x.data, y: output.data, indices: idx))
+    }
+
+    struct Forward: RangeWork {
+        let layer: MaxPool2D, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>
+        let indices: UnsafeMutablePointer<Int32>
+        func run(_ planes: Range<Int>) { layer.forward(planes: planes, x: x, y: y, indices: indices) }
+    }
+
+    private func forward(planes: Range<Int>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
+                         indices idx: UnsafeMutablePointer<Int32>) {
+        let g = geometry
+        let (H, W, OH, OW) = (g.height, g.width, g.outHeight, g.outWidth)
+        for p in planes {
+            let xp = x + p * H * W, yp = y + p * OH * OW, ip = idx + p * OH * OW
             for oh in 0..<OH {
                 let top = oh * g.strideH - g.padTop
                 let h0 = max(top, 0), h1 = min(top + g.kernelH, H)
@@ -106,7 +117,6 @@ public final class MaxPool2D: Layer {
                     ip[oh * OW + ow] = Int32(at)
                 }
             }
-          }
         }
     }
 
@@ -114,10 +124,19 @@ public final class MaxPool2D: Layer {
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
         guard let dx = inputGradients[0], let idx = argmax else { return }
         let g = geometry
-        let (plane, outPlane) = (g.height * g.width, g.outArea)
-        WorkerPool.shared.forEachRange(dy.shape[0] * g.channels, itemSize: plane) { range in
-            for p in range {
-                let dxp = dx.data + p * plane, dyp = dy.data + p * outPlane, ip = idx + p * outPlane
+        WorkerPool.shared.forEachRange(dy.shape[0] * g.channels, itemSize: g.height * g.width,
+                                       Backward(plane: g.height * g.width, outPlane: g.outArea, dx: dx.data,
+                                                dy: dy.data, indices: idx))
+    }
+
+    /// Routes each output gradient to its plane's argmax.
+    struct Backward: RangeWork {
+        let plane: Int, outPlane: Int, dx: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>
+        let indices: UnsafeMutablePointer<Int32>
+
+        func run(_ planes: Range<Int>) {
+            for p in planes {
+                let dxp = dx + p * plane, dyp = dy + p * outPlane, ip = indices + p * outPlane
                 for i in 0..<outPlane { dxp[Int(ip[i])] += dyp[i] }
             }
         }
