@@ -130,19 +130,17 @@ public final class BatchNorm: Layer {
     private func forward(channels range: Range<Int>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
                          rows: Int, training: Bool) {
         let (m, s, inner) = (mean.data, rstd.data, inner)
-        do {
-            if training {
-                batchStatistics(x, rows: rows, channels: range)
-            } else {
-                for c in range {
-                    m[c] = runningMean.data[c]
-                    s[c] = 1 / (runningVar.data[c] + eps).squareRoot()
-                }
+        if training {
+            batchStatistics(x, rows: rows, channels: range)
+        } else {
+            for c in range {
+                m[c] = runningMean.data[c]
+                s[c] = 1 / (runningVar.data[c] + eps).squareRoot()
             }
-            forEachRun(rows: rows, channels: range) { c, off in
-                let scale = s[c] * (weight?.data[c] ?? 1), shift = bias?.data[c] ?? 0, mc = m[c]
-                for i in off..<off + inner { y[i] = (x[i] - mc) * scale + shift }
-            }
+        }
+        forEachRun(rows: rows, channels: range) { c, off in
+            let scale = s[c] * (weight?.data[c] ?? 1), shift = bias?.data[c] ?? 0, mc = m[c]
+            for i in off..<off + inner { y[i] = (x[i] - mc) * scale + shift }
         }
     }
 
@@ -208,39 +206,37 @@ public final class BatchNorm: Layer {
         let (m, s, inner) = (mean.data, rstd.data, inner)
         let (sumDy, sumDyXhat) = (sums, sums + channels)
         let count = Float(rows * inner), batch = usedBatchStatistics
-        do {
-            for c in range { sumDy[c] = 0; sumDyXhat[c] = 0 }
-            forEachRun(rows: rows, channels: range) { c, off in
-                let mc = m[c], sc = s[c]
-                sumDy[c] += Self.sum(g + off, inner) { $0 }
-                var lanes = SIMD16<Float>(), i = off
-                while i + 16 <= off + inner {
-                    let gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD16<Float>.self)
-                    let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
-                    lanes += gv * (xv - mc) * sc
-                    i += 16
-                }
-                var total = Double(lanes.sum())
-                while i < off + inner {
-                    total += Double(g[i] * (x[i] - mc) * sc)
-                    i += 1
-                }
-                sumDyXhat[c] += total
+        for c in range { sumDy[c] = 0; sumDyXhat[c] = 0 }
+        forEachRun(rows: rows, channels: range) { c, off in
+            let mc = m[c], sc = s[c]
+            sumDy[c] += Self.sum(g + off, inner) { $0 }
+            var lanes = SIMD16<Float>(), i = off
+            while i + 16 <= off + inner {
+                let gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD16<Float>.self)
+                let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
+                lanes += gv * (xv - mc) * sc
+                i += 16
             }
-            if let weightGrad, let biasGrad {
-                for c in range {
-                    weightGrad.data[c] += Float(sumDyXhat[c])
-                    biasGrad.data[c] += Float(sumDy[c])
-                }
+            var total = Double(lanes.sum())
+            while i < off + inner {
+                total += Double(g[i] * (x[i] - mc) * sc)
+                i += 1
             }
-            guard let dx else { return }
-            forEachRun(rows: rows, channels: range) { c, off in
-                let mc = m[c], sc = s[c], k = sc * (weight?.data[c] ?? 1)
-                let meanDy = batch ? Float(sumDy[c]) / count : 0
-                let meanDyXhat = batch ? Float(sumDyXhat[c]) / count : 0
-                for i in off..<off + inner {
-                    dx[i] += k * (g[i] - meanDy - (x[i] - mc) * sc * meanDyXhat)
-                }
+            sumDyXhat[c] += total
+        }
+        if let weightGrad, let biasGrad {
+            for c in range {
+                weightGrad.data[c] += Float(sumDyXhat[c])
+                biasGrad.data[c] += Float(sumDy[c])
+            }
+        }
+        guard let dx else { return }
+        forEachRun(rows: rows, channels: range) { c, off in
+            let mc = m[c], sc = s[c], k = sc * (weight?.data[c] ?? 1)
+            let meanDy = batch ? Float(sumDy[c]) / count : 0
+            let meanDyXhat = batch ? Float(sumDyXhat[c]) / count : 0
+            for i in off..<off + inner {
+                dx[i] += k * (g[i] - meanDy - (x[i] - mc) * sc * meanDyXhat)
             }
         }
     }
