@@ -95,6 +95,7 @@ public final class MaxPool2D: Layer {
                          indices idx: UnsafeMutablePointer<Int32>) {
         let g = geometry
         let (H, W, OH, OW) = (g.height, g.width, g.outHeight, g.outWidth)
+        if isTwoByTwo { return forwardTwoByTwo(planes: planes, x: x, y: y, indices: idx) }
         for p in planes {
             let xp = x + p * H * W, yp = y + p * OH * OW, ip = idx + p * OH * OW
             for oh in 0..<OH {
@@ -115,6 +116,41 @@ public final class MaxPool2D: Layer {
                     }
                     yp[oh * OW + ow] = best
                     ip[oh * OW + ow] = Int32(at)
+                }
+            }
+        }
+    }
+
+    /// The common 2x2, stride-2, unpadded window that never leaves the image.
+    private var isTwoByTwo: Bool {
+        let g = geometry
+        return g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.dilationH == 1
+            && g.dilationW == 1 && g.padTop == 0 && g.padLeft == 0 && 2 * g.outHeight <= g.height
+            && 2 * g.outWidth <= g.width
+    }
+
+    /// Straight-line 2x2 windows: no bounds per output, the same scan order and NaN rule.
+    private func forwardTwoByTwo(planes: Range<Int>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
+                                 indices idx: UnsafeMutablePointer<Int32>) {
+        let g = geometry
+        let (H, W, OH, OW) = (g.height, g.width, g.outHeight, g.outWidth)
+        for p in planes {
+            let xp = x + p * H * W, yp = y + p * OH * OW, ip = idx + p * OH * OW
+            for oh in 0..<OH {
+                let top = xp + 2 * oh * W, yr = yp + oh * OW, ir = ip + oh * OW
+                for ow in 0..<OW {
+                    let at = 2 * oh * W + 2 * ow, q = top + 2 * ow
+                    var best = q[0], i = at
+                    @inline(__always) func consider(_ v: Float, _ k: Int) {
+                        let take = v > best || v.isNaN
+                        best = take ? v : best
+                        i = take ? k : i
+                    }
+                    consider(q[1], at + 1)
+                    consider(q[W], at + W)
+                    consider(q[W + 1], at + W + 1)
+                    yr[ow] = best
+                    ir[ow] = Int32(i)
                 }
             }
         }
