@@ -138,7 +138,11 @@ public struct Im2Col: Sendable {
                                     let (lo, hi) = interior[j], S = g.strideW
                                     let tap = row + j * g.dilationW - g.padLeft
                                     for ow in 0..<lo { let w = Int(cs[j * OW + ow]); if w >= 0 { row[w] += src[ow] } }
-                                    for ow in lo..<hi { tap[ow * S] += src[ow] }
+                                    if S == 1 {
+                                        for ow in lo..<hi { tap[ow] += src[ow] }  // unit stride vectorizes
+                                    } else {
+                                        for ow in lo..<hi { tap[ow * S] += src[ow] }
+                                    }
                                     for ow in hi..<OW { let w = Int(cs[j * OW + ow]); if w >= 0 { row[w] += src[ow] } }
                                 }
                                 src += OW
