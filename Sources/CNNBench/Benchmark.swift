@@ -76,10 +76,13 @@ public final class Benchmark {
         optimizer.step(parameters: executor.parameters.data, gradients: executor.gradients.data, groups: groups, lr: lr)
     }
 
+    /// Untimed calls before each measurement.
+    var warmup: Int { max(3, options.iterations / 5) }
+
     /// Seconds of the fastest of `options.rounds` rounds of `options.iterations` calls, after
-    /// max(3, iterations / 5) untimed ones.
+    /// `warmup` untimed ones.
     func bestRound(_ body: () -> Void) -> Double {
-        for _ in 0..<max(3, options.iterations / 5) { body() }
+        for _ in 0..<warmup { body() }
         var best = Double.infinity
         for _ in 0..<options.rounds {
             let start = MonotonicClock.seconds()
@@ -93,7 +96,7 @@ public final class Benchmark {
         let o = options, macs = graph.nodes.reduce(0) { $0 + $1.layer.macs }
         let trainable = graph.parameters.filter(\.spec.isTrainable).reduce(0) { $0 + $1.spec.shape.count }
         let blas = WorkerPool.shared.withWideBLAS { SGEMMProbe.gflops() }
-        for _ in 0..<max(3, o.iterations / 5) { trainStep() }
+        for _ in 0..<warmup { trainStep() }
         let rssAfterWarmup = ResidentMemory.currentBytes
         let trainSeconds = bestRound(trainStep)
         let rssAfterTraining = ResidentMemory.currentBytes
@@ -109,7 +112,7 @@ public final class Benchmark {
             trainImagesPerSecond: trainRate, inferImagesPerSecond: inferRate,
             latencyMsB1: latency, peakRssBytes: ResidentMemory.peakBytes,
             rssBytesAfterWarmup: rssAfterWarmup, rssBytesAfterTraining: rssAfterTraining,
-            trainingSteps: 2 * max(3, o.iterations / 5) + o.rounds * o.iterations, layers: layers,
+            trainingSteps: 2 * warmup + o.rounds * o.iterations, layers: layers,
             profiledStepMs: profiledStep, soak: soak,
             trainGflops: 6 * Double(macs) * trainRate / 1e9, inferGflops: 2 * Double(macs) * inferRate / 1e9)
     }

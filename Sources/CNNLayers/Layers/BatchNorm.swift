@@ -168,21 +168,30 @@ public final class BatchNorm: Layer {
         }
     }
 
-    /// `Σ f(a[i])` over `n` values in sixteen independent Float lanes (so the loop vectorizes;
-    /// Swift does not reassociate a scalar sum), returned in Double.
+    /// `Σ f(a[i], b[i])` over `n` values in sixteen independent Float lanes (so the loop
+    /// vectorizes; Swift does not reassociate a scalar sum), returned in Double.
     @inline(__always)
-    static func sum(_ a: UnsafePointer<Float>, _ n: Int, _ f: (SIMD16<Float>) -> SIMD16<Float>) -> Double {
-        var lanes = SIMD16<Float>(), i = 0
-        while i + 16 <= n {
-            lanes += f(UnsafeRawPointer(a + i).loadUnaligned(as: SIMD16<Float>.self))
-            i += 16
+    static func sum(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int,
+                    _ f: (SIMD16<Float>, SIMD16<Float>) -> SIMD16<Float>) -> Double {
+        typealias V = SIMD16<Float>
+        var lanes = V(), i = 0
+        while i + V.scalarCount <= n {
+            lanes += f(UnsafeRawPointer(a + i).loadUnaligned(as: V.self),
+                       UnsafeRawPointer(b + i).loadUnaligned(as: V.self))
+            i += V.scalarCount
         }
         var total = Double(lanes.sum())
         while i < n {
-            total += Double(f(SIMD16<Float>(repeating: a[i]))[0])
+            total += Double(f(V(repeating: a[i]), V(repeating: b[i]))[0])
             i += 1
         }
         return total
+    }
+
+    /// `Σ f(a[i])`, the one-operand form.
+    @inline(__always)
+    static func sum(_ a: UnsafePointer<Float>, _ n: Int, _ f: (SIMD16<Float>) -> SIMD16<Float>) -> Double {
+        sum(a, a, n) { v, _ in f(v) }
     }
 
     /// With batch statistics: `dx = γ·rstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂))`; with running
@@ -210,19 +219,7 @@ public final class BatchNorm: Layer {
         forEachRun(rows: rows, channels: range) { c, off in
             let mc = m[c], sc = s[c]
             sumDy[c] += Self.sum(g + off, inner) { $0 }
-            var lanes = SIMD16<Float>(), i = off
-            while i + 16 <= off + inner {
-                let gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD16<Float>.self)
-                let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD16<Float>.self)
-                lanes += gv * (xv - mc) * sc
-                i += 16
-            }
-            var total = Double(lanes.sum())
-            while i < off + inner {
-                total += Double(g[i] * (x[i] - mc) * sc)
-                i += 1
-            }
-            sumDyXhat[c] += total
+            sumDyXhat[c] += Self.sum(g + off, x + off, inner) { gv, xv in gv * (xv - mc) * sc }
         }
         if let weightGrad, let biasGrad {
             for c in range {
