@@ -146,34 +146,29 @@ public final class Conv2D: Layer {
     public func forward(inputs: [Tensor], output: Tensor, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
                         context: inout ExecutionContext) {
         let n = inputs[0].shape[0]
-        WorkerPool.shared.run(Parts(layer: self, x: inputs[0].data, y: output.data, dy: nil, dx: nil,
-                                    weight: expandedWeight(), workspace: context.workspace, batch: n,
-                                    parts: min(WorkerPool.shared.parts, n), scale: scale, shift: shift))
+        WorkerPool.shared.run(ForwardParts(layer: self, x: inputs[0].data, y: output.data, weight: expandedWeight(),
+                                           workspace: context.workspace, batch: n,
+                                           parts: min(WorkerPool.shared.parts, n), scale: scale, shift: shift))
     }
 
-    /// One call's arguments, for the worker pool; `dy` set means backward.
-    struct Parts: PartitionedWork {
-        let layer: Conv2D, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>?
-        let dy: UnsafeMutablePointer<Float>?, dx: UnsafeMutablePointer<Float>?, weight: UnsafeMutablePointer<Float>
-        let workspace: UnsafeMutablePointer<Float>, batch: Int, parts: Int
-        var scale: UnsafePointer<Float>? = nil, shift: UnsafePointer<Float>? = nil
-        var weightGrad: UnsafeMutablePointer<Float>? = nil, biasGrad: UnsafeMutablePointer<Float>? = nil
+    /// One forward call's arguments, for the worker pool.
+    struct ForwardParts: PartitionedWork {
+        let layer: Conv2D, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>
+        let weight: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, batch: Int, parts: Int
+        let scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?
 
-        func run(part: Int) {
-            guard part < parts else { return }
-            if let dy { layer.backward(self, dy: dy, part: part) } else { layer.forward(self, part: part) }
-        }
+        func run(part: Int) { if part < parts { layer.forward(self, part: part) } }
     }
 
-    private func forward(_ a: Parts, part: Int) {
-        let images = WorkerPool.share(a.batch, part: part, of: a.parts), y = a.y!
+    private func forward(_ a: ForwardParts, part: Int) {
+        let images = WorkerPool.share(a.batch, part: part, of: a.parts)
         if isLowered {
-            forwardLowered(x: a.x, y: y, images: images, weight: a.weight,
+            forwardLowered(x: a.x, y: a.y, images: images, weight: a.weight,
                            workspace: a.workspace + part * partWorkspace(batch: a.batch))
         } else {
-            forwardDirect(x: a.x, y: y, images: images, weight: a.weight)
+            forwardDirect(x: a.x, y: a.y, images: images, weight: a.weight)
         }
-        if let scale = a.scale, let shift = a.shift { applyAffine(y, images: images, scale: scale, shift: shift) }
+        if let scale = a.scale, let shift = a.shift { applyAffine(a.y, images: images, scale: scale, shift: shift) }
     }
 
     /// `y[b, f, ·] = scale[f]·y[b, f, ·] + shift[f]` for the part's images (still in its cache).
@@ -257,11 +252,9 @@ public final class Conv2D: Layer {
         denseWeightGrad?.zero()
         let parts = min(WorkerPool.shared.parts, n), workspace = context.workspace, slice = partWorkspace(batch: n)
         let weightCount = gradientFloats - filters
-        var work = Parts(layer: self, x: inputs[0].data, y: nil, dy: outputGradient.data, dx: inputGradients[0]?.data,
-                         weight: expandedWeight(), workspace: workspace, batch: n, parts: parts)
-        work.weightGrad = dw
-        work.biasGrad = db
-        WorkerPool.shared.run(work)
+        WorkerPool.shared.run(BackwardParts(layer: self, x: inputs[0].data, dy: outputGradient.data,
+                                            dx: inputGradients[0]?.data, weight: expandedWeight(), weightGrad: dw,
+                                            biasGrad: db, workspace: workspace, batch: n, parts: parts))
         if parts > 1 {
             for part in 0..<parts {
                 let own = workspace + part * slice + slice - gradientFloats
@@ -272,17 +265,27 @@ public final class Conv2D: Layer {
         if let table, let dense = denseWeightGrad { gatherConnections(table, from: dense.data, into: weightGrad.data) }
     }
 
+    /// One backward call's arguments, for the worker pool.
+    struct BackwardParts: PartitionedWork {
+        let layer: Conv2D, x: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>
+        let dx: UnsafeMutablePointer<Float>?, weight: UnsafeMutablePointer<Float>
+        let weightGrad: UnsafeMutablePointer<Float>, biasGrad: UnsafeMutablePointer<Float>?
+        let workspace: UnsafeMutablePointer<Float>, batch: Int, parts: Int
+
+        func run(part: Int) { if part < parts { layer.backward(self, part: part) } }
+    }
+
     /// Part `part`'s images, into its private gradients (the layer's own with one part).
-    private func backward(_ a: Parts, dy: UnsafeMutablePointer<Float>, part: Int) {
+    private func backward(_ a: BackwardParts, part: Int) {
         let images = WorkerPool.share(a.batch, part: part, of: a.parts), slice = partWorkspace(batch: a.batch)
         let ws = a.workspace + part * slice, own = ws + slice - gradientFloats, weightCount = gradientFloats - filters
-        let (dw, db) = a.parts == 1 ? (a.weightGrad!, a.biasGrad) : (own, a.biasGrad == nil ? nil : own + weightCount)
+        let (dw, db) = a.parts == 1 ? (a.weightGrad, a.biasGrad) : (own, a.biasGrad == nil ? nil : own + weightCount)
         if a.parts > 1 { own.update(repeating: 0, count: gradientFloats) }
         if isLowered {
-            backwardLowered(x: a.x, dy: dy, dx: a.dx, images: images, weight: a.weight, weightGrad: dw, biasGrad: db,
+            backwardLowered(x: a.x, dy: a.dy, dx: a.dx, images: images, weight: a.weight, weightGrad: dw, biasGrad: db,
                             workspace: ws)
         } else {
-            backwardDirect(x: a.x, dy: dy, dx: a.dx, images: images, weight: a.weight, weightGrad: dw, biasGrad: db)
+            backwardDirect(x: a.x, dy: a.dy, dx: a.dx, images: images, weight: a.weight, weightGrad: dw, biasGrad: db)
         }
     }
 
