@@ -11,9 +11,13 @@ public struct BenchReport: Encodable, Sendable {
         public var type: String
         public var forwardMs: Double
         public var backwardMs: Double
+        /// A fused activation's producer, whose forward time includes this node's.
+        public var fusedInto: String?
         public var totalMs: Double { forwardMs + backwardMs }
 
-        enum CodingKeys: String, CodingKey { case name, type, forwardMs = "forward_ms", backwardMs = "backward_ms" }
+        enum CodingKeys: String, CodingKey {
+            case name, type, forwardMs = "forward_ms", backwardMs = "backward_ms", fusedInto = "fused_into"
+        }
     }
 
     /// Resident memory after a given number of training steps (the soak run).

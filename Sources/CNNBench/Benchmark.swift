@@ -129,7 +129,8 @@ public final class Benchmark {
         let scale = 1e3 / Double(options.iterations)
         let rows = graph.nodes.indices.map { i in
             BenchReport.LayerTime(name: graph.nodes[i].layer.name, type: graph.nodes[i].layer.type,
-                                  forwardMs: profile.forwardSeconds[i] * scale, backwardMs: profile.backwardSeconds[i] * scale)
+                                  forwardMs: profile.forwardSeconds[i] * scale, backwardMs: profile.backwardSeconds[i] * scale,
+                                  fusedInto: executor.fusingLayer(ofNode: i))
         }
         return (rows.sorted { $0.totalMs > $1.totalMs }, step)
     }

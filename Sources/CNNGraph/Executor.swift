@@ -8,6 +8,10 @@ import CNNLayers
 /// that every node's argument lists can be built once per batch size, and a step then allocates
 /// nothing. Backward zeroes the activation gradients and lets layers add into them, so a fork
 /// (a value read by several nodes) sums its gradients without split nodes.
+///
+/// An activation that alone reads an `ActivationFusing` layer's output (conv → relu, batch norm →
+/// relu, add → relu) runs inside that layer's forward and in place: the two nodes share their
+/// output and gradient buffers, which saves a pass over memory each way and the buffers.
 public final class Executor {
     public let graph: Graph
     public let maxBatch: Int
@@ -21,18 +25,33 @@ public final class Executor {
     /// Inference folds each batch norm that alone reads a convolution's output into that
     /// convolution (`Conv2D.forward(…scale:shift:…)`); off, every node runs as written.
     public var foldsBatchNorms = true
-    /// For each node: the batch norm folded into it at inference (with room for its affine),
-    /// or, for that batch norm, `skip`.
-    private let folding: [Fold]
+    private let plan: [NodePlan]
 
     /// The batch norms that inference folds into their convolutions.
     public var foldedBatchNorms: [String] {
-        graph.nodes.indices.filter { folding[$0].skip }.map { graph.nodes[$0].layer.name }
+        graph.nodes.indices.filter { plan[$0].foldedAway }.map { graph.nodes[$0].layer.name }
     }
 
-    private struct Fold {
-        var skip = false
-        var into: (conv: Conv2D, norm: BatchNorm, target: Int, affine: Tensor)?
+    /// The activations that run inside the layer before them, in place.
+    public var fusedActivations: [String] {
+        graph.nodes.indices.filter { plan[$0].runsInPlace != nil }.map { graph.nodes[$0].layer.name }
+    }
+
+    /// The layer whose forward applies node `i` (a fused activation), or nil.
+    public func fusingLayer(ofNode i: Int) -> String? {
+        plan[i].runsInPlace.map { graph.nodes[$0].layer.name }
+    }
+
+    /// How one node runs when it does not simply run as written.
+    private struct NodePlan {
+        /// A batch norm that inference folds into the convolution before it.
+        var foldedAway = false
+        /// A convolution with the batch norm it alone feeds folded in at inference.
+        var fold: (conv: Conv2D, norm: BatchNorm, target: Int, affine: Tensor)?
+        /// The activation this node applies to its own output, and this node as the fusing kind.
+        var epilogue: (layer: any ActivationFusing, activation: Activation)?
+        /// An activation applied by node `runsInPlace` (whose buffers it shares).
+        var runsInPlace: Int?
     }
     private let input: Tensor
     private let activations: [Tensor]
@@ -52,7 +71,8 @@ public final class Executor {
     }
 
     /// Binds the graph's layers to this executor's memory (one executor per graph).
-    public init(graph: Graph, maxBatch: Int, seed: UInt64 = 1) {
+    /// `fusesActivations: false` runs every activation as a node of its own (for comparisons).
+    public init(graph: Graph, maxBatch: Int, seed: UInt64 = 1, fusesActivations: Bool = true) {
         precondition(!graph.hasExecutor, "graph \(graph.name) already runs under another executor; build it again")
         graph.hasExecutor = true
         self.graph = graph
@@ -72,29 +92,47 @@ public final class Executor {
             node.layer.bind(parameters: values, gradients: grads)
             k += local.count
         }
+        let plan = Self.plan(graph, fusesActivations: fusesActivations)
+        self.plan = plan
         input = Tensor(shape: graph.inputShape.batched(maxBatch))
-        activations = graph.nodes.map { Tensor(shape: $0.layer.outputShape.batched(maxBatch)) }
-        activationGradients = graph.nodes.map { Tensor(shape: $0.layer.outputShape.batched(maxBatch)) }
+        var activations: [Tensor] = [], activationGradients: [Tensor] = []
+        for (j, node) in graph.nodes.enumerated() {
+            if let i = plan[j].runsInPlace {
+                activations.append(activations[i])
+                activationGradients.append(activationGradients[i])
+            } else {
+                activations.append(Tensor(shape: node.layer.outputShape.batched(maxBatch)))
+                activationGradients.append(Tensor(shape: node.layer.outputShape.batched(maxBatch)))
+            }
+        }
+        self.activations = activations
+        self.activationGradients = activationGradients
         workspace = Tensor(shape: [max(1, graph.nodes.map { $0.layer.workspaceSize(batch: maxBatch) }.max() ?? 0)])
         bound = Self.bind(graph, batch: maxBatch, input: input, activations: activations,
                           activationGradients: activationGradients)
-        folding = Self.planFolding(graph)
         initializeParameters(seed: seed)
     }
 
-    /// Convolution → batch norm pairs where the batch norm is the convolution's only reader and
-    /// the convolution is no model output.
-    private static func planFolding(_ graph: Graph) -> [Fold] {
+    /// Only a node's single reader may take it over, and only if the node is no model output:
+    /// convolution → batch norm pairs fold at inference; in-place activations (relu, relu6, tanh,
+    /// sigmoid) fuse into an `ActivationFusing` layer before them.
+    private static func plan(_ graph: Graph, fusesActivations: Bool) -> [NodePlan] {
         var readers = Array(repeating: 0, count: graph.nodes.count)
         for node in graph.nodes { for i in node.inputs where i != Node.modelInput { readers[i] += 1 } }
-        var plan = Array(repeating: Fold(), count: graph.nodes.count)
+        var plan = Array(repeating: NodePlan(), count: graph.nodes.count)
         for (j, node) in graph.nodes.enumerated() {
-            guard let norm = node.layer as? BatchNorm, norm.isChannelsFirstImage, node.inputs.count == 1,
-                  let i = node.inputs.first, i != Node.modelInput, readers[i] == 1, !graph.outputs.contains(i),
-                  let conv = graph.nodes[i].layer as? Conv2D, conv.outputShape[0] == norm.channelCount
-            else { continue }
-            plan[i].into = (conv, norm, j, Tensor(shape: [2, norm.channelCount]))
-            plan[j].skip = true
+            guard node.inputs.count == 1, let i = node.inputs.first, i != Node.modelInput, readers[i] == 1,
+                  !graph.outputs.contains(i) else { continue }
+            if let norm = node.layer as? BatchNorm, norm.isChannelsFirstImage,
+               let conv = graph.nodes[i].layer as? Conv2D, conv.outputShape[0] == norm.channelCount {
+                plan[i].fold = (conv, norm, j, Tensor(shape: [2, norm.channelCount]))
+                plan[j].foldedAway = true
+            }
+            if fusesActivations, let activation = node.layer as? Activation, activation.worksInPlace,
+               let producer = graph.nodes[i].layer as? any ActivationFusing {
+                plan[i].epilogue = (producer, activation)
+                plan[j].runsInPlace = i
+            }
         }
         return plan
     }
@@ -127,12 +165,14 @@ public final class Executor {
         let nodes = graph.nodes, folds = !training && foldsBatchNorms
         for i in nodes.indices {
             let start = profile == nil ? 0 : MonotonicClock.seconds()
-            if folds && folding[i].skip { continue }
-            if folds, let (conv, norm, target, affine) = folding[i].into {
+            if plan[i].runsInPlace != nil || folds && plan[i].foldedAway { continue }
+            if folds, let (conv, norm, target, affine) = plan[i].fold {
                 let c = norm.channelCount
                 norm.inferenceAffine(scale: affine.data, shift: affine.data + c)
                 conv.forward(inputs: b.nodeInputs[i], output: b.outputs[target], scale: affine.data,
-                             shift: affine.data + c, context: &context)
+                             shift: affine.data + c, epilogue: plan[target].epilogue?.activation, context: &context)
+            } else if let (layer, activation) = plan[i].epilogue {
+                layer.forward(inputs: b.nodeInputs[i], output: b.outputs[i], epilogue: activation, context: &context)
             } else {
                 nodes[i].layer.forward(inputs: b.nodeInputs[i], output: b.outputs[i], context: &context)
             }
@@ -148,7 +188,7 @@ public final class Executor {
     /// gradients.
     public func backward(_ input: Tensor, outputGradients: [Tensor], rng: inout RNG) {
         let b = views(batch: input.shape[0])
-        for g in b.gradients { g.zero() }
+        for i in b.gradients.indices where plan[i].runsInPlace == nil { b.gradients[i].zero() }
         for (k, i) in graph.outputs.enumerated() {
             let g = b.gradients[i], dy = outputGradients[k]
             for j in 0..<g.count { g.data[j] += dy.data[j] }
@@ -157,16 +197,15 @@ public final class Executor {
                                        workspaceCount: workspace.count)
         let nodes = graph.nodes
         for i in nodes.indices.reversed() {
-            let layer = nodes[i].layer
-            guard let profile else {
-                layer.backward(inputs: b.nodeInputs[i], output: b.outputs[i], outputGradient: b.gradients[i],
-                               inputGradients: b.nodeInputGradients[i], context: &context)
-                continue
+            let start = profile == nil ? 0 : MonotonicClock.seconds()
+            if let producer = plan[i].runsInPlace, let activation = plan[producer].epilogue?.activation {
+                activation.backwardInPlace(output: b.outputs[i], gradient: b.gradients[i])
+            } else {
+                nodes[i].layer.backward(inputs: b.nodeInputs[i], output: b.outputs[i],
+                                        outputGradient: b.gradients[i], inputGradients: b.nodeInputGradients[i],
+                                        context: &context)
             }
-            let start = MonotonicClock.seconds()
-            layer.backward(inputs: b.nodeInputs[i], output: b.outputs[i], outputGradient: b.gradients[i],
-                           inputGradients: b.nodeInputGradients[i], context: &context)
-            profile.add(backward: i, MonotonicClock.seconds() - start)
+            profile?.add(backward: i, MonotonicClock.seconds() - start)
         }
         profile?.finishBackward()
         rng = context.rng

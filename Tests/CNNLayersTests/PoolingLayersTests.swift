@@ -123,6 +123,33 @@ final class PoolingLayersTests: XCTestCase {
         XCTAssertEqual(Array(pool.indices(sample: 0)), [1])
     }
 
+    /// The 2x2/2 path handles eight windows per vector and the rest one by one: a 35-wide plane
+    /// (17 windows: two vectors and one left over) of values on a coarse grid, so windows hold
+    /// ties, plus NaNs, against the scan-order rule (first maximum; a NaN wins).
+    func testTwoByTwoVectorPathMatchesScanOrderRule() throws {
+        let (C, H, W) = (3, 6, 35)
+        let pool = try maxPool(["kernel": 2], [C, H, W])
+        XCTAssertEqual(pool.outputShape, [C, 3, 17])
+        let x = randomTensor([2, C, H, W], seed: 9)
+        for i in 0..<x.count { x.data[i] = (x.data[i] * 2).rounded() / 2 }
+        for i in [5, 80, 300, 1000] { x.data[i] = .nan }
+        let y = apply(pool, x)
+        for n in 0..<2 {
+            let idx = pool.indices(sample: n)
+            for c in 0..<C { for oh in 0..<3 { for ow in 0..<17 {
+                let plane = x.data + (n * C + c) * H * W
+                var at = 2 * oh * W + 2 * ow
+                for k in [2 * oh * W + 2 * ow + 1, (2 * oh + 1) * W + 2 * ow, (2 * oh + 1) * W + 2 * ow + 1]
+                    where plane[k] > plane[at] || plane[k].isNaN && !plane[at].isNaN {
+                    at = k
+                }
+                let o = (c * 3 + oh) * 17 + ow
+                XCTAssertEqual(Int(idx[o]), at, "sample \(n) plane \(c) window \(oh),\(ow)")
+                XCTAssertEqual(y[n * C * 51 + o].bitPattern, plane[at].bitPattern)
+            }}}
+        }
+    }
+
     func testCeilModeShapesAndNotes() throws {
         // GoogLeNet's pools: 112 → 56 and 28 → 14 with a 3x3 stride-2 window in ceil mode.
         let ceil: JSONValue = ["kernel": 3, "stride": 2, "ceil_mode": true]

@@ -138,6 +138,59 @@ public final class Activation: Layer {
         }
     }
 
+    // MARK: - In place, after a fusing layer
+
+    /// Functions whose derivative is a function of the output alone, so the activation may
+    /// overwrite its input and still back-propagate (relu's mask is `y > 0`, tanh's `1 − y²`).
+    public var worksInPlace: Bool {
+        switch function {
+        case .relu, .relu6, .tanh, .sigmoid: true
+        default: false
+        }
+    }
+
+    /// `y = f(y)` on `n` values: the epilogue an `ActivationFusing` layer runs on its own output.
+    public func apply(_ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        forward(y, y, n)
+    }
+
+    /// `g = f′ · g` in place, `f′` from the output `y` (the layer before has the same buffers).
+    public func backwardInPlace(output y: Tensor, gradient g: Tensor) {
+        precondition(worksInPlace, "\(name): \(function.rawValue) cannot back-propagate in place")
+        WorkerPool.shared.forEachRange(y.count, InPlaceBackward(layer: self, y: y.data, g: g.data))
+    }
+
+    struct InPlaceBackward: RangeWork {
+        let layer: Activation, y: UnsafePointer<Float>, g: UnsafeMutablePointer<Float>
+        func run(_ r: Range<Int>) { layer.backwardInPlace(y + r.lowerBound, g + r.lowerBound, r.count) }
+    }
+
+    private func backwardInPlace(_ y: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ n: Int) {
+        switch function {
+        case .relu: Self.reluMask(y, g, n)
+        case .relu6: for i in 0..<n { g[i] = y[i] > 0 && y[i] < 6 ? g[i] : 0 }
+        case .tanh: for i in 0..<n { g[i] *= 1 - y[i] * y[i] }
+        case .sigmoid: for i in 0..<n { g[i] = g[i] * y[i] * (1 - y[i]) }
+        default: preconditionFailure("\(function.rawValue) has no in-place backward")
+        }
+    }
+
+    /// `g = y > 0 ? g : 0`, sixteen lanes at a time (see `reluBackward`).
+    static func reluMask(_ y: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ n: Int) {
+        typealias V = SIMD16<Float>
+        var i = 0
+        while i + V.scalarCount <= n {
+            let yv = UnsafeRawPointer(y + i).loadUnaligned(as: V.self)
+            let gv = UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
+            UnsafeMutableRawPointer(g + i).storeBytes(of: gv.replacing(with: 0, where: yv .<= 0), as: V.self)
+            i += V.scalarCount
+        }
+        while i < n {
+            g[i] = y[i] > 0 ? g[i] : 0
+            i += 1
+        }
+    }
+
     // MARK: - Backward
 
     public func backward(inputs: [Tensor], output: Tensor, outputGradient: Tensor,

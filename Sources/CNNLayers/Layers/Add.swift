@@ -5,7 +5,7 @@ import CNNCore
 ///
 /// `xᵢ: [N] + shape (≥ 2 inputs, identical shapes) → y: [N] + shape`. No parameters; each
 /// input receives the output gradient unchanged.
-public final class Add: Layer {
+public final class Add: ActivationFusing {
     public struct Config: Decodable, Sendable {
         /// Asks for the (empty) object so that any key is reported as unknown.
         public init(from decoder: Decoder) throws {
@@ -33,21 +33,42 @@ public final class Add: Layer {
         outputShape = shapes[0]
     }
 
+    /// Elementwise, so the elements are split between the worker pool's parts.
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
-        let y = output.data, count = output.count
-        y.update(from: inputs[0].data, count: count)
-        for x in inputs.dropFirst() {
-            let xd = x.data
-            for i in 0..<count { y[i] += xd[i] }
+        WorkerPool.shared.forEachRange(output.count, Forward(inputs: inputs, y: output.data, epilogue: nil))
+    }
+
+    public func forward(inputs: [Tensor], output: Tensor, epilogue: Activation, context: inout ExecutionContext) {
+        WorkerPool.shared.forEachRange(output.count, Forward(inputs: inputs, y: output.data, epilogue: epilogue))
+    }
+
+    /// `y = x₀ + x₁ (+ x₂ …)` in one pass over a range, then the epilogue on it.
+    struct Forward: RangeWork {
+        let inputs: [Tensor], y: UnsafeMutablePointer<Float>, epilogue: Activation?
+        func run(_ r: Range<Int>) {
+            let (a, b) = (inputs[0].data, inputs[1].data)
+            for i in r { y[i] = a[i] + b[i] }
+            for x in inputs.dropFirst(2) {
+                let xd = x.data
+                for i in r { y[i] += xd[i] }
+            }
+            epilogue?.apply(y + r.lowerBound, r.count)
         }
     }
 
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
-        let g = dy.data, count = dy.count
-        for case let dx? in inputGradients {
-            let d = dx.data
-            for i in 0..<count { d[i] += g[i] }
+        WorkerPool.shared.forEachRange(dy.count, Backward(dy: dy.data, dx: inputGradients))
+    }
+
+    /// Every input receives the output gradient: `dxₖ += dy`.
+    struct Backward: RangeWork {
+        let dy: UnsafeMutablePointer<Float>, dx: [Tensor?]
+        func run(_ r: Range<Int>) {
+            for case let d? in dx {
+                let dd = d.data
+                for i in r { dd[i] += dy[i] }
+            }
         }
     }
 

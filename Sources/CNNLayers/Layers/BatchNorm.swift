@@ -12,7 +12,7 @@ import CNNCore
 /// each feature over all `N·T` steps, since features come last here).
 /// Parameters (PyTorch order and init): `weight` [C] = 1 and `bias` [C] = 0 when `affine`,
 /// then `running_mean` [C] = 0 and `running_var` [C] = 1.
-public final class BatchNorm: Layer {
+public final class BatchNorm: ActivationFusing {
     public struct Config: Decodable, Sendable {
         var momentum: Float?
         var eps: Float?
@@ -114,21 +114,31 @@ public final class BatchNorm: Layer {
 
     /// Channels are independent, so they are split between the worker pool's parts.
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
+        forward(inputs: inputs, output: output, epilogue: nil, training: context.isTraining)
+    }
+
+    public func forward(inputs: [Tensor], output: Tensor, epilogue: Activation, context: inout ExecutionContext) {
+        forward(inputs: inputs, output: output, epilogue: epilogue, training: context.isTraining)
+    }
+
+    private func forward(inputs: [Tensor], output: Tensor, epilogue: Activation?, training: Bool) {
         let rows = inputs[0].shape[0] * outer
         WorkerPool.shared.forEachRange(channels, itemSize: rows * inner,
                                        Forward(layer: self, x: inputs[0].data, y: output.data, rows: rows,
-                                               training: context.isTraining))
-        usedBatchStatistics = context.isTraining
+                                               training: training, epilogue: epilogue))
+        usedBatchStatistics = training
     }
 
     struct Forward: RangeWork {
         let layer: BatchNorm, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int
-        let training: Bool
-        func run(_ range: Range<Int>) { layer.forward(channels: range, x: x, y: y, rows: rows, training: training) }
+        let training: Bool, epilogue: Activation?
+        func run(_ range: Range<Int>) {
+            layer.forward(channels: range, x: x, y: y, rows: rows, training: training, epilogue: epilogue)
+        }
     }
 
     private func forward(channels range: Range<Int>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
-                         rows: Int, training: Bool) {
+                         rows: Int, training: Bool, epilogue: Activation?) {
         let (m, s, inner) = (mean.data, rstd.data, inner)
         if training {
             batchStatistics(x, rows: rows, channels: range)
@@ -141,6 +151,7 @@ public final class BatchNorm: Layer {
         forEachRun(rows: rows, channels: range) { c, off in
             let scale = s[c] * (weight?.data[c] ?? 1), shift = bias?.data[c] ?? 0, mc = m[c]
             for i in off..<off + inner { y[i] = (x[i] - mc) * scale + shift }
+            epilogue?.apply(y + off, inner)
         }
     }
 

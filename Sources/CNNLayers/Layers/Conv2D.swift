@@ -11,7 +11,7 @@ import CNNCore
 /// A connection table (LeNet-5's C3, LeCun et al. 1998, Table I) lists for each output map the
 /// input maps it sees; the weight then holds only those kernels, `[connections, kh, kw]`, and is
 /// scattered into a dense masked `[F, C, kh, kw]` matrix for the sgemm.
-public final class Conv2D: Layer {
+public final class Conv2D: ActivationFusing {
     public struct Config: Decodable, Sendable {
         var filters: Int
         var kernel: IntPair
@@ -137,25 +137,30 @@ public final class Conv2D: Layer {
     /// The batch is split between the worker pool's parts; each lowers and multiplies its own
     /// images in its own workspace slice.
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
-        forward(inputs: inputs, output: output, scale: nil, shift: nil, context: &context)
+        forward(inputs: inputs, output: output, scale: nil, shift: nil, epilogue: nil, context: &context)
+    }
+
+    public func forward(inputs: [Tensor], output: Tensor, epilogue: Activation, context: inout ExecutionContext) {
+        forward(inputs: inputs, output: output, scale: nil, shift: nil, epilogue: epilogue, context: &context)
     }
 
     /// Inference with a following batch norm folded in: `y = scale[f]·(conv + b[f]) + shift[f]`,
-    /// applied by each part to its own images right after their product, so the batch norm needs
-    /// no node, buffer or thread hand-off of its own.
+    /// then the activation that follows it, if any, applied by each part to each image right after
+    /// its product, so neither needs a node, buffer or thread hand-off of its own.
     public func forward(inputs: [Tensor], output: Tensor, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
-                        context: inout ExecutionContext) {
+                        epilogue: Activation?, context: inout ExecutionContext) {
         let n = inputs[0].shape[0]
         WorkerPool.shared.run(ForwardParts(layer: self, x: inputs[0].data, y: output.data, weight: expandedWeight(),
                                            workspace: context.workspace, batch: n,
-                                           parts: min(WorkerPool.shared.parts, n), scale: scale, shift: shift))
+                                           parts: min(WorkerPool.shared.parts, n), scale: scale, shift: shift,
+                                           epilogue: epilogue))
     }
 
     /// One forward call's arguments, for the worker pool.
     struct ForwardParts: PartitionedWork {
         let layer: Conv2D, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>
         let weight: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, batch: Int, parts: Int
-        let scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?
+        let scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?, epilogue: Activation?
 
         func run(part: Int) { if part < parts { layer.forward(self, part: part) } }
     }
@@ -163,29 +168,37 @@ public final class Conv2D: Layer {
     private func forward(_ a: ForwardParts, part: Int) {
         let images = WorkerPool.share(a.batch, part: part, of: a.parts)
         if isLowered {
-            forwardLowered(x: a.x, y: a.y, images: images, weight: a.weight,
-                           workspace: a.workspace + part * partWorkspace(batch: a.batch))
+            forwardLowered(a, images: images, workspace: a.workspace + part * partWorkspace(batch: a.batch))
         } else {
-            forwardDirect(x: a.x, y: a.y, images: images, weight: a.weight)
+            forwardDirect(a, images: images)
         }
-        if let scale = a.scale, let shift = a.shift { applyAffine(a.y, images: images, scale: scale, shift: shift) }
     }
 
-    /// `y[b, f, ·] = scale[f]·y[b, f, ·] + shift[f]` for the part's images (still in its cache).
-    private func applyAffine(_ y: UnsafeMutablePointer<Float>, images: Range<Int>, scale: UnsafePointer<Float>,
-                             shift: UnsafePointer<Float>) {
-        let area = geometry.outArea
+    /// Bias, then the folded batch norm's `scale[f]·y + shift[f]`, then the epilogue, on images
+    /// whose product has just been written (still in cache).
+    private func finish(_ a: ForwardParts, images: Range<Int>) {
+        let area = geometry.outArea, outSize = filters * area
         for b in images {
-            for f in 0..<filters {
-                let row = y + (b * filters + f) * area, a = scale[f], c = shift[f]
-                for p in 0..<area { row[p] = row[p] * a + c }
+            let yb = a.y + b * outSize
+            if let bias {
+                for f in 0..<filters {
+                    let v = bias.data[f], row = yb + f * area
+                    for p in 0..<area { row[p] += v }
+                }
             }
+            if let scale = a.scale, let shift = a.shift {
+                for f in 0..<filters {
+                    let row = yb + f * area, s = scale[f], c = shift[f]
+                    for p in 0..<area { row[p] = row[p] * s + c }
+                }
+            }
+            a.epilogue?.apply(yb, outSize)
         }
     }
 
     /// Depthwise and pointwise convolutions read the input directly, one image at a time.
-    private func forwardDirect(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, images: Range<Int>,
-                               weight w: UnsafePointer<Float>) {
+    private func forwardDirect(_ a: ForwardParts, images: Range<Int>) {
+        let (x, y, w) = (a.x, a.y, a.weight)
         let g = geometry, inSize = g.channels * g.height * g.width, outSize = filters * g.outArea
         for b in images {
             let xb = x + b * inSize, yb = y + b * outSize
@@ -198,19 +211,14 @@ public final class Conv2D: Layer {
                          c: yb + gr * mg * g.outArea)
                 }
             }
-            if let bias {
-                for f in 0..<filters {
-                    let v = bias.data[f], row = yb + f * g.outArea
-                    for i in 0..<g.outArea { row[i] += v }
-                }
-            }
+            finish(a, images: b..<b + 1)
         }
     }
 
     /// im2col of a chunk of images side by side, one sgemm per group into a staging matrix
-    /// `[F, m·OH·OW]`, then a scatter (plus bias) into the NCHW output.
-    private func forwardLowered(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, images: Range<Int>,
-                                weight w: UnsafePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+    /// `[F, m·OH·OW]`, then a scatter into the NCHW output.
+    private func forwardLowered(_ a: ForwardParts, images: Range<Int>, workspace: UnsafeMutablePointer<Float>) {
+        let (x, y, w) = (a.x, a.y, a.weight)
         let g = geometry, area = g.outArea, chunk = chunkSize(batch: images.count, forward: true)
         let inSize = g.channels * g.height * g.width, outSize = filters * area
         let (mg, kg) = (filters / groups, kernelsPerFilter * g.kernelArea)
@@ -223,22 +231,14 @@ public final class Conv2D: Layer {
             for gr in 0..<groups {
                 gemm(m: mg, n: cols, k: kg, a: w + gr * mg * kg, b: col + gr * kg * cols, c: target + gr * mg * cols)
             }
-            if chunk == 1 {
-                if let bias {
+            if chunk > 1 {
+                for i in 0..<m {
                     for f in 0..<filters {
-                        let v = bias.data[f], row = target + f * area
-                        for p in 0..<area { row[p] += v }
+                        (y + (b0 + i) * outSize + f * area).update(from: stage + f * cols + i * area, count: area)
                     }
                 }
-                continue
             }
-            for i in 0..<m {
-                for f in 0..<filters {
-                    let src = stage + f * cols + i * area, dst = y + (b0 + i) * outSize + f * area
-                    let v = bias?.data[f] ?? 0
-                    for p in 0..<area { dst[p] = src[p] + v }
-                }
-            }
+            finish(a, images: b0..<b0 + m)
         }
     }
 

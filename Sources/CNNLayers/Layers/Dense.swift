@@ -6,7 +6,7 @@ import CNNCore
 /// weights applied at every time step (Linear acts on the last dimension). Images must be
 /// flattened first. Weight `[units, F]` (PyTorch layout), bias `[units]`, both PyTorch's
 /// default init U(±1/√F). One sgemm over all `N·T` rows.
-public final class Dense: Layer {
+public final class Dense: ActivationFusing {
     public struct Config: Decodable, Sendable {
         var units: Int
         var bias: Bool?
@@ -55,14 +55,22 @@ public final class Dense: Layer {
     }
 
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
+        forward(inputs: inputs, output: output, epilogue: nil)
+    }
+
+    public func forward(inputs: [Tensor], output: Tensor, epilogue: Activation, context: inout ExecutionContext) {
+        forward(inputs: inputs, output: output, epilogue: Optional(epilogue))
+    }
+
+    private func forward(inputs: [Tensor], output: Tensor, epilogue: Activation?) {
         let x = inputs[0], rows = x.shape[0] * steps
         // Y[rows, units] = X[rows, F] · Wᵀ
         gemm(transB: true, m: rows, n: units, k: features, a: x.data, b: weight.data,
              c: output.data)
-        guard let bias else { return }
         for r in 0..<rows {
             let row = output.data + r * units
-            for u in 0..<units { row[u] += bias.data[u] }
+            if let bias { for u in 0..<units { row[u] += bias.data[u] } }
+            epilogue?.apply(row, units)
         }
     }
 

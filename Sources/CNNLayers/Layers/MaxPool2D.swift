@@ -129,16 +129,39 @@ public final class MaxPool2D: Layer {
             && 2 * g.outWidth <= g.width
     }
 
-    /// Straight-line 2x2 windows: no bounds per output, the same scan order and NaN rule.
+    /// Straight-line 2x2 windows: no bounds per output, the same scan order and NaN rule; eight
+    /// windows at a time from two 16-float row loads split into even and odd columns.
     private func forwardTwoByTwo(planes: Range<Int>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
                                  indices idx: UnsafeMutablePointer<Int32>) {
+        typealias V = SIMD8<Float>
+        typealias I = SIMD8<Int32>
+        typealias Row = SIMD16<Float>
         let g = geometry
         let (H, W, OH, OW) = (g.height, g.width, g.outHeight, g.outWidth)
+        let even = I(0, 2, 4, 6, 8, 10, 12, 14), down = Int32(W)
         for p in planes {
             let xp = x + p * H * W, yp = y + p * OH * OW, ip = idx + p * OH * OW
             for oh in 0..<OH {
                 let top = xp + 2 * oh * W, yr = yp + oh * OW, ir = ip + oh * OW
-                for ow in 0..<OW {
+                var ow = 0
+                while ow + V.scalarCount <= OW {
+                    let a = UnsafeRawPointer(top + 2 * ow).loadUnaligned(as: Row.self)
+                    let b = UnsafeRawPointer(top + W + 2 * ow).loadUnaligned(as: Row.self)
+                    let at = I(repeating: Int32(2 * oh * W + 2 * ow)) &+ even
+                    var best = a.evenHalf, i = at
+                    @inline(__always) func consider(_ v: V, _ k: I) {
+                        let take = (v .> best) .| (v .!= v)
+                        best.replace(with: v, where: take)
+                        i.replace(with: k, where: take)
+                    }
+                    consider(a.oddHalf, at &+ 1)
+                    consider(b.evenHalf, at &+ down)
+                    consider(b.oddHalf, at &+ (down + 1))
+                    UnsafeMutableRawPointer(yr + ow).storeBytes(of: best, as: V.self)
+                    UnsafeMutableRawPointer(ir + ow).storeBytes(of: i, as: I.self)
+                    ow += V.scalarCount
+                }
+                while ow < OW {
                     let at = 2 * oh * W + 2 * ow, q = top + 2 * ow
                     var best = q[0], i = at
                     @inline(__always) func consider(_ v: Float, _ k: Int) {
@@ -151,6 +174,7 @@ public final class MaxPool2D: Layer {
                     consider(q[W + 1], at + W + 1)
                     yr[ow] = best
                     ir[ow] = Int32(i)
+                    ow += 1
                 }
             }
         }
