@@ -5,8 +5,9 @@ import XCTest
 @testable import CNNLayers
 
 /// The layers that split their work between the worker pool's parts (convolution, activations,
-/// batch norm, pooling) pass every gradient check with two parts, even where the split is uneven
-/// (batch 3) and tensors are tiny (grain 1, so every loop splits).
+/// batch norm, pooling, recurrent steps and products) pass every gradient check with two parts,
+/// even where the split is uneven (batch 3, 17) and tensors are tiny (grain 1, so every loop
+/// splits).
 final class ParallelLayerTests: XCTestCase {
     override func setUp() {
         WorkerPool.shared.configure(threads: 2)
@@ -24,6 +25,60 @@ final class ParallelLayerTests: XCTestCase {
                 XCTAssertEqual(try GradientCheck.check(registration, batch: batch), [], "\(registration.type), batch \(batch)")
             }
         }
+    }
+
+    /// Batch 17 is the smallest that splits a recurrent layer's steps (8 and 9 rows per part) and,
+    /// over 4 steps, its products over all steps (34 rows each).
+    func testRecurrentLayersSplitTheirStepsAndProducts() throws {
+        let cases: [(LayerRegistration, JSONValue)] = [
+            (GRU.registration, ["hidden": 3, "layers": 2, "bidirectional": true, "return_sequences": true]),
+            (GRU.registration, ["hidden": 3, "reset_after": false, "initial_state": "learned"]),
+            (LSTM.registration, ["hidden": 3, "bidirectional": true, "initial_state": "learned"]),
+            (LSTM.registration, ["hidden": 3, "peepholes": true]),
+            (SimpleRNN.registration, ["hidden": 4, "return_sequences": true]),
+        ]
+        XCTAssertEqual(17 / RecurrentLayer.minimumPartRows, 2)
+        for (registration, config) in cases {
+            let layer = try GradientCheck.build(registration, config: config, inputs: [[4, 5]])
+            XCTAssertEqual(GradientCheck.check(layer, batch: 17), [], "\(registration.type) \(config)")
+        }
+    }
+
+    /// Truncated BPTT is no true gradient, so no finite difference can check it: a part's carry
+    /// must be cut exactly as the whole batch's is, so one and two parts must agree.
+    func testTruncatedBPTTGivesTheSameGradientsInParts() throws {
+        let cases: [(LayerRegistration, JSONValue)] = [
+            (GRU.registration, ["hidden": 3, "reset_after": false, "initial_state": "learned", "bptt": 2]),
+            (LSTM.registration, ["hidden": 3, "bptt": 2]),
+            (SimpleRNN.registration, ["hidden": 4, "return_sequences": true, "bptt": 3]),
+        ]
+        for (registration, config) in cases {
+            let whole = try gradients(GradientCheck.build(registration, config: config, inputs: [[6, 5]]), threads: 1)
+            let parts = try gradients(GradientCheck.build(registration, config: config, inputs: [[6, 5]]), threads: 2)
+            XCTAssertEqual(whole.count, parts.count)
+            for (a, b) in zip(whole, parts) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(registration.type) \(config)") }
+        }
+    }
+
+    /// Input and parameter gradients of one seeded forward and backward at batch 17.
+    private func gradients(_ layer: any Layer, threads: Int) -> [Float] {
+        WorkerPool.shared.configure(threads: threads)
+        var rng = RNG(seed: 5)
+        func random(_ shape: Shape) -> Tensor {
+            let t = Tensor(shape: shape)
+            for i in 0..<t.count { t.data[i] = rng.uniform(bound: 1) }
+            return t
+        }
+        let x = random(layer.inputShapes[0].batched(17)), dy = random(layer.outputShape.batched(17))
+        let parameters = layer.parameterSpecs.map { random($0.shape) }, grads = parameters.map { Tensor(shape: $0.shape) }
+        layer.bind(parameters: parameters, gradients: grads)
+        let workspace = Tensor(shape: [max(layer.workspaceSize(batch: 17), 1)])
+        var context = ExecutionContext(isTraining: true, rng: RNG(seed: 1), workspace: workspace.data,
+                                       workspaceCount: workspace.count)
+        let y = Tensor(shape: layer.outputShape.batched(17)), dx = Tensor(shape: x.shape)
+        layer.forward(inputs: [x], output: y, context: &context)
+        layer.backward(inputs: [x], output: y, outputGradient: dy, inputGradients: [dx], context: &context)
+        return dx.array + grads.flatMap(\.array)
     }
 
     func testConvolutionsPassTheGradientCheckWithTwoParts() throws {

@@ -37,7 +37,7 @@ public final class GRU: RecurrentLayer {
     }
 
     override func forwardStep(_ u: RecurrentUnit, t: Int) {
-        let n = u.batch, hid = hidden, h2 = 2 * hid, g3 = 3 * hid, (hp, ld) = u.hPrev(t)
+        let n = u.rows, hid = hidden, h2 = 2 * hid, g3 = 3 * hid, (hp, ld) = u.hPrev(t)
         let gates = u.gates(t), s = u.scratch, bias = u.biasHH, y = u.h(t), keep = u.aux(0, t)
         if resetAfter {
             // [N, 3H] = h₋₁ · W_hhᵀ; per row r, z, a = W_hn h₋₁ + b_hn, n, h = n + z(h₋₁ − n).
@@ -67,7 +67,7 @@ public final class GRU: RecurrentLayer {
     }
 
     override func backwardStep(_ u: RecurrentUnit, t: Int, propagate: Bool) {
-        let n = u.batch, hid = hidden, h2 = 2 * hid, g3 = 3 * hid, (hp, ld) = u.hPrev(t)
+        let n = u.rows, hid = hidden, h2 = 2 * hid, g3 = 3 * hid, (hp, ld) = u.hPrev(t)
         let gates = u.gates(t), dG = u.dGates(t), dy = u.dh(t), carry = u.dhCarry, keep = u.aux(0, t)
         if resetAfter {
             // dGh: the gradient of h₋₁ · W_hhᵀ + b_hh, whose n part enters through r.
@@ -120,7 +120,7 @@ public final class GRU: RecurrentLayer {
         guard !resetAfter else { return super.addRecurrentWeightGradients(u) }
         let hid = hidden, rows = steps * u.batch
         u.addStateProduct(u.dGates(0), rows: 2 * hid, into: u.weightHHGrad)
-        gemm(transA: true, m: hid, n: hid, k: rows, a: u.dGates(0) + 2 * hid, lda: 3 * hid,
+        gemmAcrossParts(transA: true, m: hid, n: hid, k: rows, a: u.dGates(0) + 2 * hid, lda: 3 * hid,
              b: u.aux(0, 0), beta: 1, c: u.weightHHGrad + 2 * hid * hid)
         Self.addColumnSums(u.dGates(0), rows: rows, cols: 3 * hid, into: u.biasHHGrad)
     }

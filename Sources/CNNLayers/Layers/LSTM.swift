@@ -52,8 +52,10 @@ public final class LSTM: RecurrentLayer {
         (peepholes ? "peepholes 3·\(hidden) per direction; " : "") + "forget bias +\(forgetBias)"
     }
 
+    override var stepsShareGradients: Bool { peepholes }
+
     override func forwardStep(_ u: RecurrentUnit, t: Int) {
-        let n = u.batch, hid = hidden, h2 = 2 * hid, h3 = 3 * hid, g4 = 4 * hid
+        let n = u.rows, hid = hidden, h2 = 2 * hid, h3 = 3 * hid, g4 = 4 * hid
         let (hp, ld) = u.hPrev(t), gates = u.gates(t), s = u.scratch, bias = u.biasHH, y = u.h(t)
         let cPrev = u.cPrev(t), cell = u.aux(0, t), tanhCell = u.aux(1, t), fb = forgetBias
         // [N, 4H] = h₋₁ · W_hhᵀ; then per row the pre-activations, i, f, g, c, o, h in stages.
@@ -81,7 +83,7 @@ public final class LSTM: RecurrentLayer {
     }
 
     override func backwardStep(_ u: RecurrentUnit, t: Int, propagate: Bool) {
-        let n = u.batch, hid = hidden, h2 = 2 * hid, h3 = 3 * hid, g4 = 4 * hid
+        let n = u.rows, hid = hidden, h2 = 2 * hid, h3 = 3 * hid, g4 = 4 * hid
         let gates = u.gates(t), dG = u.dGates(t), dy = u.dh(t), cPrev = u.cPrev(t)
         let cell = u.aux(0, t), tanhCell = u.aux(1, t), dhCarry = u.dhCarry, dcCarry = u.dcCarry
         for b in 0..<n {

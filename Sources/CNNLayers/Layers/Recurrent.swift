@@ -154,15 +154,18 @@ public class RecurrentLayer: Layer {
         grads = stride(from: 0, to: parameters.count, by: per).map { gradients[$0..<$0 + per].map(\.data) }
     }
 
-    /// The time steps are sequential and each step's product is small, so the parallelism is
-    /// inside OpenBLAS: all threads for the whole layer.
+    /// The time steps are sequential but the batch rows of a step are independent: the steps run
+    /// on the worker pool's parts, each on its share of the rows with a one-thread BLAS (no
+    /// hand-off per step), after every step's input projection, its rows split the same way.
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
-        WorkerPool.shared.withWideBLAS { forwardLayers(inputs: inputs, output: output, context: &context) }
+        forwardLayers(inputs: inputs, output: output, context: &context)
     }
 
+    /// Backward splits its steps the same way (unless a step adds into shared gradients), and
+    /// the products over all steps split their rows (`gemmAcrossParts`).
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
-        WorkerPool.shared.withWideBLAS { backwardLayers(inputs: inputs, dy: dy, inputGradients: inputGradients) }
+        backwardLayers(inputs: inputs, dy: dy, inputGradients: inputGradients)
     }
 
     private func forwardLayers(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
@@ -247,22 +250,43 @@ public class RecurrentLayer: Layer {
         }
         // The input projections of all steps: [T·N, F_in] · W_ihᵀ, plus b_ih.
         let bias = p[2], gates = u.gates(0)
-        gemm(transB: true, m: steps * n, n: g, k: u.inputSize, a: u.input, b: p[0], c: gates)
+        gemmAcrossParts(transB: true, m: steps * n, n: g, k: u.inputSize, a: u.input, b: p[0], c: gates)
         for r in 0..<steps * n {
             let row = gates + r * g
             for j in 0..<g { row[j] += bias[j] }
         }
+        let parts = min(WorkerPool.shared.parts, n / Self.minimumPartRows)
+        if parts > 1 {
+            WorkerPool.shared.run(ForwardSteps(layer: self, unit: u, parts: parts))
+        } else {
+            WorkerPool.shared.withWideBLAS { forwardSteps(u) }
+        }
+    }
+
+    /// Fewer rows per part make the step products too thin to pay for a second thread.
+    static let minimumPartRows = 8
+
+    /// Every step, in order, on the unit's rows.
+    private func forwardSteps(_ u: RecurrentUnit) {
         for s in 0..<steps { forwardStep(u, t: u.reverse ? steps - 1 - s : s) }
     }
 
+    /// One unit's steps, the batch rows split between `parts` parts.
+    struct ForwardSteps: PartitionedWork {
+        let layer: RecurrentLayer, unit: RecurrentUnit, parts: Int
+        func run(part: Int) {
+            if part < parts { layer.forwardSteps(unit.rows(WorkerPool.share(unit.batch, part: part, of: parts))) }
+        }
+    }
+
     private func backwardUnit(_ u: RecurrentUnit, inputGradient dIn: UnsafeMutablePointer<Float>?) {
-        let n = u.batch, g = gateWidth, p = u.values, dp = u.grads, carry = stateCount * n * hidden
-        u.carry.update(repeating: 0, count: carry)
-        for s in stride(from: steps - 1, through: 0, by: -1) {
-            let cut = bptt.map { s > 0 && s % $0 == 0 } ?? false
-            let propagate = !cut && (s > 0 || learnedInitialState)
-            backwardStep(u, t: u.reverse ? steps - 1 - s : s, propagate: propagate)
-            if !propagate { u.carry.update(repeating: 0, count: carry) }
+        let n = u.batch, g = gateWidth, p = u.values, dp = u.grads
+        u.carry.update(repeating: 0, count: stateCount * n * hidden)
+        let parts = stepsShareGradients ? 1 : min(WorkerPool.shared.parts, n / Self.minimumPartRows)
+        if parts > 1 {
+            WorkerPool.shared.run(BackwardSteps(layer: self, unit: u, parts: parts))
+        } else {
+            WorkerPool.shared.withWideBLAS { backwardSteps(u) }
         }
         if learnedInitialState {
             for s in 0..<stateCount {
@@ -272,10 +296,34 @@ public class RecurrentLayer: Layer {
         }
         // dW_ih += dGᵀ · X and db_ih += Σ dG over all steps; dX += dG · W_ih.
         let dG = u.dGates(0)
-        gemm(transA: true, m: g, n: u.inputSize, k: steps * n, a: dG, b: u.input, beta: 1, c: dp[0])
+        gemmAcrossParts(transA: true, m: g, n: u.inputSize, k: steps * n, a: dG, b: u.input, beta: 1, c: dp[0])
         Self.addColumnSums(dG, rows: steps * n, cols: g, into: dp[2])
         addRecurrentWeightGradients(u)
-        if let dIn { gemm(m: steps * n, n: u.inputSize, k: g, a: dG, b: p[0], beta: 1, c: dIn) }
+        if let dIn { gemmAcrossParts(m: steps * n, n: u.inputSize, k: g, a: dG, b: p[0], beta: 1, c: dIn) }
+    }
+
+    /// Whether a backward step adds into gradients all rows share (LSTM peepholes): then the
+    /// steps cannot split the batch.
+    var stepsShareGradients: Bool { false }
+
+    /// Every step, last first, on the unit's rows; where truncated BPTT cuts, the rows' carry is
+    /// cleared.
+    private func backwardSteps(_ u: RecurrentUnit) {
+        for s in stride(from: steps - 1, through: 0, by: -1) {
+            let cut = bptt.map { s > 0 && s % $0 == 0 } ?? false
+            let propagate = !cut && (s > 0 || learnedInitialState)
+            backwardStep(u, t: u.reverse ? steps - 1 - s : s, propagate: propagate)
+            if !propagate {
+                for k in 0..<stateCount { (u.carry + k * u.batch * hidden).update(repeating: 0, count: u.rows * hidden) }
+            }
+        }
+    }
+
+    struct BackwardSteps: PartitionedWork {
+        let layer: RecurrentLayer, unit: RecurrentUnit, parts: Int
+        func run(part: Int) {
+            if part < parts { layer.backwardSteps(unit.rows(WorkerPool.share(unit.batch, part: part, of: parts))) }
+        }
     }
 
     private func unit(_ k: Int, _ d: Int, batch n: Int, input: UnsafeMutablePointer<Float>,

@@ -34,22 +34,46 @@ final class RecurrentStorage {
 }
 
 /// One direction of one layer during one call: its parameters and buffers, and the time-major
-/// addressing of step t (row `t·N + b`).
+/// addressing of step t (row `t·N + b`). A step works on `rows` rows: the whole batch, or the
+/// share of one part of the worker pool (see `rows(_:)`).
 struct RecurrentUnit {
     let steps: Int, batch: Int, hidden: Int, gateWidth: Int, reverse: Bool, learnedInitialState: Bool
     /// `weight_ih, weight_hh, bias_ih, bias_hh`, the cell's own, the initial states.
     let values: [UnsafeMutablePointer<Float>], grads: [UnsafeMutablePointer<Float>]
     let input: UnsafeMutablePointer<Float>, inputSize: Int
     /// This direction's columns of the layer's `[T, N, H·dirs]` output and of its gradient.
-    let output: UnsafeMutablePointer<Float>, outputStride: Int, dOutput: UnsafeMutablePointer<Float>
-    let gateBase: UnsafeMutablePointer<Float>, auxBase: UnsafeMutablePointer<Float>
+    private(set) var output: UnsafeMutablePointer<Float>
+    let outputStride: Int
+    private(set) var dOutput: UnsafeMutablePointer<Float>
+    private(set) var gateBase: UnsafeMutablePointer<Float>, auxBase: UnsafeMutablePointer<Float>
     /// `[states][N, H]`: h₋₁ (and c₋₁) of the first step read.
-    let initial: UnsafeMutablePointer<Float>
-    let dGateBase: UnsafeMutablePointer<Float>, dRecurrentBase: UnsafeMutablePointer<Float>
+    private(set) var initial: UnsafeMutablePointer<Float>
+    private(set) var dGateBase: UnsafeMutablePointer<Float>, dRecurrentBase: UnsafeMutablePointer<Float>
     /// `[states][N, H]`: the gradient reaching the state before the step being processed.
-    let carry: UnsafeMutablePointer<Float>
+    private(set) var carry: UnsafeMutablePointer<Float>
     /// `[N, G·H]`: the step's recurrent product.
-    let scratch: UnsafeMutablePointer<Float>
+    private(set) var scratch: UnsafeMutablePointer<Float>
+    /// Rows of each step this unit works on, when only a part of the batch.
+    private(set) var partRows: Int? = nil
+    var rows: Int { partRows ?? batch }
+
+    /// The same unit restricted to batch rows `r` of every step: the row-addressed bases move
+    /// by `r.lowerBound` rows; the time stride stays the whole batch.
+    func rows(_ r: Range<Int>) -> RecurrentUnit {
+        var u = self
+        let b = r.lowerBound
+        u.partRows = r.count
+        u.output += b * outputStride
+        u.dOutput += b * outputStride
+        u.gateBase += b * gateWidth
+        u.dGateBase += b * gateWidth
+        u.dRecurrentBase += b * gateWidth
+        u.scratch += b * gateWidth
+        u.auxBase += b * hidden
+        u.initial += b * hidden
+        u.carry += b * hidden
+        return u
+    }
 
     var weightHH: UnsafeMutablePointer<Float> { values[1] }
     var biasHH: UnsafeMutablePointer<Float> { values[3] }
@@ -90,12 +114,12 @@ struct RecurrentUnit {
         let n = batch, ld = gateWidth
         if steps > 1 {
             let (first, source) = reverse ? (0, 1) : (1, 0)
-            gemm(transA: true, m: rows, n: hidden, k: (steps - 1) * n, a: dG + first * n * ld, lda: ld,
+            gemmAcrossParts(transA: true, m: rows, n: hidden, k: (steps - 1) * n, a: dG + first * n * ld, lda: ld,
                  b: h(source), ldb: outputStride, beta: 1, c: dW)
         }
         if learnedInitialState {
             let t0 = reverse ? steps - 1 : 0
-            gemm(transA: true, m: rows, n: hidden, k: n, a: dG + t0 * n * ld, lda: ld, b: initial,
+            gemmAcrossParts(transA: true, m: rows, n: hidden, k: n, a: dG + t0 * n * ld, lda: ld, b: initial,
                  beta: 1, c: dW)
         }
     }

@@ -14,7 +14,7 @@ public final class SimpleRNN: RecurrentLayer {
     }
 
     override func forwardStep(_ u: RecurrentUnit, t: Int) {
-        let n = u.batch, hid = hidden, (hp, ld) = u.hPrev(t), gates = u.gates(t), s = u.scratch
+        let n = u.rows, hid = hidden, (hp, ld) = u.hPrev(t), gates = u.gates(t), s = u.scratch
         let bias = u.biasHH, y = u.h(t)
         gemm(transB: true, m: n, n: hid, k: hid, a: hp, lda: ld, b: u.weightHH, c: s)
         for b in 0..<n {
@@ -25,7 +25,7 @@ public final class SimpleRNN: RecurrentLayer {
     }
 
     override func backwardStep(_ u: RecurrentUnit, t: Int, propagate: Bool) {
-        let n = u.batch, hid = hidden, gates = u.gates(t), dG = u.dGates(t), dy = u.dh(t)
+        let n = u.rows, hid = hidden, gates = u.gates(t), dG = u.dGates(t), dy = u.dh(t)
         let carry = u.dhCarry
         for b in 0..<n {
             let g = gates + b * hid, d = dG + b * hid, o = dy + b * u.outputStride, c = carry + b * hid
