@@ -123,30 +123,33 @@ final class PoolingLayersTests: XCTestCase {
         XCTAssertEqual(Array(pool.indices(sample: 0)), [1])
     }
 
-    /// The 2x2/2 path handles eight windows per vector and the rest one by one: a 35-wide plane
-    /// (17 windows: two vectors and one left over) of values on a coarse grid, so windows hold
-    /// ties, plus NaNs, against the scan-order rule (first maximum; a NaN wins).
+    /// The 2x2/2 path handles eight windows per vector, stores only a short row's own lanes and
+    /// goes window by window where a load would pass the input's end: 35-wide planes (17 windows:
+    /// two vectors and one lane) and LeNet's 10x10 (5 windows), of values on a coarse grid, so
+    /// windows hold ties, plus NaNs, against the scan-order rule (first maximum; a NaN wins).
     func testTwoByTwoVectorPathMatchesScanOrderRule() throws {
-        let (C, H, W) = (3, 6, 35)
-        let pool = try maxPool(["kernel": 2], [C, H, W])
-        XCTAssertEqual(pool.outputShape, [C, 3, 17])
-        let x = randomTensor([2, C, H, W], seed: 9)
-        for i in 0..<x.count { x.data[i] = (x.data[i] * 2).rounded() / 2 }
-        for i in [5, 80, 300, 1000] { x.data[i] = .nan }
-        let y = apply(pool, x)
-        for n in 0..<2 {
-            let idx = pool.indices(sample: n)
-            for c in 0..<C { for oh in 0..<3 { for ow in 0..<17 {
-                let plane = x.data + (n * C + c) * H * W
-                var at = 2 * oh * W + 2 * ow
-                for k in [2 * oh * W + 2 * ow + 1, (2 * oh + 1) * W + 2 * ow, (2 * oh + 1) * W + 2 * ow + 1]
-                    where plane[k] > plane[at] || plane[k].isNaN && !plane[at].isNaN {
-                    at = k
-                }
-                let o = (c * 3 + oh) * 17 + ow
-                XCTAssertEqual(Int(idx[o]), at, "sample \(n) plane \(c) window \(oh),\(ow)")
-                XCTAssertEqual(y[n * C * 51 + o].bitPattern, plane[at].bitPattern)
-            }}}
+        for (C, H, W) in [(3, 6, 35), (4, 10, 10)] {
+            let (OH, OW) = (H / 2, W / 2)
+            let pool = try maxPool(["kernel": 2], [C, H, W])
+            XCTAssertEqual(pool.outputShape, [C, OH, OW])
+            let x = randomTensor([2, C, H, W], seed: 9)
+            for i in 0..<x.count { x.data[i] = (x.data[i] * 2).rounded() / 2 }
+            for i in [5, 80, 300, 390] { x.data[i] = .nan }
+            let y = apply(pool, x)
+            for n in 0..<2 {
+                let idx = pool.indices(sample: n)
+                for c in 0..<C { for oh in 0..<OH { for ow in 0..<OW {
+                    let plane = x.data + (n * C + c) * H * W
+                    var at = 2 * oh * W + 2 * ow
+                    for k in [2 * oh * W + 2 * ow + 1, (2 * oh + 1) * W + 2 * ow, (2 * oh + 1) * W + 2 * ow + 1]
+                        where plane[k] > plane[at] || plane[k].isNaN && !plane[at].isNaN {
+                        at = k
+                    }
+                    let o = (c * OH + oh) * OW + ow
+                    XCTAssertEqual(Int(idx[o]), at, "\(W) wide: sample \(n) plane \(c) window \(oh),\(ow)")
+                    XCTAssertEqual(y[n * C * OH * OW + o].bitPattern, plane[at].bitPattern)
+                }}}
+            }
         }
     }
 

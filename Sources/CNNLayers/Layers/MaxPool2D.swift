@@ -82,20 +82,21 @@ public final class MaxPool2D: Layer {
         let x = inputs[0], g = geometry
         let idx = argmaxBuffer(batch: x.shape[0])
         WorkerPool.shared.forEachRange(x.shape[0] * g.channels, itemSize: g.height * g.width,
-                                       Forward(layer: self, x: x.data, y: output.data, indices: idx))
+                                       Forward(layer: self, x: x.data, end: x.data + x.count, y: output.data,
+                                               indices: idx))
     }
 
     struct Forward: RangeWork {
-        let layer: MaxPool2D, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>
-        let indices: UnsafeMutablePointer<Int32>
-        func run(_ planes: Range<Int>) { layer.forward(planes: planes, x: x, y: y, indices: indices) }
+        let layer: MaxPool2D, x: UnsafeMutablePointer<Float>, end: UnsafePointer<Float>
+        let y: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>
+        func run(_ planes: Range<Int>) { layer.forward(planes: planes, x: x, end: end, y: y, indices: indices) }
     }
 
-    private func forward(planes: Range<Int>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
-                         indices idx: UnsafeMutablePointer<Int32>) {
+    private func forward(planes: Range<Int>, x: UnsafeMutablePointer<Float>, end: UnsafePointer<Float>,
+                         y: UnsafeMutablePointer<Float>, indices idx: UnsafeMutablePointer<Int32>) {
         let g = geometry
         let (H, W, OH, OW) = (g.height, g.width, g.outHeight, g.outWidth)
-        if isTwoByTwo { return forwardTwoByTwo(planes: planes, x: x, y: y, indices: idx) }
+        if isTwoByTwo { return forwardTwoByTwo(planes: planes, x: x, end: end, y: y, indices: idx) }
         for p in planes {
             let xp = x + p * H * W, yp = y + p * OH * OW, ip = idx + p * OH * OW
             for oh in 0..<OH {
@@ -109,7 +110,9 @@ public final class MaxPool2D: Layer {
                         for w in w0..<w1 {
                             // PyTorch's test: a NaN wins, so it propagates. Selects, not a branch:
                             // which element wins is random, and mispredictions cost 3x the loop.
-                            let v = xp[h * W + w], take = v > best || v.isNaN
+                            // The two tests never both hold, so `!=` is their `||` without the
+                            // short-circuit branch.
+                            let v = xp[h * W + w], take = (v > best) != v.isNaN
                             best = take ? v : best
                             at = take ? h * W + w : at
                         }
@@ -130,9 +133,12 @@ public final class MaxPool2D: Layer {
     }
 
     /// Straight-line 2x2 windows: no bounds per output, the same scan order and NaN rule; eight
-    /// windows at a time from two 16-float row loads split into even and odd columns.
-    private func forwardTwoByTwo(planes: Range<Int>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
-                                 indices idx: UnsafeMutablePointer<Int32>) {
+    /// windows at a time from two 16-float row loads split into even and odd columns. A row
+    /// shorter than eight windows (LeNet's 10 → 5) still takes the vector path: the loads run on
+    /// into the next row, and only its own lanes are stored; only where they would pass `end`,
+    /// the input's last float, do windows go one by one.
+    private func forwardTwoByTwo(planes: Range<Int>, x: UnsafeMutablePointer<Float>, end: UnsafePointer<Float>,
+                                 y: UnsafeMutablePointer<Float>, indices idx: UnsafeMutablePointer<Int32>) {
         typealias V = SIMD8<Float>
         typealias I = SIMD8<Int32>
         typealias Row = SIMD16<Float>
@@ -144,7 +150,7 @@ public final class MaxPool2D: Layer {
             for oh in 0..<OH {
                 let top = xp + 2 * oh * W, yr = yp + oh * OW, ir = ip + oh * OW
                 var ow = 0
-                while ow + V.scalarCount <= OW {
+                while ow < OW && UnsafePointer(top + W + 2 * ow) + Row.scalarCount <= end {
                     let a = UnsafeRawPointer(top + 2 * ow).loadUnaligned(as: Row.self)
                     let b = UnsafeRawPointer(top + W + 2 * ow).loadUnaligned(as: Row.self)
                     let at = I(repeating: Int32(2 * oh * W + 2 * ow)) &+ even
@@ -157,15 +163,20 @@ public final class MaxPool2D: Layer {
                     consider(a.oddHalf, at &+ 1)
                     consider(b.evenHalf, at &+ down)
                     consider(b.oddHalf, at &+ (down + 1))
-                    UnsafeMutableRawPointer(yr + ow).storeBytes(of: best, as: V.self)
-                    UnsafeMutableRawPointer(ir + ow).storeBytes(of: i, as: I.self)
-                    ow += V.scalarCount
+                    let n = min(V.scalarCount, OW - ow)
+                    if n == V.scalarCount {
+                        UnsafeMutableRawPointer(yr + ow).storeBytes(of: best, as: V.self)
+                        UnsafeMutableRawPointer(ir + ow).storeBytes(of: i, as: I.self)
+                    } else {
+                        for l in 0..<n { yr[ow + l] = best[l]; ir[ow + l] = i[l] }
+                    }
+                    ow += n
                 }
                 while ow < OW {
                     let at = 2 * oh * W + 2 * ow, q = top + 2 * ow
                     var best = q[0], i = at
                     @inline(__always) func consider(_ v: Float, _ k: Int) {
-                        let take = v > best || v.isNaN
+                        let take = (v > best) != v.isNaN
                         best = take ? v : best
                         i = take ? k : i
                     }
