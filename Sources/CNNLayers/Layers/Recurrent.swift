@@ -158,17 +158,6 @@ public class RecurrentLayer: Layer {
     /// on the worker pool's parts, each on its share of the rows with a one-thread BLAS (no
     /// hand-off per step), after every step's input projection, its rows split the same way.
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
-        forwardLayers(inputs: inputs, output: output, context: &context)
-    }
-
-    /// Backward splits its steps the same way (unless a step adds into shared gradients), and
-    /// the products over all steps split their rows (`gemmAcrossParts`).
-    public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
-                         inputGradients: [Tensor?], context: inout ExecutionContext) {
-        backwardLayers(inputs: inputs, dy: dy, inputGradients: inputGradients)
-    }
-
-    private func forwardLayers(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let n = inputs[0].shape[0], st = reserve(batch: n), width = directions * hidden
         Self.transpose(inputs[0].data, into: st.input.data, outer: n, inner: steps, width: features)
         dropoutActive = context.isTraining && dropout > 0
@@ -192,7 +181,10 @@ public class RecurrentLayer: Layer {
         }
     }
 
-    private func backwardLayers(inputs: [Tensor], dy: Tensor, inputGradients: [Tensor?]) {
+    /// Backward splits its steps the same way (unless a step adds into shared gradients), and
+    /// the products over all steps split their rows (`gemmAcrossParts`).
+    public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
+                         inputGradients: [Tensor?], context: inout ExecutionContext) {
         guard let st = storage else { preconditionFailure("\(name): backward before forward") }
         let n = dy.shape[0], width = directions * hidden, dOut = st.dOutput.data
         if returnSequences {
