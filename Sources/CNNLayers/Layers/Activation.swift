@@ -167,27 +167,11 @@ public final class Activation: Layer {
 
     private func backwardInPlace(_ y: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ n: Int) {
         switch function {
-        case .relu: Self.reluMask(y, g, n)
+        case .relu: Self.reluBackward(y, g, g, n, adding: false)
         case .relu6: for i in 0..<n { g[i] = y[i] > 0 && y[i] < 6 ? g[i] : 0 }
         case .tanh: for i in 0..<n { g[i] *= 1 - y[i] * y[i] }
         case .sigmoid: for i in 0..<n { g[i] = g[i] * y[i] * (1 - y[i]) }
         default: preconditionFailure("\(function.rawValue) has no in-place backward")
-        }
-    }
-
-    /// `g = y > 0 ? g : 0`, sixteen lanes at a time (see `reluBackward`).
-    static func reluMask(_ y: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ n: Int) {
-        typealias V = SIMD16<Float>
-        var i = 0
-        while i + V.scalarCount <= n {
-            let yv = UnsafeRawPointer(y + i).loadUnaligned(as: V.self)
-            let gv = UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
-            UnsafeMutableRawPointer(g + i).storeBytes(of: gv.replacing(with: 0, where: yv .<= 0), as: V.self)
-            i += V.scalarCount
-        }
-        while i < n {
-            g[i] = y[i] > 0 ? g[i] : 0
-            i += 1
         }
     }
 
@@ -204,7 +188,7 @@ public final class Activation: Layer {
                           _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
         switch function {
         case .relu:
-            Self.reluBackward(y, dy, dx, n)
+            Self.reluBackward(y, dy, dx, n, adding: true)
         case .relu6:
             for i in 0..<n { dx[i] += x[i] > 0 && x[i] < 6 ? dy[i] : 0 }
         case .leakyReLU:
@@ -242,22 +226,25 @@ public final class Activation: Layer {
         }
     }
 
-    /// `dx += dy` where `y > 0`, sixteen lanes at a time: written as a select on vectors, because
-    /// the scalar loop compiled to a branch that random signs mispredict half the time (5 ns an
-    /// element, 25× the forward pass).
+    /// `dx += dy` where `y > 0` (`adding`), or `dx = dy` there and 0 elsewhere (in place, with
+    /// `dx == dy`), sixteen lanes at a time: written as a select on vectors, because the scalar
+    /// loop compiled to a branch that random signs mispredict half the time (5 ns an element, 25×
+    /// the forward pass).
+    @inline(__always)
     static func reluBackward(_ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
-                             _ n: Int) {
+                             _ n: Int, adding: Bool) {
         typealias V = SIMD16<Float>
         var i = 0
         while i + V.scalarCount <= n {
             let yv = UnsafeRawPointer(y + i).loadUnaligned(as: V.self)
-            let g = UnsafeRawPointer(dy + i).loadUnaligned(as: V.self)
-            let sum = UnsafeRawPointer(dx + i).loadUnaligned(as: V.self) + g.replacing(with: 0, where: yv .<= 0)
-            UnsafeMutableRawPointer(dx + i).storeBytes(of: sum, as: V.self)
+            var g = UnsafeRawPointer(dy + i).loadUnaligned(as: V.self).replacing(with: 0, where: yv .<= 0)
+            if adding { g += UnsafeRawPointer(dx + i).loadUnaligned(as: V.self) }
+            UnsafeMutableRawPointer(dx + i).storeBytes(of: g, as: V.self)
             i += V.scalarCount
         }
         while i < n {
-            dx[i] += y[i] > 0 ? dy[i] : 0
+            let g = y[i] > 0 ? dy[i] : 0
+            dx[i] = adding ? dx[i] + g : g
             i += 1
         }
     }

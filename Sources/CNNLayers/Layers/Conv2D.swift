@@ -174,21 +174,16 @@ public final class Conv2D: ActivationFusing {
         }
     }
 
-    /// Bias, then the folded batch norm's `scale[f]·y + shift[f]`, then the epilogue, on images
-    /// whose product has just been written (still in cache).
+    /// Bias and the folded batch norm as one affine map per filter,
+    /// `scale[f]·(y + b[f]) + shift[f] = scale[f]·y + (scale[f]·b[f] + shift[f])`, then the
+    /// epilogue, on images whose product has just been written (still in cache).
     private func finish(_ a: ForwardParts, images: Range<Int>) {
         let area = geometry.outArea, outSize = filters * area
         for b in images {
             let yb = a.y + b * outSize
-            if let bias {
+            if bias != nil || a.scale != nil {
                 for f in 0..<filters {
-                    let v = bias.data[f], row = yb + f * area
-                    for p in 0..<area { row[p] += v }
-                }
-            }
-            if let scale = a.scale, let shift = a.shift {
-                for f in 0..<filters {
-                    let row = yb + f * area, s = scale[f], c = shift[f]
+                    let s = a.scale?[f] ?? 1, c = (bias?.data[f] ?? 0) * s + (a.shift?[f] ?? 0), row = yb + f * area
                     for p in 0..<area { row[p] = row[p] * s + c }
                 }
             }

@@ -55,15 +55,15 @@ public final class Dense: ActivationFusing {
     }
 
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
-        forward(inputs: inputs, output: output, epilogue: nil)
+        project(inputs[0], into: output, epilogue: nil)
     }
 
     public func forward(inputs: [Tensor], output: Tensor, epilogue: Activation, context: inout ExecutionContext) {
-        forward(inputs: inputs, output: output, epilogue: Optional(epilogue))
+        project(inputs[0], into: output, epilogue: epilogue)
     }
 
-    private func forward(inputs: [Tensor], output: Tensor, epilogue: Activation?) {
-        let x = inputs[0], rows = x.shape[0] * steps
+    private func project(_ x: Tensor, into output: Tensor, epilogue: Activation?) {
+        let rows = x.shape[0] * steps
         // Y[rows, units] = X[rows, F] · Wᵀ
         gemm(transB: true, m: rows, n: units, k: features, a: x.data, b: weight.data,
              c: output.data)
