@@ -1,0 +1,72 @@
+typealias Vector = SIMD16<Float>
+
+/// Sixteen floats from `p` advanced by `floats` floats (wrapping arithmetic: no overflow checks
+/// in the inner loops).
+@inline(__always)
+func load(_ p: UnsafeRawPointer, _ floats: Int = 0) -> Vector {
+    p.loadUnaligned(fromByteOffset: floats &* 4, as: Vector.self)
+}
+
+@inline(__always)
+func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
+}
+
+extension DirectConvPlan {
+    /// One image: `stage[f][q] = Σ_c Σ_ij w[f, c, i, j] · xp[c][q + i·Wp + j]` for every filter row
+    /// of the packed blocks and every `q < stageRow` (`xp` from `pad`, `w` from `pack`).
+    ///
+    /// Register block: 8 filters × 3 vectors (48 neighbouring outputs). Per tap, 3 unaligned loads
+    /// of the input and 8 weight broadcasts feed 24 FMAs; the accumulators stay in registers over
+    /// all `C·kh·kw` taps and are stored once.
+    public func forward(padded xp: UnsafePointer<Float>, packed w: UnsafePointer<Float>,
+                        stage: UnsafeMutablePointer<Float>) {
+        let (wp, kh, kw, planes, stride) = (paddedWidth, kernelH, kernelW, channels, planeStride)
+        let block = Self.filterBlock, span = Self.vectorBlock * Self.lanes
+        for fb in 0..<filterBlocks {
+            let weights = w + fb * planes * kernelArea * block, out = stage + fb * block * stageRow
+            for q in Swift.stride(from: 0, to: stageRow, by: span) {
+                var a00 = Vector(), a01 = Vector(), a02 = Vector(), a10 = Vector(), a11 = Vector(), a12 = Vector()
+                var a20 = Vector(), a21 = Vector(), a22 = Vector(), a30 = Vector(), a31 = Vector(), a32 = Vector()
+                var a40 = Vector(), a41 = Vector(), a42 = Vector(), a50 = Vector(), a51 = Vector(), a52 = Vector()
+                var a60 = Vector(), a61 = Vector(), a62 = Vector(), a70 = Vector(), a71 = Vector(), a72 = Vector()
+                var wk = weights
+                for c in 0..<planes {
+                    for i in 0..<kh {
+                        let row = xp + c * stride + i * wp + q
+                        for j in 0..<kw {
+                            let p = UnsafeRawPointer(row + j)
+                            let x0 = load(p), x1 = load(p, 16), x2 = load(p, 32)
+                            var b = Vector(repeating: wk[0])
+                            a00.addProduct(b, x0); a01.addProduct(b, x1); a02.addProduct(b, x2)
+                            b = Vector(repeating: wk[1])
+                            a10.addProduct(b, x0); a11.addProduct(b, x1); a12.addProduct(b, x2)
+                            b = Vector(repeating: wk[2])
+                            a20.addProduct(b, x0); a21.addProduct(b, x1); a22.addProduct(b, x2)
+                            b = Vector(repeating: wk[3])
+                            a30.addProduct(b, x0); a31.addProduct(b, x1); a32.addProduct(b, x2)
+                            b = Vector(repeating: wk[4])
+                            a40.addProduct(b, x0); a41.addProduct(b, x1); a42.addProduct(b, x2)
+                            b = Vector(repeating: wk[5])
+                            a50.addProduct(b, x0); a51.addProduct(b, x1); a52.addProduct(b, x2)
+                            b = Vector(repeating: wk[6])
+                            a60.addProduct(b, x0); a61.addProduct(b, x1); a62.addProduct(b, x2)
+                            b = Vector(repeating: wk[7])
+                            a70.addProduct(b, x0); a71.addProduct(b, x1); a72.addProduct(b, x2)
+                            wk += block
+                        }
+                    }
+                }
+                let o = out + q, r = stageRow
+                store(a00, o); store(a01, o + 16); store(a02, o + 32)
+                store(a10, o + r); store(a11, o + r + 16); store(a12, o + r + 32)
+                store(a20, o + 2 * r); store(a21, o + 2 * r + 16); store(a22, o + 2 * r + 32)
+                store(a30, o + 3 * r); store(a31, o + 3 * r + 16); store(a32, o + 3 * r + 32)
+                store(a40, o + 4 * r); store(a41, o + 4 * r + 16); store(a42, o + 4 * r + 32)
+                store(a50, o + 5 * r); store(a51, o + 5 * r + 16); store(a52, o + 5 * r + 32)
+                store(a60, o + 6 * r); store(a61, o + 6 * r + 16); store(a62, o + 6 * r + 32)
+                store(a70, o + 7 * r); store(a71, o + 7 * r + 16); store(a72, o + 7 * r + 32)
+            }
+        }
+    }
+}
