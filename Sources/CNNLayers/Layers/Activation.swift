@@ -150,8 +150,15 @@ public final class Activation: Layer {
     }
 
     /// `y = f(y)` on `n` values: the epilogue an `ActivationFusing` layer runs on its own output.
+    /// relu and relu6 read and write through the one pointer: passed the same buffer twice,
+    /// `forward`'s loops fail the vectorizer's overlap check and run scalar (2.9% of a ResNet-20
+    /// training step, measured with perf).
     public func apply(_ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        forward(y, y, n)
+        switch function {
+        case .relu: for i in 0..<n { y[i] = max(y[i], 0) }
+        case .relu6: for i in 0..<n { y[i] = min(max(y[i], 0), 6) }
+        default: forward(y, y, n)
+        }
     }
 
     /// `g = f′ · g` in place, `f′` from the output `y` (the layer before has the same buffers).

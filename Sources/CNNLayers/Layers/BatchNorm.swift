@@ -155,54 +155,76 @@ public final class BatchNorm: ActivationFusing {
         }
     }
 
-    /// Mean and biased variance per channel (two passes, for accuracy; each run summed in
-    /// sixteen Float lanes, runs in Double), then the running update.
+    /// Mean and biased variance per channel in one sweep over memory: each run of `inner` values
+    /// gets its own mean and squared deviations (two passes over a run still in cache, for
+    /// accuracy; sixteen Float lanes, results in Double), and the runs are merged with Chan et
+    /// al.'s pairwise update (1979): `δ = μ_b − μ_a`, `μ = μ_a + δ·n_b/n`,
+    /// `M2 = M2_a + M2_b + δ²·n_a·n_b/n`. Then the running update.
     private func batchStatistics(_ x: UnsafeMutablePointer<Float>, rows: Int, channels range: Range<Int>) {
-        let (sum, sq, inner) = (sums, sums + channels, inner)
-        let count = Double(rows * inner)
-        for c in range { sum[c] = 0; sq[c] = 0 }
-        forEachRun(rows: rows, channels: range) { c, off in sum[c] += Self.sum(x + off, inner) { $0 } }
-        for c in range { sum[c] /= count }
-        forEachRun(rows: rows, channels: range) { c, off in
-            let mc = Float(sum[c])
-            sq[c] += Self.sum(x + off, inner) { ($0 - mc) * ($0 - mc) }
+        let (mu, m2, inner) = (sums, sums + channels, inner)
+        let count = Double(rows * inner), runLength = Double(inner)
+        for c in range { mu[c] = 0; m2[c] = 0 }
+        for r in 0..<rows {
+            let seen = Double(r * inner), total = seen + runLength
+            for c in range {
+                let run = x + (r * channels + c) * inner
+                let runMean = Self.sum(run, inner) { $0 } / runLength, mf = Float(runMean)
+                let runM2 = Self.sum(run, inner) { ($0 - mf) * ($0 - mf) }
+                let delta = runMean - mu[c]
+                mu[c] += delta * runLength / total
+                m2[c] += runM2 + delta * delta * seen * runLength / total
+            }
         }
         let m = Double(momentum)
         for c in range {
-            let variance = sq[c] / count
-            mean.data[c] = Float(sum[c])
+            let variance = m2[c] / count
+            mean.data[c] = Float(mu[c])
             rstd.data[c] = Float(1 / (variance + Double(eps)).squareRoot())
             // PyTorch tracks the unbiased variance; with a single value it stays the biased one.
             let unbiased = count > 1 ? variance * count / (count - 1) : variance
-            runningMean.data[c] = Float((1 - m) * Double(runningMean.data[c]) + m * sum[c])
+            runningMean.data[c] = Float((1 - m) * Double(runningMean.data[c]) + m * mu[c])
             runningVar.data[c] = Float((1 - m) * Double(runningVar.data[c]) + m * unbiased)
         }
     }
 
-    /// `Σ f(a[i], b[i])` over `n` values in sixteen independent Float lanes (so the loop
-    /// vectorizes; Swift does not reassociate a scalar sum), returned in Double.
+    /// `Σ f(a[i])` over `n` values in sixteen independent Float lanes (so the loop vectorizes;
+    /// Swift does not reassociate a scalar sum), returned in Double.
     @inline(__always)
-    static func sum(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int,
-                    _ f: (SIMD16<Float>, SIMD16<Float>) -> SIMD16<Float>) -> Double {
+    static func sum(_ a: UnsafePointer<Float>, _ n: Int, _ f: (SIMD16<Float>) -> SIMD16<Float>) -> Double {
         typealias V = SIMD16<Float>
         var lanes = V(), i = 0
         while i + V.scalarCount <= n {
-            lanes += f(UnsafeRawPointer(a + i).loadUnaligned(as: V.self),
-                       UnsafeRawPointer(b + i).loadUnaligned(as: V.self))
+            lanes += f(UnsafeRawPointer(a + i).loadUnaligned(as: V.self))
             i += V.scalarCount
         }
         var total = Double(lanes.sum())
         while i < n {
-            total += Double(f(V(repeating: a[i]), V(repeating: b[i]))[0])
+            total += Double(f(V(repeating: a[i]))[0])
             i += 1
         }
         return total
     }
 
-    /// `Σ f(a[i])`, the one-operand form.
+    /// `(Σ g[i], Σ g[i]·(x[i] − mean))` in one pass, sixteen Float lanes each, returned in Double.
     @inline(__always)
-    static func sum(_ a: UnsafePointer<Float>, _ n: Int, _ f: (SIMD16<Float>) -> SIMD16<Float>) -> Double {
-        sum(a, a, n) { v, _ in f(v) }
+    static func sums(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, mean: Float) -> (Double, Double) {
+        typealias V = SIMD16<Float>
+        var (dy, dyx) = (V(), V())
+        let mv = V(repeating: mean)
+        var i = 0
+        while i + V.scalarCount <= n {
+            let gv = UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
+            dy += gv
+            dyx.addProduct(gv, UnsafeRawPointer(x + i).loadUnaligned(as: V.self) - mv)
+            i += V.scalarCount
+        }
+        var (a, b) = (Double(dy.sum()), Double(dyx.sum()))
+        while i < n {
+            a += Double(g[i])
+            b += Double(g[i] * (x[i] - mean))
+            i += 1
+        }
+        return (a, b)
     }
 
     /// With batch statistics: `dx = γ·rstd/M · (M·dy − Σdy − x̂·Σ(dy·x̂))`; with running
@@ -228,9 +250,9 @@ public final class BatchNorm: ActivationFusing {
         let count = Float(rows * inner), batch = usedBatchStatistics
         for c in range { sumDy[c] = 0; sumDyXhat[c] = 0 }
         forEachRun(rows: rows, channels: range) { c, off in
-            let mc = m[c], sc = s[c]
-            sumDy[c] += Self.sum(g + off, inner) { $0 }
-            sumDyXhat[c] += Self.sum(g + off, x + off, inner) { gv, xv in gv * (xv - mc) * sc }
+            let (dy, dyXhat) = Self.sums(g + off, x + off, inner, mean: m[c])
+            sumDy[c] += dy
+            sumDyXhat[c] += dyXhat * Double(s[c])
         }
         if let weightGrad, let biasGrad {
             for c in range {
