@@ -26,17 +26,17 @@ extension DirectConvPlan {
         let wp = paddedWidth
         for p in 0..<images * channels {
             let src = x + p * height * width, dst = xp + p * planeStride
-            dst.update(repeating: 0, count: padTop * wp + padLeft)
+            zero(dst, padTop * wp + padLeft)
             for y in 0..<height {
                 let row = dst + (padTop + y) * wp + padLeft
-                row.update(from: src + y * width, count: width)
+                copy(src + y * width, row, width)
                 // Right padding of this row and left padding of the next are adjacent.
-                (row + width).update(repeating: 0, count: padRight + (y + 1 < height ? padLeft : 0))
+                zero(row + width, padRight + (y + 1 < height ? padLeft : 0))
             }
             let done = (padTop + height) * wp
-            (dst + done).update(repeating: 0, count: planeStride - done)
+            zero(dst + done, planeStride - done)
         }
-        (xp + images * channels * planeStride).update(repeating: 0, count: tail)
+        zero(xp + images * channels * planeStride, tail)
     }
 
     /// `images` output gradients `[F, OH, OW]` → flat rows `[images][F][planeStride]`:
@@ -47,10 +47,10 @@ extension DirectConvPlan {
         for p in 0..<images * filters {
             let src = dy + p * outHeight * outWidth, dst = dys + p * planeStride
             for y in 0..<outHeight {
-                (dst + y * wp).update(from: src + y * outWidth, count: outWidth)
-                (dst + y * wp + outWidth).update(repeating: 0, count: wp - outWidth)
+                copy(src + y * outWidth, dst + y * wp, outWidth)
+                zero(dst + y * wp + outWidth, wp - outWidth)
             }
-            (dst + outHeight * wp).update(repeating: 0, count: planeStride - outHeight * wp)
+            zero(dst + outHeight * wp, planeStride - outHeight * wp)
         }
     }
 
@@ -60,12 +60,32 @@ extension DirectConvPlan {
         for f in 0..<filters {
             for oy in 0..<outHeight {
                 let src = stage + f * stageRow + oy * wp, dst = y + (f * outHeight + oy) * outWidth
-                if adding {
-                    for ox in 0..<outWidth { dst[ox] += src[ox] }
-                } else {
-                    dst.update(from: src, count: outWidth)
-                }
+                if adding { add(src, dst, outWidth) } else { copy(src, dst, outWidth) }
             }
         }
     }
+}
+
+// Rows here are short (8 to 64 floats) and many: inline vector loops instead of a memcpy or
+// memset call per row (measured: those calls were 9% of a ResNet-20 training step).
+
+@inline(__always)
+func copy(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+    var i = 0
+    while i &+ 16 <= n { store(load(src + i), dst + i); i &+= 16 }
+    while i < n { dst[i] = src[i]; i &+= 1 }
+}
+
+@inline(__always)
+func add(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+    var i = 0
+    while i &+ 16 <= n { store(load(src + i) + load(dst + i), dst + i); i &+= 16 }
+    while i < n { dst[i] += src[i]; i &+= 1 }
+}
+
+@inline(__always)
+func zero(_ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+    var i = 0
+    while i &+ 16 <= n { store(Vector(), dst + i); i &+= 16 }
+    while i < n { dst[i] = 0; i &+= 1 }
 }
