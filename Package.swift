@@ -2,11 +2,11 @@
 import PackageDescription
 
 // Dependencies point one way: cnnctl → CNNBench → CNNTraining → CNNGraph, CNNData → CNNLayers → CNNCore → C shims
-// (and CNNLayers → CNNDirectConv).
+// (and CNNLayers → CNNAVX512).
 // The kernels' loops vectorize for Haswell-level x86-64 (AVX2 + FMA, 8 lanes; x86-64 CPUs since
 // about 2015) instead of the SSE2 baseline (4 lanes): LSTM-128 training 12,500 → 14,600 and
 // MBConv 387 → 487 images/s on this machine; AVX-512 code (skylake-avx512) measured no faster
-// for them. CNNDirectConv's register-blocked kernels are the exception (24 accumulators of 16
+// for them. CNNAVX512's register-blocked kernels are the exception (24 accumulators of 16
 // lanes need AVX-512's 32 zmm registers): it is compiled for skylake-avx512 and only called when
 // CPUFeatures.hasAVX512 says the CPU has it.
 #if arch(x86_64)
@@ -32,8 +32,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "CNNCore", dependencies: ["COpenBLAS"], swiftSettings: kernels),
-        .target(name: "CNNDirectConv", swiftSettings: avx512),
-        .target(name: "CNNLayers", dependencies: ["CNNCore", "CNNDirectConv"], swiftSettings: kernels),
+        .target(name: "CNNAVX512", swiftSettings: avx512),
+        .target(name: "CNNLayers", dependencies: ["CNNCore", "CNNAVX512"], swiftSettings: kernels),
         .target(name: "CNNGraph", dependencies: ["CNNLayers", "CJSON"]),
         .target(name: "CNNData", dependencies: ["CNNLayers", "CZlib"]),
         .target(name: "CNNTraining", dependencies: ["CNNGraph", "CNNData"], swiftSettings: kernels),

@@ -187,7 +187,7 @@ final class Conv2DTests: XCTestCase {
         }
         let byLabel = Dictionary(uniqueKeysWithValues: paths.map { ($0.0, ($0.1, $0.2)) })
         let direct = Set(paths.filter(\.3).map(\.0))
-        let expected: Set<String> = CPUFeatures.directConvolution
+        let expected: Set<String> = CPUFeatures.avx512Kernels
             ? ["3x3 pad 1", "1x3", "direct 11 filters 5x5", "direct 3x2", "direct one channel", "direct wide rows"] : []
         XCTAssertEqual(direct, expected)
         XCTAssertEqual(byLabel["pointwise"]?.0, true)
@@ -404,7 +404,7 @@ final class Conv2DChunkingTests: XCTestCase {
     /// 32 channels at 64x64, 3x3, stride 1, pad 1 (direct kernels on AVX-512): 66·66 = 4,356
     /// floats per padded plane, (32 + 8)·4,356 = 174,240 per image, 6 images per chunk.
     func testDirectPartialChunksMatchImageByImage() throws {
-        try XCTSkipUnless(CPUFeatures.directConvolution, "the direct kernels need AVX-512")
+        try XCTSkipUnless(CPUFeatures.avx512Kernels, "the direct kernels need AVX-512")
         let layer = try build(["filters": 8, "kernel": 3, "padding": 1], [32, 64, 64])
         let plan = try XCTUnwrap(layer.padded)
         XCTAssertEqual(layer.paddedChunk(plan, batch: 9), 6)

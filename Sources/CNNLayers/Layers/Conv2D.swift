@@ -1,5 +1,5 @@
 import CNNCore
-import CNNDirectConv
+import CNNAVX512
 
 /// 2-D convolution (cross-correlation, as in every framework):
 /// `y[n, f, oh, ow] = b[f] + Σ_{c ∈ group(f), i, j} w[f, c, i, j] · x[n, c, oh·S − P + i·D, ow·S − P + j·D]`.
@@ -95,7 +95,7 @@ public final class Conv2D: ActivationFusing {
     /// of the stage holds padding columns and block rounding while sgemm runs near its peak with
     /// `K = C·kh·kw ≥ 1,152`.
     static func directPlan(_ g: WindowGeometry, filters: Int, groups: Int, mode: PaddingMode) -> DirectConvPlan? {
-        guard CPUFeatures.directConvolution, groups == 1, mode == .zeros, g.kernelArea > 1,
+        guard CPUFeatures.avx512Kernels, groups == 1, mode == .zeros, g.kernelArea > 1,
               g.strideH == 1, g.strideW == 1, g.dilationH == 1, g.dilationW == 1 else { return nil }
         let plan = DirectConvPlan(channels: g.channels, height: g.height, width: g.width, filters: filters,
                                   kernelH: g.kernelH, kernelW: g.kernelW, padTop: g.padTop, padBottom: g.padBottom,

@@ -41,7 +41,7 @@ public final class GRU: RecurrentLayer {
         let gates = u.gates(t), s = u.scratch, bias = u.biasHH, y = u.h(t), keep = u.aux(0, t)
         if resetAfter {
             // [N, 3H] = h₋₁ · W_hhᵀ; per row r, z, a = W_hn h₋₁ + b_hn, n, h = n + z(h₋₁ − n).
-            gemm(transB: true, m: n, n: g3, k: hid, a: hp, lda: ld, b: u.weightHH, c: s)
+            u.hiddenProduct(hp, lda: ld, into: s)
             for b in 0..<n {
                 let g = gates + b * g3, sr = s + b * g3, a = keep + b * hid
                 Self.sigmoid(g, plus: sr, bias, count: h2)
@@ -86,7 +86,7 @@ public final class GRU: RecurrentLayer {
                 }
             }
             // dh₋₁ += dGh · W_hh
-            if propagate { gemm(m: n, n: hid, k: g3, a: dGh, b: u.weightHH, beta: 1, c: carry) }
+            if propagate { u.gateProduct(dGh, into: carry, accumulate: true) }
             return
         }
         for b in 0..<n {

@@ -59,7 +59,7 @@ public final class LSTM: RecurrentLayer {
         let (hp, ld) = u.hPrev(t), gates = u.gates(t), s = u.scratch, bias = u.biasHH, y = u.h(t)
         let cPrev = u.cPrev(t), cell = u.aux(0, t), tanhCell = u.aux(1, t), fb = forgetBias
         // [N, 4H] = h₋₁ · W_hhᵀ; then per row the pre-activations, i, f, g, c, o, h in stages.
-        gemm(transB: true, m: n, n: g4, k: hid, a: hp, lda: ld, b: u.weightHH, c: s)
+        u.hiddenProduct(hp, lda: ld, into: s)
         for b in 0..<n {
             let g = gates + b * g4, sr = s + b * g4, cp = cPrev + b * hid, c = cell + b * hid
             let tc = tanhCell + b * hid, h = y + b * u.outputStride
@@ -117,7 +117,7 @@ public final class LSTM: RecurrentLayer {
             }
         }
         // dh₋₁ = dG · W_hh (the h carry was read above, so it is overwritten).
-        if propagate { gemm(m: n, n: hid, k: g4, a: dG, b: u.weightHH, c: dhCarry) }
+        if propagate { u.gateProduct(dG, into: dhCarry, accumulate: false) }
     }
 
     public static let registration = LayerRegistration(

@@ -1,3 +1,4 @@
+import CNNAVX512
 import CNNCore
 
 /// What GRU, LSTM and SimpleRNN share; their files hold only the gate math of one step.
@@ -247,6 +248,7 @@ public class RecurrentLayer: Layer {
             let row = gates + r * g
             for j in 0..<g { row[j] += bias[j] }
         }
+        if let packed = u.packed { hiddenProduct.pack(u.weightHH, ld: hidden, transposed: true, into: packed) }
         let parts = min(WorkerPool.shared.parts, n / Self.minimumPartRows)
         if parts > 1 {
             WorkerPool.shared.run(ForwardSteps(layer: self, unit: u, parts: parts))
@@ -254,6 +256,10 @@ public class RecurrentLayer: Layer {
             WorkerPool.shared.withWideBLAS { forwardSteps(u) }
         }
     }
+
+    /// The shapes of the step products: `[H, G·H]` (`W_hhᵀ`, forward) and `[G·H, H]` (`W_hh`, backward).
+    var hiddenProduct: PackedMatrix { PackedMatrix(rows: hidden, columns: gateWidth) }
+    var gateProduct: PackedMatrix { PackedMatrix(rows: gateWidth, columns: hidden) }
 
     /// Fewer rows per part make the step products too thin to pay for a second thread.
     static let minimumPartRows = 8
@@ -274,6 +280,7 @@ public class RecurrentLayer: Layer {
     private func backwardUnit(_ u: RecurrentUnit, inputGradient dIn: UnsafeMutablePointer<Float>?) {
         let n = u.batch, g = gateWidth, p = u.values, dp = u.grads
         u.carry.update(repeating: 0, count: stateCount * n * hidden)
+        if let packed = u.packed { gateProduct.pack(u.weightHH, ld: hidden, transposed: false, into: packed) }
         let parts = stepsShareGradients ? 1 : min(WorkerPool.shared.parts, n / Self.minimumPartRows)
         if parts > 1 {
             WorkerPool.shared.run(BackwardSteps(layer: self, unit: u, parts: parts))
@@ -328,7 +335,7 @@ public class RecurrentLayer: Layer {
             outputStride: directions * hidden, dOutput: st.dOutput.data + d * hidden,
             gateBase: st.gates[i].data, auxBase: st.aux[i].data, initial: st.initial[i].data,
             dGateBase: st.dGates.data, dRecurrentBase: (st.dRecurrent ?? st.dGates).data,
-            carry: st.carry.data, scratch: st.scratch.data)
+            carry: st.carry.data, scratch: st.scratch.data, packed: st.packed?.data)
     }
 
     private func reserve(batch n: Int) -> RecurrentStorage {

@@ -1,3 +1,4 @@
+import CNNAVX512
 import CNNCore
 
 /// A recurrent layer's buffers for batches of up to `capacity`: the time-major input, each
@@ -9,6 +10,9 @@ final class RecurrentStorage {
     let gates: [Tensor], aux: [Tensor], initial: [Tensor]
     let dGates: Tensor, dRecurrent: Tensor?, dOutput: Tensor, dInput: Tensor
     let carry: Tensor, scratch: Tensor
+    /// One unit's W_hh packed for `PackedMatrix` (AVX-512 only): `W_hhᵀ` during forward, `W_hh`
+    /// during backward, repacked by each unit before its steps.
+    let packed: Tensor?
 
     init(_ l: RecurrentLayer, capacity n: Int) {
         capacity = n
@@ -30,6 +34,8 @@ final class RecurrentStorage {
         dInput = Tensor(shape: [rows * max(l.features, width)])
         carry = Tensor(shape: [l.stateCount * n * l.hidden])
         scratch = Tensor(shape: [n * l.gateWidth])
+        let floats = max(l.hiddenProduct.floats, l.gateProduct.floats)
+        packed = CPUFeatures.avx512Kernels ? Tensor(shape: [floats]) : nil
     }
 }
 
@@ -53,6 +59,8 @@ struct RecurrentUnit {
     private(set) var carry: UnsafeMutablePointer<Float>
     /// `[N, G·H]`: the step's recurrent product.
     private(set) var scratch: UnsafeMutablePointer<Float>
+    /// W_hh packed for the step products of the pass under way (see `RecurrentStorage.packed`).
+    let packed: UnsafeMutablePointer<Float>?
     /// Rows of each step this unit works on, when only a part of the batch.
     private(set) var partRows: Int? = nil
     var rows: Int { partRows ?? batch }
@@ -105,6 +113,26 @@ struct RecurrentUnit {
     /// c₋₁ of step t, for cells whose aux plane 0 holds c.
     func cPrev(_ t: Int) -> UnsafeMutablePointer<Float> {
         previous(t).map { aux(0, $0) } ?? initial + batch * hidden
+    }
+
+    /// `c[rows, G·H] = a[rows, H] · W_hhᵀ`, a forward step's recurrent product (rows `lda` apart).
+    func hiddenProduct(_ a: UnsafePointer<Float>, lda: Int, into c: UnsafeMutablePointer<Float>) {
+        if let packed {
+            PackedMatrix(rows: hidden, columns: gateWidth)
+                .multiply(m: rows, a: a, lda: lda, packed: packed, c: c, ldc: gateWidth, accumulate: false)
+        } else {
+            gemm(transB: true, m: rows, n: gateWidth, k: hidden, a: a, lda: lda, b: weightHH, c: c)
+        }
+    }
+
+    /// `c[rows, H] = dG[rows, G·H] · W_hh` (`accumulate`: `+=`), a backward step's `dh₋₁`.
+    func gateProduct(_ dG: UnsafePointer<Float>, into c: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        if let packed {
+            PackedMatrix(rows: gateWidth, columns: hidden)
+                .multiply(m: rows, a: dG, lda: gateWidth, packed: packed, c: c, ldc: hidden, accumulate: accumulate)
+        } else {
+            gemm(m: rows, n: hidden, k: gateWidth, a: dG, b: weightHH, beta: accumulate ? 1 : 0, c: c)
+        }
     }
 
     /// `dW[rows, H] += Σ_t dG(t)ᵀ · h₋₁(t)` for gate-gradient rows `gateWidth` apart: one sgemm

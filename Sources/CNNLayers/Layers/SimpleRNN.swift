@@ -16,7 +16,7 @@ public final class SimpleRNN: RecurrentLayer {
     override func forwardStep(_ u: RecurrentUnit, t: Int) {
         let n = u.rows, hid = hidden, (hp, ld) = u.hPrev(t), gates = u.gates(t), s = u.scratch
         let bias = u.biasHH, y = u.h(t)
-        gemm(transB: true, m: n, n: hid, k: hid, a: hp, lda: ld, b: u.weightHH, c: s)
+        u.hiddenProduct(hp, lda: ld, into: s)
         for b in 0..<n {
             let g = gates + b * hid
             Self.tanh(g, plus: s + b * hid, bias, count: hid)
@@ -32,7 +32,7 @@ public final class SimpleRNN: RecurrentLayer {
             for j in 0..<hid { d[j] = (o[j] + c[j]) * (1 - g[j] * g[j]) }
         }
         // dh₋₁ = dG · W_hh
-        if propagate { gemm(m: n, n: hid, k: hid, a: dG, b: u.weightHH, c: carry) }
+        if propagate { u.gateProduct(dG, into: carry, accumulate: false) }
     }
 
     public static let registration = LayerRegistration(

