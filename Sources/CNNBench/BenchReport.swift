@@ -39,6 +39,9 @@ public struct BenchReport: Encodable, Sendable {
     public var rounds: Int
     public var blasCore: String
     public var blasGflops: Double
+    /// Whether CNNAVX512's kernels ran, and `kernels`, the line `bench` prints about them.
+    public var avx512Kernels: Bool
+    public var kernels: String
     public var trainImagesPerSecond: Double
     public var inferImagesPerSecond: Double
     public var latencyMsB1: Latency
@@ -59,7 +62,7 @@ public struct BenchReport: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case model, config, parameters, macsPerSample = "macs_per_sample", batch, threads, iterations, rounds
-        case blasCore = "blas_core", blasGflops = "blas_gflops"
+        case blasCore = "blas_core", blasGflops = "blas_gflops", avx512Kernels = "avx512_kernels", kernels
         case trainImagesPerSecond = "train_images_per_second", inferImagesPerSecond = "infer_images_per_second"
         case trainGflops = "train_gflops", inferGflops = "infer_gflops"
         case latencyMsB1 = "latency_ms_b1", peakRssBytes = "peak_rss_bytes"

@@ -8,7 +8,8 @@ public enum BenchTable {
         func percent(_ x: Double) -> String { f(100 * x / r.blasGflops, 0) + "%" }
         var s = "\(r.config): \(r.model), \(g(r.parameters)) parameters, "
             + "\(SummaryTable.engineering(r.macsPerSample))MACs per sample\n"
-        s += "BLAS: OpenBLAS core \(r.blasCore), \(r.threads) thread(s); sgemm 1024³ \(f(r.blasGflops, 1)) GFLOP/s\n\n"
+        s += "BLAS: OpenBLAS core \(r.blasCore), \(r.threads) thread(s); sgemm 1024³ \(f(r.blasGflops, 1)) GFLOP/s\n"
+        s += "kernels: \(r.kernels)\n\n"
         let header = ["", "batch", "samples/s", "GFLOP/s", "of sgemm"]
         let rows = [
             ["training step", "\(r.batch)", rate(r.trainImagesPerSecond), f(r.trainGflops, 1), percent(r.trainGflops)],

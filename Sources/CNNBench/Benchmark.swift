@@ -109,6 +109,7 @@ public final class Benchmark {
             model: graph.name, config: config, parameters: trainable, macsPerSample: macs,
             batch: o.batch, threads: o.threads, iterations: o.iterations, rounds: o.rounds,
             blasCore: BLASCore.choiceDescription, blasGflops: blas,
+            avx512Kernels: CPUFeatures.avx512Kernels, kernels: CPUFeatures.avx512KernelsDescription,
             trainImagesPerSecond: trainRate, inferImagesPerSecond: inferRate,
             latencyMsB1: latency, peakRssBytes: ResidentMemory.peakBytes,
             rssBytesAfterWarmup: rssAfterWarmup, rssBytesAfterTraining: rssAfterTraining,

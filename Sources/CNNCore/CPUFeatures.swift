@@ -14,4 +14,12 @@ public enum CPUFeatures {
     /// has AVX-512 and `CNNCTL_AVX512` is not `off`.
     public static let avx512Kernels: Bool =
         hasAVX512 && BLASCore.environment(avx512Variable)?.lowercased() != "off"
+
+    /// What `bench` prints about these kernels.
+    public static var avx512KernelsDescription: String {
+        if avx512Kernels {
+            return "AVX-512 direct convolutions (stride 1) and packed recurrent products; \(avx512Variable)=off turns them off"
+        }
+        return hasAVX512 ? "im2col + sgemm only (\(avx512Variable)=off)" : "im2col + sgemm only (this CPU lacks AVX-512)"
+    }
 }
