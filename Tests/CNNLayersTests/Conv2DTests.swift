@@ -129,6 +129,10 @@ final class Conv2DTests: XCTestCase {
             ("direct 3x2", ConvCase(5, 6, 4, f: 9, k: (3, 2), p: (0, 2, 1, 0), bias: false)),
             ("direct one channel", ConvCase(1, 8, 8, f: 6, k: (5, 5), p: (2, 2, 2, 2))),
             ("direct wide rows", ConvCase(2, 3, 40, f: 17, k: (3, 3), p: (1, 1, 1, 1))),
+            // Depthwise on padded planes: a row of 9 vectors (one 6-vector block, one 3-vector
+            // block overrunning the stage row), and uneven padding.
+            ("direct depthwise 5x5", ConvCase(3, 6, 20, f: 3, k: (5, 5), p: (2, 2, 2, 2), groups: 3, bias: false)),
+            ("direct depthwise", ConvCase(4, 7, 9, f: 4, k: (3, 3), p: (1, 0, 2, 1), groups: 4)),
         ]
         for mode in PaddingMode.allCases {
             list.append(("mode \(mode)", ConvCase(2, 7, 5, f: 3, k: (3, 2), s: (2, 1),
@@ -188,7 +192,8 @@ final class Conv2DTests: XCTestCase {
         let byLabel = Dictionary(uniqueKeysWithValues: paths.map { ($0.0, ($0.1, $0.2)) })
         let direct = Set(paths.filter(\.3).map(\.0))
         let expected: Set<String> = CPUFeatures.avx512Kernels
-            ? ["3x3 pad 1", "1x3", "direct 11 filters 5x5", "direct 3x2", "direct one channel", "direct wide rows"] : []
+            ? ["3x3 pad 1", "1x3", "direct 11 filters 5x5", "direct 3x2", "direct one channel", "direct wide rows",
+               "direct depthwise 5x5", "direct depthwise"] : []
         XCTAssertEqual(direct, expected)
         XCTAssertEqual(byLabel["pointwise"]?.0, true)
         XCTAssertEqual(byLabel["pointwise groups 2"]?.0, true)
@@ -200,6 +205,7 @@ final class Conv2DTests: XCTestCase {
         XCTAssertEqual(byLabel["depthwise"]?.1, 1)
         XCTAssertEqual(byLabel["depthwise x2 stride 2"]?.1, 2)
         XCTAssertEqual(byLabel["depthwise dilated"]?.1, 2)
+        XCTAssertEqual(byLabel["direct depthwise"]?.1, 1)
     }
 
     /// Backward with no input gradient wanted gives the same parameter gradients, and a second

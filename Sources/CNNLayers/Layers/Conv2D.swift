@@ -78,11 +78,30 @@ public final class Conv2D: ActivationFusing {
             denseWeight = Tensor(shape: [filters, g.columnRows])
             denseWeightGrad = Tensor(shape: [filters, g.columnRows])
         }
-        let plan = Self.directPlan(g, filters: filters, groups: groups, mode: c.padding_mode ?? .zeros)
+        let mode = c.padding_mode ?? .zeros
+        let plan = depthwise == nil
+            ? Self.directPlan(g, filters: filters, groups: groups, mode: mode)
+            : Self.depthwisePlan(g, filters: filters, mode: mode)
         padded = plan
         paddedInputGradient = plan?.inputGradientPlan
-        packedWeight = plan.map { Tensor(shape: [$0.packedWeightFloats]) }
-        packedFlippedWeight = paddedInputGradient.map { Tensor(shape: [$0.packedWeightFloats]) }
+        if depthwise == nil {
+            packedWeight = plan.map { Tensor(shape: [$0.packedWeightFloats]) }
+            packedFlippedWeight = paddedInputGradient.map { Tensor(shape: [$0.packedWeightFloats]) }
+        } else {
+            packedWeight = nil
+            packedFlippedWeight = plan.map { Tensor(shape: [$0.channels * $0.kernelArea]) }
+        }
+    }
+
+    /// Depthwise convolutions with one filter per channel take the direct kernels on the same
+    /// conditions (AVX-512, stride 1, no dilation, zero padding of at most `k − 1`).
+    static func depthwisePlan(_ g: WindowGeometry, filters: Int, mode: PaddingMode) -> DirectConvPlan? {
+        guard CPUFeatures.avx512Kernels, filters == g.channels, mode == .zeros,
+              g.strideH == 1, g.strideW == 1, g.dilationH == 1, g.dilationW == 1 else { return nil }
+        let plan = DirectConvPlan(channels: g.channels, height: g.height, width: g.width, filters: filters,
+                                  kernelH: g.kernelH, kernelW: g.kernelW, padTop: g.padTop, padBottom: g.padBottom,
+                                  padLeft: g.padLeft, padRight: g.padRight)
+        return plan.inputGradientPlan == nil ? nil : plan
     }
 
     /// The direct plan where it applies: AVX-512, one group, stride 1, no dilation, zero padding of
@@ -163,11 +182,12 @@ public final class Conv2D: ActivationFusing {
     }
 
     /// Forward: one padded image and its stage. Backward: a chunk's padded images and spread
-    /// gradients, then one image's padded gradient and stage for the input gradient.
+    /// gradients, then one image's padded gradient and stage for the input gradient. Padded
+    /// images and stages get the depthwise kernel's slack.
     func paddedWorkspace(_ plan: DirectConvPlan, batch: Int) -> Int {
-        let chunk = paddedChunk(plan, batch: batch)
-        let inputGradient = paddedInputGradient.map { $0.paddedFloats(images: 1) + $0.stageFloats } ?? 0
-        return max(plan.paddedFloats(images: 1) + plan.stageFloats,
+        let chunk = paddedChunk(plan, batch: batch), slack = 2 * DirectConvPlan.depthwiseSlack
+        let inputGradient = paddedInputGradient.map { $0.paddedFloats(images: 1) + $0.stageFloats + slack } ?? 0
+        return max(plan.paddedFloats(images: 1) + plan.stageFloats + slack,
                    plan.paddedFloats(images: chunk) + plan.spreadFloats(images: chunk) + inputGradient)
     }
 
@@ -269,10 +289,14 @@ public final class Conv2D: ActivationFusing {
     private func forwardPadded(_ a: ForwardParts, plan: DirectConvPlan, images: Range<Int>,
                                workspace: UnsafeMutablePointer<Float>) {
         let g = geometry, inSize = g.channels * g.height * g.width, outSize = filters * g.outArea
-        let xp = workspace, stage = workspace + plan.paddedFloats(images: 1)
+        let xp = workspace, stage = workspace + plan.paddedFloats(images: 1) + DirectConvPlan.depthwiseSlack
         for b in images {
             plan.pad(a.x + b * inSize, images: 1, into: xp)
-            plan.forward(padded: xp, packed: a.weight, stage: stage)
+            if depthwise != nil {
+                plan.depthwiseForward(padded: xp, weight: a.weight, stage: stage)
+            } else {
+                plan.forward(padded: xp, packed: a.weight, stage: stage)
+            }
             plan.scatter(stage, into: a.y + b * outSize, adding: false)
             finish(a, images: b..<b + 1)
         }
@@ -317,7 +341,11 @@ public final class Conv2D: ActivationFusing {
         let weightCount = gradientFloats - filters
         var weight = expandedWeight()
         if inputGradients[0] != nil, let plan = paddedInputGradient, let packed = packedFlippedWeight?.data {
-            plan.pack(weights: weight, flipped: true, into: packed)
+            if depthwise != nil {
+                plan.flipDepthwise(weight, into: packed)
+            } else {
+                plan.pack(weights: weight, flipped: true, into: packed)
+            }
             weight = packed
         }
         WorkerPool.shared.run(BackwardParts(layer: self, x: inputs[0].data, dy: outputGradient.data,
@@ -375,12 +403,20 @@ public final class Conv2D: ActivationFusing {
             }
             plan.pad(a.x + b0 * inSize, images: m, into: xp)
             plan.spread(a.dy + b0 * outSize, images: m, into: dys)
-            plan.weightGradient(padded: xp, spread: dys, images: m, into: dw)
+            if depthwise != nil {
+                plan.depthwiseWeightGradient(padded: xp, spread: dys, images: m, into: dw)
+            } else {
+                plan.weightGradient(padded: xp, spread: dys, images: m, into: dw)
+            }
             guard let dx = a.dx, let back = paddedInputGradient else { continue }
-            let stage = dyp + back.paddedFloats(images: 1)
+            let stage = dyp + back.paddedFloats(images: 1) + DirectConvPlan.depthwiseSlack
             for b in b0..<b0 + m {
                 back.pad(a.dy + b * outSize, images: 1, into: dyp)
-                back.forward(padded: dyp, packed: a.weight, stage: stage)
+                if depthwise != nil {
+                    back.depthwiseForward(padded: dyp, weight: a.weight, stage: stage)
+                } else {
+                    back.forward(padded: dyp, packed: a.weight, stage: stage)
+                }
                 back.scatter(stage, into: dx + b * inSize, adding: true)
             }
         }
