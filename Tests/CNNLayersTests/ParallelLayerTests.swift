@@ -44,6 +44,22 @@ final class ParallelLayerTests: XCTestCase {
         }
     }
 
+    /// Batches of 8 rows and more multiply by W_hh packed once per pass (on AVX-512): hidden 20
+    /// puts a full and a partial vector into each 48-column panel's last columns, batch 9 a full
+    /// and a one-row block; GRU's `dh₋₁` adds into its carry, LSTM's and RNN's overwrite it.
+    func testPackedStepProductsPassTheGradientCheck() throws {
+        let cases: [(LayerRegistration, JSONValue)] = [
+            (GRU.registration, ["hidden": 20, "return_sequences": true]),
+            (LSTM.registration, ["hidden": 20]),
+            (SimpleRNN.registration, ["hidden": 20]),
+        ]
+        XCTAssertGreaterThanOrEqual(9, RecurrentLayer.packedRows)
+        for (registration, config) in cases {
+            let layer = try GradientCheck.build(registration, config: config, inputs: [[3, 4]])
+            XCTAssertEqual(GradientCheck.check(layer, batch: 9), [], "\(registration.type) \(config)")
+        }
+    }
+
     /// Truncated BPTT is no true gradient, so no finite difference can check it: a part's carry
     /// must be cut exactly as the whole batch's is, so one and two parts must agree.
     func testTruncatedBPTTGivesTheSameGradientsInParts() throws {
