@@ -14,18 +14,21 @@ func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
 
 extension DirectConvPlan {
     /// One image: `stage[f][q] = Σ_c Σ_ij w[f, c, i, j] · xp[c][q + i·Wp + j]` for every filter row
-    /// of the packed blocks and every `q < stageRow` (`xp` from `pad`, `w` from `pack`).
+    /// of the packed blocks and every `q` of the `vectors` (`xp` from `pad`, `w` from `pack`).
     ///
     /// Register block: 8 filters × 3 vectors (48 neighbouring outputs). Per tap, 3 unaligned loads
     /// of the input and 8 weight broadcasts feed 24 FMAs; the accumulators stay in registers over
-    /// all `C·kh·kw` taps and are stored once.
+    /// all `C·kh·kw` taps and are stored once. One or two vectors left over take a 2-vector block
+    /// (an 8x8 plane with a 3x3 kernel is 5 vectors: 3 + 2, where whole 3-blocks would compute 6).
     public func forward(padded xp: UnsafePointer<Float>, packed w: UnsafePointer<Float>,
                         stage: UnsafeMutablePointer<Float>) {
         let (wp, kh, kw, planes, stride) = (paddedWidth, kernelH, kernelW, channels, planeStride)
         let block = Self.filterBlock, span = Self.vectorBlock * Self.lanes
+        let whole = vectors / Self.vectorBlock * span
         for fb in 0..<filterBlocks {
             let weights = w + fb * planes * kernelArea * block, out = stage + fb * block * stageRow
-            for q in Swift.stride(from: 0, to: stageRow, by: span) {
+            if whole < vectors * Self.lanes { forwardPair(padded: xp, weights: weights, q: whole, out: out) }
+            for q in Swift.stride(from: 0, to: whole, by: span) {
                 var a00 = Vector(), a01 = Vector(), a02 = Vector(), a10 = Vector(), a11 = Vector(), a12 = Vector()
                 var a20 = Vector(), a21 = Vector(), a22 = Vector(), a30 = Vector(), a31 = Vector(), a32 = Vector()
                 var a40 = Vector(), a41 = Vector(), a42 = Vector(), a50 = Vector(), a51 = Vector(), a52 = Vector()
@@ -68,5 +71,39 @@ extension DirectConvPlan {
                 store(a70, o + 7 * r); store(a71, o + 7 * r + 16); store(a72, o + 7 * r + 32)
             }
         }
+    }
+
+    /// The 2-vector block at `q` for one packed filter block: 16 accumulators, per tap 2 loads and
+    /// 8 broadcasts.
+    private func forwardPair(padded xp: UnsafePointer<Float>, weights: UnsafePointer<Float>, q: Int,
+                             out: UnsafeMutablePointer<Float>) {
+        let (wp, kh, kw, planes, stride) = (paddedWidth, kernelH, kernelW, channels, planeStride)
+        var a00 = Vector(), a01 = Vector(), a10 = Vector(), a11 = Vector(), a20 = Vector(), a21 = Vector()
+        var a30 = Vector(), a31 = Vector(), a40 = Vector(), a41 = Vector(), a50 = Vector(), a51 = Vector()
+        var a60 = Vector(), a61 = Vector(), a70 = Vector(), a71 = Vector()
+        var wk = weights
+        for c in 0..<planes {
+            for i in 0..<kh {
+                let row = xp + c * stride + i * wp + q
+                for j in 0..<kw {
+                    let p = UnsafeRawPointer(row + j)
+                    let x0 = load(p), x1 = load(p, 16)
+                    var b = Vector(repeating: wk[0]); a00.addProduct(b, x0); a01.addProduct(b, x1)
+                    b = Vector(repeating: wk[1]); a10.addProduct(b, x0); a11.addProduct(b, x1)
+                    b = Vector(repeating: wk[2]); a20.addProduct(b, x0); a21.addProduct(b, x1)
+                    b = Vector(repeating: wk[3]); a30.addProduct(b, x0); a31.addProduct(b, x1)
+                    b = Vector(repeating: wk[4]); a40.addProduct(b, x0); a41.addProduct(b, x1)
+                    b = Vector(repeating: wk[5]); a50.addProduct(b, x0); a51.addProduct(b, x1)
+                    b = Vector(repeating: wk[6]); a60.addProduct(b, x0); a61.addProduct(b, x1)
+                    b = Vector(repeating: wk[7]); a70.addProduct(b, x0); a71.addProduct(b, x1)
+                    wk += Self.filterBlock
+                }
+            }
+        }
+        let o = out + q, r = stageRow
+        store(a00, o); store(a01, o + 16); store(a10, o + r); store(a11, o + r + 16)
+        store(a20, o + 2 * r); store(a21, o + 2 * r + 16); store(a30, o + 3 * r); store(a31, o + 3 * r + 16)
+        store(a40, o + 4 * r); store(a41, o + 4 * r + 16); store(a50, o + 5 * r); store(a51, o + 5 * r + 16)
+        store(a60, o + 6 * r); store(a61, o + 6 * r + 16); store(a70, o + 7 * r); store(a71, o + 7 * r + 16)
     }
 }
