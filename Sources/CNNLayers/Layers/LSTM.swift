@@ -54,17 +54,23 @@ public final class LSTM: RecurrentLayer {
 
     override var stepsShareGradients: Bool { peepholes }
 
+    /// All of an LSTM's constant pre-activation terms add: `b_ih + b_hh`, and the forget bias on f.
+    override func stepBias(_ u: RecurrentUnit, into bias: UnsafeMutablePointer<Float>) {
+        let (bih, bhh) = (u.values[2], u.biasHH)
+        for k in 0..<gateWidth { bias[k] = bih[k] + bhh[k] }
+        for j in hidden..<2 * hidden { bias[j] += forgetBias }
+    }
+
     override func forwardStep(_ u: RecurrentUnit, t: Int) {
         let n = u.rows, hid = hidden, h2 = 2 * hid, h3 = 3 * hid, g4 = 4 * hid
-        let (hp, ld) = u.hPrev(t), gates = u.gates(t), s = u.scratch, bias = u.biasHH, y = u.h(t)
-        let cPrev = u.cPrev(t), cell = u.aux(0, t), tanhCell = u.aux(1, t), fb = forgetBias
-        // [N, 4H] = h₋₁ · W_hhᵀ; then per row the pre-activations, i, f, g, c, o, h in stages.
-        u.hiddenProduct(hp, lda: ld, into: s)
+        let (hp, ld) = u.hPrev(t), gates = u.gates(t), y = u.h(t)
+        let cPrev = u.cPrev(t), cell = u.aux(0, t), tanhCell = u.aux(1, t)
+        // gates (input projection and every bias, from `stepBias`) += h₋₁ · W_hhᵀ; then per row
+        // i, f, g, c, o, h in stages.
+        u.hiddenProduct(hp, lda: ld, into: gates, accumulate: true)
         for b in 0..<n {
-            let g = gates + b * g4, sr = s + b * g4, cp = cPrev + b * hid, c = cell + b * hid
+            let g = gates + b * g4, cp = cPrev + b * hid, c = cell + b * hid
             let tc = tanhCell + b * hid, h = y + b * u.outputStride
-            for k in 0..<g4 { g[k] += sr[k] + bias[k] }
-            if fb != 0 { for j in hid..<h2 { g[j] += fb } }
             if peepholes {
                 let vi = u.cellValue(0), vf = u.cellValue(1)
                 for j in 0..<hid { g[j] += vi[j] * cp[j]; g[hid + j] += vf[j] * cp[j] }

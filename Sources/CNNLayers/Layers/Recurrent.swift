@@ -241,8 +241,10 @@ public class RecurrentLayer: Layer {
                 }
             }
         }
-        // The input projections of all steps: [T·N, F_in] · W_ihᵀ, plus b_ih.
-        let bias = p[2], gates = u.gates(0)
+        // The input projections of all steps: [T·N, F_in] · W_ihᵀ, plus the step bias.
+        guard let bias = storage?.stepBias.data else { preconditionFailure("\(name): no storage") }
+        let gates = u.gates(0)
+        stepBias(u, into: bias)
         gemmAcrossParts(transB: true, m: steps * n, n: g, k: u.inputSize, a: u.input, b: p[0], c: gates)
         for r in 0..<steps * n {
             let row = gates + r * g
@@ -264,6 +266,12 @@ public class RecurrentLayer: Layer {
     /// Batches from which packing W_hh once per pass pays: at batch 1 the packing costs more than
     /// sgemm's own (GRU-128 batch-1 latency 0.085 ms with sgemm, 0.151 packed).
     static let packedRows = 8
+
+    /// The bias added to every step's input projection once, for all steps: `b_ih`. A cell whose
+    /// other constant terms simply add to the same pre-activations folds them in here too.
+    func stepBias(_ u: RecurrentUnit, into bias: UnsafeMutablePointer<Float>) {
+        bias.update(from: u.values[2], count: gateWidth)
+    }
 
     /// Fewer rows per part make the step products too thin to pay for a second thread.
     static let minimumPartRows = 8

@@ -10,6 +10,8 @@ final class RecurrentStorage {
     let gates: [Tensor], aux: [Tensor], initial: [Tensor]
     let dGates: Tensor, dRecurrent: Tensor?, dOutput: Tensor, dInput: Tensor
     let carry: Tensor, scratch: Tensor
+    /// `[G·H]`: the bias every step's input projection gets (see `RecurrentLayer.stepBias`).
+    let stepBias: Tensor
     /// One unit's W_hh packed for `PackedMatrix` (AVX-512 only): `W_hhᵀ` during forward, `W_hh`
     /// during backward, repacked by each unit before its steps.
     let packed: Tensor?
@@ -34,6 +36,7 @@ final class RecurrentStorage {
         dInput = Tensor(shape: [rows * max(l.features, width)])
         carry = Tensor(shape: [l.stateCount * n * l.hidden])
         scratch = Tensor(shape: [n * l.gateWidth])
+        stepBias = Tensor(shape: [l.gateWidth])
         let floats = max(l.hiddenProduct.floats, l.gateProduct.floats)
         packed = CPUFeatures.avx512Kernels ? Tensor(shape: [floats]) : nil
     }
@@ -115,13 +118,16 @@ struct RecurrentUnit {
         previous(t).map { aux(0, $0) } ?? initial + batch * hidden
     }
 
-    /// `c[rows, G·H] = a[rows, H] · W_hhᵀ`, a forward step's recurrent product (rows `lda` apart).
-    func hiddenProduct(_ a: UnsafePointer<Float>, lda: Int, into c: UnsafeMutablePointer<Float>) {
+    /// `c[rows, G·H] = a[rows, H] · W_hhᵀ` (`accumulate`: `+=`), a forward step's recurrent
+    /// product (rows `lda` apart).
+    func hiddenProduct(_ a: UnsafePointer<Float>, lda: Int, into c: UnsafeMutablePointer<Float>,
+                       accumulate: Bool = false) {
         if let packed {
             PackedMatrix(rows: hidden, columns: gateWidth)
-                .multiply(m: rows, a: a, lda: lda, packed: packed, c: c, ldc: gateWidth, accumulate: false)
+                .multiply(m: rows, a: a, lda: lda, packed: packed, c: c, ldc: gateWidth, accumulate: accumulate)
         } else {
-            gemm(transB: true, m: rows, n: gateWidth, k: hidden, a: a, lda: lda, b: weightHH, c: c)
+            gemm(transB: true, m: rows, n: gateWidth, k: hidden, a: a, lda: lda, b: weightHH,
+                 beta: accumulate ? 1 : 0, c: c)
         }
     }
 
