@@ -7,9 +7,10 @@ import CNNAVX512
 /// `x: [N, C, H, W] → y: [N, F, H′, W′]`, `H′ = floor((H − D·(kh − 1) − 1 + P_top + P_bottom)/S) + 1`.
 /// Weights `[F, C/groups, kh, kw]` (PyTorch layout), PyTorch's default init U(±1/√fan_in).
 /// Lowering: per image im2col + one sgemm per group (Caffe); 1x1/stride 1/no padding reads the
-/// input directly; groups == channels uses the direct depthwise kernel. On AVX-512 CPUs other
-/// stride-1 convolutions run without lowering, on zero-padded planes (`DirectConvPlan`): forward,
-/// input gradient (the same kernel, flipped weights) and weight gradient.
+/// input directly; groups == channels uses the direct depthwise kernel. On AVX-512 CPUs
+/// stride-1 convolutions (depthwise ones too) run without lowering, on zero-padded planes
+/// (`DirectConvPlan`): forward, input gradient (the same kernel, flipped weights) and weight
+/// gradient.
 ///
 /// A connection table (LeNet-5's C3, LeCun et al. 1998, Table I) lists for each output map the
 /// input maps it sees; the weight then holds only those kernels, `[connections, kh, kw]`, and is
@@ -78,10 +79,8 @@ public final class Conv2D: ActivationFusing {
             denseWeight = Tensor(shape: [filters, g.columnRows])
             denseWeightGrad = Tensor(shape: [filters, g.columnRows])
         }
-        let mode = c.padding_mode ?? .zeros
-        let plan = depthwise == nil
-            ? Self.directPlan(g, filters: filters, groups: groups, mode: mode)
-            : Self.depthwisePlan(g, filters: filters, mode: mode)
+        let plan = Self.directPlan(g, filters: filters, groups: groups, depthwise: depthwise != nil,
+                                   mode: c.padding_mode ?? .zeros)
         padded = plan
         paddedInputGradient = plan?.inputGradientPlan
         if depthwise == nil {
@@ -93,19 +92,9 @@ public final class Conv2D: ActivationFusing {
         }
     }
 
-    /// Depthwise convolutions with one filter per channel take the direct kernels on the same
-    /// conditions (AVX-512, stride 1, no dilation, zero padding of at most `k − 1`).
-    static func depthwisePlan(_ g: WindowGeometry, filters: Int, mode: PaddingMode) -> DirectConvPlan? {
-        guard CPUFeatures.avx512Kernels, filters == g.channels, mode == .zeros,
-              g.strideH == 1, g.strideW == 1, g.dilationH == 1, g.dilationW == 1 else { return nil }
-        let plan = DirectConvPlan(channels: g.channels, height: g.height, width: g.width, filters: filters,
-                                  kernelH: g.kernelH, kernelW: g.kernelW, padTop: g.padTop, padBottom: g.padBottom,
-                                  padLeft: g.padLeft, padRight: g.padRight)
-        return plan.inputGradientPlan == nil ? nil : plan
-    }
-
-    /// The direct plan where it applies: AVX-512, one group, stride 1, no dilation, zero padding of
-    /// at most `k − 1` per side, and a kernel larger than 1x1 (those need no lowering anyway).
+    /// The direct plan where it applies: AVX-512, stride 1, no dilation, zero padding of at most
+    /// `k − 1` per side, and either one group and a kernel larger than 1x1 (those need no
+    /// lowering anyway) or a depthwise convolution with one filter per channel.
     ///
     /// Except where the lowered product is long and the direct kernel wastes much: measured on
     /// this machine (2 threads), the direct kernels beat im2col + sgemm on every LeNet-5 and
@@ -113,13 +102,15 @@ public final class Conv2D: ActivationFusing {
     /// and 256 channels (backward 20 against 15 and 38 against 30 ms per training step, forward
     /// equal), where a fifth of the computed positions are padding columns while sgemm runs near
     /// its peak with `K = C·kh·kw ≥ 1,152`.
-    static func directPlan(_ g: WindowGeometry, filters: Int, groups: Int, mode: PaddingMode) -> DirectConvPlan? {
-        guard CPUFeatures.avx512Kernels, groups == 1, mode == .zeros, g.kernelArea > 1,
-              g.strideH == 1, g.strideW == 1, g.dilationH == 1, g.dilationW == 1 else { return nil }
+    static func directPlan(_ g: WindowGeometry, filters: Int, groups: Int, depthwise: Bool,
+                           mode: PaddingMode) -> DirectConvPlan? {
+        guard CPUFeatures.avx512Kernels, mode == .zeros, g.strideH == 1, g.strideW == 1,
+              g.dilationH == 1, g.dilationW == 1,
+              depthwise ? filters == g.channels : groups == 1 && g.kernelArea > 1 else { return nil }
         let plan = DirectConvPlan(channels: g.channels, height: g.height, width: g.width, filters: filters,
                                   kernelH: g.kernelH, kernelW: g.kernelW, padTop: g.padTop, padBottom: g.padBottom,
                                   padLeft: g.padLeft, padRight: g.padRight)
-        guard plan.usefulFraction >= 0.85 || g.columnRows < 1_024 else { return nil }
+        guard depthwise || plan.usefulFraction >= 0.85 || g.columnRows < 1_024 else { return nil }
         return plan.inputGradientPlan == nil ? nil : plan
     }
 
@@ -168,7 +159,8 @@ public final class Conv2D: ActivationFusing {
     var gradientFloats: Int { filters * kernelsPerFilter * geometry.kernelArea + filters }
 
     /// Floats of one part's workspace: the chunk's column matrix, its gradient and a staging
-    /// matrix `[F, chunk·OH·OW]` (lowered convolutions only), then the private gradients.
+    /// matrix `[F, chunk·OH·OW]` (lowered convolutions; direct ones: `paddedWorkspace`), then
+    /// the private gradients.
     func partWorkspace(batch: Int) -> Int {
         if let padded { return paddedWorkspace(padded, batch: batch) + gradientFloats }
         let lowering = isLowered ? (2 * geometry.columnRows + filters) * chunkSize(batch: batch) * geometry.outArea : 0
