@@ -42,12 +42,14 @@ public final class GRU: RecurrentLayer {
         if resetAfter {
             // [N, 3H] = h₋₁ · W_hhᵀ; per row r, z, a = W_hn h₋₁ + b_hn, n, h = n + z(h₋₁ − n).
             u.hiddenProduct(hp, lda: ld, into: s)
+            // Per-gate pointers: an index like `g[h2 + j]` is overflow-checked and keeps a loop scalar.
+            let bn = bias + h2
             for b in 0..<n {
-                let g = gates + b * g3, sr = s + b * g3, a = keep + b * hid
+                let g = gates + b * g3, gn = g + h2, sr = s + b * g3, sn = sr + h2, a = keep + b * hid
                 Self.sigmoid(g, plus: sr, bias, count: h2)
-                for j in 0..<hid { a[j] = sr[h2 + j] + bias[h2 + j] }
-                for j in 0..<hid { g[h2 + j] = Self.tanh(g[h2 + j] + g[j] * a[j]) }
-                Self.blend(y + b * u.outputStride, g + h2, hp + b * ld, weight: g + hid, count: hid)
+                for j in 0..<hid { a[j] = sn[j] + bn[j] }
+                for j in 0..<hid { gn[j] = Self.tanh(gn[j] + g[j] * a[j]) }
+                Self.blend(y + b * u.outputStride, gn, hp + b * ld, weight: g + hid, count: hid)
             }
             return
         }
@@ -73,15 +75,16 @@ public final class GRU: RecurrentLayer {
             // dGh: the gradient of h₋₁ · W_hhᵀ + b_hh, whose n part enters through r.
             let dGh = u.dRecurrent(t)
             for b in 0..<n {
-                let g = gates + b * g3, d = dG + b * g3, e = dGh + b * g3, h0 = hp + b * ld
-                let a = keep + b * hid, c = carry + b * hid, o = dy + b * u.outputStride
+                let gr = gates + b * g3, gz = gr + hid, gn = gr + h2
+                let dr = dG + b * g3, dz = dr + hid, dn = dr + h2, er = dGh + b * g3, ez = er + hid, en = er + h2
+                let h0 = hp + b * ld, a = keep + b * hid, c = carry + b * hid, o = dy + b * u.outputStride
                 for j in 0..<hid {
-                    let r = g[j], z = g[hid + j], nv = g[h2 + j], dh = o[j] + c[j]
-                    let dn = dh * (1 - z) * (1 - nv * nv)
-                    d[j] = dn * a[j] * r * (1 - r)
-                    d[hid + j] = dh * (h0[j] - nv) * z * (1 - z)
-                    d[h2 + j] = dn
-                    e[j] = d[j]; e[hid + j] = d[hid + j]; e[h2 + j] = dn * r
+                    let r = gr[j], z = gz[j], nv = gn[j], dh = o[j] + c[j]
+                    let dnv = dh * (1 - z) * (1 - nv * nv)
+                    dr[j] = dnv * a[j] * r * (1 - r)
+                    dz[j] = dh * (h0[j] - nv) * z * (1 - z)
+                    dn[j] = dnv
+                    er[j] = dr[j]; ez[j] = dz[j]; en[j] = dnv * r
                     c[j] = dh * z
                 }
             }
@@ -90,12 +93,12 @@ public final class GRU: RecurrentLayer {
             return
         }
         for b in 0..<n {
-            let g = gates + b * g3, d = dG + b * g3, h0 = hp + b * ld, c = carry + b * hid
-            let o = dy + b * u.outputStride
+            let gz = gates + b * g3 + hid, gn = gz + hid, dz = dG + b * g3 + hid, dn = dz + hid
+            let h0 = hp + b * ld, c = carry + b * hid, o = dy + b * u.outputStride
             for j in 0..<hid {
-                let z = g[hid + j], nv = g[h2 + j], dh = o[j] + c[j]
-                d[hid + j] = dh * (nv - h0[j]) * z * (1 - z)
-                d[h2 + j] = dh * z * (1 - nv * nv)
+                let z = gz[j], nv = gn[j], dh = o[j] + c[j]
+                dz[j] = dh * (nv - h0[j]) * z * (1 - z)
+                dn[j] = dh * z * (1 - nv * nv)
                 c[j] = dh * (1 - z)
             }
         }

@@ -66,25 +66,26 @@ public final class LSTM: RecurrentLayer {
         let (hp, ld) = u.hPrev(t), gates = u.gates(t), y = u.h(t)
         let cPrev = u.cPrev(t), cell = u.aux(0, t), tanhCell = u.aux(1, t)
         // gates (input projection and every bias, from `stepBias`) += h₋₁ · W_hhᵀ; then per row
-        // i, f, g, c, o, h in stages.
+        // i, f, g, c, o, h in stages. Each gate has its own pointer: an index like `g[h3 + j]` is
+        // overflow-checked and keeps its loop scalar.
         u.hiddenProduct(hp, lda: ld, into: gates, accumulate: true)
         for b in 0..<n {
-            let g = gates + b * g4, cp = cPrev + b * hid, c = cell + b * hid
-            let tc = tanhCell + b * hid, h = y + b * u.outputStride
+            let gi = gates + b * g4, gf = gi + hid, gg = gi + h2, go = gi + h3
+            let cp = cPrev + b * hid, c = cell + b * hid, tc = tanhCell + b * hid, h = y + b * u.outputStride
             if peepholes {
                 let vi = u.cellValue(0), vf = u.cellValue(1)
-                for j in 0..<hid { g[j] += vi[j] * cp[j]; g[hid + j] += vf[j] * cp[j] }
+                for j in 0..<hid { gi[j] += vi[j] * cp[j]; gf[j] += vf[j] * cp[j] }
             }
-            for k in 0..<h2 { g[k] = Self.sigmoid(g[k]) }
-            for k in h2..<h3 { g[k] = Self.tanh(g[k]) }
-            for j in 0..<hid { c[j] = g[hid + j] * cp[j] + g[j] * g[h2 + j] }
+            for k in 0..<h2 { gi[k] = Self.sigmoid(gi[k]) }
+            for j in 0..<hid { gg[j] = Self.tanh(gg[j]) }
+            for j in 0..<hid { c[j] = gf[j] * cp[j] + gi[j] * gg[j] }
             if peepholes {
                 let vo = u.cellValue(2)
-                for j in 0..<hid { g[h3 + j] += vo[j] * c[j] }
+                for j in 0..<hid { go[j] += vo[j] * c[j] }
             }
-            for k in h3..<g4 { g[k] = Self.sigmoid(g[k]) }
+            for j in 0..<hid { go[j] = Self.sigmoid(go[j]) }
             for j in 0..<hid { tc[j] = Self.tanh(c[j]) }
-            for j in 0..<hid { h[j] = g[h3 + j] * tc[j] }
+            for j in 0..<hid { h[j] = go[j] * tc[j] }
         }
     }
 
@@ -93,32 +94,33 @@ public final class LSTM: RecurrentLayer {
         let gates = u.gates(t), dG = u.dGates(t), dy = u.dh(t), cPrev = u.cPrev(t)
         let cell = u.aux(0, t), tanhCell = u.aux(1, t), dhCarry = u.dhCarry, dcCarry = u.dcCarry
         for b in 0..<n {
-            let g = gates + b * g4, d = dG + b * g4, cp = cPrev + b * hid, c = cell + b * hid
-            let tc = tanhCell + b * hid, o = dy + b * u.outputStride
+            let gi = gates + b * g4, gf = gi + hid, gg = gi + h2, go = gi + h3
+            let di = dG + b * g4, df = di + hid, dg = di + h2, dO = di + h3
+            let cp = cPrev + b * hid, c = cell + b * hid, tc = tanhCell + b * hid, o = dy + b * u.outputStride
             let dhc = dhCarry + b * hid, dc = dcCarry + b * hid
             // do, then dc (kept in the c carry) from the carry, h = o ⊙ tanh c and o's peephole.
             for j in 0..<hid {
-                let ov = g[h3 + j], th = tc[j], dh = o[j] + dhc[j]
-                d[h3 + j] = dh * th * ov * (1 - ov)
+                let ov = go[j], th = tc[j], dh = o[j] + dhc[j]
+                dO[j] = dh * th * ov * (1 - ov)
                 dc[j] += dh * ov * (1 - th * th)
             }
             if peepholes {
-                let vo = u.cellValue(2), go = u.cellGrad(2)
-                for j in 0..<hid { dc[j] += vo[j] * d[h3 + j]; go[j] += d[h3 + j] * c[j] }
+                let vo = u.cellValue(2), gradO = u.cellGrad(2)
+                for j in 0..<hid { dc[j] += vo[j] * dO[j]; gradO[j] += dO[j] * c[j] }
             }
             // di, df, dg from c = f ⊙ c₋₁ + i ⊙ g; the carry becomes dc₋₁.
             for j in 0..<hid {
-                let i = g[j], f = g[hid + j], gv = g[h2 + j], dcj = dc[j]
-                d[j] = dcj * gv * i * (1 - i)
-                d[hid + j] = dcj * cp[j] * f * (1 - f)
-                d[h2 + j] = dcj * i * (1 - gv * gv)
+                let i = gi[j], f = gf[j], gv = gg[j], dcj = dc[j]
+                di[j] = dcj * gv * i * (1 - i)
+                df[j] = dcj * cp[j] * f * (1 - f)
+                dg[j] = dcj * i * (1 - gv * gv)
                 dc[j] = dcj * f
             }
             if peepholes {
-                let vi = u.cellValue(0), vf = u.cellValue(1), gi = u.cellGrad(0), gf = u.cellGrad(1)
+                let vi = u.cellValue(0), vf = u.cellValue(1), gradI = u.cellGrad(0), gradF = u.cellGrad(1)
                 for j in 0..<hid {
-                    dc[j] += vi[j] * d[j] + vf[j] * d[hid + j]
-                    gi[j] += d[j] * cp[j]; gf[j] += d[hid + j] * cp[j]
+                    dc[j] += vi[j] * di[j] + vf[j] * df[j]
+                    gradI[j] += di[j] * cp[j]; gradF[j] += df[j] * cp[j]
                 }
             }
         }
