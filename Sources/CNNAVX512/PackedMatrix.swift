@@ -23,12 +23,17 @@ public struct PackedMatrix: Sendable, Equatable {
     public func pack(_ b: UnsafePointer<Float>, ld: Int, transposed: Bool, into packed: UnsafeMutablePointer<Float>) {
         let width = Self.panel
         for p in 0..<panels {
+            let first = p * width, count = min(width, columns - first), panel = packed + p * rows * width
             for k in 0..<rows {
-                let out = packed + (p * rows + k) * width
-                for c in 0..<width {
-                    let n = p * width + c
-                    out[c] = n >= columns ? 0 : transposed ? b[n * ld + k] : b[k * ld + n]
+                let out = panel + k * width
+                if transposed {
+                    let source = b + first * ld + k
+                    for c in 0..<count { out[c] = source[c * ld] }
+                } else {
+                    let source = b + k * ld + first
+                    for c in 0..<count { out[c] = source[c] }
                 }
+                for c in count..<width { out[c] = 0 }
             }
         }
     }
