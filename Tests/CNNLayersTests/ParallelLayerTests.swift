@@ -44,9 +44,9 @@ final class ParallelLayerTests: XCTestCase {
         }
     }
 
-    /// Batches of 8 rows and more multiply by W_hh packed once per pass (on AVX-512): hidden 20
-    /// puts a full and a partial vector into each 48-column panel's last columns, batch 9 a full
-    /// and a one-row block; GRU's `dh₋₁` adds into its carry, LSTM's and RNN's overwrite it.
+    /// Batches of 8 rows and more multiply by W_ih and W_hh packed once per pass (on AVX-512):
+    /// hidden 20 puts a full and a partial vector into each 48-column panel's last columns, batch
+    /// 9 a full and a one-row block; GRU's `dh₋₁` adds into its carry, LSTM's and RNN's overwrite it.
     func testPackedStepProductsPassTheGradientCheck() throws {
         let cases: [(LayerRegistration, JSONValue)] = [
             (GRU.registration, ["hidden": 20, "return_sequences": true]),

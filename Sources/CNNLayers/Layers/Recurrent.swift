@@ -245,10 +245,18 @@ public class RecurrentLayer: Layer {
         guard let bias = storage?.stepBias.data else { preconditionFailure("\(name): no storage") }
         let gates = u.gates(0)
         stepBias(u, into: bias)
-        gemmAcrossParts(transB: true, m: steps * n, n: g, k: u.inputSize, a: u.input, b: p[0], c: gates)
-        for r in 0..<steps * n {
-            let row = gates + r * g
-            for j in 0..<g { row[j] += bias[j] }
+        if let packed = u.packed {
+            let projection = PackedMatrix(rows: u.inputSize, columns: g)
+            projection.pack(p[0], ld: u.inputSize, transposed: true, into: packed)
+            WorkerPool.shared.forEachRange(steps * n, itemSize: g * u.inputSize,
+                                           InputProjection(matrix: projection, input: u.input, packed: packed,
+                                                           bias: bias, gates: gates))
+        } else {
+            gemmAcrossParts(transB: true, m: steps * n, n: g, k: u.inputSize, a: u.input, b: p[0], c: gates)
+            for r in 0..<steps * n {
+                let row = gates + r * g
+                for j in 0..<g { row[j] += bias[j] }
+            }
         }
         if let packed = u.packed { hiddenProduct.pack(u.weightHH, ld: hidden, transposed: true, into: packed) }
         let parts = min(WorkerPool.shared.parts, n / Self.minimumPartRows)
@@ -256,6 +264,19 @@ public class RecurrentLayer: Layer {
             WorkerPool.shared.run(ForwardSteps(layer: self, unit: u, parts: parts))
         } else {
             WorkerPool.shared.withWideBLAS { forwardSteps(u) }
+        }
+    }
+
+    /// Rows of the input projection: each starts as the step bias and adds `x · W_ihᵀ` against
+    /// W_ih packed (K = F_in is short: LSTM-128's 28 features leave sgemm's packing unpaid).
+    struct InputProjection: RangeWork {
+        let matrix: PackedMatrix, input: UnsafePointer<Float>, packed: UnsafePointer<Float>
+        let bias: UnsafePointer<Float>, gates: UnsafeMutablePointer<Float>
+        func run(_ r: Range<Int>) {
+            let width = matrix.columns
+            for row in r { (gates + row * width).update(from: bias, count: width) }
+            matrix.multiply(m: r.count, a: input + r.lowerBound * matrix.rows, lda: matrix.rows, packed: packed,
+                            c: gates + r.lowerBound * width, ldc: width, accumulate: true)
         }
     }
 

@@ -12,8 +12,8 @@ final class RecurrentStorage {
     let carry: Tensor, scratch: Tensor
     /// `[G·H]`: the bias every step's input projection gets (see `RecurrentLayer.stepBias`).
     let stepBias: Tensor
-    /// One unit's W_hh packed for `PackedMatrix` (AVX-512 only): `W_hhᵀ` during forward, `W_hh`
-    /// during backward, repacked by each unit before its steps.
+    /// One unit's weights packed for `PackedMatrix` (AVX-512 only): `W_ihᵀ` for the input
+    /// projection, then `W_hhᵀ` for the forward steps, `W_hh` for the backward steps.
     let packed: Tensor?
 
     init(_ l: RecurrentLayer, capacity n: Int) {
@@ -37,7 +37,8 @@ final class RecurrentStorage {
         carry = Tensor(shape: [l.stateCount * n * l.hidden])
         scratch = Tensor(shape: [n * l.gateWidth])
         stepBias = Tensor(shape: [l.gateWidth])
-        let floats = max(l.hiddenProduct.floats, l.gateProduct.floats)
+        let projections = (0..<l.layers).map { PackedMatrix(rows: l.inputSize(layer: $0), columns: l.gateWidth).floats }
+        let floats = max(l.hiddenProduct.floats, l.gateProduct.floats, projections.max() ?? 0)
         packed = CPUFeatures.avx512Kernels ? Tensor(shape: [floats]) : nil
     }
 }
