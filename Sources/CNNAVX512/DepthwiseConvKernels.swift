@@ -31,27 +31,37 @@ extension DirectConvPlan {
         }
     }
 
-    /// `dw[c, i, j] += Σ_images Σ_q dys[c][q] · xp[c][q + i·Wp + j]` (`pad`, `spread`; one tap per
-    /// sweep of a channel's positions, four accumulators; the plane stays in L1 across the taps).
+    /// `dw[c, i, j] += Σ_images Σ_q dys[c][q] · xp[c][q + i·Wp + j]` (`pad`, `spread`). One sweep of
+    /// a channel's positions per kernel row and group of three taps: each dY vector feeds the
+    /// three taps' FMAs, two vectors at a time (six accumulators); the plane stays in L1 across
+    /// the sweeps. A tap past kw reads beyond the row and is dropped.
     public func depthwiseWeightGradient(padded xp: UnsafePointer<Float>, spread dys: UnsafePointer<Float>,
                                         images: Int, into dw: UnsafeMutablePointer<Float>) {
-        let (wp, kw, n) = (paddedWidth, kernelW, vectors)
+        let (wp, kh, kw, n) = (paddedWidth, kernelH, kernelW, vectors)
         for b in 0..<images {
             for c in 0..<channels {
                 let plane = xp + (b * channels + c) * planeStride
                 let d = UnsafeRawPointer(dys + (b * filters + c) * planeStride)
-                for t in 0..<kernelArea {
-                    let x = UnsafeRawPointer(plane + (t / kw) * wp + t % kw)
-                    var (s0, s1, s2, s3) = (Vector(), Vector(), Vector(), Vector())
-                    var v = 0
-                    while v + 4 <= n {
-                        let o = v * 16
-                        s0.addProduct(load(d, o), load(x, o)); s1.addProduct(load(d, o + 16), load(x, o + 16))
-                        s2.addProduct(load(d, o + 32), load(x, o + 32)); s3.addProduct(load(d, o + 48), load(x, o + 48))
-                        v += 4
+                for i in 0..<kh {
+                    for j0 in Swift.stride(from: 0, to: kw, by: 3) {
+                        let x = UnsafeRawPointer(plane + i * wp + j0)
+                        var (a0, a1, a2, b0, b1, b2) = (Vector(), Vector(), Vector(), Vector(), Vector(), Vector())
+                        var v = 0
+                        while v + 2 <= n {
+                            let o = v * 16, g = load(d, o), h = load(d, o + 16)
+                            a0.addProduct(g, load(x, o)); a1.addProduct(g, load(x, o + 1)); a2.addProduct(g, load(x, o + 2))
+                            b0.addProduct(h, load(x, o + 16)); b1.addProduct(h, load(x, o + 17)); b2.addProduct(h, load(x, o + 18))
+                            v += 2
+                        }
+                        if v < n {
+                            let o = v * 16, g = load(d, o)
+                            a0.addProduct(g, load(x, o)); a1.addProduct(g, load(x, o + 1)); a2.addProduct(g, load(x, o + 2))
+                        }
+                        let out = dw + c * kernelArea + i * kw + j0
+                        out[0] += (a0 + b0).sum()
+                        if j0 + 1 < kw { out[1] += (a1 + b1).sum() }
+                        if j0 + 2 < kw { out[2] += (a2 + b2).sum() }
                     }
-                    while v < n { s0.addProduct(load(d, v * 16), load(x, v * 16)); v += 1 }
-                    dw[c * kernelArea + t] += ((s0 + s1) + (s2 + s3)).sum()
                 }
             }
         }
