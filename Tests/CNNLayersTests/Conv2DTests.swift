@@ -106,6 +106,7 @@ final class Conv2DTests: XCTestCase {
             ("3x3 pad 1", ConvCase(3, 5, 6, f: 4, k: (3, 3), p: (1, 1, 1, 1))),
             ("pointwise", ConvCase(4, 5, 7, f: 6, k: (1, 1))),
             ("pointwise groups 2", ConvCase(4, 3, 5, f: 6, k: (1, 1), groups: 2, bias: false)),
+            ("pointwise over 1x1", ConvCase(6, 1, 1, f: 4, k: (1, 1))),
             ("1x1 stride 2", ConvCase(3, 5, 6, f: 2, k: (1, 1), s: (2, 2))),
             ("1x1 padded", ConvCase(2, 5, 4, f: 3, k: (1, 1), p: (0, 1, 2, 0), mode: .replicate)),
             ("1x3", ConvCase(2, 4, 7, f: 3, k: (1, 3), p: (0, 0, 1, 1))),
@@ -197,6 +198,7 @@ final class Conv2DTests: XCTestCase {
         XCTAssertEqual(direct, expected)
         XCTAssertEqual(byLabel["pointwise"]?.0, true)
         XCTAssertEqual(byLabel["pointwise groups 2"]?.0, true)
+        XCTAssertEqual(try build(cases.first { $0.0 == "pointwise over 1x1" }!.1.config, [6, 1, 1]).isBatchedPointwise, true)
         XCTAssertEqual(byLabel["1x1 stride 2"]?.0, false)
         XCTAssertEqual(byLabel["1x1 padded"]?.0, false)
         XCTAssertEqual(byLabel["3x3 pad 1"]?.0, false)

@@ -124,6 +124,12 @@ public final class Conv2D: ActivationFusing {
             && g.padTop + g.padBottom + g.padLeft + g.padRight == 0
     }
 
+    /// A pointwise convolution over 1x1 planes (squeeze-and-excitation's) is a dense layer over
+    /// the batch: its forward is one product `Y[N, F] = X[N, C] · Wᵀ`, not one matrix-vector
+    /// product per image, which OpenBLAS 0.3.21's SkylakeX small-matrix kernel also answers with a
+    /// malloc for some shapes (measured: F = 4, 6, 8, 10 or 20 filters over 32 to 480 channels).
+    var isBatchedPointwise: Bool { isPointwise && groups == 1 && geometry.outArea == 1 }
+
     public var parameterSpecs: [ParameterSpec] {
         let g = geometry
         let fan = table.map { ($0.map(\.count).max() ?? 1) * g.kernelArea } ?? fanIn
@@ -214,10 +220,15 @@ public final class Conv2D: ActivationFusing {
             padded.pack(weights: weight, flipped: false, into: packed)
             weight = packed
         }
-        WorkerPool.shared.run(ForwardParts(layer: self, x: inputs[0].data, y: output.data, weight: weight,
-                                           workspace: context.workspace, batch: n,
-                                           parts: min(WorkerPool.shared.parts, n), scale: scale, shift: shift,
-                                           epilogue: epilogue))
+        let parts = ForwardParts(layer: self, x: inputs[0].data, y: output.data, weight: weight,
+                                 workspace: context.workspace, batch: n, parts: min(WorkerPool.shared.parts, n),
+                                 scale: scale, shift: shift, epilogue: epilogue)
+        if isBatchedPointwise {
+            gemm(transB: true, m: n, n: filters, k: geometry.channels, a: parts.x, b: weight, c: parts.y)
+            finish(parts, images: 0..<n)
+        } else {
+            WorkerPool.shared.run(parts)
+        }
     }
 
     /// One forward call's arguments, for the worker pool.
