@@ -1,3 +1,4 @@
+import CNNAVX512
 import CNNCore
 
 /// Fully connected layer: `y = x · Wᵀ + b` (PyTorch `nn.Linear`).
@@ -22,6 +23,8 @@ public final class Dense: ActivationFusing {
 
     var weight: Tensor!, bias: Tensor?
     var weightGrad: Tensor!, biasGrad: Tensor?
+    /// W packed for the input gradient's `PackedMatrix` product (AVX-512 only).
+    private let packedWeight: Tensor?
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let s = try context.singleInput()
@@ -37,7 +40,15 @@ public final class Dense: ActivationFusing {
         steps = s.rank == 2 ? s[0] : 1
         hasBias = c.bias ?? true
         outputShape = s.rank == 2 ? [steps, units] : [units]
+        let product = PackedMatrix(rows: units, columns: features)
+        packedWeight = CPUFeatures.avx512Kernels ? Tensor(shape: [product.floats]) : nil
     }
+
+    /// `dX[rows, F] += dY[rows, units] · W`. On AVX-512, batches of 8 rows and more multiply by
+    /// W packed, not through OpenBLAS 0.3.21's SkylakeX small-matrix kernel, which allocates on
+    /// every call when F ≡ 8 (mod 16) (LeNet-5's f6: F = 120).
+    var inputGradientProduct: PackedMatrix { PackedMatrix(rows: units, columns: features) }
+    static let packedRows = 8
 
     public var parameterSpecs: [ParameterSpec] {
         let init_ = Initializer.pytorchDefault(fanIn: features)
@@ -86,8 +97,13 @@ public final class Dense: ActivationFusing {
                 for u in 0..<units { biasGrad.data[u] += row[u] }
             }
         }
-        if let dx = inputGradients[0] {
-            // dX[rows, F] += dY · W
+        guard let dx = inputGradients[0] else { return }
+        // dX[rows, F] += dY · W
+        if let packed = packedWeight?.data, rows >= Self.packedRows {
+            let product = inputGradientProduct
+            product.pack(weight.data, ld: features, transposed: false, into: packed)
+            product.multiply(m: rows, a: dy.data, lda: units, packed: packed, c: dx.data, ldc: features, accumulate: true)
+        } else {
             gemm(m: rows, n: features, k: units, a: dy.data, b: weight.data, beta: 1, c: dx.data)
         }
     }
