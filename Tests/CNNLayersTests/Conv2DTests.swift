@@ -134,6 +134,14 @@ final class Conv2DTests: XCTestCase {
             // block overrunning the stage row), and uneven padding.
             ("direct depthwise 5x5", ConvCase(3, 6, 20, f: 3, k: (5, 5), p: (2, 2, 2, 2), groups: 3, bias: false)),
             ("direct depthwise", ConvCase(4, 7, 9, f: 4, k: (3, 3), p: (1, 0, 2, 1), groups: 4)),
+            // Stride-2 depthwise through the input's phases: odd and even sizes, uneven padding,
+            // a 5x5 kernel whose taps span three phase rows, rows past one 6-vector block, and
+            // rows split sixteen columns at a time after odd and even left paddings.
+            ("phase depthwise", ConvCase(3, 9, 10, f: 3, k: (3, 3), s: (2, 2), p: (1, 1, 1, 1), groups: 3)),
+            ("phase depthwise 5x5", ConvCase(2, 11, 8, f: 2, k: (5, 5), s: (2, 2), p: (2, 1, 0, 2), groups: 2,
+                                             bias: false)),
+            ("phase depthwise wide", ConvCase(2, 9, 70, f: 2, k: (3, 3), s: (2, 2), p: (0, 1, 1, 0), groups: 2)),
+            ("phase depthwise wide even", ConvCase(2, 7, 66, f: 2, k: (5, 5), s: (2, 2), p: (2, 2, 2, 2), groups: 2)),
         ]
         for mode in PaddingMode.allCases {
             list.append(("mode \(mode)", ConvCase(2, 7, 5, f: 3, k: (3, 2), s: (2, 1),
@@ -208,6 +216,9 @@ final class Conv2DTests: XCTestCase {
         XCTAssertEqual(byLabel["depthwise x2 stride 2"]?.1, 2)
         XCTAssertEqual(byLabel["depthwise dilated"]?.1, 2)
         XCTAssertEqual(byLabel["direct depthwise"]?.1, 1)
+        let phases = try Set(cases.filter { try build($0.1.config, $0.1.input).phaseDepthwise != nil }.map(\.0))
+        XCTAssertEqual(phases, CPUFeatures.avx512Kernels
+                       ? ["phase depthwise", "phase depthwise 5x5", "phase depthwise wide", "phase depthwise wide even"] : [])
     }
 
     /// Backward with no input gradient wanted gives the same parameter gradients, and a second

@@ -40,6 +40,9 @@ public final class Conv2D: ActivationFusing {
     let depthwise: DepthwiseConv?
     /// The direct kernels' plans for the forward pass and the input gradient (AVX-512 only).
     let padded: DirectConvPlan?, paddedInputGradient: DirectConvPlan?
+    /// The forward of a stride-2 depthwise convolution on its input's phases (AVX-512 only; its
+    /// backward keeps the depthwise loops).
+    let phaseDepthwise: PhaseDepthwisePlan?
 
     var weight: Tensor!, bias: Tensor?
     var weightGrad: Tensor!, biasGrad: Tensor?
@@ -83,6 +86,7 @@ public final class Conv2D: ActivationFusing {
                                    mode: c.padding_mode ?? .zeros)
         padded = plan
         paddedInputGradient = plan?.inputGradientPlan
+        phaseDepthwise = depthwise == nil ? nil : Self.phasePlan(g, filters: filters, mode: c.padding_mode ?? .zeros)
         if depthwise == nil {
             packedWeight = plan.map { Tensor(shape: [$0.packedWeightFloats]) }
             packedFlippedWeight = paddedInputGradient.map { Tensor(shape: [$0.packedWeightFloats]) }
@@ -112,6 +116,15 @@ public final class Conv2D: ActivationFusing {
                                   padLeft: g.padLeft, padRight: g.padRight)
         guard depthwise || plan.usefulFraction >= 0.85 || g.columnRows < 1_024 else { return nil }
         return plan.inputGradientPlan == nil ? nil : plan
+    }
+
+    /// Stride-2 depthwise convolutions (one filter per channel, zero padding, no dilation).
+    static func phasePlan(_ g: WindowGeometry, filters: Int, mode: PaddingMode) -> PhaseDepthwisePlan? {
+        guard CPUFeatures.avx512Kernels, mode == .zeros, filters == g.channels, g.strideH == 2, g.strideW == 2,
+              g.dilationH == 1, g.dilationW == 1 else { return nil }
+        return PhaseDepthwisePlan(channels: g.channels, height: g.height, width: g.width, kernelH: g.kernelH,
+                                  kernelW: g.kernelW, padTop: g.padTop, padBottom: g.padBottom,
+                                  padLeft: g.padLeft, padRight: g.padRight)
     }
 
     var kernelsPerFilter: Int { geometry.channels / groups }
@@ -169,6 +182,7 @@ public final class Conv2D: ActivationFusing {
     /// the private gradients.
     func partWorkspace(batch: Int) -> Int {
         if let padded { return paddedWorkspace(padded, batch: batch) + gradientFloats }
+        if let phaseDepthwise { return phaseDepthwise.phaseFloats + phaseDepthwise.stageFloats + gradientFloats }
         let lowering = isLowered ? (2 * geometry.columnRows + filters) * chunkSize(batch: batch) * geometry.outArea : 0
         return lowering + gradientFloats
     }
@@ -248,7 +262,7 @@ public final class Conv2D: ActivationFusing {
         } else if isLowered {
             forwardLowered(a, images: images, workspace: workspace)
         } else {
-            forwardDirect(a, images: images)
+            forwardDirect(a, images: images, workspace: workspace)
         }
     }
 
@@ -269,13 +283,19 @@ public final class Conv2D: ActivationFusing {
         }
     }
 
-    /// Depthwise and pointwise convolutions read the input directly, one image at a time.
-    private func forwardDirect(_ a: ForwardParts, images: Range<Int>) {
+    /// Depthwise and pointwise convolutions read the input directly, one image at a time
+    /// (stride-2 depthwise ones on AVX-512 through their input's phases, `PhaseDepthwisePlan`).
+    private func forwardDirect(_ a: ForwardParts, images: Range<Int>, workspace: UnsafeMutablePointer<Float>) {
         let (x, y, w) = (a.x, a.y, a.weight)
         let g = geometry, inSize = g.channels * g.height * g.width, outSize = filters * g.outArea
         for b in images {
             let xb = x + b * inSize, yb = y + b * outSize
-            if let depthwise {
+            if let plan = phaseDepthwise {
+                let stage = workspace + plan.phaseFloats
+                plan.deinterleave(xb, into: workspace)
+                plan.forward(phases: workspace, weight: w, stage: stage)
+                plan.scatter(stage, into: yb)
+            } else if let depthwise {
                 depthwise.forward(x: xb, weight: w, y: yb)
             } else {
                 let (mg, kg) = (filters / groups, kernelsPerFilter)

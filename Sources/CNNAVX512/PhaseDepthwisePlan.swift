@@ -1,0 +1,95 @@
+/// The forward pass of a depthwise convolution with stride 2 (one filter per channel), on the
+/// four phases of each zero-padded plane: `P_ab[y][x] = x_p[2y + a][2x + b]`, so tap `(i, j)` of
+/// output `(oy, ox)` reads `P_{i mod 2, j mod 2}[oy + ⌊i/2⌋][ox + ⌊j/2⌋]` and sixteen neighbouring
+/// outputs read sixteen neighbouring floats again (polyphase decomposition). Each phase plane is
+/// `Hq × Wq` (`⌈Hp/2⌉ × ⌈Wp/2⌉`), output `q = oy·Wq + ox`; columns `ox ≥ OW` are dropped when
+/// the stage is scattered. Only called where `CPUFeatures.avx512Kernels` holds.
+public struct PhaseDepthwisePlan: Sendable, Equatable {
+    public let channels: Int, height: Int, width: Int, kernelH: Int, kernelW: Int
+    public let padTop: Int, padLeft: Int
+    public let outHeight: Int, outWidth: Int
+    let phaseHeight: Int, phaseWidth: Int
+    /// Sixteen-float vectors covering `0..<OH·Wq`, and the stage row (whole 6-vector blocks).
+    let vectors: Int, stageRow: Int
+    /// Floats between phase planes: a block's reach past the last output row stays inside.
+    let phaseStride: Int
+
+    public init(channels: Int, height: Int, width: Int, kernelH: Int, kernelW: Int,
+                padTop: Int, padBottom: Int, padLeft: Int, padRight: Int) {
+        self.channels = channels; self.height = height; self.width = width
+        self.kernelH = kernelH; self.kernelW = kernelW; self.padTop = padTop; self.padLeft = padLeft
+        let (hp, wp) = (height + padTop + padBottom, width + padLeft + padRight)
+        outHeight = (hp - kernelH) / 2 + 1
+        outWidth = (wp - kernelW) / 2 + 1
+        phaseHeight = (hp + 1) / 2
+        phaseWidth = (wp + 1) / 2
+        vectors = (outHeight * phaseWidth + 15) / 16
+        stageRow = (vectors + 5) / 6 * 96
+        let reach = stageRow + (kernelH - 1) / 2 * phaseWidth + (kernelW - 1) / 2
+        phaseStride = max(phaseHeight * phaseWidth, reach)
+    }
+
+    /// Floats of one image's phase planes `[C][4][phaseStride]` and of its stage `[C][stageRow]`.
+    public var phaseFloats: Int { channels * 4 * phaseStride }
+    public var stageFloats: Int { channels * stageRow }
+
+    /// One image `[C, H, W]` → its zero-padded planes' four phases each (every float written).
+    /// Each source row is read once and split into its even and odd columns, sixteen of each per
+    /// step: with an even left padding the evens go to phase b = 0, with an odd one to b = 1.
+    public func deinterleave(_ x: UnsafePointer<Float>, into phases: UnsafeMutablePointer<Float>) {
+        let (wq, h, w) = (phaseWidth, height, width)
+        let evenPhase = padLeft % 2, evenStart = padLeft / 2, oddStart = (padLeft + 1) / 2
+        let (evens, odds) = ((w + 1) / 2, w / 2)
+        for c in 0..<channels {
+            let src = x + c * h * w, planes = phases + c * 4 * phaseStride
+            for phase in 0..<4 { zero(planes + phase * phaseStride, phaseStride) }
+            for sy in 0..<h {
+                let py = sy + padTop, (a, y) = (py % 2, py / 2), row = src + sy * w
+                let evenRow = planes + (a * 2 + evenPhase) * phaseStride + y * wq + evenStart
+                let oddRow = planes + (a * 2 + 1 - evenPhase) * phaseStride + y * wq + oddStart
+                var k = 0
+                while 2 * k + 32 <= w {
+                    let v = UnsafeRawPointer(row + 2 * k).loadUnaligned(as: SIMD32<Float>.self)
+                    store(v.evenHalf, evenRow + k)
+                    store(v.oddHalf, oddRow + k)
+                    k += 16
+                }
+                for e in k..<evens { evenRow[e] = row[2 * e] }
+                for o in k..<odds { oddRow[o] = row[2 * o + 1] }
+            }
+        }
+    }
+
+    /// `stage[c][q] = Σ_ij w[c, i, j] · P_{i mod 2, j mod 2}[c][q + ⌊i/2⌋·Wq + ⌊j/2⌋]`, `w: [C, kh, kw]`;
+    /// six accumulators (96 outputs) per block, as `depthwiseForward`.
+    public func forward(phases: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
+                        stage: UnsafeMutablePointer<Float>) {
+        let (wq, kh, kw) = (phaseWidth, kernelH, kernelW)
+        for c in 0..<channels {
+            let planes = phases + c * 4 * phaseStride, out = stage + c * stageRow, taps = w + c * kh * kw
+            for q in Swift.stride(from: 0, to: stageRow, by: 96) {
+                var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector(), a4 = Vector(), a5 = Vector()
+                for i in 0..<kh {
+                    for j in 0..<kw {
+                        let plane = planes + ((i % 2) * 2 + j % 2) * phaseStride
+                        let p = UnsafeRawPointer(plane + q + (i / 2) * wq + j / 2)
+                        let b = Vector(repeating: taps[i * kw + j])
+                        a0.addProduct(b, load(p)); a1.addProduct(b, load(p, 16)); a2.addProduct(b, load(p, 32))
+                        a3.addProduct(b, load(p, 48)); a4.addProduct(b, load(p, 64)); a5.addProduct(b, load(p, 80))
+                    }
+                }
+                let o = out + q
+                store(a0, o); store(a1, o + 16); store(a2, o + 32); store(a3, o + 48); store(a4, o + 64); store(a5, o + 80)
+            }
+        }
+    }
+
+    /// The stage's valid columns into one image's `y: [C, OH, OW]`.
+    public func scatter(_ stage: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        for c in 0..<channels {
+            for oy in 0..<outHeight {
+                copy(stage + c * stageRow + oy * phaseWidth, y + (c * outHeight + oy) * outWidth, outWidth)
+            }
+        }
+    }
+}
