@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "CNNTestSupport", dependencies: ["CNNLayers"]),
 
         .testTarget(name: "CNNCoreTests", dependencies: ["CNNCore", "CNNTestSupport"]),
-        .testTarget(name: "CNNLayersTests", dependencies: ["CNNLayers", "CNNTestSupport"]),
+        .testTarget(name: "CNNLayersTests", dependencies: ["CNNLayers", "CNNAVX512", "CNNTestSupport"]),
         .testTarget(name: "CNNGraphTests", dependencies: ["CNNGraph", "CNNTestSupport"]),
         .testTarget(name: "CNNDataTests", dependencies: ["CNNData"]),
         .testTarget(name: "CNNTrainingTests", dependencies: ["CNNTraining", "CNNTestSupport"]),

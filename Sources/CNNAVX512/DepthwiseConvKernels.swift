@@ -16,17 +16,7 @@ extension DirectConvPlan {
         for c in 0..<channels {
             let plane = xp + c * planeStride, out = stage + c * stageRow, taps = w + c * area
             for q in Swift.stride(from: 0, to: stageRow, by: 96) {
-                var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector(), a4 = Vector(), a5 = Vector()
-                for i in 0..<kh {
-                    let row = plane + q + i * wp
-                    for j in 0..<kw {
-                        let p = UnsafeRawPointer(row + j), b = Vector(repeating: taps[i * kw + j])
-                        a0.addProduct(b, load(p)); a1.addProduct(b, load(p, 16)); a2.addProduct(b, load(p, 32))
-                        a3.addProduct(b, load(p, 48)); a4.addProduct(b, load(p, 64)); a5.addProduct(b, load(p, 80))
-                    }
-                }
-                let o = out + q
-                store(a0, o); store(a1, o + 16); store(a2, o + 32); store(a3, o + 48); store(a4, o + 64); store(a5, o + 80)
+                depthwiseBlock(kh: kh, kw: kw, taps: taps, out: out + q) { i, j in UnsafeRawPointer(plane + q + i * wp + j) }
             }
         }
     }
@@ -74,4 +64,21 @@ extension DirectConvPlan {
             for t in 0..<area { flipped[c * area + t] = w[c * area + area - 1 - t] }
         }
     }
+}
+
+/// Six output vectors (96 neighbouring outputs) of one depthwise channel, stored at `out`: for
+/// each tap `(i, j)`, its broadcast weight times the six vectors from `source(i, j)` on. Shared by
+/// the stride-1 kernel (one padded plane) and the stride-2 one (the plane's phases).
+@inline(__always)
+func depthwiseBlock(kh: Int, kw: Int, taps: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+                    source: (Int, Int) -> UnsafeRawPointer) {
+    var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector(), a4 = Vector(), a5 = Vector()
+    for i in 0..<kh {
+        for j in 0..<kw {
+            let p = source(i, j), b = Vector(repeating: taps[i * kw + j])
+            a0.addProduct(b, load(p)); a1.addProduct(b, load(p, 16)); a2.addProduct(b, load(p, 32))
+            a3.addProduct(b, load(p, 48)); a4.addProduct(b, load(p, 64)); a5.addProduct(b, load(p, 80))
+        }
+    }
+    store(a0, out); store(a1, out + 16); store(a2, out + 32); store(a3, out + 48); store(a4, out + 64); store(a5, out + 80)
 }

@@ -60,26 +60,17 @@ public struct PhaseDepthwisePlan: Sendable, Equatable {
         }
     }
 
-    /// `stage[c][q] = Σ_ij w[c, i, j] · P_{i mod 2, j mod 2}[c][q + ⌊i/2⌋·Wq + ⌊j/2⌋]`, `w: [C, kh, kw]`;
-    /// six accumulators (96 outputs) per block, as `depthwiseForward`.
+    /// `stage[c][q] = Σ_ij w[c, i, j] · P_{i mod 2, j mod 2}[c][q + ⌊i/2⌋·Wq + ⌊j/2⌋]`, `w: [C, kh, kw]`,
+    /// in `depthwiseBlock`s of 96 outputs.
     public func forward(phases: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                         stage: UnsafeMutablePointer<Float>) {
         let (wq, kh, kw) = (phaseWidth, kernelH, kernelW)
         for c in 0..<channels {
             let planes = phases + c * 4 * phaseStride, out = stage + c * stageRow, taps = w + c * kh * kw
             for q in Swift.stride(from: 0, to: stageRow, by: 96) {
-                var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector(), a4 = Vector(), a5 = Vector()
-                for i in 0..<kh {
-                    for j in 0..<kw {
-                        let plane = planes + ((i % 2) * 2 + j % 2) * phaseStride
-                        let p = UnsafeRawPointer(plane + q + (i / 2) * wq + j / 2)
-                        let b = Vector(repeating: taps[i * kw + j])
-                        a0.addProduct(b, load(p)); a1.addProduct(b, load(p, 16)); a2.addProduct(b, load(p, 32))
-                        a3.addProduct(b, load(p, 48)); a4.addProduct(b, load(p, 64)); a5.addProduct(b, load(p, 80))
-                    }
+                depthwiseBlock(kh: kh, kw: kw, taps: taps, out: out + q) { i, j in
+                    UnsafeRawPointer(planes + ((i % 2) * 2 + j % 2) * phaseStride + q + (i / 2) * wq + j / 2)
                 }
-                let o = out + q
-                store(a0, o); store(a1, o + 16); store(a2, o + 32); store(a3, o + 48); store(a4, o + 64); store(a5, o + 80)
             }
         }
     }

@@ -1,4 +1,5 @@
 import CNNCore
+import CNNAVX512
 import CNNTestSupport
 import XCTest
 
@@ -53,7 +54,7 @@ final class ParallelLayerTests: XCTestCase {
             (LSTM.registration, ["hidden": 20]),
             (SimpleRNN.registration, ["hidden": 20]),
         ]
-        XCTAssertGreaterThanOrEqual(9, RecurrentLayer.packedRows)
+        XCTAssertGreaterThanOrEqual(9, PackedMatrix.minimumRows)
         for (registration, config) in cases {
             let layer = try GradientCheck.build(registration, config: config, inputs: [[3, 4]])
             XCTAssertEqual(GradientCheck.check(layer, batch: 9), [], "\(registration.type) \(config)")

@@ -44,11 +44,10 @@ public final class Dense: ActivationFusing {
         packedWeight = CPUFeatures.avx512Kernels ? Tensor(shape: [product.floats]) : nil
     }
 
-    /// `dX[rows, F] += dY[rows, units] · W`. On AVX-512, batches of 8 rows and more multiply by
-    /// W packed, not through OpenBLAS 0.3.21's SkylakeX small-matrix kernel, which allocates on
-    /// every call when F ≡ 8 (mod 16) (LeNet-5's f6: F = 120).
+    /// `dX[rows, F] += dY[rows, units] · W`. On AVX-512, batches of `PackedMatrix.minimumRows` and
+    /// more multiply by W packed, not through OpenBLAS 0.3.21's SkylakeX small-matrix kernel,
+    /// which allocates on every call when F ≡ 8 (mod 16) (LeNet-5's f6: F = 120).
     var inputGradientProduct: PackedMatrix { PackedMatrix(rows: units, columns: features) }
-    static let packedRows = 8
 
     public var parameterSpecs: [ParameterSpec] {
         let init_ = Initializer.pytorchDefault(fanIn: features)
@@ -99,7 +98,7 @@ public final class Dense: ActivationFusing {
         }
         guard let dx = inputGradients[0] else { return }
         // dX[rows, F] += dY · W
-        if let packed = packedWeight?.data, rows >= Self.packedRows {
+        if let packed = packedWeight?.data, rows >= PackedMatrix.minimumRows {
             let product = inputGradientProduct
             product.pack(weight.data, ld: features, transposed: false, into: packed)
             product.multiply(m: rows, a: dy.data, lda: units, packed: packed, c: dx.data, ldc: features, accumulate: true)

@@ -284,10 +284,6 @@ public class RecurrentLayer: Layer {
     var hiddenProduct: PackedMatrix { PackedMatrix(rows: hidden, columns: gateWidth) }
     var gateProduct: PackedMatrix { PackedMatrix(rows: gateWidth, columns: hidden) }
 
-    /// Batches from which packing W_hh once per pass pays: at batch 1 the packing costs more than
-    /// sgemm's own (GRU-128 batch-1 latency 0.085 ms with sgemm, 0.151 packed).
-    static let packedRows = 8
-
     /// The bias added to every step's input projection once, for all steps: `b_ih`. A cell whose
     /// other constant terms simply add to the same pre-activations folds them in here too.
     func stepBias(_ u: RecurrentUnit, into bias: UnsafeMutablePointer<Float>) {
@@ -368,7 +364,7 @@ public class RecurrentLayer: Layer {
             outputStride: directions * hidden, dOutput: st.dOutput.data + d * hidden,
             gateBase: st.gates[i].data, auxBase: st.aux[i].data, initial: st.initial[i].data,
             dGateBase: st.dGates.data, dRecurrentBase: (st.dRecurrent ?? st.dGates).data,
-            carry: st.carry.data, scratch: st.scratch.data, packed: n >= Self.packedRows ? st.packed?.data : nil)
+            carry: st.carry.data, scratch: st.scratch.data, packed: n >= PackedMatrix.minimumRows ? st.packed?.data : nil)
     }
 
     private func reserve(batch n: Int) -> RecurrentStorage {
