@@ -12,7 +12,7 @@ extension DirectConvPlan {
     /// past `paddedFloats(images: 1)`; a block's overrun into the next row is rewritten there).
     public func depthwiseForward(padded xp: UnsafePointer<Float>, weight w: UnsafePointer<Float>,
                                  stage: UnsafeMutablePointer<Float>) {
-        let (wp, kh, kw, area) = (paddedWidth, kernelH, kernelW, kernelArea)
+        let (wp, kh, kw, area) = (pitch, kernelH, kernelW, kernelArea)
         for c in 0..<channels {
             let plane = xp + c * planeStride, out = stage + c * stageRow, taps = w + c * area
             for q in Swift.stride(from: 0, to: stageRow, by: 96) {
@@ -27,7 +27,7 @@ extension DirectConvPlan {
     /// the sweeps. A tap past kw reads beyond the row and is dropped.
     public func depthwiseWeightGradient(padded xp: UnsafePointer<Float>, spread dys: UnsafePointer<Float>,
                                         images: Int, into dw: UnsafeMutablePointer<Float>) {
-        let (wp, kh, kw, n) = (paddedWidth, kernelH, kernelW, vectors)
+        let (wp, kh, kw, n) = (pitch, kernelH, kernelW, vectors)
         for b in 0..<images {
             for c in 0..<channels {
                 let plane = xp + (b * channels + c) * planeStride

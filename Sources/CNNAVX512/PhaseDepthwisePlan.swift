@@ -34,29 +34,10 @@ public struct PhaseDepthwisePlan: Sendable, Equatable {
     public var stageFloats: Int { channels * stageRow }
 
     /// One image `[C, H, W]` → its zero-padded planes' four phases each (every float written).
-    /// Each source row is read once and split into its even and odd columns, sixteen of each per
-    /// step: with an even left padding the evens go to phase b = 0, with an odd one to b = 1.
     public func deinterleave(_ x: UnsafePointer<Float>, into phases: UnsafeMutablePointer<Float>) {
-        let (wq, h, w) = (phaseWidth, height, width)
-        let evenPhase = padLeft % 2, evenStart = padLeft / 2, oddStart = (padLeft + 1) / 2
-        let (evens, odds) = ((w + 1) / 2, w / 2)
         for c in 0..<channels {
-            let src = x + c * h * w, planes = phases + c * 4 * phaseStride
-            for phase in 0..<4 { zero(planes + phase * phaseStride, phaseStride) }
-            for sy in 0..<h {
-                let py = sy + padTop, (a, y) = (py % 2, py / 2), row = src + sy * w
-                let evenRow = planes + (a * 2 + evenPhase) * phaseStride + y * wq + evenStart
-                let oddRow = planes + (a * 2 + 1 - evenPhase) * phaseStride + y * wq + oddStart
-                var k = 0
-                while 2 * k + 32 <= w {
-                    let v = UnsafeRawPointer(row + 2 * k).loadUnaligned(as: SIMD32<Float>.self)
-                    store(v.evenHalf, evenRow + k)
-                    store(v.oddHalf, oddRow + k)
-                    k += 16
-                }
-                for e in k..<evens { evenRow[e] = row[2 * e] }
-                for o in k..<odds { oddRow[o] = row[2 * o + 1] }
-            }
+            splitPhases(x + c * height * width, height: height, width: width, padTop: padTop, padLeft: padLeft,
+                        pitch: phaseWidth, phaseStride: phaseStride, into: phases + c * 4 * phaseStride)
         }
     }
 

@@ -142,6 +142,15 @@ final class Conv2DTests: XCTestCase {
                                              bias: false)),
             ("phase depthwise wide", ConvCase(2, 9, 70, f: 2, k: (3, 3), s: (2, 2), p: (0, 1, 1, 0), groups: 2)),
             ("phase depthwise wide even", ConvCase(2, 7, 66, f: 2, k: (5, 5), s: (2, 2), p: (2, 2, 2, 2), groups: 2)),
+            // Stride 2 on the padded input's phases: filters past a block of 8, kernels of odd and
+            // even size, uneven padding, rows split and joined 16 or 8 columns at a time, and a 1x3
+            // kernel (phase row 1 has no taps).
+            ("direct stride 2", ConvCase(3, 9, 10, f: 11, k: (3, 3), s: (2, 2), p: (1, 1, 1, 1))),
+            ("direct stride 2 5x5", ConvCase(2, 11, 8, f: 9, k: (5, 5), s: (2, 2), p: (2, 1, 0, 2), bias: false)),
+            ("direct stride 2 4x4", ConvCase(3, 8, 8, f: 5, k: (4, 4), s: (2, 2), p: (1, 1, 1, 1))),
+            ("direct stride 2 wide", ConvCase(2, 5, 70, f: 3, k: (3, 2), s: (2, 2), p: (0, 1, 1, 0))),
+            ("direct stride 2 1x3", ConvCase(2, 7, 9, f: 4, k: (1, 3), s: (2, 2), p: (0, 0, 1, 1))),
+            ("direct stride 2 narrow", ConvCase(3, 6, 20, f: 8, k: (3, 3), s: (2, 2), p: (1, 1, 1, 1))),
         ]
         for mode in PaddingMode.allCases {
             list.append(("mode \(mode)", ConvCase(2, 7, 5, f: 3, k: (3, 2), s: (2, 1),
@@ -192,7 +201,8 @@ final class Conv2DTests: XCTestCase {
     }
 
     /// The configs above reach the four kernels: im2col + sgemm, pointwise, direct depthwise, and
-    /// (on AVX-512) the direct kernels on padded planes for stride-1 zero-padded convolutions.
+    /// (on AVX-512) the direct kernels on padded planes (or their phases, stride 2) for zero-padded
+    /// convolutions.
     func testKernelPaths() throws {
         let paths = try cases.map { label, c in
             let layer = try build(c.config, c.input)
@@ -202,7 +212,8 @@ final class Conv2DTests: XCTestCase {
         let direct = Set(paths.filter(\.3).map(\.0))
         let expected: Set<String> = CPUFeatures.avx512Kernels
             ? ["3x3 pad 1", "1x3", "direct 11 filters 5x5", "direct 3x2", "direct one channel", "direct wide rows",
-               "direct depthwise 5x5", "direct depthwise"] : []
+               "direct depthwise 5x5", "direct depthwise", "direct stride 2", "direct stride 2 5x5",
+               "direct stride 2 4x4", "direct stride 2 wide", "direct stride 2 1x3", "direct stride 2 narrow"] : []
         XCTAssertEqual(direct, expected)
         XCTAssertEqual(byLabel["pointwise"]?.0, true)
         XCTAssertEqual(byLabel["pointwise groups 2"]?.0, true)
@@ -411,10 +422,12 @@ final class Conv2DTests: XCTestCase {
 /// workspace budget; a batch that does not divide into whole chunks must give the same results as
 /// running each image alone.
 final class Conv2DChunkingTests: XCTestCase {
-    /// 16 channels at 48x48, 3x3, stride 2 → 24x24: (2·144 + 8)·576 = 170,496 floats per image, so
-    /// the 2²⁰-float budget lowers 6 images at a time; a batch of 9 is a chunk of 6 and one of 3.
+    /// 16 channels at 48x48, 3x3, stride 2, reflected padding (lowered everywhere) → 24x24:
+    /// (2·144 + 8)·576 = 170,496 floats per image, so the 2²⁰-float budget lowers 6 images at a
+    /// time; a batch of 9 is a chunk of 6 and one of 3.
     func testLoweredPartialChunksMatchImageByImage() throws {
-        let layer = try build(["filters": 8, "kernel": 3, "padding": 1, "stride": 2], [16, 48, 48])
+        let layer = try build(["filters": 8, "kernel": 3, "padding": 1, "stride": 2, "padding_mode": "reflect"],
+                              [16, 48, 48])
         XCTAssertNil(layer.padded)
         XCTAssertEqual(layer.chunkSize(batch: 9), 6)
         try assertChunksMatchImageByImage(layer)
@@ -427,6 +440,17 @@ final class Conv2DChunkingTests: XCTestCase {
         let layer = try build(["filters": 8, "kernel": 3, "padding": 1], [32, 64, 64])
         let plan = try XCTUnwrap(layer.padded)
         XCTAssertEqual(layer.paddedChunk(plan, batch: 9), 6)
+        try assertChunksMatchImageByImage(layer)
+    }
+
+    /// 24 channels at 96x96, 3x3, stride 2, pad 1: four 49x49 phases of 2,401 floats per channel,
+    /// (4·24 + 8)·2,401 = 249,704 floats per image, 4 images per chunk (4 + 4 + 1).
+    func testStride2DirectPartialChunksMatchImageByImage() throws {
+        try XCTSkipUnless(CPUFeatures.avx512Kernels, "the direct kernels need AVX-512")
+        let layer = try build(["filters": 8, "kernel": 3, "padding": 1, "stride": 2], [24, 96, 96])
+        let plan = try XCTUnwrap(layer.padded)
+        XCTAssertEqual(plan.stride, 2)
+        XCTAssertEqual(layer.paddedChunk(plan, batch: 9), 4)
         try assertChunksMatchImageByImage(layer)
     }
 
