@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// Work split into parts, run by `WorkerPool.run`: part 0 on the calling thread, the others on
 /// the pool's workers, all at once. A value type holding the call's arguments.
@@ -49,6 +50,11 @@ struct RangeParts<Work: RangeWork>: PartitionedWork {
 /// (recurrent layers: one small product per time step) widen it with `withWideBLAS`. Measured on
 /// LeNet-5: 11,400–12,000 images/s with OpenBLAS at 2 threads outside `run`, 18,700–19,000 at 1.
 /// Handing over work allocates nothing (see `run`).
+///
+/// A hand-off spins before it sleeps, as OpenMP runtimes do (GOMP_SPINCOUNT): a training step
+/// hands over work a hundred times or more, the gaps between are microseconds, and waking a
+/// thread blocked in the kernel took tens of them here. Workers watch the job counter and the
+/// caller the count of parts still running for `spinSeconds`, then wait on a condition variable.
 public final class WorkerPool: @unchecked Sendable {
     public static let shared = WorkerPool()
     /// The most parts any layer plans workspace for.
@@ -65,8 +71,10 @@ public final class WorkerPool: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let done = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var generation = 0
-    private var remaining = 0
+    /// Jobs handed over so far, and parts of the current job still running on workers.
+    private let generation = Atomic<Int>(0), remaining = Atomic<Int>(0)
+    /// How long a worker waits for the next job, and the caller for its workers, before sleeping.
+    static let spinSeconds = 100e-6
     private var job: (work: UnsafeRawPointer, invoke: (UnsafeRawPointer, Int) -> Void)?
     private var threadCount = 1
 
@@ -103,20 +111,34 @@ public final class WorkerPool: @unchecked Sendable {
         withUnsafePointer(to: work) { dispatch(UnsafeRawPointer($0), Work.run(_:part:)) }
     }
 
-    /// Hands `invoke(work, part)` to the workers, runs part 0 and waits for the others.
+    /// Hands `invoke(work, part)` to the workers, runs part 0 and waits for the others. The job is
+    /// published by the counter's releasing increment; the broadcast under the mutex wakes workers
+    /// that gave up spinning (they check the counter under the same mutex, so none misses it).
     @usableFromInline
     func dispatch(_ work: UnsafeRawPointer, _ invoke: @escaping (UnsafeRawPointer, Int) -> Void) {
-        pthread_mutex_lock(mutex)
         job = (work, invoke)
-        remaining = parts - 1
-        generation += 1
+        remaining.store(parts - 1, ordering: .relaxed)
+        generation.add(1, ordering: .releasing)
+        pthread_mutex_lock(mutex)
         pthread_cond_broadcast(wake)
         pthread_mutex_unlock(mutex)
         invoke(work, 0)
-        pthread_mutex_lock(mutex)
-        while remaining > 0 { pthread_cond_wait(done, mutex) }
+        if !Self.spin(until: { remaining.load(ordering: .acquiring) == 0 }) {
+            pthread_mutex_lock(mutex)
+            while remaining.load(ordering: .acquiring) > 0 { pthread_cond_wait(done, mutex) }
+            pthread_mutex_unlock(mutex)
+        }
         job = nil
-        pthread_mutex_unlock(mutex)
+    }
+
+    /// True when `ready()` held within `spinSeconds` (the clock is read every 256 checks).
+    @inline(__always)
+    private static func spin(until ready: () -> Bool) -> Bool {
+        let deadline = MonotonicClock.seconds() + spinSeconds
+        while true {
+            for _ in 0..<256 where ready() { return true }
+            if MonotonicClock.seconds() > deadline { return ready() }
+        }
     }
 
     /// Runs `body` with OpenBLAS on all configured threads (for layers whose only parallelism is
@@ -147,19 +169,19 @@ public final class WorkerPool: @unchecked Sendable {
     private func workerLoop(part: Int) -> UnsafeMutableRawPointer? {
         var seen = 0
         while true {
-            pthread_mutex_lock(mutex)
-            while generation == seen { pthread_cond_wait(wake, mutex) }
-            seen = generation
-            let body = part < parts ? job : nil
-            pthread_mutex_unlock(mutex)
-            body.map { $0.invoke($0.work, part) }
-            let ran = body != nil
-            pthread_mutex_lock(mutex)
-            if ran {
-                remaining -= 1
-                if remaining == 0 { pthread_cond_signal(done) }
+            if !Self.spin(until: { generation.load(ordering: .acquiring) != seen }) {
+                pthread_mutex_lock(mutex)
+                while generation.load(ordering: .acquiring) == seen { pthread_cond_wait(wake, mutex) }
+                pthread_mutex_unlock(mutex)
             }
-            pthread_mutex_unlock(mutex)
+            seen = generation.load(ordering: .acquiring)
+            guard part < parts, let body = job else { continue }
+            body.invoke(body.work, part)
+            if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                pthread_mutex_lock(mutex)
+                pthread_cond_signal(done)
+                pthread_mutex_unlock(mutex)
+            }
         }
     }
 
