@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Dependencies point one way: cnnctl → CNNBench → CNNTraining → CNNGraph, CNNData → CNNLayers → CNNCore → C shims
-// (and CNNLayers → CNNAVX512).
+// (and CNNLayers → CNNAVX512 → CNNCore).
 // The kernels' loops vectorize for Haswell-level x86-64 (AVX2 + FMA, 8 lanes; x86-64 CPUs since
 // about 2015) instead of the SSE2 baseline (4 lanes): LSTM-128 training 12,500 → 14,600 and
 // MBConv 387 → 487 images/s on this machine; AVX-512 code (skylake-avx512) measured no faster
@@ -32,7 +32,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "CNNCore", dependencies: ["COpenBLAS"], swiftSettings: kernels),
-        .target(name: "CNNAVX512", swiftSettings: avx512),
+        .target(name: "CNNAVX512", dependencies: ["CNNCore"], swiftSettings: avx512),
         .target(name: "CNNLayers", dependencies: ["CNNCore", "CNNAVX512"], swiftSettings: kernels),
         .target(name: "CNNGraph", dependencies: ["CNNLayers", "CJSON"]),
         .target(name: "CNNData", dependencies: ["CNNLayers", "CZlib"]),

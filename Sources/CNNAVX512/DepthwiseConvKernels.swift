@@ -1,3 +1,5 @@
+import CNNCore
+
 /// Depthwise convolution (one filter per channel) on the same zero-padded planes: this plan's
 /// `channels` are the depthwise channels and `filters` must equal them. Each output vector needs
 /// its own input vector per tap, so the kernels are bound by loads, not FMAs; six independent
@@ -48,9 +50,9 @@ extension DirectConvPlan {
                             a0.addProduct(g, load(x, o)); a1.addProduct(g, load(x, o + 1)); a2.addProduct(g, load(x, o + 2))
                         }
                         let out = dw + c * kernelArea + i * kw + j0
-                        out[0] += (a0 + b0).sum()
-                        if j0 + 1 < kw { out[1] += (a1 + b1).sum() }
-                        if j0 + 2 < kw { out[2] += (a2 + b2).sum() }
+                        out[0] += FastMath.laneSum(a0 + b0)
+                        if j0 + 1 < kw { out[1] += FastMath.laneSum(a1 + b1) }
+                        if j0 + 2 < kw { out[2] += FastMath.laneSum(a2 + b2) }
                     }
                 }
             }

@@ -1,3 +1,5 @@
+import CNNCore
+
 typealias Vector = SIMD16<Float>
 
 /// Sixteen floats from `p` advanced by `floats` floats (wrapping arithmetic: no overflow checks

@@ -1,3 +1,5 @@
+import CNNCore
+
 extension DirectConvPlan {
     /// Positions summed per visit of a (filter block, group of taps): at least this many vectors,
     /// so the lane reductions at the end of a visit stay a small share of its FMAs while the
@@ -91,8 +93,8 @@ private struct TapSums {
     func add(_ r: Int, _ s0: Vector, _ s1: Vector, _ s2: Vector) {
         guard r < filters else { return }
         let out = dw + r * rowStride
-        out[0] += s0.sum()
-        if taps > 1 { out[1] += s1.sum() }
-        if taps > 2 { out[2] += s2.sum() }
+        out[0] += FastMath.laneSum(s0)
+        if taps > 1 { out[1] += FastMath.laneSum(s1) }
+        if taps > 2 { out[2] += FastMath.laneSum(s2) }
     }
 }

@@ -197,7 +197,7 @@ public final class BatchNorm: ActivationFusing {
             lanes += f(UnsafeRawPointer(a + i).loadUnaligned(as: V.self))
             i += V.scalarCount
         }
-        var total = Double(lanes.sum())
+        var total = Double(FastMath.laneSum(lanes))
         while i < n {
             total += Double(f(V(repeating: a[i]))[0])
             i += 1
@@ -218,7 +218,7 @@ public final class BatchNorm: ActivationFusing {
             dyx.addProduct(gv, UnsafeRawPointer(x + i).loadUnaligned(as: V.self) - mv)
             i += V.scalarCount
         }
-        var (a, b) = (Double(dy.sum()), Double(dyx.sum()))
+        var (a, b) = (Double(FastMath.laneSum(dy)), Double(FastMath.laneSum(dyx)))
         while i < n {
             a += Double(g[i])
             b += Double(g[i] * (x[i] - mean))
