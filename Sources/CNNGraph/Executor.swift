@@ -188,7 +188,9 @@ public final class Executor {
     /// gradients.
     public func backward(_ input: Tensor, outputGradients: [Tensor], rng: inout RNG) {
         let b = views(batch: input.shape[0])
-        for i in b.gradients.indices where plan[i].runsInPlace == nil { b.gradients[i].zero() }
+        for i in b.gradients.indices where plan[i].runsInPlace == nil {
+            WorkerPool.shared.forEachRange(b.gradients[i].count, Zeroing(data: b.gradients[i].data))
+        }
         for (k, i) in graph.outputs.enumerated() {
             let g = b.gradients[i], dy = outputGradients[k]
             for j in 0..<g.count { g.data[j] += dy.data[j] }
@@ -246,6 +248,13 @@ public final class Executor {
             nodeInputGradients: graph.nodes.map { $0.inputs.map { $0 == Node.modelInput ? nil : gradients[$0] } },
             modelOutputs: graph.outputs.map { outputs[$0] })
     }
+}
+
+/// Zeroes its share of an activation gradient: split between the pool's threads, because one
+/// thread's memset of them all was 3.5% of a ResNet-20 training step.
+private struct Zeroing: RangeWork {
+    let data: UnsafeMutablePointer<Float>
+    func run(_ range: Range<Int>) { (data + range.lowerBound).update(repeating: 0, count: range.count) }
 }
 
 extension Tensor {
