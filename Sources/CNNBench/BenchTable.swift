@@ -29,7 +29,8 @@ public enum BenchTable {
         s += "\nper layer: mean ms per training step over \(r.iterations) profiled steps (slowest first); the "
             + "throughput above comes from untimed runs\n"
         let shown = r.layers.prefix(layerRows).map {
-            [$0.name, $0.type, $0.fusedInto.map { "in \($0)" } ?? f($0.forwardMs, 3), f($0.backwardMs, 3), f($0.totalMs, 3),
+            [$0.name, $0.type, $0.fusedInto.map { "in \($0)" } ?? f($0.forwardMs, 3),
+             $0.fusedInto.map { "in \($0)" } ?? f($0.backwardMs, 3), f($0.totalMs, 3),
              f(100 * $0.totalMs / max(r.profiledStepMs, 1e-12), 1) + "%"]
         }
         var tail: [[String]] = []
@@ -43,7 +44,7 @@ public enum BenchTable {
         tail.append(["profiled step", "", "", "", f(r.profiledStepMs, 3), ""])
         s += table(["layer", "type", "forward", "backward", "total", "share"], shown + tail, leftColumns: 2)
         if r.layers.contains(where: { $0.fusedInto != nil }) {
-            s += "\"in L\": an activation fused into layer L's forward (timed there) and run in place\n"
+            s += "\"in L\": an activation fused into layer L's forward and backward (timed there) and run in place\n"
         }
         return s
     }

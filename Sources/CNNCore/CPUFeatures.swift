@@ -18,7 +18,7 @@ public enum CPUFeatures {
     /// What `bench` prints about these kernels.
     public static var avx512KernelsDescription: String {
         if avx512Kernels {
-            return "AVX-512 direct convolutions (stride 1) and packed recurrent products; \(avx512Variable)=off turns them off"
+            return "AVX-512 direct convolutions (stride 1 and 2) and packed recurrent products; \(avx512Variable)=off turns them off"
         }
         return hasAVX512 ? "im2col + sgemm only (\(avx512Variable)=off)" : "im2col + sgemm only (this CPU lacks AVX-512)"
     }

@@ -10,8 +10,9 @@ import CNNLayers
 /// (a value read by several nodes) sums its gradients without split nodes.
 ///
 /// An activation that alone reads an `ActivationFusing` layer's output (conv → relu, batch norm →
-/// relu, add → relu) runs inside that layer's forward and in place: the two nodes share their
-/// output and gradient buffers, which saves a pass over memory each way and the buffers.
+/// relu, add → relu) runs inside that layer's forward and in place, and its backward inside the
+/// layer's backward: the two nodes share their output and gradient buffers, which saves a pass
+/// over memory each way and the buffers.
 public final class Executor {
     public let graph: Graph
     public let maxBatch: Int
@@ -198,10 +199,12 @@ public final class Executor {
         var context = ExecutionContext(isTraining: true, rng: rng, workspace: workspace.data,
                                        workspaceCount: workspace.count)
         let nodes = graph.nodes
-        for i in nodes.indices.reversed() {
+        // An activation run in place is back-propagated by its producer, later in this loop.
+        for i in nodes.indices.reversed() where plan[i].runsInPlace == nil {
             let start = profile == nil ? 0 : MonotonicClock.seconds()
-            if let producer = plan[i].runsInPlace, let activation = plan[producer].epilogue?.activation {
-                activation.backwardInPlace(output: b.outputs[i], gradient: b.gradients[i])
+            if let (layer, activation) = plan[i].epilogue {
+                layer.backward(inputs: b.nodeInputs[i], output: b.outputs[i], outputGradient: b.gradients[i],
+                               inputGradients: b.nodeInputGradients[i], through: activation, context: &context)
             } else {
                 nodes[i].layer.backward(inputs: b.nodeInputs[i], output: b.outputs[i],
                                         outputGradient: b.gradients[i], inputGradients: b.nodeInputGradients[i],
