@@ -70,6 +70,19 @@ public struct DirectConvPlan: Sendable, Equatable {
                               padTop: pads[0], padBottom: pads[1], padLeft: pads[2], padRight: pads[3])
     }
 
+    /// How far before the spread dY (`spread`) its padded copy for `inputGradientPlan` would begin,
+    /// when that copy is the spread dY itself: the input gradient's padded planes have this plan's
+    /// pitch and plane stride (a "same" convolution, `pt + pb = kh − 1`, `pl + pr = kw − 1`), and the
+    /// zeros above and left of each plane are the previous plane's tail and the previous row's
+    /// garbage columns, which `spread` zeroes. Nil otherwise.
+    public var spreadInputGradientShift: Int? {
+        guard let back = inputGradientPlan, back.pitch == pitch, back.planeStride == planeStride,
+              back.paddedHeight == paddedHeight else { return nil }
+        let shift = back.padTop * pitch + back.padLeft
+        guard planeStride - outHeight * pitch >= shift, pitch - outWidth >= back.padLeft else { return nil }
+        return shift
+    }
+
     /// The share of the computed positions that are outputs (the rest is padding columns and
     /// rounding to whole vectors): 0.94 at 32x32 with a 3x3 kernel, 0.8 at 8x8.
     public var usefulFraction: Double { Double(outHeight * outWidth) / Double(vectors * DirectConvKernel.lanes) }

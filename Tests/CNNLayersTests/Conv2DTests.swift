@@ -130,6 +130,10 @@ final class Conv2DTests: XCTestCase {
             ("direct 3x2", ConvCase(5, 6, 4, f: 9, k: (3, 2), p: (0, 2, 1, 0), bias: false)),
             ("direct one channel", ConvCase(1, 8, 8, f: 6, k: (5, 5), p: (2, 2, 2, 2))),
             ("direct wide rows", ConvCase(2, 3, 40, f: 17, k: (3, 3), p: (1, 1, 1, 1))),
+            // "Same" convolutions, whose input gradient reads the spread dY in place, with uneven
+            // padding.
+            ("direct same 3x2", ConvCase(3, 5, 7, f: 9, k: (3, 2), p: (1, 1, 1, 0))),
+            ("direct same corner", ConvCase(2, 6, 5, f: 4, k: (3, 3), p: (0, 2, 2, 0))),
             // Depthwise on padded planes: a row of 9 vectors (one 6-vector block, one 3-vector
             // block overrunning the stage row), and uneven padding.
             ("direct depthwise 5x5", ConvCase(3, 6, 20, f: 3, k: (5, 5), p: (2, 2, 2, 2), groups: 3, bias: false)),
@@ -212,6 +216,7 @@ final class Conv2DTests: XCTestCase {
         let direct = Set(paths.filter(\.3).map(\.0))
         let expected: Set<String> = CPUFeatures.avx512Kernels
             ? ["3x3 pad 1", "1x3", "direct 11 filters 5x5", "direct 3x2", "direct one channel", "direct wide rows",
+               "direct same 3x2", "direct same corner",
                "direct depthwise 5x5", "direct depthwise", "direct stride 2", "direct stride 2 5x5",
                "direct stride 2 4x4", "direct stride 2 wide", "direct stride 2 1x3", "direct stride 2 narrow"] : []
         XCTAssertEqual(direct, expected)
@@ -227,6 +232,11 @@ final class Conv2DTests: XCTestCase {
         XCTAssertEqual(byLabel["depthwise x2 stride 2"]?.1, 2)
         XCTAssertEqual(byLabel["depthwise dilated"]?.1, 2)
         XCTAssertEqual(byLabel["direct depthwise"]?.1, 1)
+        let spread = try Set(cases.filter { try build($0.1.config, $0.1.input).padded?.spreadInputGradientShift != nil }
+            .map(\.0))
+        XCTAssertEqual(spread, CPUFeatures.avx512Kernels
+                       ? ["3x3 pad 1", "1x3", "direct 3x2", "direct one channel", "direct wide rows", "direct same 3x2",
+                          "direct same corner", "direct depthwise 5x5"] : [])
         let phases = try Set(cases.filter { try build($0.1.config, $0.1.input).phaseDepthwise != nil }.map(\.0))
         XCTAssertEqual(phases, CPUFeatures.avx512Kernels
                        ? ["phase depthwise", "phase depthwise 5x5", "phase depthwise wide", "phase depthwise wide even"] : [])

@@ -427,7 +427,10 @@ public final class Conv2D: ActivationFusing {
 
     /// Per chunk: the images padded and their gradients spread for the weight gradient; then per
     /// image the input gradient as a forward pass of the padded dY with the flipped weights
-    /// (`a.weight` holds them packed; stride 2: one pass per phase), added into dX.
+    /// (`a.weight` holds them packed; stride 2: one pass per phase), added into dX. Where the
+    /// output has the input's size, the spread dY already is the padded one, a row and a column
+    /// further on (`spreadInputGradientShift`); the few zeros before the first image's are written
+    /// into the end of the padded images' region, which this chunk's weight gradient has read.
     private func backwardPadded(_ a: BackwardParts, plan: DirectConvPlan, images: Range<Int>,
                                 weightGrad dw: UnsafeMutablePointer<Float>, biasGrad db: UnsafeMutablePointer<Float>?,
                                 workspace: UnsafeMutablePointer<Float>) {
@@ -453,12 +456,20 @@ public final class Conv2D: ActivationFusing {
             }
             guard let back = paddedInputGradient else { continue }
             let stage = dyp + back.paddedFloats(images: 1) + DirectConvPlan.depthwiseSlack
+            let shift = plan.spreadInputGradientShift
+            if let shift { (dys - shift).update(repeating: 0, count: shift) }
             for b in b0..<b0 + m {
-                back.pad(a.dy + b * outSize, images: 1, into: dyp)
-                if depthwise != nil {
-                    back.depthwiseForward(padded: dyp, weight: a.weight, stage: stage)
+                let input: UnsafeMutablePointer<Float>
+                if let shift {
+                    input = dys + (b - b0) * filters * plan.planeStride - shift
                 } else {
-                    back.kernel.forward(input: dyp, packed: a.weight, stage: stage)
+                    back.pad(a.dy + b * outSize, images: 1, into: dyp)
+                    input = dyp
+                }
+                if depthwise != nil {
+                    back.depthwiseForward(padded: input, weight: a.weight, stage: stage)
+                } else {
+                    back.kernel.forward(input: input, packed: a.weight, stage: stage)
                 }
                 back.scatter(stage, into: dx + b * inSize, adding: true)
             }
