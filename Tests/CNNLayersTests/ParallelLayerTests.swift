@@ -28,6 +28,22 @@ final class ParallelLayerTests: XCTestCase {
         }
     }
 
+    /// The direct convolutions (on AVX-512; stride 1 and 2, depthwise) with two parts, each with
+    /// its own images, workspace slice and private weight gradients.
+    func testDirectConvolutionsWithTwoParts() throws {
+        let configs: [JSONValue] = [
+            ["filters": 9, "kernel": 3, "padding": 1],
+            ["filters": 9, "kernel": 3, "padding": 1, "stride": 2],
+            ["filters": 3, "kernel": 3, "padding": 1, "groups": 3],
+        ]
+        for config in configs {
+            let layer = try GradientCheck.build(Conv2D.registration, config: config, inputs: [[3, 7, 9]])
+            for batch in [2, 3] {
+                XCTAssertEqual(GradientCheck.check(layer, batch: batch), [], "\(config), batch \(batch)")
+            }
+        }
+    }
+
     /// Batch 17 is the smallest that splits a recurrent layer's steps (8 and 9 rows per part) and,
     /// over 4 steps, its products over all steps (34 rows each).
     func testRecurrentLayersSplitTheirStepsAndProducts() throws {
