@@ -7,7 +7,8 @@ import CNNLayers
 /// Everything is allocated here, once: the model input is copied into a buffer of its own so
 /// that every node's argument lists can be built once per batch size, and a step then allocates
 /// nothing. Backward zeroes the activation gradients and lets layers add into them, so a fork
-/// (a value read by several nodes) sums its gradients without split nodes.
+/// (a value read by several nodes) sums its gradients without split nodes; a gradient with a
+/// single writer that can overwrite it is written instead, and not zeroed.
 ///
 /// An activation that alone reads an `ActivationFusing` layer's output (conv → relu, batch norm →
 /// relu, add → relu) runs inside that layer's forward and in place, and its backward inside the
@@ -53,6 +54,10 @@ public final class Executor {
         var epilogue: (layer: any ActivationFusing, activation: Activation)?
         /// An activation applied by node `runsInPlace` (whose buffers it shares).
         var runsInPlace: Int?
+        /// This node's output gradient has one writer, which overwrites it: it is not zeroed.
+        var gradientOverwritten = false
+        /// This node writes its one input's gradient instead of adding into it.
+        var overwritesInputGradient = false
     }
     private let input: Tensor
     private let activations: [Tensor]
@@ -135,7 +140,28 @@ public final class Executor {
                 plan[j].runsInPlace = i
             }
         }
+        // Who adds into each gradient buffer (an in-place activation's readers write its
+        // producer's, and the activation itself is back-propagated by the producer). A buffer with
+        // one writer that can overwrite it needs no zeroing. Measured on ResNet-20, where batch
+        // norms and stride-1 direct convolutions overwrite: the bench's "loss, optimizer, zeroing"
+        // row went from 1.9–3.0 to 0.9–1.6 ms per step.
+        var writers = Array(repeating: [Int](), count: graph.nodes.count)
+        for (j, node) in graph.nodes.enumerated() where plan[j].runsInPlace == nil {
+            for i in node.inputs where i != Node.modelInput { writers[plan[i].runsInPlace ?? i].append(j) }
+        }
+        for p in graph.nodes.indices where plan[p].runsInPlace == nil {
+            guard writers[p].count == 1, let j = writers[p].first, graph.nodes[j].inputs.count == 1,
+                  graph.nodes[j].layer.canOverwriteInputGradient,
+                  !graph.outputs.contains(where: { $0 == p || plan[$0].runsInPlace == p }) else { continue }
+            plan[p].gradientOverwritten = true
+            plan[j].overwritesInputGradient = true
+        }
         return plan
+    }
+
+    /// The nodes whose backward overwrites their input gradient (see `plan`).
+    public var overwritingNodes: [String] {
+        graph.nodes.indices.filter { plan[$0].overwritesInputGradient }.map { graph.nodes[$0].layer.name }
     }
 
     /// Fills every parameter from its initializer with one seeded generator, in name order.
@@ -189,7 +215,7 @@ public final class Executor {
     /// gradients.
     public func backward(_ input: Tensor, outputGradients: [Tensor], rng: inout RNG) {
         let b = views(batch: input.shape[0])
-        for i in b.gradients.indices where plan[i].runsInPlace == nil {
+        for i in b.gradients.indices where plan[i].runsInPlace == nil && !plan[i].gradientOverwritten {
             WorkerPool.shared.forEachRange(b.gradients[i].count, Zeroing(data: b.gradients[i].data))
         }
         for (k, i) in graph.outputs.enumerated() {
@@ -202,6 +228,7 @@ public final class Executor {
         // An activation run in place is back-propagated by its producer, later in this loop.
         for i in nodes.indices.reversed() where plan[i].runsInPlace == nil {
             let start = profile == nil ? 0 : MonotonicClock.seconds()
+            context.overwritesInputGradient = plan[i].overwritesInputGradient
             if let (layer, activation) = plan[i].epilogue {
                 layer.backward(inputs: b.nodeInputs[i], output: b.outputs[i], outputGradient: b.gradients[i],
                                inputGradients: b.nodeInputGradients[i], through: activation, context: &context)

@@ -26,9 +26,14 @@ public protocol Layer: AnyObject {
     func bind(parameters: [Tensor], gradients: [Tensor])
     func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext)
     /// Adds into `inputGradients` (nil where no gradient is wanted) and into the parameter
-    /// gradients; never assigns, so a value used twice sums its gradients.
+    /// gradients; never assigns, so a value used twice sums its gradients. Except where
+    /// `context.overwritesInputGradient` is set (only for layers that declare
+    /// `canOverwriteInputGradient`): then the single input gradient is written, every element.
     func backward(inputs: [Tensor], output: Tensor, outputGradient: Tensor,
                   inputGradients: [Tensor?], context: inout ExecutionContext)
+    /// Whether `backward` can write its one input's gradient instead of adding into it, which
+    /// spares the executor zeroing that buffer when this layer is its only writer.
+    var canOverwriteInputGradient: Bool { get }
 }
 
 extension Layer {
@@ -36,6 +41,7 @@ extension Layer {
     public var macs: Int { 0 }
     public var window: WindowGeometry? { nil }
     public var details: String? { nil }
+    public var canOverwriteInputGradient: Bool { false }
     public func workspaceSize(batch: Int) -> Int { 0 }
     public func bind(parameters: [Tensor], gradients: [Tensor]) {}
     public var parameterCount: Int { parameterSpecs.reduce(0) { $0 + $1.shape.count } }
@@ -91,6 +97,8 @@ public struct ExecutionContext {
     public var rng: RNG
     public var workspace: UnsafeMutablePointer<Float>
     public var workspaceCount: Int
+    /// Set by the executor for one `backward` call: write the input gradient, do not add into it.
+    public var overwritesInputGradient = false
 
     public init(isTraining: Bool, rng: RNG, workspace: UnsafeMutablePointer<Float>, workspaceCount: Int) {
         self.isTraining = isTraining

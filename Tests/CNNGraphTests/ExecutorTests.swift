@@ -142,6 +142,30 @@ final class ExecutorTests: XCTestCase {
 
     // MARK: - Batches
 
+    /// Gradient buffers with one writer that overwrites them are never zeroed: a second step on
+    /// other data must give what a fresh executor gives, with no stale element left over.
+    func testOverwrittenGradientsLeaveNothingStale() throws {
+        var rng = RNG(seed: 31)
+        let g = try graph()
+        let x1 = random(g.inputShape.batched(3), &rng), dy1 = random([3, 3], &rng)
+        let x2 = random(g.inputShape.batched(3), &rng), dy2 = random([3, 3], &rng)
+        func step(_ executor: Executor, _ x: Tensor, _ dy: Tensor) -> [Float] {
+            var r = RNG(seed: 32)
+            executor.zeroGradients()
+            executor.forward(x, training: true, rng: &r)
+            executor.backward(x, outputGradients: [dy], rng: &r)
+            return executor.gradients.array
+        }
+        let reused = Executor(graph: g, maxBatch: 3, seed: 6)
+        _ = step(reused, x1, dy1)
+        let fresh = Executor(graph: try graph(), maxBatch: 3, seed: 6)
+        XCTAssertEqual(step(reused, x2, dy2), step(fresh, x2, dy2))
+        // Batch norms write their input gradients; stride-1 direct convolutions too (AVX-512).
+        XCTAssertEqual(reused.overwritingNodes,
+                       CPUFeatures.avx512Kernels ? ["res.bn1", "res.conv2", "res.bn2", "res.downsample.1", "bn"]
+                                                   : ["res.bn1", "res.bn2", "res.downsample.1", "bn"])
+    }
+
     func testPartialBatchMatchesFullBatchInInference() throws {
         let g = try graph()
         let executor = Executor(graph: g, maxBatch: 4, seed: 9)

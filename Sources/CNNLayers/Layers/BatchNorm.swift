@@ -239,8 +239,11 @@ public final class BatchNorm: ActivationFusing {
     /// statistics (constants): `dx = γ·rstd·dy`. Always `dγ += Σ dy·x̂`, `dβ += Σ dy`.
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
-        backward(inputs: inputs, outputGradient: dy, inputGradients: inputGradients, relu: false)
+        backward(inputs: inputs, outputGradient: dy, inputGradients: inputGradients, relu: false,
+                 overwriting: context.overwritesInputGradient)
     }
+
+    public var canOverwriteInputGradient: Bool { true }
 
     /// Through a fused ReLU, its derivative is applied as dY is read: the forward's output sign is
     /// recomputed from x (with the forward's arithmetic, so the mask is the same), which both
@@ -249,24 +252,28 @@ public final class BatchNorm: ActivationFusing {
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor, inputGradients: [Tensor?],
                          through activation: Activation, context: inout ExecutionContext) {
         if activation.function != .relu { activation.backwardInPlace(output: output, gradient: dy) }
-        backward(inputs: inputs, outputGradient: dy, inputGradients: inputGradients, relu: activation.function == .relu)
+        backward(inputs: inputs, outputGradient: dy, inputGradients: inputGradients, relu: activation.function == .relu,
+                 overwriting: context.overwritesInputGradient)
     }
 
-    private func backward(inputs: [Tensor], outputGradient dy: Tensor, inputGradients: [Tensor?], relu: Bool) {
+    private func backward(inputs: [Tensor], outputGradient dy: Tensor, inputGradients: [Tensor?], relu: Bool,
+                          overwriting: Bool) {
         let rows = inputs[0].shape[0] * outer
         WorkerPool.shared.forEachRange(channels, itemSize: rows * inner,
-                                       Backward(layer: self, x: inputs[0].data, g: dy.data,
-                                                dx: inputGradients[0]?.data, rows: rows, relu: relu))
+                                       Backward(layer: self, x: inputs[0].data, g: dy.data, dx: inputGradients[0]?.data,
+                                                rows: rows, relu: relu, overwriting: overwriting))
     }
 
     struct Backward: RangeWork {
         let layer: BatchNorm, x: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>
-        let dx: UnsafeMutablePointer<Float>?, rows: Int, relu: Bool
-        func run(_ range: Range<Int>) { layer.backward(channels: range, x: x, g: g, dx: dx, rows: rows, relu: relu) }
+        let dx: UnsafeMutablePointer<Float>?, rows: Int, relu: Bool, overwriting: Bool
+        func run(_ range: Range<Int>) {
+            layer.backward(channels: range, x: x, g: g, dx: dx, rows: rows, relu: relu, overwriting: overwriting)
+        }
     }
 
     private func backward(channels range: Range<Int>, x: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
-                          dx: UnsafeMutablePointer<Float>?, rows: Int, relu: Bool) {
+                          dx: UnsafeMutablePointer<Float>?, rows: Int, relu: Bool, overwriting: Bool) {
         let (m, s, inner) = (mean.data, rstd.data, inner)
         let (sumDy, sumDyXhat) = (sums, sums + channels)
         let count = Float(rows * inner), batch = usedBatchStatistics
@@ -287,6 +294,8 @@ public final class BatchNorm: ActivationFusing {
             }
         }
         guard let dx else { return }
+        // dX written (the executor zeroed nothing for it) or added into; the loops are unswitched.
+        @inline(__always) func put(_ v: Float, _ i: Int) { if overwriting { dx[i] = v } else { dx[i] += v } }
         forEachRun(rows: rows, channels: range) { c, off in
             let mc = m[c], sc = s[c], k = sc * (weight?.data[c] ?? 1)
             let meanDy = batch ? Float(sumDy[c]) / count : 0
@@ -294,11 +303,11 @@ public final class BatchNorm: ActivationFusing {
             if let (scale, shift) = affine(c) {
                 for i in off..<off + inner {
                     let xc = x[i] - mc, gi = xc * scale + shift > 0 ? g[i] : 0
-                    dx[i] += k * (gi - meanDy - xc * sc * meanDyXhat)
+                    put(k * (gi - meanDy - xc * sc * meanDyXhat), i)
                 }
             } else {
                 for i in off..<off + inner {
-                    dx[i] += k * (g[i] - meanDy - (x[i] - mc) * sc * meanDyXhat)
+                    put(k * (g[i] - meanDy - (x[i] - mc) * sc * meanDyXhat), i)
                 }
             }
         }

@@ -214,6 +214,9 @@ public final class Conv2D: ActivationFusing {
                    plan.paddedFloats(images: chunk) + plan.spreadFloats(images: chunk) + inputGradient)
     }
 
+    /// The stride-1 direct input gradient scatters every element of dX once, so it may write them.
+    public var canOverwriteInputGradient: Bool { paddedInputGradient != nil }
+
     /// Every part of the worker pool gets its own slice.
     public func workspaceSize(batch: Int) -> Int { WorkerPool.maxParts * partWorkspace(batch: batch) }
 
@@ -387,8 +390,9 @@ public final class Conv2D: ActivationFusing {
             weight = packed
         }
         WorkerPool.shared.run(BackwardParts(layer: self, x: inputs[0].data, dy: outputGradient.data,
-                                            dx: inputGradients[0]?.data, weight: weight, weightGrad: dw,
-                                            biasGrad: db, workspace: workspace, batch: n, parts: parts))
+                                            dx: inputGradients[0]?.data, overwriting: context.overwritesInputGradient,
+                                            weight: weight, weightGrad: dw, biasGrad: db, workspace: workspace,
+                                            batch: n, parts: parts))
         if parts > 1 {
             for part in 0..<parts {
                 let own = workspace + part * slice + slice - gradientFloats
@@ -402,7 +406,7 @@ public final class Conv2D: ActivationFusing {
     /// One backward call's arguments, for the worker pool.
     struct BackwardParts: PartitionedWork {
         let layer: Conv2D, x: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>
-        let dx: UnsafeMutablePointer<Float>?, weight: UnsafeMutablePointer<Float>
+        let dx: UnsafeMutablePointer<Float>?, overwriting: Bool, weight: UnsafeMutablePointer<Float>
         let weightGrad: UnsafeMutablePointer<Float>, biasGrad: UnsafeMutablePointer<Float>?
         let workspace: UnsafeMutablePointer<Float>, batch: Int, parts: Int
 
@@ -471,7 +475,7 @@ public final class Conv2D: ActivationFusing {
                 } else {
                     back.kernel.forward(input: input, packed: a.weight, stage: stage)
                 }
-                back.scatter(stage, into: dx + b * inSize, adding: true)
+                back.scatter(stage, into: dx + b * inSize, adding: !a.overwriting)
             }
         }
     }
