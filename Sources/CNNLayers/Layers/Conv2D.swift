@@ -41,6 +41,8 @@ public final class Conv2D: ActivationFusing {
     /// The direct kernels' plans for the forward pass and the input gradient (AVX-512 only): a
     /// stride-1 plan on the padded dY, or the stride-2 input gradient's phases.
     let padded: DirectConvPlan?, paddedInputGradient: DirectConvPlan?, phaseInputGradient: PhaseInputGradient?
+    /// `padded.spreadInputGradientShift`, worked out once (it builds a plan, and a plan allocates).
+    let spreadShift: Int?
     /// The forward of a stride-2 depthwise convolution on its input's phases (AVX-512 only; its
     /// backward keeps the depthwise loops).
     let phaseDepthwise: PhaseDepthwisePlan?
@@ -88,6 +90,7 @@ public final class Conv2D: ActivationFusing {
         padded = plan
         paddedInputGradient = plan?.inputGradientPlan
         phaseInputGradient = plan.flatMap { $0.stride == 2 ? PhaseInputGradient($0) : nil }
+        spreadShift = plan?.spreadInputGradientShift
         phaseDepthwise = depthwise == nil ? nil : Self.phasePlan(g, filters: filters, mode: c.padding_mode ?? .zeros)
         if depthwise == nil {
             packedWeight = plan.map { Tensor(shape: [$0.kernel.packedWeightFloats]) }
@@ -460,7 +463,7 @@ public final class Conv2D: ActivationFusing {
             }
             guard let back = paddedInputGradient else { continue }
             let stage = dyp + back.paddedFloats(images: 1) + DirectConvPlan.depthwiseSlack
-            let shift = plan.spreadInputGradientShift
+            let shift = spreadShift
             if let shift { (dys - shift).update(repeating: 0, count: shift) }
             for b in b0..<b0 + m {
                 let input: UnsafeMutablePointer<Float>
