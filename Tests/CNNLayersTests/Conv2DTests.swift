@@ -155,6 +155,7 @@ final class Conv2DTests: XCTestCase {
             ("direct stride 2 wide", ConvCase(2, 5, 70, f: 3, k: (3, 2), s: (2, 2), p: (0, 1, 1, 0))),
             ("direct stride 2 1x3", ConvCase(2, 7, 9, f: 4, k: (1, 3), s: (2, 2), p: (0, 0, 1, 1))),
             ("direct stride 2 narrow", ConvCase(3, 6, 20, f: 8, k: (3, 3), s: (2, 2), p: (1, 1, 1, 1))),
+            ("direct stride 2 wide padding", ConvCase(2, 5, 6, f: 3, k: (3, 3), s: (2, 2), p: (3, 2, 4, 3))),
         ]
         for mode in PaddingMode.allCases {
             list.append(("mode \(mode)", ConvCase(2, 7, 5, f: 3, k: (3, 2), s: (2, 1),
@@ -218,7 +219,8 @@ final class Conv2DTests: XCTestCase {
             ? ["3x3 pad 1", "1x3", "direct 11 filters 5x5", "direct 3x2", "direct one channel", "direct wide rows",
                "direct same 3x2", "direct same corner",
                "direct depthwise 5x5", "direct depthwise", "direct stride 2", "direct stride 2 5x5",
-               "direct stride 2 4x4", "direct stride 2 wide", "direct stride 2 1x3", "direct stride 2 narrow"] : []
+               "direct stride 2 4x4", "direct stride 2 wide", "direct stride 2 1x3", "direct stride 2 narrow",
+               "direct stride 2 wide padding"] : []
         XCTAssertEqual(direct, expected)
         XCTAssertEqual(byLabel["pointwise"]?.0, true)
         XCTAssertEqual(byLabel["pointwise groups 2"]?.0, true)
