@@ -1,5 +1,3 @@
-import CNNCore
-
 typealias Vector = SIMD16<Float>
 
 /// Sixteen floats from `p` advanced by `floats` floats (wrapping arithmetic: no overflow checks

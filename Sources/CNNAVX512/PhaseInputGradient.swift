@@ -19,8 +19,8 @@ public struct PhaseInputGradient: Sendable, Equatable {
     let firstRow: [Int], rowCount: [Int]
     /// Floats of the largest phase stage.
     let stageFloats: Int
-    /// The forward convolution's input geometry, where the phases land.
-    let channels: Int, height: Int, width: Int, padTop: Int, padLeft: Int
+    /// The forward convolution's input geometry, where the phases land, and its kernel.
+    let channels: Int, height: Int, width: Int, padTop: Int, padLeft: Int, kernelH: Int, kernelW: Int
 
     public init(_ plan: DirectConvPlan) {
         precondition(plan.stride == 2)
@@ -52,6 +52,7 @@ public struct PhaseInputGradient: Sendable, Equatable {
         (self.padding, self.phases, self.firstRow, self.rowCount) = (padding, phases, firstRow, rowCount)
         stageFloats = phases.map(\.stageFloats).max()!
         (channels, height, width, padTop, padLeft) = (plan.channels, plan.height, plan.width, plan.padTop, plan.padLeft)
+        (kernelH, kernelW) = (kh, kw)
     }
 
     /// Floats of the four phases' packed weights, one after the other.
@@ -61,9 +62,8 @@ public struct PhaseInputGradient: Sendable, Equatable {
 
     /// `w: [F, C, kh, kw]` → each phase's packed sub-kernel: its filter `c` (an input channel),
     /// tap `(f, u, v)` reads `w[f, c, 2u + a, 2v + b]`.
-    public func pack(weights w: UnsafePointer<Float>, kernelH kh: Int, kernelW kw: Int,
-                     into packed: UnsafeMutablePointer<Float>) {
-        let block = DirectConvKernel.filterBlock, filters = padding.channels
+    public func pack(weights w: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Float>) {
+        let (kh, kw, block) = (kernelH, kernelW, DirectConvKernel.filterBlock), filters = padding.channels
         var out = packed
         for (phase, kernel) in phases.enumerated() where !kernel.taps.isEmpty {
             let (a, b) = phase.quotientAndRemainder(dividingBy: 2)

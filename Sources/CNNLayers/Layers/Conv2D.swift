@@ -388,7 +388,7 @@ public final class Conv2D: ActivationFusing {
                     plan.pack(weights: weight, flipped: true, into: packed)
                 }
             } else if let phases = phaseInputGradient {
-                phases.pack(weights: weight, kernelH: geometry.kernelH, kernelW: geometry.kernelW, into: packed)
+                phases.pack(weights: weight, into: packed)
             }
             weight = packed
         }
