@@ -43,6 +43,9 @@ public final class Conv2D: ActivationFusing {
     let padded: DirectConvPlan?, paddedInputGradient: DirectConvPlan?, phaseInputGradient: PhaseInputGradient?
     /// `padded.spreadInputGradientShift`, worked out once (it builds a plan, and a plan allocates).
     let spreadShift: Int?
+    /// Winograd F(2×2, 3×3) for 3x3 stride-1 convolutions with enough channels
+    /// (`Conv2D+Winograd.swift`), and the plan of its input gradient.
+    let winograd: WinogradPlan?, winogradInputGradient: WinogradPlan?
     /// The forward of a stride-2 depthwise convolution on its input's phases (AVX-512 only; its
     /// backward keeps the depthwise loops).
     let phaseDepthwise: PhaseDepthwisePlan?
@@ -85,14 +88,19 @@ public final class Conv2D: ActivationFusing {
             denseWeight = Tensor(shape: [filters, g.columnRows])
             denseWeightGrad = Tensor(shape: [filters, g.columnRows])
         }
-        let plan = Self.directPlan(g, filters: filters, groups: groups, depthwise: depthwise != nil,
-                                   mode: c.padding_mode ?? .zeros)
+        winograd = Self.winogradPlan(g, filters: filters, groups: groups, mode: c.padding_mode ?? .zeros)
+        winogradInputGradient = winograd?.inputGradientPlan
+        let plan = winograd != nil ? nil : Self.directPlan(g, filters: filters, groups: groups,
+                                                            depthwise: depthwise != nil, mode: c.padding_mode ?? .zeros)
         padded = plan
         paddedInputGradient = plan?.inputGradientPlan
         phaseInputGradient = plan.flatMap { $0.stride == 2 ? PhaseInputGradient($0) : nil }
         spreadShift = plan?.spreadInputGradientShift
         phaseDepthwise = depthwise == nil ? nil : Self.phasePlan(g, filters: filters, mode: c.padding_mode ?? .zeros)
-        if depthwise == nil {
+        if let winograd, let back = winogradInputGradient {
+            packedWeight = Tensor(shape: [winograd.weightFloats])
+            packedFlippedWeight = Tensor(shape: [back.weightFloats])
+        } else if depthwise == nil {
             packedWeight = plan.map { Tensor(shape: [$0.kernel.packedWeightFloats]) }
             let flipped = paddedInputGradient?.kernel.packedWeightFloats ?? phaseInputGradient?.packedWeightFloats
             packedFlippedWeight = flipped.map { Tensor(shape: [$0]) }
@@ -186,7 +194,7 @@ public final class Conv2D: ActivationFusing {
         return max(1, min(batch, Self.workspaceFloats / ((2 * g.columnRows + filters) * g.outArea)))
     }
 
-    var isLowered: Bool { depthwise == nil && !isPointwise && padded == nil }
+    var isLowered: Bool { depthwise == nil && !isPointwise && padded == nil && winograd == nil }
     /// A part's private weight and bias gradients (summed after the parts finish).
     var gradientFloats: Int { filters * kernelsPerFilter * geometry.kernelArea + filters }
 
@@ -195,6 +203,7 @@ public final class Conv2D: ActivationFusing {
     /// the private gradients.
     func partWorkspace(batch: Int) -> Int {
         if let padded { return paddedWorkspace(padded, batch: batch) + gradientFloats }
+        if let winograd { return winogradWorkspace(winograd, batch: batch) + gradientFloats }
         if let phaseDepthwise { return phaseDepthwise.phaseFloats + phaseDepthwise.stageFloats + gradientFloats }
         let lowering = isLowered ? (2 * geometry.columnRows + filters) * chunkSize(batch: batch) * geometry.outArea : 0
         return lowering + gradientFloats
@@ -217,8 +226,9 @@ public final class Conv2D: ActivationFusing {
                    plan.paddedFloats(images: chunk) + plan.spreadFloats(images: chunk) + inputGradient)
     }
 
-    /// The stride-1 direct input gradient scatters every element of dX once, so it may write them.
-    public var canOverwriteInputGradient: Bool { paddedInputGradient != nil }
+    /// The stride-1 direct and the Winograd input gradients write every element of dX once, so
+    /// they may overwrite them.
+    public var canOverwriteInputGradient: Bool { paddedInputGradient != nil || winograd != nil }
 
     /// Every part of the worker pool gets its own slice.
     public func workspaceSize(batch: Int) -> Int { WorkerPool.maxParts * partWorkspace(batch: batch) }
@@ -250,6 +260,9 @@ public final class Conv2D: ActivationFusing {
         if let padded, let packed = packedWeight?.data {
             padded.pack(weights: weight, flipped: false, into: packed)
             weight = packed
+        } else if let winograd, let packed = packedWeight?.data {
+            winograd.transformWeights(weight, flipped: false, into: packed)
+            weight = packed
         }
         let parts = ForwardParts(layer: self, x: inputs[0].data, y: output.data, weight: weight,
                                  workspace: context.workspace, batch: n, parts: min(WorkerPool.shared.parts, n),
@@ -276,6 +289,8 @@ public final class Conv2D: ActivationFusing {
         let workspace = a.workspace + part * partWorkspace(batch: a.batch)
         if let padded {
             forwardPadded(a, plan: padded, images: images, workspace: workspace)
+        } else if let winograd {
+            forwardWinograd(a, plan: winograd, images: images, workspace: workspace)
         } else if isLowered {
             forwardLowered(a, images: images, workspace: workspace)
         } else {
@@ -286,7 +301,7 @@ public final class Conv2D: ActivationFusing {
     /// Bias and the folded batch norm as one affine map per filter,
     /// `scale[f]·(y + b[f]) + shift[f] = scale[f]·y + (scale[f]·b[f] + shift[f])`, then the
     /// epilogue, on images whose product has just been written (still in cache).
-    private func finish(_ a: ForwardParts, images: Range<Int>) {
+    func finish(_ a: ForwardParts, images: Range<Int>) {
         let area = geometry.outArea, outSize = filters * area
         for b in images {
             let yb = a.y + b * outSize
@@ -389,6 +404,8 @@ public final class Conv2D: ActivationFusing {
                 }
             } else if let phases = phaseInputGradient {
                 phases.pack(weights: weight, into: packed)
+            } else if let back = winogradInputGradient {
+                back.transformWeights(weight, flipped: true, into: packed)
             }
             weight = packed
         }
@@ -424,6 +441,8 @@ public final class Conv2D: ActivationFusing {
         if a.parts > 1 { own.update(repeating: 0, count: gradientFloats) }
         if let padded {
             backwardPadded(a, plan: padded, images: images, weightGrad: dw, biasGrad: db, workspace: ws)
+        } else if let winograd {
+            backwardWinograd(a, plan: winograd, images: images, weightGrad: dw, biasGrad: db, workspace: ws)
         } else if isLowered {
             backwardLowered(x: a.x, dy: a.dy, dx: a.dx, images: images, weight: a.weight, weightGrad: dw, biasGrad: db,
                             workspace: ws)
@@ -542,7 +561,7 @@ public final class Conv2D: ActivationFusing {
     }
 
     /// `sums[r] += Σ row r` for `rows` rows of `length` floats, `stride` apart.
-    private static func addRowSums(_ a: UnsafePointer<Float>, rows: Int, length: Int, stride: Int,
+    static func addRowSums(_ a: UnsafePointer<Float>, rows: Int, length: Int, stride: Int,
                                    into sums: UnsafeMutablePointer<Float>) {
         for r in 0..<rows {
             var s: Float = 0

@@ -1,0 +1,109 @@
+/// A 3x3, stride-1 convolution by Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray 2016,
+/// "Fast Algorithms for Convolutional Neural Networks", eq. 8): each 2×2 tile of outputs is
+/// `Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A`, d the 4×4 input tile under it, so 16 multiplications do the
+/// work of 36. Summed over channels, the element-wise products of each of the 16 transform
+/// positions ξ become one matrix product over a chunk of N tiles:
+///
+///     forward          M[ξ] (F×N)  = U[ξ] (F×C) · V[ξ] (C×N),   U = G g Gᵀ,  V = Bᵀ d B
+///     weight gradient  Ŵ[ξ] (F×C) += D[ξ] (F×N) · V[ξ]ᵀ,        D = A dy Aᵀ,  dW = Gᵀ Ŵ G
+///
+/// (the weight gradient is the transposed algorithm F(3×3, 2×2): `∂L/∂U = (A dy Aᵀ) ⊙ V`).
+/// The input gradient is the forward of `inputGradientPlan`: dY padded by `2 − P`, correlated
+/// with the flipped kernels, channels and filters swapped.
+///
+/// Layouts: images `[C, H, W]`; `U[ξ][f][c]`; `V[ξ][c][n]` with `n = image·tiles + ty·tilesW + tx`;
+/// ξ = 4k + l, k the row and l the column of the 4×4 transform.
+public struct WinogradPlan: Sendable, Equatable {
+    public let channels: Int, filters: Int, height: Int, width: Int
+    public let padTop: Int, padBottom: Int, padLeft: Int, padRight: Int
+    public let outHeight: Int, outWidth: Int
+    /// 2×2 output tiles per column and row; an odd output side gets a half-used last tile.
+    public let tilesH: Int, tilesW: Int
+    public static let positions = 16
+
+    /// The variable that turns Winograd convolutions off (`off`), for comparisons.
+    public static let variable = "CNNCTL_WINOGRAD"
+    public static let enabled = BLASCore.environment(variable)?.lowercased() != "off"
+
+    /// Padding of at most 2 per side, so the input gradient's padding `2 − P` is never negative.
+    public init(channels: Int, height: Int, width: Int, filters: Int,
+                padTop: Int, padBottom: Int, padLeft: Int, padRight: Int) {
+        precondition(padTop >= 0 && padTop <= 2 && padBottom >= 0 && padBottom <= 2 && padLeft >= 0 && padLeft <= 2
+                     && padRight >= 0 && padRight <= 2)
+        self.channels = channels; self.height = height; self.width = width; self.filters = filters
+        self.padTop = padTop; self.padBottom = padBottom; self.padLeft = padLeft; self.padRight = padRight
+        outHeight = height + padTop + padBottom - 2
+        outWidth = width + padLeft + padRight - 2
+        tilesH = (outHeight + 1) / 2
+        tilesW = (outWidth + 1) / 2
+    }
+
+    public var tiles: Int { tilesH * tilesW }
+    var inputSize: Int { channels * height * width }
+    var outputSize: Int { filters * outHeight * outWidth }
+    /// Floats of the transformed weights `U`.
+    public var weightFloats: Int { Self.positions * filters * channels }
+
+    /// dX from dY: a full correlation of dY (padded by `2 − P`) with the flipped kernels.
+    public var inputGradientPlan: WinogradPlan {
+        WinogradPlan(channels: filters, height: outHeight, width: outWidth, filters: channels,
+                     padTop: 2 - padTop, padBottom: 2 - padBottom, padLeft: 2 - padLeft, padRight: 2 - padRight)
+    }
+
+    /// The blocks the products run on: about `targetTiles` tiles each (an 8x8 output has 16
+    /// tiles, too few for sgemm; a 32x32 one 256, whose transformed input and products would
+    /// spill the cache), so either several whole images or a run of one image's tile rows.
+    public static let targetTiles = 128
+    public func chunk(batch: Int) -> Int { max(1, min(batch, Self.targetTiles / tiles)) }
+    public var rowsPerBlock: Int { max(1, min(tilesH, Self.targetTiles / tilesW)) }
+    var blockTiles: Int { tiles >= Self.targetTiles ? rowsPerBlock * tilesW : tiles }
+
+    /// The transforms' scratch rows.
+    var scratchFloats: Int { 4 * tilesH * rowFloats + max(width, outWidth) }
+    /// Floats `forward` needs for a chunk of `images`.
+    public func forwardFloats(images: Int) -> Int {
+        Self.positions * (channels + filters) * images * blockTiles + scratchFloats
+    }
+    /// Floats `weightGradient` needs for a chunk of `images`.
+    public func weightGradientFloats(images: Int) -> Int { forwardFloats(images: images) }
+
+    /// `y = conv(x)` for `images` consecutive images (`adding`: `y += conv(x)`), from the
+    /// transformed weights `u`, a block of tile rows at a time.
+    public func forward(_ x: UnsafePointer<Float>, images: Int, weights u: UnsafePointer<Float>,
+                        into y: UnsafeMutablePointer<Float>, adding: Bool, workspace: UnsafeMutablePointer<Float>) {
+        for r0 in stride(from: 0, to: tilesH, by: rowsPerBlock) {
+            let rows = r0..<min(tilesH, r0 + rowsPerBlock), block = rows.count * tilesW, n = images * block
+            let v = workspace, m = v + Self.positions * channels * n, scratch = m + Self.positions * filters * n
+            for i in 0..<images {
+                transformInput(x + i * inputSize, rows: rows, into: v, column: i * block, stride: n, scratch: scratch)
+            }
+            for p in 0..<Self.positions {
+                gemm(m: filters, n: n, k: channels, a: u + p * filters * channels, b: v + p * channels * n,
+                     c: m + p * filters * n)
+            }
+            for i in 0..<images {
+                transformOutput(m, rows: rows, column: i * block, stride: n, into: y + i * outputSize, adding: adding,
+                                scratch: scratch)
+            }
+        }
+    }
+
+    /// `Ŵ += Σ D[ξ]·V[ξ]ᵀ` over `images` consecutive images; `addWeightGradient` turns Ŵ
+    /// (`weightFloats`) into dW.
+    public func weightGradient(_ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, images: Int,
+                               into transformed: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
+        for r0 in stride(from: 0, to: tilesH, by: rowsPerBlock) {
+            let rows = r0..<min(tilesH, r0 + rowsPerBlock), block = rows.count * tilesW, n = images * block
+            let v = workspace, d = v + Self.positions * channels * n, scratch = d + Self.positions * filters * n
+            for i in 0..<images {
+                transformInput(x + i * inputSize, rows: rows, into: v, column: i * block, stride: n, scratch: scratch)
+                transformOutputGradient(dy + i * outputSize, rows: rows, into: d, column: i * block, stride: n,
+                                        scratch: scratch)
+            }
+            for p in 0..<Self.positions {
+                gemm(transB: true, m: filters, n: channels, k: n, a: d + p * filters * n, b: v + p * channels * n,
+                     beta: 1, c: transformed + p * filters * channels)
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import XCTest
+import CNNCore
+
+/// F(2×2, 3×3) against the 7-loop definitions of a 3x3 stride-1 convolution and its gradients.
+final class WinogradTests: XCTestCase {
+    /// (channels, height, width, filters, padding top, bottom, left, right): odd and even output
+    /// sides, every padding from 0 to 2, rows shorter than a vector and rows of several vectors,
+    /// and an image of more than `targetTiles` tiles, run in two blocks of tile rows.
+    let cases: [(Int, Int, Int, Int, Int, Int, Int, Int)] = [
+        (2, 5, 6, 3, 1, 1, 1, 1),
+        (3, 7, 7, 2, 0, 0, 0, 0),
+        (2, 4, 9, 3, 2, 1, 0, 2),
+        (1, 1, 1, 2, 1, 1, 1, 1),
+        (3, 20, 19, 5, 1, 1, 1, 1),
+        (2, 9, 34, 3, 0, 2, 2, 1),
+        (2, 26, 19, 3, 1, 1, 1, 1),
+    ]
+
+    private var buffers: [UnsafeMutablePointer<Float>] = []
+    override func tearDown() {
+        buffers.forEach { $0.deallocate() }
+        buffers = []
+    }
+
+    /// A buffer freed after the test, holding `count` copies of `value`.
+    func buffer(_ count: Int, _ value: Float) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(1, count))
+        p.initialize(repeating: value, count: max(1, count))
+        buffers.append(p)
+        return p
+    }
+
+    func buffer(_ values: [Float]) -> UnsafeMutablePointer<Float> {
+        let p = buffer(values.count, 0)
+        p.update(from: values, count: values.count)
+        return p
+    }
+
+    func random(_ count: Int, seed: UInt64) -> [Float] {
+        var rng = RNG(seed: seed)
+        return (0..<count).map { _ in rng.uniform(bound: 1) }
+    }
+
+    func assertClose(_ a: [Float], _ e: [Double], _ label: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, e.count, label, file: file, line: line)
+        for i in a.indices where abs(Double(a[i]) - e[i]) > 1e-4 * max(1, abs(e[i])) {
+            return XCTFail("\(label)[\(i)]: \(a[i]) vs \(e[i])", file: file, line: line)
+        }
+    }
+
+    func testForwardAndGradientsMatchTheDefinition() {
+        for (k, (c, h, w, f, pt, pb, pl, pr)) in cases.enumerated() {
+            let plan = WinogradPlan(channels: c, height: h, width: w, filters: f,
+                                    padTop: pt, padBottom: pb, padLeft: pl, padRight: pr)
+            let (oh, ow) = (h + pt + pb - 2, w + pl + pr - 2)
+            XCTAssertEqual([plan.outHeight, plan.outWidth], [oh, ow])
+            if k == cases.count - 1 { XCTAssertEqual([plan.tiles, plan.rowsPerBlock], [130, 12]) }
+            let images = 3, label = "case \(k)"
+            let x = random(images * c * h * w, seed: UInt64(k)), wt = random(f * c * 9, seed: 100 + UInt64(k))
+            let dy = random(images * f * oh * ow, seed: 200 + UInt64(k))
+
+            // The definition: y[n,f,oy,ox] = Σ w[f,c,i,j]·x[n,c,oy+i−pt,ox+j−pl]; dX and dW by the chain rule.
+            var y = [Double](repeating: 0, count: images * f * oh * ow)
+            var dx = [Double](repeating: 0, count: x.count), dw = [Double](repeating: 0, count: wt.count)
+            for n in 0..<images { for fi in 0..<f { for oy in 0..<oh { for ox in 0..<ow {
+                let o = ((n * f + fi) * oh + oy) * ow + ox
+                for ci in 0..<c { for i in 0..<3 { for j in 0..<3 {
+                    let (iy, ix) = (oy + i - pt, ox + j - pl)
+                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                    let xi = ((n * c + ci) * h + iy) * w + ix, wi = ((fi * c + ci) * 3 + i) * 3 + j
+                    y[o] += Double(wt[wi]) * Double(x[xi])
+                    dx[xi] += Double(wt[wi]) * Double(dy[o])
+                    dw[wi] += Double(dy[o]) * Double(x[xi])
+                }}}
+            }}}}
+
+            let back = plan.inputGradientPlan
+            XCTAssertEqual([back.outHeight, back.outWidth], [h, w], label)
+            let ws = buffer(max(plan.forwardFloats(images: 2), back.forwardFloats(images: 2)), .nan)
+            let u = buffer(plan.weightFloats, 0), ub = buffer(back.weightFloats, 0), transformed = buffer(plan.weightFloats, 0)
+            let xs = buffer(x), dys = buffer(dy)
+            plan.transformWeights(buffer(wt), flipped: false, into: u)
+            back.transformWeights(buffer(wt), flipped: true, into: ub)
+            // Chunks of 2 and 1 images, into outputs pre-filled so that `adding` shows.
+            let yOut = buffer(y.count, 0.5), dxOut = buffer(dx.count, 0.5), dwOut = buffer(dw.count, 0.5)
+            for (first, count) in [(0, 2), (2, 1)] {
+                let (xi, yi) = (first * c * h * w, first * f * oh * ow)
+                plan.forward(xs + xi, images: count, weights: u, into: yOut + yi, adding: first == 0, workspace: ws)
+                back.forward(dys + yi, images: count, weights: ub, into: dxOut + xi, adding: true, workspace: ws)
+                plan.weightGradient(xs + xi, dy: dys + yi, images: count, into: transformed, workspace: ws)
+            }
+            plan.addWeightGradient(transformed, into: dwOut)
+            let offset = (0..<y.count).map { $0 < 2 * f * oh * ow ? 0.5 : 0.0 }
+            assertClose(Array(UnsafeBufferPointer(start: yOut, count: y.count)), zip(y, offset).map { $0 + $1 }, "\(label) y")
+            assertClose(Array(UnsafeBufferPointer(start: dxOut, count: dx.count)), dx.map { $0 + 0.5 }, "\(label) dx")
+            assertClose(Array(UnsafeBufferPointer(start: dwOut, count: dw.count)), dw.map { $0 + 0.5 }, "\(label) dw")
+        }
+    }
+}
