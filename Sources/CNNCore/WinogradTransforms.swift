@@ -153,28 +153,40 @@ extension WinogradPlan {
 
     /// `U[ξ][f][c] = (G g Gᵀ)[ξ]` from weights `[F, C, 3, 3]`; `flipped`: from the forward
     /// layer's weights `[C, F, 3, 3]` (this plan being its `inputGradientPlan`), each kernel
-    /// rotated by 180°.
+    /// rotated by 180°. The worker pool's parts take a share of the filters each.
     public func transformWeights(_ w: UnsafePointer<Float>, flipped: Bool, into u: UnsafeMutablePointer<Float>) {
+        WorkerPool.shared.forEachRange(filters, itemSize: Self.positions * channels,
+                                       WeightTransform(plan: self, w: w, flipped: flipped, u: u))
+    }
+
+    struct WeightTransform: RangeWork {
+        let plan: WinogradPlan, w: UnsafePointer<Float>, flipped: Bool, u: UnsafeMutablePointer<Float>
+        func run(_ range: Range<Int>) { plan.transformWeights(w, flipped: flipped, filters: range, into: u) }
+    }
+
+    func transformWeights(_ w: UnsafePointer<Float>, flipped: Bool, filters range: Range<Int>,
+                          into u: UnsafeMutablePointer<Float>) {
         let position = filters * channels
-        for f in 0..<filters {
+        for f in range {
             for c in 0..<channels {
                 let g = flipped ? w + (c * filters + f) * 9 : w + (f * channels + c) * 9
-                func kernelRow(_ i: Int) -> SIMD4<Float> {
-                    flipped ? SIMD4(g[8 - 3 * i], g[7 - 3 * i], g[6 - 3 * i], 0) : SIMD4(g[3 * i], g[3 * i + 1], g[3 * i + 2], 0)
-                }
-                let g0 = kernelRow(0), g1 = kernelRow(1), g2 = kernelRow(2)
-                // G along the columns, then along the rows.
                 let out = u + f * channels + c
-                func emit(_ r: Int, _ row: SIMD4<Float>) {
-                    out[4 * r * position] = row[0]
-                    out[(4 * r + 1) * position] = (row[0] + row[1] + row[2]) / 2
-                    out[(4 * r + 2) * position] = (row[0] - row[1] + row[2]) / 2
-                    out[(4 * r + 3) * position] = row[2]
+                // One row r of G g, (t0, t1, t2), then G along it: t0, (t0 + t1 + t2)/2, (t0 − t1 + t2)/2, t2.
+                func emit(_ r: Int, _ t0: Float, _ t1: Float, _ t2: Float) {
+                    out[4 * r * position] = t0
+                    out[(4 * r + 1) * position] = (t0 + t1 + t2) / 2
+                    out[(4 * r + 2) * position] = (t0 - t1 + t2) / 2
+                    out[(4 * r + 3) * position] = t2
                 }
-                emit(0, g0)
-                emit(1, (g0 + g1 + g2) / 2)
-                emit(2, (g0 - g1 + g2) / 2)
-                emit(3, g2)
+                // Kernel rows a, b, c (each rotated by 180° when flipped); G's rows are
+                // a, (a + b + c)/2, (a − b + c)/2, c.
+                let (a0, a1, a2) = flipped ? (g[8], g[7], g[6]) : (g[0], g[1], g[2])
+                let (b0, b1, b2) = flipped ? (g[5], g[4], g[3]) : (g[3], g[4], g[5])
+                let (c0, c1, c2) = flipped ? (g[2], g[1], g[0]) : (g[6], g[7], g[8])
+                emit(0, a0, a1, a2)
+                emit(1, (a0 + b0 + c0) / 2, (a1 + b1 + c1) / 2, (a2 + b2 + c2) / 2)
+                emit(2, (a0 - b0 + c0) / 2, (a1 - b1 + c1) / 2, (a2 - b2 + c2) / 2)
+                emit(3, c0, c1, c2)
             }
         }
     }
@@ -184,23 +196,20 @@ extension WinogradPlan {
         let position = filters * channels
         for f in 0..<filters {
             for c in 0..<channels {
-                let z = transformed + f * channels + c
-                // Gᵀ along the columns: rows z0 + (z1 + z2)/2, (z1 − z2)/2, (z1 + z2)/2 + z3.
-                var s = SIMD16<Float>()
-                for l in 0..<4 {
-                    let z0 = z[l * position], z1 = z[(4 + l) * position]
-                    let z2 = z[(8 + l) * position], z3 = z[(12 + l) * position]
-                    s[l] = z0 + (z1 + z2) / 2
-                    s[4 + l] = (z1 - z2) / 2
-                    s[8 + l] = (z1 + z2) / 2 + z3
+                let z = transformed + f * channels + c, out = dw + (f * channels + c) * 9
+                // Row i of Gᵀ Ŵ, (s0, s1, s2, s3), then Gᵀ along it: s0 + (s1 + s2)/2, (s1 − s2)/2, (s1 + s2)/2 + s3.
+                func add(_ i: Int, _ s0: Float, _ s1: Float, _ s2: Float, _ s3: Float) {
+                    out[3 * i] += s0 + (s1 + s2) / 2
+                    out[3 * i + 1] += (s1 - s2) / 2
+                    out[3 * i + 2] += (s1 + s2) / 2 + s3
                 }
-                let out = dw + (f * channels + c) * 9
-                for i in 0..<3 {
-                    let r0 = s[4 * i], r1 = s[4 * i + 1], r2 = s[4 * i + 2], r3 = s[4 * i + 3]
-                    out[3 * i] += r0 + (r1 + r2) / 2
-                    out[3 * i + 1] += (r1 - r2) / 2
-                    out[3 * i + 2] += (r1 + r2) / 2 + r3
-                }
+                func at(_ xi: Int) -> Float { z[xi * position] }
+                // Gᵀ's rows: z0 + (z1 + z2)/2, (z1 − z2)/2, (z1 + z2)/2 + z3 over the transform rows z0…z3.
+                add(0, at(0) + (at(4) + at(8)) / 2, at(1) + (at(5) + at(9)) / 2,
+                    at(2) + (at(6) + at(10)) / 2, at(3) + (at(7) + at(11)) / 2)
+                add(1, (at(4) - at(8)) / 2, (at(5) - at(9)) / 2, (at(6) - at(10)) / 2, (at(7) - at(11)) / 2)
+                add(2, (at(4) + at(8)) / 2 + at(12), (at(5) + at(9)) / 2 + at(13),
+                    (at(6) + at(10)) / 2 + at(14), (at(7) + at(11)) / 2 + at(15))
             }
         }
     }

@@ -156,6 +156,10 @@ final class Conv2DTests: XCTestCase {
             ("direct stride 2 1x3", ConvCase(2, 7, 9, f: 4, k: (1, 3), s: (2, 2), p: (0, 0, 1, 1))),
             ("direct stride 2 narrow", ConvCase(3, 6, 20, f: 8, k: (3, 3), s: (2, 2), p: (1, 1, 1, 1))),
             ("direct stride 2 wide padding", ConvCase(2, 5, 6, f: 3, k: (3, 3), s: (2, 2), p: (3, 2, 4, 3))),
+            // Winograd F(2x2, 3x3): 64 channels and filters (enough on every CPU), an odd output
+            // side, uneven padding up to 2, and a filter count that is no multiple of 8.
+            ("winograd", ConvCase(64, 4, 3, f: 64, k: (3, 3), p: (1, 1, 1, 1))),
+            ("winograd uneven padding", ConvCase(64, 3, 4, f: 65, k: (3, 3), p: (2, 0, 1, 2), bias: false)),
         ]
         for mode in PaddingMode.allCases {
             list.append(("mode \(mode)", ConvCase(2, 7, 5, f: 3, k: (3, 2), s: (2, 1),
@@ -205,8 +209,8 @@ final class Conv2DTests: XCTestCase {
         }
     }
 
-    /// The configs above reach the four kernels: im2col + sgemm, pointwise, direct depthwise, and
-    /// (on AVX-512) the direct kernels on padded planes (or their phases, stride 2) for zero-padded
+    /// The configs above reach the five kernels: im2col + sgemm, pointwise, direct depthwise,
+    /// Winograd, and (on AVX-512) the direct kernels on padded planes (or their phases, stride 2) for zero-padded
     /// convolutions.
     func testKernelPaths() throws {
         let paths = try cases.map { label, c in
@@ -239,6 +243,8 @@ final class Conv2DTests: XCTestCase {
         XCTAssertEqual(spread, CPUFeatures.avx512Kernels
                        ? ["3x3 pad 1", "1x3", "direct 3x2", "direct one channel", "direct wide rows", "direct same 3x2",
                           "direct same corner", "direct depthwise 5x5"] : [])
+        let winograd = try Set(cases.filter { try build($0.1.config, $0.1.input).winograd != nil }.map(\.0))
+        XCTAssertEqual(winograd, WinogradPlan.enabled ? ["winograd", "winograd uneven padding"] : [])
         let phases = try Set(cases.filter { try build($0.1.config, $0.1.input).phaseDepthwise != nil }.map(\.0))
         XCTAssertEqual(phases, CPUFeatures.avx512Kernels
                        ? ["phase depthwise", "phase depthwise 5x5", "phase depthwise wide", "phase depthwise wide even"] : [])
@@ -464,6 +470,19 @@ final class Conv2DChunkingTests: XCTestCase {
         XCTAssertEqual(plan.stride, 2)
         XCTAssertEqual(layer.paddedChunk(plan, batch: 9), 4)
         try assertChunksMatchImageByImage(layer)
+    }
+
+    /// Winograd on 8x8 outputs (16 tiles): 8 images per block of 128 tiles, so 8 + 1; on 24x24
+    /// outputs (144 tiles), one image at a time in blocks of 10 tile rows and 2.
+    func testWinogradBlocksMatchImageByImage() throws {
+        try XCTSkipUnless(WinogradPlan.enabled, "CNNCTL_WINOGRAD=off")
+        let small = try build(["filters": 64, "kernel": 3, "padding": 1], [64, 8, 8])
+        XCTAssertEqual(try XCTUnwrap(small.winograd).chunk(batch: 9), 8)
+        try assertChunksMatchImageByImage(small)
+        let large = try build(["filters": 64, "kernel": 3, "padding": 1], [64, 24, 24])
+        let plan = try XCTUnwrap(large.winograd)
+        XCTAssertEqual([plan.chunk(batch: 9), plan.rowsPerBlock], [1, 10])
+        try assertChunksMatchImageByImage(large)
     }
 
     private func build(_ config: JSONValue, _ input: Shape) throws -> Conv2D {

@@ -44,6 +44,15 @@ final class ParallelLayerTests: XCTestCase {
         }
     }
 
+    /// A Winograd convolution with two parts (2 images and 1): each transforms and multiplies its
+    /// own images and sums its own transformed weight gradient.
+    func testWinogradConvolutionWithTwoParts() throws {
+        let layer = try GradientCheck.build(Conv2D.registration, config: ["filters": 64, "kernel": 3, "padding": 1],
+                                            inputs: [[64, 3, 5]])
+        XCTAssertEqual((layer as? Conv2D)?.winograd != nil, WinogradPlan.enabled)
+        XCTAssertEqual(GradientCheck.check(layer, batch: 3), [])
+    }
+
     /// Batch 17 is the smallest that splits a recurrent layer's steps (8 and 9 rows per part) and,
     /// over 4 steps, its products over all steps (34 rows each).
     func testRecurrentLayersSplitTheirStepsAndProducts() throws {

@@ -4,8 +4,23 @@ import CNNCore
 /// gradient (the plan's `inputGradientPlan` with the flipped kernels) and weight gradient, each
 /// 16 sgemm calls per chunk of images with 2.25× fewer multiplications than the direct form.
 extension Conv2D {
-    /// Channels and filters from which the transforms pay for themselves.
-    static let winogradMinimumChannels = 32
+    /// Channels and filters from which the transforms pay for themselves: against im2col +
+    /// sgemm from 16 (ResNet-20 training, 2 threads, `CNNCTL_AVX512=off`: 527 → 715 images/s),
+    /// against the AVX-512 direct kernels from 64 (ResNet-20's 32-channel 16x16 layers took 1.1
+    /// and 2.6 ms forward and backward against 0.86 and 1.86; its 64-channel 8x8 ones the same
+    /// either way; the VGG-style net's 64-channel 32x32 ones 10 and 25 against 12 and 29).
+    static let winogradMinimumChannels = CPUFeatures.avx512Kernels ? 64 : 16
+
+    /// Whether this layer runs through Winograd (for `bench`).
+    public var usesWinograd: Bool { winograd != nil }
+
+    /// The rule, as `bench` prints it.
+    public static var winogradRule: String {
+        WinogradPlan.enabled
+            ? "3x3 stride-1 zero-padded convolutions with ≥ \(winogradMinimumChannels) channels and filters; "
+                + "\(WinogradPlan.variable)=off turns it off"
+            : "off (\(WinogradPlan.variable)=off)"
+    }
 
     /// The plan where it applies: a 3x3 kernel, stride 1, no dilation, one group, zero padding of
     /// at most 2 per side, and at least `winogradMinimumChannels` channels and filters.
