@@ -42,6 +42,9 @@ public struct BenchReport: Encodable, Sendable {
     /// Whether CNNAVX512's kernels ran, and `kernels`, the line `bench` prints about them.
     public var avx512Kernels: Bool
     public var kernels: String
+    /// The convolutions that ran through Winograd F(2×2, 3×3), and `winogradRule`, which ones do.
+    public var winogradLayers: [String]
+    public var winogradRule: String
     public var trainImagesPerSecond: Double
     public var inferImagesPerSecond: Double
     public var latencyMsB1: Latency
@@ -57,12 +60,15 @@ public struct BenchReport: Encodable, Sendable {
 
     /// Achieved model GFLOP/s: forward flops are 2·MACs; a training step counts as 3 forward
     /// passes (backward computes two products per forward product: input and weight gradients).
+    /// Winograd layers multiply less than that, so these are effective rates (as cuDNN and
+    /// NNPACK report them), and may pass the sgemm probe's.
     public var trainGflops: Double
     public var inferGflops: Double
 
     enum CodingKeys: String, CodingKey {
         case model, config, parameters, macsPerSample = "macs_per_sample", batch, threads, iterations, rounds
         case blasCore = "blas_core", blasGflops = "blas_gflops", avx512Kernels = "avx512_kernels", kernels
+        case winogradLayers = "winograd_layers", winogradRule = "winograd_rule"
         case trainImagesPerSecond = "train_images_per_second", inferImagesPerSecond = "infer_images_per_second"
         case trainGflops = "train_gflops", inferGflops = "infer_gflops"
         case latencyMsB1 = "latency_ms_b1", peakRssBytes = "peak_rss_bytes"

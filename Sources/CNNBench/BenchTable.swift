@@ -9,7 +9,13 @@ public enum BenchTable {
         var s = "\(r.config): \(r.model), \(g(r.parameters)) parameters, "
             + "\(SummaryTable.engineering(r.macsPerSample))MACs per sample\n"
         s += "BLAS: OpenBLAS core \(r.blasCore), \(r.threads) thread(s); sgemm 1024³ \(f(r.blasGflops, 1)) GFLOP/s\n"
-        s += "kernels: \(r.kernels)\n\n"
+        s += "kernels: \(r.kernels)\n"
+        let winograd = r.winogradLayers.isEmpty ? "no layer" : r.winogradLayers.joined(separator: ", ")
+        s += "Winograd F(2x2, 3x3): \(winograd) (\(r.winogradRule))\n"
+        if !r.winogradLayers.isEmpty {
+            s += "GFLOP/s count the multiplications of the direct form, which Winograd layers avoid in part\n"
+        }
+        s += "\n"
         let header = ["", "batch", "samples/s", "GFLOP/s", "of sgemm"]
         let rows = [
             ["training step", "\(r.batch)", rate(r.trainImagesPerSecond), f(r.trainGflops, 1), percent(r.trainGflops)],

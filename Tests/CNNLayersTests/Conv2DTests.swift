@@ -168,9 +168,11 @@ final class Conv2DTests: XCTestCase {
         return list
     }()
 
+    /// Winograd layers run it from the first image here (the tests' batches are small).
     private func build(_ config: JSONValue, _ input: Shape) throws -> Conv2D {
-        let layer = try GradientCheck.build(Conv2D.registration, config: config, inputs: [input])
-        return try XCTUnwrap(layer as? Conv2D)
+        let layer = try XCTUnwrap(GradientCheck.build(Conv2D.registration, config: config, inputs: [input]) as? Conv2D)
+        layer.winogradMinimumBatch = 1
+        return layer
     }
 
     /// The build error's description, or nil when the layer builds.
@@ -210,7 +212,7 @@ final class Conv2DTests: XCTestCase {
     }
 
     /// The configs above reach the five kernels: im2col + sgemm, pointwise, direct depthwise,
-    /// Winograd, and (on AVX-512) the direct kernels on padded planes (or their phases, stride 2) for zero-padded
+    /// Winograd (with the direct or lowered path for small batches), and (on AVX-512) the direct kernels on padded planes (or their phases, stride 2) for zero-padded
     /// convolutions.
     func testKernelPaths() throws {
         let paths = try cases.map { label, c in
@@ -224,7 +226,7 @@ final class Conv2DTests: XCTestCase {
                "direct same 3x2", "direct same corner",
                "direct depthwise 5x5", "direct depthwise", "direct stride 2", "direct stride 2 5x5",
                "direct stride 2 4x4", "direct stride 2 wide", "direct stride 2 1x3", "direct stride 2 narrow",
-               "direct stride 2 wide padding"] : []
+               "direct stride 2 wide padding", "winograd", "winograd uneven padding"] : []
         XCTAssertEqual(direct, expected)
         XCTAssertEqual(byLabel["pointwise"]?.0, true)
         XCTAssertEqual(byLabel["pointwise groups 2"]?.0, true)
@@ -242,9 +244,14 @@ final class Conv2DTests: XCTestCase {
             .map(\.0))
         XCTAssertEqual(spread, CPUFeatures.avx512Kernels
                        ? ["3x3 pad 1", "1x3", "direct 3x2", "direct one channel", "direct wide rows", "direct same 3x2",
-                          "direct same corner", "direct depthwise 5x5"] : [])
+                          "direct same corner", "direct depthwise 5x5", "winograd"] : [])
         let winograd = try Set(cases.filter { try build($0.1.config, $0.1.input).winograd != nil }.map(\.0))
         XCTAssertEqual(winograd, WinogradPlan.enabled ? ["winograd", "winograd uneven padding"] : [])
+        // Below 8 images the layer takes the path it would have taken without Winograd.
+        let fresh = try XCTUnwrap(GradientCheck.build(Conv2D.registration, config: cases.first { $0.0 == "winograd" }!.1.config,
+                                                      inputs: [[64, 4, 3]]) as? Conv2D)
+        XCTAssertNil(fresh.winogradPlan(batch: 7))
+        XCTAssertEqual(fresh.winogradPlan(batch: 8) != nil, WinogradPlan.enabled)
         let phases = try Set(cases.filter { try build($0.1.config, $0.1.input).phaseDepthwise != nil }.map(\.0))
         XCTAssertEqual(phases, CPUFeatures.avx512Kernels
                        ? ["phase depthwise", "phase depthwise 5x5", "phase depthwise wide", "phase depthwise wide even"] : [])
@@ -486,7 +493,9 @@ final class Conv2DChunkingTests: XCTestCase {
     }
 
     private func build(_ config: JSONValue, _ input: Shape) throws -> Conv2D {
-        try XCTUnwrap(GradientCheck.build(Conv2D.registration, config: config, inputs: [input]) as? Conv2D)
+        let layer = try XCTUnwrap(GradientCheck.build(Conv2D.registration, config: config, inputs: [input]) as? Conv2D)
+        layer.winogradMinimumBatch = 1
+        return layer
     }
 
     private func assertChunksMatchImageByImage(_ layer: Conv2D, file: StaticString = #filePath, line: UInt = #line) throws {

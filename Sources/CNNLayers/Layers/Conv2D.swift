@@ -44,8 +44,10 @@ public final class Conv2D: ActivationFusing {
     /// `padded.spreadInputGradientShift`, worked out once (it builds a plan, and a plan allocates).
     let spreadShift: Int?
     /// Winograd F(2×2, 3×3) for 3x3 stride-1 convolutions with enough channels
-    /// (`Conv2D+Winograd.swift`), and the plan of its input gradient.
+    /// (`Conv2D+Winograd.swift`), and the plan of its input gradient, run from
+    /// `winogradMinimumBatch` images (below, such a layer takes the direct or lowered path).
     let winograd: WinogradPlan?, winogradInputGradient: WinogradPlan?
+    var winogradMinimumBatch = Conv2D.defaultWinogradMinimumBatch
     /// The forward of a stride-2 depthwise convolution on its input's phases (AVX-512 only; its
     /// backward keeps the depthwise loops).
     let phaseDepthwise: PhaseDepthwisePlan?
@@ -56,6 +58,8 @@ public final class Conv2D: ActivationFusing {
     private var denseWeight: Tensor?, denseWeightGrad: Tensor?
     /// The weights in the direct kernels' register-block order, repacked on every call.
     private let packedWeight: Tensor?, packedFlippedWeight: Tensor?
+    /// Winograd's transformed kernels `U` and those of its input gradient, made on every call.
+    private let winogradWeight: Tensor?, winogradFlippedWeight: Tensor?
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let g = try context.windowGeometry(kernel: c.kernel, stride: c.stride ?? IntPair(1),
@@ -90,17 +94,16 @@ public final class Conv2D: ActivationFusing {
         }
         winograd = Self.winogradPlan(g, filters: filters, groups: groups, mode: c.padding_mode ?? .zeros)
         winogradInputGradient = winograd?.inputGradientPlan
-        let plan = winograd != nil ? nil : Self.directPlan(g, filters: filters, groups: groups,
-                                                            depthwise: depthwise != nil, mode: c.padding_mode ?? .zeros)
+        let plan = Self.directPlan(g, filters: filters, groups: groups, depthwise: depthwise != nil,
+                                   mode: c.padding_mode ?? .zeros)
         padded = plan
         paddedInputGradient = plan?.inputGradientPlan
         phaseInputGradient = plan.flatMap { $0.stride == 2 ? PhaseInputGradient($0) : nil }
         spreadShift = plan?.spreadInputGradientShift
         phaseDepthwise = depthwise == nil ? nil : Self.phasePlan(g, filters: filters, mode: c.padding_mode ?? .zeros)
-        if let winograd, let back = winogradInputGradient {
-            packedWeight = Tensor(shape: [winograd.weightFloats])
-            packedFlippedWeight = Tensor(shape: [back.weightFloats])
-        } else if depthwise == nil {
+        winogradWeight = winograd.map { Tensor(shape: [$0.weightFloats]) }
+        winogradFlippedWeight = winogradInputGradient.map { Tensor(shape: [$0.weightFloats]) }
+        if depthwise == nil {
             packedWeight = plan.map { Tensor(shape: [$0.kernel.packedWeightFloats]) }
             let flipped = paddedInputGradient?.kernel.packedWeightFloats ?? phaseInputGradient?.packedWeightFloats
             packedFlippedWeight = flipped.map { Tensor(shape: [$0]) }
@@ -194,7 +197,7 @@ public final class Conv2D: ActivationFusing {
         return max(1, min(batch, Self.workspaceFloats / ((2 * g.columnRows + filters) * g.outArea)))
     }
 
-    var isLowered: Bool { depthwise == nil && !isPointwise && padded == nil && winograd == nil }
+    var isLowered: Bool { depthwise == nil && !isPointwise && padded == nil }
     /// A part's private weight and bias gradients (summed after the parts finish).
     var gradientFloats: Int { filters * kernelsPerFilter * geometry.kernelArea + filters }
 
@@ -202,11 +205,11 @@ public final class Conv2D: ActivationFusing {
     /// matrix `[F, chunk·OH·OW]` (lowered convolutions; direct ones: `paddedWorkspace`), then
     /// the private gradients.
     func partWorkspace(batch: Int) -> Int {
-        if let padded { return paddedWorkspace(padded, batch: batch) + gradientFloats }
-        if let winograd { return winogradWorkspace(winograd, batch: batch) + gradientFloats }
+        let winogradFloats = winograd.map { winogradWorkspace($0, batch: batch) } ?? 0
+        if let padded { return max(winogradFloats, paddedWorkspace(padded, batch: batch)) + gradientFloats }
         if let phaseDepthwise { return phaseDepthwise.phaseFloats + phaseDepthwise.stageFloats + gradientFloats }
         let lowering = isLowered ? (2 * geometry.columnRows + filters) * chunkSize(batch: batch) * geometry.outArea : 0
-        return lowering + gradientFloats
+        return max(winogradFloats, lowering) + gradientFloats
     }
 
     /// Images whose padded planes and spread gradients go into one weight-gradient call (their
@@ -257,16 +260,17 @@ public final class Conv2D: ActivationFusing {
                         epilogue: Activation?, context: inout ExecutionContext) {
         let n = inputs[0].shape[0]
         var weight = expandedWeight()
-        if let padded, let packed = packedWeight?.data {
+        let winograd = winogradPlan(batch: n)
+        if let winograd, let transformed = winogradWeight?.data {
+            winograd.transformWeights(weight, flipped: false, into: transformed)
+            weight = transformed
+        } else if let padded, let packed = packedWeight?.data {
             padded.pack(weights: weight, flipped: false, into: packed)
-            weight = packed
-        } else if let winograd, let packed = packedWeight?.data {
-            winograd.transformWeights(weight, flipped: false, into: packed)
             weight = packed
         }
         let parts = ForwardParts(layer: self, x: inputs[0].data, y: output.data, weight: weight,
                                  workspace: context.workspace, batch: n, parts: min(WorkerPool.shared.parts, n),
-                                 scale: scale, shift: shift, epilogue: epilogue)
+                                 winograd: winograd, scale: scale, shift: shift, epilogue: epilogue)
         if isBatchedPointwise {
             gemm(transB: true, m: n, n: filters, k: geometry.channels, a: parts.x, b: weight, c: parts.y)
             finish(parts, images: 0..<n)
@@ -279,6 +283,7 @@ public final class Conv2D: ActivationFusing {
     struct ForwardParts: PartitionedWork {
         let layer: Conv2D, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>
         let weight: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, batch: Int, parts: Int
+        let winograd: WinogradPlan?
         let scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?, epilogue: Activation?
 
         func run(part: Int) { if part < parts { layer.forward(self, part: part) } }
@@ -287,10 +292,10 @@ public final class Conv2D: ActivationFusing {
     private func forward(_ a: ForwardParts, part: Int) {
         let images = WorkerPool.share(a.batch, part: part, of: a.parts)
         let workspace = a.workspace + part * partWorkspace(batch: a.batch)
-        if let padded {
-            forwardPadded(a, plan: padded, images: images, workspace: workspace)
-        } else if let winograd {
+        if let winograd = a.winograd {
             forwardWinograd(a, plan: winograd, images: images, workspace: workspace)
+        } else if let padded {
+            forwardPadded(a, plan: padded, images: images, workspace: workspace)
         } else if isLowered {
             forwardLowered(a, images: images, workspace: workspace)
         } else {
@@ -395,7 +400,12 @@ public final class Conv2D: ActivationFusing {
         let parts = min(WorkerPool.shared.parts, n), workspace = context.workspace, slice = partWorkspace(batch: n)
         let weightCount = gradientFloats - filters
         var weight = expandedWeight()
-        if inputGradients[0] != nil, let packed = packedFlippedWeight?.data {
+        let winograd = winogradPlan(batch: n)
+        if inputGradients[0] != nil, winograd != nil, let back = winogradInputGradient,
+           let transformed = winogradFlippedWeight?.data {
+            back.transformWeights(weight, flipped: true, into: transformed)
+            weight = transformed
+        } else if inputGradients[0] != nil, let packed = packedFlippedWeight?.data {
             if let plan = paddedInputGradient {
                 if depthwise != nil {
                     plan.flipDepthwise(weight, into: packed)
@@ -404,14 +414,12 @@ public final class Conv2D: ActivationFusing {
                 }
             } else if let phases = phaseInputGradient {
                 phases.pack(weights: weight, into: packed)
-            } else if let back = winogradInputGradient {
-                back.transformWeights(weight, flipped: true, into: packed)
             }
             weight = packed
         }
         WorkerPool.shared.run(BackwardParts(layer: self, x: inputs[0].data, dy: outputGradient.data,
                                             dx: inputGradients[0]?.data, overwriting: context.overwritesInputGradient,
-                                            weight: weight, weightGrad: dw, biasGrad: db, workspace: workspace,
+                                            winograd: winograd, weight: weight, weightGrad: dw, biasGrad: db, workspace: workspace,
                                             batch: n, parts: parts))
         if parts > 1 {
             for part in 0..<parts {
@@ -426,7 +434,8 @@ public final class Conv2D: ActivationFusing {
     /// One backward call's arguments, for the worker pool.
     struct BackwardParts: PartitionedWork {
         let layer: Conv2D, x: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>
-        let dx: UnsafeMutablePointer<Float>?, overwriting: Bool, weight: UnsafeMutablePointer<Float>
+        let dx: UnsafeMutablePointer<Float>?, overwriting: Bool, winograd: WinogradPlan?
+        let weight: UnsafeMutablePointer<Float>
         let weightGrad: UnsafeMutablePointer<Float>, biasGrad: UnsafeMutablePointer<Float>?
         let workspace: UnsafeMutablePointer<Float>, batch: Int, parts: Int
 
@@ -439,13 +448,13 @@ public final class Conv2D: ActivationFusing {
         let ws = a.workspace + part * slice, own = ws + slice - gradientFloats, weightCount = gradientFloats - filters
         let (dw, db) = a.parts == 1 ? (a.weightGrad, a.biasGrad) : (own, a.biasGrad == nil ? nil : own + weightCount)
         if a.parts > 1 { own.update(repeating: 0, count: gradientFloats) }
-        if let padded {
-            backwardPadded(a, plan: padded, images: images, weightGrad: dw, biasGrad: db, workspace: ws)
-        } else if let winograd {
+        if let winograd = a.winograd {
             backwardWinograd(a, plan: winograd, images: images, weightGrad: dw, biasGrad: db, workspace: ws)
+        } else if let padded {
+            backwardPadded(a, plan: padded, images: images, weightGrad: dw, biasGrad: db, workspace: ws)
         } else if isLowered {
-            backwardLowered(x: a.x, dy: a.dy, dx: a.dx, images: images, weight: a.weight, weightGrad: dw, biasGrad: db,
-                            workspace: ws)
+            backwardLowered(x: a.x, dy: a.dy, dx: a.dx, overwriting: a.overwriting, images: images, weight: a.weight,
+                            weightGrad: dw, biasGrad: db, workspace: ws)
         } else {
             backwardDirect(x: a.x, dy: a.dy, dx: a.dx, images: images, weight: a.weight, weightGrad: dw, biasGrad: db)
         }
@@ -528,9 +537,10 @@ public final class Conv2D: ActivationFusing {
     }
 
     /// Gathers a chunk's dY into `[F, m·OH·OW]`, then per group dW += dY·colᵀ and dcol = Wᵀ·dY,
-    /// and col2im of each image's block of dcol.
+    /// and col2im of each image's block of dcol (into zeros when `overwriting`: a Winograd
+    /// layer's small batches come here).
     private func backwardLowered(x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
-                                 images: Range<Int>, weight w: UnsafePointer<Float>,
+                                 overwriting: Bool, images: Range<Int>, weight w: UnsafePointer<Float>,
                                  weightGrad dw: UnsafeMutablePointer<Float>, biasGrad db: UnsafeMutablePointer<Float>?,
                                  workspace: UnsafeMutablePointer<Float>) {
         let g = geometry, area = g.outArea, chunk = chunkSize(batch: images.count)
@@ -556,6 +566,7 @@ public final class Conv2D: ActivationFusing {
                 gemm(transA: true, m: kg, n: cols, k: mg, a: w + gr * mg * kg, b: stage + gr * mg * cols,
                      c: dcol + gr * kg * cols)
             }
+            if overwriting { (dx + b0 * inSize).update(repeating: 0, count: m * inSize) }
             for i in 0..<m { lowering.accumulate(dcol + i * area, into: dx + (b0 + i) * inSize, rowStride: cols) }
         }
     }
