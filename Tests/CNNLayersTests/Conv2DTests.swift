@@ -479,6 +479,40 @@ final class Conv2DChunkingTests: XCTestCase {
         try assertChunksMatchImageByImage(layer)
     }
 
+    /// A layer that may overwrite its input gradient writes every element of it on each path it
+    /// takes: Winograd (9 images), and below 8 images the direct kernels (32 channels at 8x8) or
+    /// the lowered product (128 channels at 8x8, or every layer with `CNNCTL_AVX512=off`).
+    func testOverwrittenInputGradientOnEveryPath() throws {
+        try XCTSkipUnless(WinogradPlan.enabled, "CNNCTL_WINOGRAD=off")
+        for (channels, batch) in [(64, 9), (64, 2), (128, 2)] {
+            let layer = try XCTUnwrap(GradientCheck.build(Conv2D.registration, config: ["filters": 64, "kernel": 3, "padding": 1],
+                                                          inputs: [[channels, 8, 8]]) as? Conv2D)
+            XCTAssertTrue(layer.canOverwriteInputGradient)
+            var rng = RNG(seed: 9)
+            let params = layer.parameterSpecs.map { spec in
+                Tensor(shape: spec.shape, values: (0..<spec.shape.count).map { _ in rng.uniform(bound: 0.1) })
+            }
+            layer.bind(parameters: params, gradients: params.map { Tensor(shape: $0.shape) })
+            let x = Tensor(shape: layer.inputShapes[0].batched(batch),
+                           values: (0..<batch * layer.inputShapes[0].count).map { _ in rng.uniform(bound: 1) })
+            let dy = Tensor(shape: layer.outputShape.batched(batch),
+                            values: (0..<batch * layer.outputShape.count).map { _ in rng.uniform(bound: 1) })
+            let workspace = Tensor(shape: [layer.workspaceSize(batch: batch)]), y = Tensor(shape: dy.shape)
+            func inputGradient(overwriting: Bool, prefill: Float) -> [Float] {
+                var context = ExecutionContext(isTraining: true, rng: RNG(seed: 1), workspace: workspace.data,
+                                               workspaceCount: workspace.count)
+                context.overwritesInputGradient = overwriting
+                let dx = Tensor(shape: x.shape)
+                dx.fill(prefill)
+                layer.forward(inputs: [x], output: y, context: &context)
+                layer.backward(inputs: [x], output: y, outputGradient: dy, inputGradients: [dx], context: &context)
+                return dx.array
+            }
+            XCTAssertEqual(inputGradient(overwriting: true, prefill: 1e6), inputGradient(overwriting: false, prefill: 0),
+                           "\(channels) channels, batch \(batch)")
+        }
+    }
+
     /// Winograd on 8x8 outputs (16 tiles): 8 images per block of 128 tiles, so 8 + 1; on 24x24
     /// outputs (144 tiles), one image at a time in blocks of 10 tile rows and 2.
     func testWinogradBlocksMatchImageByImage() throws {
