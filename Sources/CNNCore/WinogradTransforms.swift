@@ -11,7 +11,7 @@
 extension WinogradPlan {
     /// Floats of a scratch row: a padded input row, split 16 floats at a time even when only a
     /// few tiles of the last 8 remain.
-    var rowFloats: Int { 2 * (tilesW + 7) / 8 * 8 + 16 }
+    var rowFloats: Int { 2 * ((tilesW + 7) / 8 * 8) + 16 }
 
     /// `V[ξ][c][column + t] = (Bᵀ d B)[ξ]` for every tile t of one image `[C, H, W]`, rows `stride`
     /// floats apart. Per channel, first Bᵀ along the columns for every tile row into scratch rows
