@@ -42,7 +42,7 @@ public struct BenchReport: Encodable, Sendable {
     /// Whether CNNAVX512's kernels ran, and `kernels`, the line `bench` prints about them.
     public var avx512Kernels: Bool
     public var kernels: String
-    /// The convolutions that ran through Winograd F(2×2, 3×3), and `winogradRule`, which ones do.
+    /// The convolutions that ran through Winograd F(4×4, 3×3), and `winogradRule`, which ones do.
     public var winogradLayers: [String]
     public var winogradRule: String
     public var trainImagesPerSecond: Double

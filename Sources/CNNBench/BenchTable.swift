@@ -11,7 +11,7 @@ public enum BenchTable {
         s += "BLAS: OpenBLAS core \(r.blasCore), \(r.threads) thread(s); sgemm 1024³ \(f(r.blasGflops, 1)) GFLOP/s\n"
         s += "kernels: \(r.kernels)\n"
         let winograd = r.winogradLayers.isEmpty ? "no layer" : r.winogradLayers.joined(separator: ", ")
-        s += "Winograd F(2x2, 3x3): \(winograd) (\(r.winogradRule))\n"
+        s += "Winograd F(4x4, 3x3): \(winograd) (\(r.winogradRule))\n"
         if !r.winogradLayers.isEmpty {
             s += "GFLOP/s count the multiplications of the direct form, which Winograd layers avoid in part\n"
         }

@@ -1,10 +1,11 @@
 import XCTest
 import CNNCore
 
-/// F(2×2, 3×3) against the 7-loop definitions of a 3x3 stride-1 convolution and its gradients.
+/// F(4×4, 3×3) against the 7-loop definitions of a 3x3 stride-1 convolution and its gradients.
 final class WinogradTests: XCTestCase {
-    /// (channels, height, width, filters, padding top, bottom, left, right): odd and even output
-    /// sides, every padding from 0 to 2, rows shorter than a vector and rows of several vectors,
+    /// (channels, height, width, filters, padding top, bottom, left, right): output sides that are
+    /// and are not multiples of 4, every padding from 0 to 2, rows of fewer tiles than a vector
+    /// and of more,
     /// and an image of more than `targetTiles` tiles, run in two blocks of tile rows.
     let cases: [(Int, Int, Int, Int, Int, Int, Int, Int)] = [
         (2, 5, 6, 3, 1, 1, 1, 1),
@@ -13,7 +14,7 @@ final class WinogradTests: XCTestCase {
         (1, 1, 1, 2, 1, 1, 1, 1),
         (3, 20, 19, 5, 1, 1, 1, 1),
         (2, 9, 34, 3, 0, 2, 2, 1),
-        (2, 26, 19, 3, 1, 1, 1, 1),
+        (2, 50, 42, 3, 1, 1, 1, 1),
     ]
 
     private var buffers: [UnsafeMutablePointer<Float>] = []
@@ -41,9 +42,12 @@ final class WinogradTests: XCTestCase {
         return (0..<count).map { _ in rng.uniform(bound: 1) }
     }
 
+    /// Within 1e-4 of the largest magnitude: an entry summing thousands of products of either sign
+    /// may end small, and F(4×4, 3×3)'s transforms scale its rounding by the terms, not the sum.
     func assertClose(_ a: [Float], _ e: [Double], _ label: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.count, e.count, label, file: file, line: line)
-        for i in a.indices where abs(Double(a[i]) - e[i]) > 1e-4 * max(1, abs(e[i])) {
+        let scale = max(1, e.map(abs).max() ?? 0)
+        for i in a.indices where abs(Double(a[i]) - e[i]) > 1e-4 * scale {
             return XCTFail("\(label)[\(i)]: \(a[i]) vs \(e[i])", file: file, line: line)
         }
     }
@@ -54,7 +58,7 @@ final class WinogradTests: XCTestCase {
                                     padTop: pt, padBottom: pb, padLeft: pl, padRight: pr)
             let (oh, ow) = (h + pt + pb - 2, w + pl + pr - 2)
             XCTAssertEqual([plan.outHeight, plan.outWidth], [oh, ow])
-            if k == cases.count - 1 { XCTAssertEqual([plan.tiles, plan.rowsPerBlock], [130, 12]) }
+            if k == cases.count - 1 { XCTAssertEqual([plan.tiles, plan.rowsPerBlock], [143, 11]) }
             let images = 3, label = "case \(k)"
             let x = random(images * c * h * w, seed: UInt64(k)), wt = random(f * c * 9, seed: 100 + UInt64(k))
             let dy = random(images * f * oh * ow, seed: 200 + UInt64(k))

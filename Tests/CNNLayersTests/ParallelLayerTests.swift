@@ -45,13 +45,14 @@ final class ParallelLayerTests: XCTestCase {
     }
 
     /// A Winograd convolution with two parts (2 images and 1): each transforms and multiplies its
-    /// own images and sums its own transformed weight gradient.
+    /// own images and sums its own transformed weight gradient (steps of 0.5: see
+    /// `Conv2DTests.testGradients`).
     func testWinogradConvolutionWithTwoParts() throws {
         let layer = try XCTUnwrap(GradientCheck.build(Conv2D.registration, config: ["filters": 64, "kernel": 3, "padding": 1],
                                                       inputs: [[64, 3, 5]]) as? Conv2D)
         layer.winogradMinimumBatch = 1
         XCTAssertEqual(layer.winograd != nil, WinogradPlan.enabled)
-        XCTAssertEqual(GradientCheck.check(layer, batch: 3), [])
+        XCTAssertEqual(GradientCheck.check(layer, batch: 3, step: 0.5), [])
     }
 
     /// Batch 17 is the smallest that splits a recurrent layer's steps (8 and 9 rows per part) and,

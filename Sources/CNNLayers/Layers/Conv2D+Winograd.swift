@@ -1,8 +1,8 @@
 import CNNCore
 
-/// 3x3, stride-1 convolutions through Winograd's F(2×2, 3×3) (`WinogradPlan`): forward, input
+/// 3x3, stride-1 convolutions through Winograd's F(4×4, 3×3) (`WinogradPlan`): forward, input
 /// gradient (the plan's `inputGradientPlan` with the flipped kernels) and weight gradient, each
-/// 16 sgemm calls per chunk of images with 2.25× fewer multiplications than the direct form.
+/// 36 sgemm calls per block of tiles with 4× fewer multiplications than the direct form.
 extension Conv2D {
     /// Channels and filters from which the transforms pay for themselves: against im2col +
     /// sgemm from 16 (ResNet-20 training, 2 threads, `CNNCTL_AVX512=off`: 527 → 715 images/s),

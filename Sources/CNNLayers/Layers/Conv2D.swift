@@ -43,7 +43,7 @@ public final class Conv2D: ActivationFusing {
     let padded: DirectConvPlan?, paddedInputGradient: DirectConvPlan?, phaseInputGradient: PhaseInputGradient?
     /// `padded.spreadInputGradientShift`, worked out once (it builds a plan, and a plan allocates).
     let spreadShift: Int?
-    /// Winograd F(2×2, 3×3) for 3x3 stride-1 convolutions with enough channels
+    /// Winograd F(4×4, 3×3) for 3x3 stride-1 convolutions with enough channels
     /// (`Conv2D+Winograd.swift`), and the plan of its input gradient, run from
     /// `winogradMinimumBatch` images (below, such a layer takes the direct or lowered path).
     let winograd: WinogradPlan?, winogradInputGradient: WinogradPlan?
