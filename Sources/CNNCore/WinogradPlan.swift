@@ -58,9 +58,10 @@ public struct WinogradPlan: Sendable, Equatable {
     }
 
     /// The blocks the products run on: about `targetTiles` tiles each (an 8x8 output has 4
-    /// tiles, too few for sgemm; a 64x64 one 256, whose transformed input and products would
-    /// spill the cache), so either several whole images or a run of one image's tile rows.
-    public static let targetTiles = 128
+    /// tiles, too few for sgemm; a 32x32 one 64), so either several whole images or a run of one
+    /// image's tile rows. VGG-style training, images/s: blocks of 32 tiles 595–597, 64 599–623,
+    /// 128 604–622, 256 533–541 (the transformed input and products spill the cache).
+    public static let targetTiles = 64
     public func chunk(batch: Int) -> Int { max(1, min(batch, Self.targetTiles / tiles)) }
     public var rowsPerBlock: Int { max(1, min(tilesH, Self.targetTiles / tilesW)) }
     var blockTiles: Int { tiles >= Self.targetTiles ? rowsPerBlock * tilesW : tiles }

@@ -5,16 +5,17 @@ import CNNCore
 /// 36 sgemm calls per block of tiles with 4× fewer multiplications than the direct form.
 extension Conv2D {
     /// Channels and filters from which the transforms pay for themselves: against im2col +
-    /// sgemm from 16 (ResNet-20 training, 2 threads, `CNNCTL_AVX512=off`: 527 → 715 images/s),
-    /// against the AVX-512 direct kernels from 64 (ResNet-20's 32-channel 16x16 layers took 1.1
-    /// and 2.6 ms forward and backward against 0.86 and 1.86; its 64-channel 8x8 ones the same
-    /// either way; the VGG-style net's 64-channel 32x32 ones 10 and 25 against 12 and 29).
+    /// sgemm from 16 (ResNet-20 training, 2 threads, `CNNCTL_AVX512=off`: 539 → 1,015 images/s),
+    /// against the AVX-512 direct kernels from 64 (ResNet-20's third stage, whose 3x3 stride-1
+    /// layers have 64 channels at 8x8: 14.2–14.8 against 17.7–18.6 ms per step; its 32-channel
+    /// 16x16 layers the same either way, 13.5–14.1 against 13.4–13.8 ms).
     static let winogradMinimumChannels = CPUFeatures.avx512Kernels ? 64 : 16
 
-    /// Images from which a call runs through Winograd (`winogradMinimumBatch`, which tests lower): below, transforming the kernels on every
-    /// call costs more than it saves (VGG-style net, images/s with and without Winograd: batch 1
-    /// latency 4.2 against 2.5 ms; batch 4, training 223 against 275 and inference 754 against
-    /// 878; batch 8, 314 against 313 and 1,042 against 983).
+    /// Images from which a call runs through Winograd (`winogradMinimumBatch`, which tests lower):
+    /// below, transforming the kernels on every call costs more than it saves (VGG-style net
+    /// with and without Winograd: batch-1 latency 3.9 against 2.5 ms; batch 4, training 222
+    /// against 279 images/s and inference 854 against 972; batch 8, 326 against 313 and 1,175
+    /// against 1,045).
     static let defaultWinogradMinimumBatch = 8
 
     func winogradPlan(batch: Int) -> WinogradPlan? { batch >= winogradMinimumBatch ? winograd : nil }
