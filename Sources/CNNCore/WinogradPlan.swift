@@ -66,11 +66,13 @@ public struct WinogradPlan: Sendable, Equatable {
     public var rowsPerBlock: Int { max(1, min(tilesH, Self.targetTiles / tilesW)) }
     var blockTiles: Int { tiles >= Self.targetTiles ? rowsPerBlock * tilesW : tiles }
 
-    /// The transforms' scratch rows.
+    /// The transforms' scratch: six rows per tile row and a zero row (input and dY), or four
+    /// output rows and 4 × 6 vectors of 8 (output).
     var scratchFloats: Int { max(6 * tilesH * rowFloats + max(width, outWidth), 4 * rowFloats + 6 * 4 * 8) }
     /// Floats `forward` needs for a chunk of `images`.
     public func forwardFloats(images: Int) -> Int {
-        Self.positions * (Self.positionStride(channels, images * blockTiles) + Self.positionStride(filters, images * blockTiles)) + scratchFloats
+        let n = images * blockTiles
+        return Self.positions * (Self.positionStride(channels, n) + Self.positionStride(filters, n)) + scratchFloats
     }
     /// Floats `weightGradient` needs for a chunk of `images`.
     public func weightGradientFloats(images: Int) -> Int { forwardFloats(images: images) }
@@ -81,7 +83,8 @@ public struct WinogradPlan: Sendable, Equatable {
                         into y: UnsafeMutablePointer<Float>, adding: Bool, workspace: UnsafeMutablePointer<Float>) {
         for r0 in stride(from: 0, to: tilesH, by: rowsPerBlock) {
             let rows = r0..<min(tilesH, r0 + rowsPerBlock), block = rows.count * tilesW, n = images * block
-            let (vs, ms) = (Self.positionStride(channels, n), Self.positionStride(filters, n)), us = Self.positionStride(filters, channels)
+            let vs = Self.positionStride(channels, n), ms = Self.positionStride(filters, n)
+            let us = Self.positionStride(filters, channels)
             let v = workspace, m = v + Self.positions * vs, scratch = m + Self.positions * ms
             for i in 0..<images {
                 transformInput(x + i * inputSize, rows: rows, into: v, column: i * block, stride: n, scratch: scratch)
@@ -102,7 +105,8 @@ public struct WinogradPlan: Sendable, Equatable {
                                into transformed: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
         for r0 in stride(from: 0, to: tilesH, by: rowsPerBlock) {
             let rows = r0..<min(tilesH, r0 + rowsPerBlock), block = rows.count * tilesW, n = images * block
-            let (vs, ds) = (Self.positionStride(channels, n), Self.positionStride(filters, n)), ws = Self.positionStride(filters, channels)
+            let vs = Self.positionStride(channels, n), ds = Self.positionStride(filters, n)
+            let ws = Self.positionStride(filters, channels)
             let v = workspace, d = v + Self.positions * vs, scratch = d + Self.positions * ds
             for i in 0..<images {
                 transformInput(x + i * inputSize, rows: rows, into: v, column: i * block, stride: n, scratch: scratch)
