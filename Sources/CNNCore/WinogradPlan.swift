@@ -77,12 +77,20 @@ public struct WinogradPlan: Sendable, Equatable {
     /// Floats `weightGradient` needs for a chunk of `images`.
     public func weightGradientFloats(images: Int) -> Int { forwardFloats(images: images) }
 
+    /// Runs `body` on each block of tile rows with its rows, its tiles per image and its tiles
+    /// over all `images` (the products' width).
+    private func forEachBlock(images: Int, _ body: (Range<Int>, Int, Int) -> Void) {
+        for r0 in stride(from: 0, to: tilesH, by: rowsPerBlock) {
+            let rows = r0..<min(tilesH, r0 + rowsPerBlock), block = rows.count * tilesW
+            body(rows, block, images * block)
+        }
+    }
+
     /// `y = conv(x)` for `images` consecutive images (`adding`: `y += conv(x)`), from the
     /// transformed weights `u`, a block of tile rows at a time.
     public func forward(_ x: UnsafePointer<Float>, images: Int, weights u: UnsafePointer<Float>,
                         into y: UnsafeMutablePointer<Float>, adding: Bool, workspace: UnsafeMutablePointer<Float>) {
-        for r0 in stride(from: 0, to: tilesH, by: rowsPerBlock) {
-            let rows = r0..<min(tilesH, r0 + rowsPerBlock), block = rows.count * tilesW, n = images * block
+        forEachBlock(images: images) { rows, block, n in
             let vs = Self.positionStride(channels, n), ms = Self.positionStride(filters, n)
             let us = Self.positionStride(filters, channels)
             let v = workspace, m = v + Self.positions * vs, scratch = m + Self.positions * ms
@@ -103,8 +111,7 @@ public struct WinogradPlan: Sendable, Equatable {
     /// (`weightFloats`) into dW.
     public func weightGradient(_ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, images: Int,
                                into transformed: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
-        for r0 in stride(from: 0, to: tilesH, by: rowsPerBlock) {
-            let rows = r0..<min(tilesH, r0 + rowsPerBlock), block = rows.count * tilesW, n = images * block
+        forEachBlock(images: images) { rows, block, n in
             let vs = Self.positionStride(channels, n), ds = Self.positionStride(filters, n)
             let ws = Self.positionStride(filters, channels)
             let v = workspace, d = v + Self.positions * vs, scratch = d + Self.positions * ds
