@@ -11,6 +11,8 @@ import CNNAVX512
 /// stride-1 convolutions (depthwise ones too) and stride-2 dense ones run without lowering, on
 /// zero-padded planes or their phases (`DirectConvPlan`): forward, input gradient (the same
 /// kernel with flipped weights; per phase for stride 2, `PhaseInputGradient`) and weight gradient.
+/// 3x3 stride-1 convolutions with enough channels run Winograd F(4×4, 3×3) from 8 images
+/// (`Conv2D+Winograd.swift`); smaller batches take the path above.
 ///
 /// A connection table (LeNet-5's C3, LeCun et al. 1998, Table I) lists for each output map the
 /// input maps it sees; the weight then holds only those kernels, `[connections, kh, kw]`, and is
