@@ -69,13 +69,12 @@ public struct WinogradPlan: Sendable, Equatable {
     /// The transforms' scratch: six rows per tile row and a zero row (input and dY), or four
     /// output rows and 4 × 6 vectors of 8 (output).
     var scratchFloats: Int { max(6 * tilesH * rowFloats + max(width, outWidth), 4 * rowFloats + 6 * 4 * 8) }
-    /// Floats `forward` needs for a chunk of `images`.
+    /// Floats `forward` needs for a chunk of `images`, and `weightGradient` too (its transformed
+    /// dY takes the place of the products).
     public func forwardFloats(images: Int) -> Int {
         let n = images * blockTiles
         return Self.positions * (Self.positionStride(channels, n) + Self.positionStride(filters, n)) + scratchFloats
     }
-    /// Floats `weightGradient` needs for a chunk of `images`.
-    public func weightGradientFloats(images: Int) -> Int { forwardFloats(images: images) }
 
     /// Runs `body` on each block of tile rows with its rows, its tiles per image and its tiles
     /// over all `images` (the products' width).

@@ -47,7 +47,7 @@ extension Conv2D {
     /// weight gradient Ŵ.
     func winogradWorkspace(_ plan: WinogradPlan, batch: Int) -> Int {
         let chunk = plan.chunk(batch: batch), back = winogradInputGradient?.forwardFloats(images: chunk) ?? 0
-        return max(plan.forwardFloats(images: chunk), plan.weightGradientFloats(images: chunk), back) + plan.weightFloats
+        return max(plan.forwardFloats(images: chunk), back) + plan.weightFloats
     }
 
     func forwardWinograd(_ a: ForwardParts, plan: WinogradPlan, images: Range<Int>,
