@@ -9,16 +9,16 @@ public enum FastMath {
     public static func tanh(_ v: Float) -> Float {
         let x = min(max(v, -7.998_811_7), 7.998_811_7), x2 = x * x
         var p: Float = -2.760_768_5e-16
-        p = p * x2 + 2.000_187_9e-13
-        p = p * x2 - 8.604_671_5e-11
-        p = p * x2 + 5.122_297_1e-8
-        p = p * x2 + 1.485_722_4e-5
-        p = p * x2 + 6.372_619_3e-4
-        p = p * x2 + 4.893_524_6e-3
+        p = (2.000_187_9e-13 as Float).addingProduct(p, x2)
+        p = (-8.604_671_5e-11 as Float).addingProduct(p, x2)
+        p = (5.122_297_1e-8 as Float).addingProduct(p, x2)
+        p = (1.485_722_4e-5 as Float).addingProduct(p, x2)
+        p = (6.372_619_3e-4 as Float).addingProduct(p, x2)
+        p = (4.893_524_6e-3 as Float).addingProduct(p, x2)
         var q: Float = 1.198_258_4e-6
-        q = q * x2 + 1.185_347_1e-4
-        q = q * x2 + 2.268_434_6e-3
-        q = q * x2 + 4.893_525_2e-3
+        q = (1.185_347_1e-4 as Float).addingProduct(q, x2)
+        q = (2.268_434_6e-3 as Float).addingProduct(q, x2)
+        q = (4.893_525_2e-3 as Float).addingProduct(q, x2)
         return x * p / q
     }
 

@@ -76,17 +76,16 @@ public final class GRU: RecurrentLayer {
             let dGh = u.dRecurrent(t)
             for b in 0..<n {
                 let gr = gates + b * g3, gz = gr + hid, gn = gr + h2
-                let dr = dG + b * g3, dz = dr + hid, dn = dr + h2, er = dGh + b * g3, ez = er + hid, en = er + h2
+                let dr = dG + b * g3, dz = dr + hid, dn = dr + h2, er = dGh + b * g3, en = er + h2
                 let h0 = hp + b * ld, a = keep + b * hid, c = carry + b * hid, o = dy + b * u.outputStride
-                for j in 0..<hid {
-                    let r = gr[j], z = gz[j], nv = gn[j], dh = o[j] + c[j]
-                    let dnv = dh * (1 - z) * (1 - nv * nv)
-                    dr[j] = dnv * a[j] * r * (1 - r)
-                    dz[j] = dh * (h0[j] - nv) * z * (1 - z)
-                    dn[j] = dnv
-                    er[j] = dr[j]; ez[j] = dz[j]; en[j] = dnv * r
-                    c[j] = dh * z
-                }
+                // One store per stage (as in LSTM.backwardStep); each stage forms dh = o + c
+                // again until the carry's own stage replaces c with dh₋₁'s direct part.
+                for j in 0..<hid { dn[j] = (o[j] + c[j]) * (1 - gz[j]) * (1 - gn[j] * gn[j]) }
+                for j in 0..<hid { dz[j] = (o[j] + c[j]) * (h0[j] - gn[j]) * gz[j] * (1 - gz[j]) }
+                for j in 0..<hid { c[j] = (o[j] + c[j]) * gz[j] }
+                for j in 0..<hid { dr[j] = dn[j] * a[j] * gr[j] * (1 - gr[j]) }
+                for j in 0..<hid { en[j] = dn[j] * gr[j] }
+                er.update(from: dr, count: h2)
             }
             // dh₋₁ += dGh · W_hh
             if propagate { u.gateProduct(dGh, into: carry, accumulate: true) }
@@ -95,12 +94,9 @@ public final class GRU: RecurrentLayer {
         for b in 0..<n {
             let gz = gates + b * g3 + hid, gn = gz + hid, dz = dG + b * g3 + hid, dn = dz + hid
             let h0 = hp + b * ld, c = carry + b * hid, o = dy + b * u.outputStride
-            for j in 0..<hid {
-                let z = gz[j], nv = gn[j], dh = o[j] + c[j]
-                dz[j] = dh * (nv - h0[j]) * z * (1 - z)
-                dn[j] = dh * z * (1 - nv * nv)
-                c[j] = dh * (1 - z)
-            }
+            for j in 0..<hid { dz[j] = (o[j] + c[j]) * (gn[j] - h0[j]) * gz[j] * (1 - gz[j]) }
+            for j in 0..<hid { dn[j] = (o[j] + c[j]) * gz[j] * (1 - gn[j] * gn[j]) }
+            for j in 0..<hid { c[j] = (o[j] + c[j]) * (1 - gz[j]) }
         }
         // d(r ⊙ h₋₁) = dĥ · W_hn gives r's gradient and the path to h₋₁ through r ⊙ h₋₁.
         let drh = u.scratch

@@ -108,14 +108,12 @@ public final class LSTM: RecurrentLayer {
                 let vo = u.cellValue(2), gradO = u.cellGrad(2)
                 for j in 0..<hid { dc[j] += vo[j] * dO[j]; gradO[j] += dO[j] * c[j] }
             }
-            // di, df, dg from c = f ⊙ c₋₁ + i ⊙ g; the carry becomes dc₋₁.
-            for j in 0..<hid {
-                let i = gi[j], f = gf[j], gv = gg[j], dcj = dc[j]
-                di[j] = dcj * gv * i * (1 - i)
-                df[j] = dcj * cp[j] * f * (1 - f)
-                dg[j] = dcj * i * (1 - gv * gv)
-                dc[j] = dcj * f
-            }
+            // di, df, dg from c = f ⊙ c₋₁ + i ⊙ g; the carry becomes dc₋₁. One store per stage:
+            // the four stores in one loop were too many overlaps to check, and it ran scalar.
+            for j in 0..<hid { di[j] = dc[j] * gg[j] * gi[j] * (1 - gi[j]) }
+            for j in 0..<hid { df[j] = dc[j] * cp[j] * gf[j] * (1 - gf[j]) }
+            for j in 0..<hid { dg[j] = dc[j] * gi[j] * (1 - gg[j] * gg[j]) }
+            for j in 0..<hid { dc[j] *= gf[j] }
             if peepholes {
                 let vi = u.cellValue(0), vf = u.cellValue(1), gradI = u.cellGrad(0), gradF = u.cellGrad(1)
                 for j in 0..<hid {
