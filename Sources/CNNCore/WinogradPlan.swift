@@ -11,8 +11,9 @@
 /// The input gradient is the forward of `inputGradientPlan`: dY padded by `2 − P`, correlated
 /// with the flipped kernels, channels and filters swapped.
 ///
-/// Layouts: images `[C, H, W]`; `U[ξ][f][c]`; `V[ξ][c][n]` with `n = image·tiles + ty·tilesW + tx`;
-/// ξ = 6k + l, k the row and l the column of the 6×6 transform.
+/// Layouts: images `[C, H, W]`; `U[ξ][f][c]`; `V[ξ][c][n]` with `n = image·tiles + ty·tilesW + tx`
+/// (or `n = tile·images + image` for small images, see `lanesAcrossImages`); ξ = 6k + l, k the
+/// row and l the column of the 6×6 transform.
 public struct WinogradPlan: Sendable, Equatable {
     public let channels: Int, filters: Int, height: Int, width: Int
     public let padTop: Int, padBottom: Int, padLeft: Int, padRight: Int
@@ -62,13 +63,20 @@ public struct WinogradPlan: Sendable, Equatable {
     /// image's tile rows. VGG-style training, images/s: blocks of 32 tiles 595–597, 64 599–623,
     /// 128 604–622, 256 533–541 (the transformed input and products spill the cache).
     public static let targetTiles = 64
-    public func chunk(batch: Int) -> Int { max(1, min(batch, Self.targetTiles / tiles)) }
+    /// Images per block: with lanes across images a multiple of 8 where the batch allows.
+    public func chunk(batch: Int) -> Int {
+        guard lanesAcrossImages, batch >= 8 else { return max(1, min(batch, Self.targetTiles / tiles)) }
+        return min(batch / 8, max(1, Self.targetTiles / tiles / 8)) * 8
+    }
     public var rowsPerBlock: Int { max(1, min(tilesH, Self.targetTiles / tilesW)) }
     var blockTiles: Int { tiles >= Self.targetTiles ? rowsPerBlock * tilesW : tiles }
 
     /// The transforms' scratch: six rows per tile row and a zero row (input and dY), or four
     /// output rows and 4 × 6 vectors of 8 (output).
-    var scratchFloats: Int { max(6 * tilesH * rowFloats + max(width, outWidth), 4 * rowFloats + 6 * 4 * 8) }
+    var scratchFloats: Int {
+        max(6 * tilesH * rowFloats + max(width, outWidth), 4 * rowFloats + 6 * 4 * 8,
+            lanesAcrossImages ? laneScratchFloats : 0)
+    }
     /// Floats `forward` needs for a chunk of `images`, and `weightGradient` too (its transformed
     /// dY takes the place of the products).
     public func forwardFloats(images: Int) -> Int {
@@ -86,43 +94,80 @@ public struct WinogradPlan: Sendable, Equatable {
     }
 
     /// `y = conv(x)` for `images` consecutive images (`adding`: `y += conv(x)`), from the
-    /// transformed weights `u`, a block of tile rows at a time.
+    /// transformed weights `u`: with lanes across images as many groups of 8 as there are, the
+    /// rest a block of tile rows at a time.
     public func forward(_ x: UnsafePointer<Float>, images: Int, weights u: UnsafePointer<Float>,
                         into y: UnsafeMutablePointer<Float>, adding: Bool, workspace: UnsafeMutablePointer<Float>) {
-        forEachBlock(images: images) { rows, block, n in
-            let vs = Self.positionStride(channels, n), ms = Self.positionStride(filters, n)
-            let us = Self.positionStride(filters, channels)
-            let v = workspace, m = v + Self.positions * vs, scratch = m + Self.positions * ms
-            for i in 0..<images {
+        let lanes = lanesAcrossImages ? images / 8 * 8 : 0
+        if lanes > 0 {
+            let n = lanes * tiles, (v, m, scratch) = forwardBuffers(workspace, n)
+            transformInputLanes(x, images: lanes, into: v, scratch: scratch)
+            products(u, v, m, n)
+            transformOutputLanes(m, images: lanes, into: y, adding: adding, scratch: scratch)
+        }
+        guard images > lanes else { return }
+        let (x, y) = (x + lanes * inputSize, y + lanes * outputSize)
+        forEachBlock(images: images - lanes) { rows, block, n in
+            let (v, m, scratch) = forwardBuffers(workspace, n)
+            for i in 0..<images - lanes {
                 transformInput(x + i * inputSize, rows: rows, into: v, column: i * block, stride: n, scratch: scratch)
             }
-            for p in 0..<Self.positions {
-                gemm(m: filters, n: n, k: channels, a: u + p * us, b: v + p * vs, c: m + p * ms)
-            }
-            for i in 0..<images {
+            products(u, v, m, n)
+            for i in 0..<images - lanes {
                 transformOutput(m, rows: rows, column: i * block, stride: n, into: y + i * outputSize, adding: adding,
                                 scratch: scratch)
             }
         }
     }
 
-    /// `Ŵ += Σ D[ξ]·V[ξ]ᵀ` over `images` consecutive images; `addWeightGradient` turns Ŵ
-    /// (`weightFloats`) into dW.
+    /// V, M (or D) and the transforms' scratch for a block of `n` tiles.
+    private func forwardBuffers(_ workspace: UnsafeMutablePointer<Float>, _ n: Int)
+        -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) {
+        let v = workspace, m = v + Self.positions * Self.positionStride(channels, n)
+        return (v, m, m + Self.positions * Self.positionStride(filters, n))
+    }
+
+    /// `M[ξ] = U[ξ] · V[ξ]` for the 36 positions of a block of `n` tiles.
+    private func products(_ u: UnsafePointer<Float>, _ v: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>, _ n: Int) {
+        let us = Self.positionStride(filters, channels), vs = Self.positionStride(channels, n)
+        let ms = Self.positionStride(filters, n)
+        for p in 0..<Self.positions {
+            gemm(m: filters, n: n, k: channels, a: u + p * us, b: v + p * vs, c: m + p * ms)
+        }
+    }
+
+    /// `Ŵ += Σ D[ξ]·V[ξ]ᵀ` over `images` consecutive images, blocked as `forward` blocks them;
+    /// `addWeightGradient` turns Ŵ (`weightFloats`) into dW.
     public func weightGradient(_ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, images: Int,
                                into transformed: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
-        forEachBlock(images: images) { rows, block, n in
-            let vs = Self.positionStride(channels, n), ds = Self.positionStride(filters, n)
-            let ws = Self.positionStride(filters, channels)
-            let v = workspace, d = v + Self.positions * vs, scratch = d + Self.positions * ds
-            for i in 0..<images {
+        let lanes = lanesAcrossImages ? images / 8 * 8 : 0
+        if lanes > 0 {
+            let n = lanes * tiles, (v, d, scratch) = forwardBuffers(workspace, n)
+            transformInputLanes(x, images: lanes, into: v, scratch: scratch)
+            transformOutputGradientLanes(dy, images: lanes, into: d, scratch: scratch)
+            addProducts(d, v, n, into: transformed)
+        }
+        guard images > lanes else { return }
+        let (x, dy) = (x + lanes * inputSize, dy + lanes * outputSize)
+        forEachBlock(images: images - lanes) { rows, block, n in
+            let (v, d, scratch) = forwardBuffers(workspace, n)
+            for i in 0..<images - lanes {
                 transformInput(x + i * inputSize, rows: rows, into: v, column: i * block, stride: n, scratch: scratch)
                 transformOutputGradient(dy + i * outputSize, rows: rows, into: d, column: i * block, stride: n,
                                         scratch: scratch)
             }
-            for p in 0..<Self.positions {
-                gemm(transB: true, m: filters, n: channels, k: n, a: d + p * ds, b: v + p * vs, beta: 1,
-                     c: transformed + p * ws)
-            }
+            addProducts(d, v, n, into: transformed)
+        }
+    }
+
+    /// `Ŵ[ξ] += D[ξ] · V[ξ]ᵀ` for the 36 positions of a block of `n` tiles.
+    private func addProducts(_ d: UnsafePointer<Float>, _ v: UnsafePointer<Float>, _ n: Int,
+                             into transformed: UnsafeMutablePointer<Float>) {
+        let vs = Self.positionStride(channels, n), ds = Self.positionStride(filters, n)
+        let ws = Self.positionStride(filters, channels)
+        for p in 0..<Self.positions {
+            gemm(transB: true, m: filters, n: channels, k: n, a: d + p * ds, b: v + p * vs, beta: 1,
+                 c: transformed + p * ws)
         }
     }
 }

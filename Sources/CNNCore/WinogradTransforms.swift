@@ -231,21 +231,21 @@ extension WinogradPlan {
 }
 
 /// Bᵀ applied to six rows: `(Bᵀ d)[k]`.
-@inline(__always) private func inputRows(_ d0: SIMD8<Float>, _ d1: SIMD8<Float>, _ d2: SIMD8<Float>, _ d3: SIMD8<Float>,
+@inline(__always) func inputRows(_ d0: SIMD8<Float>, _ d1: SIMD8<Float>, _ d2: SIMD8<Float>, _ d3: SIMD8<Float>,
                                          _ d4: SIMD8<Float>, _ d5: SIMD8<Float>) -> Six {
     let a = d4 - 4 * d2, b = 4 * d1 - d3, c = d4 - d2, e = 2 * (d1 - d3)
     return Six(4 * d0 - 5 * d2 + d4, a - b, a + b, c - e, c + e, 4 * d1 - 5 * d3 + d5)
 }
 
 /// Aᵀ applied to six rows: the four output rows.
-@inline(__always) private func outputRows(_ m0: SIMD8<Float>, _ m1: SIMD8<Float>, _ m2: SIMD8<Float>, _ m3: SIMD8<Float>,
+@inline(__always) func outputRows(_ m0: SIMD8<Float>, _ m1: SIMD8<Float>, _ m2: SIMD8<Float>, _ m3: SIMD8<Float>,
                                           _ m4: SIMD8<Float>, _ m5: SIMD8<Float>) -> Six {
     let p = m1 + m2, q = m1 - m2, r = m3 + m4, s = m3 - m4
     return Six(m0 + p + r, q + 2 * s, p + 4 * r, q + 8 * s + m5, SIMD8(), SIMD8())
 }
 
 /// A applied to four rows of dY: `(A dy)[k]`.
-@inline(__always) private func gradientRows(_ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>,
+@inline(__always) func gradientRows(_ r0: SIMD8<Float>, _ r1: SIMD8<Float>, _ r2: SIMD8<Float>,
                                             _ r3: SIMD8<Float>) -> Six {
     let e = r0 + r2, o = r1 + r3, e4 = r0 + 4 * r2, o4 = 2 * r1 + 8 * r3
     return Six(r0, e + o, e - o, e4 + o4, e4 - o4, r3)
@@ -268,7 +268,7 @@ private let sixth: Float = 1 / 6, twelfth: Float = 1 / 12, twentyFourth: Float =
 }
 
 /// Six rows of eight lanes.
-private struct Six {
+struct Six {
     var rows: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)
     @inline(__always) init(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _ d: SIMD8<Float>,
                            _ e: SIMD8<Float>, _ f: SIMD8<Float>) { rows = (a, b, c, d, e, f) }
@@ -284,7 +284,7 @@ private struct Six {
     }
 }
 
-@inline(__always) private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+@inline(__always) func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
 }
 
@@ -292,7 +292,7 @@ private struct Six {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD32<Float>.self)
 }
 
-@inline(__always) private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+@inline(__always) func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
 

@@ -52,14 +52,30 @@ final class WinogradTests: XCTestCase {
         }
     }
 
+    /// Chunks of 2 and 1 images: blocks of tile rows.
     func testForwardAndGradientsMatchTheDefinition() {
+        check(images: [2, 1])
+    }
+
+    /// Chunks of 19 and 3 images: the small images' cases run two groups of 8 with lanes across
+    /// images, then the 3 left over (and the 3 of the second chunk) as blocks of tile rows.
+    func testLanesAcrossImagesMatchTheDefinition() {
+        XCTAssertEqual(cases.map { WinogradPlan(channels: $0.0, height: $0.1, width: $0.2, filters: $0.3, padTop: $0.4,
+                                                padBottom: $0.5, padLeft: $0.6, padRight: $0.7).lanesAcrossImages },
+                       [true, true, true, true, false, false, false])
+        check(images: [19, 3])
+    }
+
+    /// Forward, input gradient and weight gradient of `images.reduce(0, +)` images, run in chunks
+    /// of `images`, against the definitions.
+    func check(images chunks: [Int], file: StaticString = #filePath, line: UInt = #line) {
         for (k, (c, h, w, f, pt, pb, pl, pr)) in cases.enumerated() {
             let plan = WinogradPlan(channels: c, height: h, width: w, filters: f,
                                     padTop: pt, padBottom: pb, padLeft: pl, padRight: pr)
             let (oh, ow) = (h + pt + pb - 2, w + pl + pr - 2)
             XCTAssertEqual([plan.outHeight, plan.outWidth], [oh, ow])
             if k == cases.count - 1 { XCTAssertEqual([plan.tiles, plan.rowsPerBlock], [143, 5]) }
-            let images = 3, label = "case \(k)"
+            let images = chunks.reduce(0, +), label = "case \(k), chunks \(chunks)"
             let x = random(images * c * h * w, seed: UInt64(k)), wt = random(f * c * 9, seed: 100 + UInt64(k))
             let dy = random(images * f * oh * ow, seed: 200 + UInt64(k))
 
@@ -80,24 +96,29 @@ final class WinogradTests: XCTestCase {
 
             let back = plan.inputGradientPlan
             XCTAssertEqual([back.outHeight, back.outWidth], [h, w], label)
-            let ws = buffer(max(plan.forwardFloats(images: 2), back.forwardFloats(images: 2)), .nan)
+            let most = chunks.max()!
+            let ws = buffer(max(plan.forwardFloats(images: most), back.forwardFloats(images: most)), .nan)
             let u = buffer(plan.weightFloats, 0), ub = buffer(back.weightFloats, 0), transformed = buffer(plan.weightFloats, 0)
             let xs = buffer(x), dys = buffer(dy)
             plan.transformWeights(buffer(wt), flipped: false, into: u)
             back.transformWeights(buffer(wt), flipped: true, into: ub)
-            // Chunks of 2 and 1 images, into outputs pre-filled so that `adding` shows.
+            // Into outputs pre-filled so that `adding` shows: the first chunk adds, the rest write.
             let yOut = buffer(y.count, 0.5), dxOut = buffer(dx.count, 0.5), dwOut = buffer(dw.count, 0.5)
-            for (first, count) in [(0, 2), (2, 1)] {
+            for (j, count) in chunks.enumerated() {
+                let first = chunks.prefix(j).reduce(0, +)
                 let (xi, yi) = (first * c * h * w, first * f * oh * ow)
                 plan.forward(xs + xi, images: count, weights: u, into: yOut + yi, adding: first == 0, workspace: ws)
                 back.forward(dys + yi, images: count, weights: ub, into: dxOut + xi, adding: true, workspace: ws)
                 plan.weightGradient(xs + xi, dy: dys + yi, images: count, into: transformed, workspace: ws)
             }
             plan.addWeightGradient(transformed, into: dwOut)
-            let offset = (0..<y.count).map { $0 < 2 * f * oh * ow ? 0.5 : 0.0 }
-            assertClose(Array(UnsafeBufferPointer(start: yOut, count: y.count)), zip(y, offset).map { $0 + $1 }, "\(label) y")
-            assertClose(Array(UnsafeBufferPointer(start: dxOut, count: dx.count)), dx.map { $0 + 0.5 }, "\(label) dx")
-            assertClose(Array(UnsafeBufferPointer(start: dwOut, count: dw.count)), dw.map { $0 + 0.5 }, "\(label) dw")
+            let offset = (0..<y.count).map { $0 < chunks[0] * f * oh * ow ? 0.5 : 0.0 }
+            assertClose(Array(UnsafeBufferPointer(start: yOut, count: y.count)), zip(y, offset).map { $0 + $1 }, "\(label) y",
+                        file: file, line: line)
+            assertClose(Array(UnsafeBufferPointer(start: dxOut, count: dx.count)), dx.map { $0 + 0.5 }, "\(label) dx",
+                        file: file, line: line)
+            assertClose(Array(UnsafeBufferPointer(start: dwOut, count: dw.count)), dw.map { $0 + 0.5 }, "\(label) dw",
+                        file: file, line: line)
         }
     }
 }

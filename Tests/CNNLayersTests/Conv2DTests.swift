@@ -516,12 +516,14 @@ final class Conv2DChunkingTests: XCTestCase {
         }
     }
 
-    /// Winograd on 16x16 outputs (16 tiles of 4x4): 4 images per block of 64 tiles, so 4 + 4 + 1;
+    /// Winograd on 16x16 outputs (16 tiles of 4x4): 8 images with lanes across them, then 1;
     /// on 48x48 outputs (144 tiles), one image at a time in blocks of 5, 5 and 2 tile rows.
     func testWinogradBlocksMatchImageByImage() throws {
         try XCTSkipUnless(WinogradPlan.enabled, "CNNCTL_WINOGRAD=off")
         let small = try build(["filters": 64, "kernel": 3, "padding": 1], [64, 16, 16])
-        XCTAssertEqual(try XCTUnwrap(small.winograd).chunk(batch: 9), 4)
+        let lanes = try XCTUnwrap(small.winograd)
+        XCTAssertEqual([lanes.chunk(batch: 9), lanes.chunk(batch: 7)], [8, 4])
+        XCTAssertTrue(lanes.lanesAcrossImages)
         try assertChunksMatchImageByImage(small)
         let large = try build(["filters": 64, "kernel": 3, "padding": 1], [64, 48, 48])
         let plan = try XCTUnwrap(large.winograd)

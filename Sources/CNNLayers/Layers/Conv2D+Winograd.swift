@@ -4,12 +4,12 @@ import CNNCore
 /// gradient (the plan's `inputGradientPlan` with the flipped kernels) and weight gradient, each
 /// 36 sgemm calls per block of tiles with 4× fewer multiplications than the direct form.
 extension Conv2D {
-    /// Channels and filters from which the transforms pay for themselves: against im2col +
-    /// sgemm from 16 (ResNet-20 training, 2 threads, `CNNCTL_AVX512=off`: 539 → 1,015 images/s),
-    /// against the AVX-512 direct kernels from 64 (ResNet-20's third stage, whose 3x3 stride-1
-    /// layers have 64 channels at 8x8: 14.2–14.8 against 17.7–18.6 ms per step; its 32-channel
-    /// 16x16 layers the same either way, 13.5–14.1 against 13.4–13.8 ms).
-    static let winogradMinimumChannels = CPUFeatures.avx512Kernels ? 64 : 16
+    /// Channels and filters from which the transforms pay for themselves, against im2col + sgemm
+    /// and against the AVX-512 direct kernels alike. ResNet-20 training, 2 threads, images/s:
+    /// with `CNNCTL_AVX512=off`, 539 → 1,015; with the direct kernels, Winograd from 64 channels
+    /// 1,082–1,126, from 32 1,247–1,282, from 16 1,236–1,274 (against 1,214–1,235 from 32),
+    /// once small images ran with lanes across images (`WinogradPlan.lanesAcrossImages`).
+    static let winogradMinimumChannels = 16
 
     /// Images from which a call runs through Winograd (`winogradMinimumBatch`, which tests lower):
     /// below, transforming the kernels on every call costs more than it saves (VGG-style net
