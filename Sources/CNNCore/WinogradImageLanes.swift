@@ -48,13 +48,13 @@ extension WinogradPlan {
                         func point(_ k: Int, _ j: Int) -> SIMD8<Float> { load8(corner + (k * columns + j) * 8) }
                         for j in 0..<6 {
                             let b = inputRows(point(0, j), point(1, j), point(2, j), point(3, j), point(4, j), point(5, j))
-                            for k in 0..<6 { store8(b[k], t + (6 * k + j) * 8) }
+                            b.store(t + j * 8, stride: 6 * 8)
                         }
                         let out = v + c * n + (ty * tilesW + tx) * images + i0
                         for k in 0..<6 {
                             let r = t + 6 * k * 8
                             let b = inputRows(load8(r), load8(r + 8), load8(r + 16), load8(r + 24), load8(r + 32), load8(r + 40))
-                            for l in 0..<6 { store8(b[l], out + (6 * k + l) * position) }
+                            b.store(out + 6 * k * position, stride: position)
                         }
                     }
                 }
@@ -79,13 +79,13 @@ extension WinogradPlan {
                         func point(_ k: Int, _ j: Int) -> SIMD8<Float> { load8(corner + (k * columns + j) * 8) }
                         for j in 0..<4 {
                             let a = gradientRows(point(0, j), point(1, j), point(2, j), point(3, j))
-                            for k in 0..<6 { store8(a[k], t + (6 * k + j) * 8) }
+                            a.store(t + j * 8, stride: 6 * 8)
                         }
                         let out = d + f * n + (ty * tilesW + tx) * images + i0
                         for k in 0..<6 {
                             let r = t + 6 * k * 8
                             let a = gradientRows(load8(r), load8(r + 8), load8(r + 16), load8(r + 24))
-                            for l in 0..<6 { store8(a[l], out + (6 * k + l) * position) }
+                            a.store(out + 6 * k * position, stride: position)
                         }
                     }
                 }
@@ -108,7 +108,7 @@ extension WinogradPlan {
                         for l in 0..<6 {
                             let r = outputRows(load8(m0 + l * p), load8(m0 + (6 + l) * p), load8(m0 + (12 + l) * p),
                                                load8(m0 + (18 + l) * p), load8(m0 + (24 + l) * p), load8(m0 + (30 + l) * p))
-                            for a in 0..<4 { store8(r[a], t + (6 * a + l) * 8) }
+                            r.store(t + l * 8, stride: 6 * 8, count: 4)
                         }
                         for a in 0..<4 where Self.tile * ty + a < outHeight {
                             let r = t + 6 * a * 8
