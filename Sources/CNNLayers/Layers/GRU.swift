@@ -121,7 +121,6 @@ public final class GRU: RecurrentLayer {
         u.addStateProduct(u.dGates(0), rows: 2 * hid, into: u.weightHHGrad)
         gemmAcrossParts(transA: true, m: hid, n: hid, k: rows, a: u.dGates(0) + 2 * hid, lda: 3 * hid,
              b: u.aux(0, 0), beta: 1, c: u.weightHHGrad + 2 * hid * hid)
-        Self.addColumnSums(u.dGates(0), rows: rows, cols: 3 * hid, into: u.biasHHGrad)
     }
 
     public static let registration = LayerRegistration(

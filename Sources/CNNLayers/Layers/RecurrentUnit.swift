@@ -12,6 +12,9 @@ final class RecurrentStorage {
     let carry: Tensor, scratch: Tensor
     /// `[G·H]`: the bias every step's input projection gets (see `RecurrentLayer.stepBias`).
     let stepBias: Tensor
+    /// Per worker-pool part, `[2][G·H]`: the column sums of its rows' gate gradients (then of
+    /// `W_hh`'s product's, where they differ), the biases' gradients.
+    let gateSums: Tensor
     /// One unit's weights packed for `PackedMatrix` (AVX-512 only): `W_ihᵀ` for the input
     /// projection, then `W_hhᵀ` for the forward steps, `W_hh` for the backward steps.
     let packed: Tensor?
@@ -37,6 +40,7 @@ final class RecurrentStorage {
         carry = Tensor(shape: [l.stateCount * n * l.hidden])
         scratch = Tensor(shape: [n * l.gateWidth])
         stepBias = Tensor(shape: [l.gateWidth])
+        gateSums = Tensor(shape: [WorkerPool.maxParts * 2 * l.gateWidth])
         let projections = (0..<l.layers).map { PackedMatrix(rows: l.inputSize(layer: $0), columns: l.gateWidth).floats }
         let floats = max(l.hiddenProduct.floats, l.gateProduct.floats, projections.max() ?? 0)
         packed = CPUFeatures.avx512Kernels ? Tensor(shape: [floats]) : nil
