@@ -12,6 +12,9 @@ extension WinogradPlan {
     /// and images small enough that 8 make a block of at most `2 · targetTiles` tiles.
     public var lanesAcrossImages: Bool { tilesW < 8 && 8 * tiles <= 2 * Self.targetTiles }
 
+    /// How many of `images` run with lanes across them: whole groups of 8, or none.
+    func laneImages(of images: Int) -> Int { lanesAcrossImages ? images / 8 * 8 : 0 }
+
     /// The grid of one channel of eight images: the tiles' input rows and columns, each point a
     /// vector of 8 floats (dY's 4·tilesH × 4·tilesW points fit in it too).
     var gridColumns: Int { Self.tile * tilesW + 2 }

@@ -72,7 +72,7 @@ public struct WinogradPlan: Sendable, Equatable {
     var blockTiles: Int { tiles >= Self.targetTiles ? rowsPerBlock * tilesW : tiles }
 
     /// The transforms' scratch: six rows per tile row and a zero row (input and dY), or four
-    /// output rows and 4 × 6 vectors of 8 (output).
+    /// output rows and 4 × 6 vectors of 8 (output); with lanes across images, their grid.
     var scratchFloats: Int {
         max(6 * tilesH * rowFloats + max(width, outWidth), 4 * rowFloats + 6 * 4 * 8,
             lanesAcrossImages ? laneScratchFloats : 0)
@@ -98,7 +98,7 @@ public struct WinogradPlan: Sendable, Equatable {
     /// rest a block of tile rows at a time.
     public func forward(_ x: UnsafePointer<Float>, images: Int, weights u: UnsafePointer<Float>,
                         into y: UnsafeMutablePointer<Float>, adding: Bool, workspace: UnsafeMutablePointer<Float>) {
-        let lanes = lanesAcrossImages ? images / 8 * 8 : 0
+        let lanes = laneImages(of: images)
         if lanes > 0 {
             let n = lanes * tiles, (v, m, scratch) = forwardBuffers(workspace, n)
             transformInputLanes(x, images: lanes, into: v, scratch: scratch)
@@ -140,7 +140,7 @@ public struct WinogradPlan: Sendable, Equatable {
     /// `addWeightGradient` turns Ŵ (`weightFloats`) into dW.
     public func weightGradient(_ x: UnsafePointer<Float>, dy: UnsafePointer<Float>, images: Int,
                                into transformed: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>) {
-        let lanes = lanesAcrossImages ? images / 8 * 8 : 0
+        let lanes = laneImages(of: images)
         if lanes > 0 {
             let n = lanes * tiles, (v, d, scratch) = forwardBuffers(workspace, n)
             transformInputLanes(x, images: lanes, into: v, scratch: scratch)
