@@ -23,60 +23,90 @@ public struct PackedMatrix: Sendable, Equatable {
     /// Floats of the packed matrix.
     public var floats: Int { panels * rows * Self.panel }
 
-    /// Packs `B[k, n] = b[k·ld + n]`, or with `transposed` `B[k, n] = b[n·ld + k]` (for `Wᵀ`).
-    public func pack(_ b: UnsafePointer<Float>, ld: Int, transposed: Bool, into packed: UnsafeMutablePointer<Float>) {
-        let width = Self.panel
+    /// Packs `B[k, n] = b[k·ld + n]`, or with `transposed` `B[k, n] = b[n·ld + k]` (for `Wᵀ`), into
+    /// rows `k₀ ..< k₀ + count` of the packed matrix (all rows by default): `[W_ih | W_hh]ᵀ` is
+    /// packed as two blocks of rows.
+    public func pack(_ b: UnsafePointer<Float>, ld: Int, transposed: Bool, into packed: UnsafeMutablePointer<Float>,
+                     firstRow k0: Int = 0, rowCount: Int? = nil) {
+        let width = Self.panel, count = rowCount ?? rows - k0
         for p in 0..<panels {
-            let first = p * width, count = min(width, columns - first), panel = packed + p * rows * width
-            for k in 0..<rows {
-                let out = panel + k * width
+            let first = p * width, used = min(width, columns - first), panel = packed + p * rows * width
+            for k in 0..<count {
+                let out = panel + (k0 + k) * width
                 if transposed {
                     let source = b + first * ld + k
-                    for c in 0..<count { out[c] = source[c * ld] }
+                    for c in 0..<used { out[c] = source[c * ld] }
                 } else {
                     let source = b + k * ld + first
-                    for c in 0..<count { out[c] = source[c] }
+                    for c in 0..<used { out[c] = source[c] }
                 }
-                for c in count..<width { out[c] = 0 }
+                for c in used..<width { out[c] = 0 }
             }
         }
     }
 
+    /// Rows of a left operand: `A[i, k] = base[i·stride + k]` for k < `columns`.
+    public struct Operand {
+        public let base: UnsafePointer<Float>, stride: Int, columns: Int
+        public init(_ base: UnsafePointer<Float>, stride: Int, columns: Int) {
+            self.base = base
+            self.stride = stride
+            self.columns = columns
+        }
+    }
+
     /// `C[m, N] = A[m, K] · B` (`accumulate`: `C += A · B`), rows `lda` and `ldc` floats apart.
-    /// A block past the last row re-reads that row and stores nothing.
     public func multiply(m: Int, a: UnsafePointer<Float>, lda: Int, packed: UnsafePointer<Float>,
                          c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        multiply(m: m, Operand(a, stride: lda, columns: rows), packed: packed, c: c, ldc: ldc, accumulate: accumulate)
+    }
+
+    /// `C[m, N] = bias + [A₁ A₂] · B` (`accumulate`: `C +=`): A's columns are A₁'s then A₂'s, so an
+    /// LSTM step's `[x, h₋₁] · [W_ih | W_hh]ᵀ` needs no copy of x and h₋₁ into one row; `bias`
+    /// (`[N]`, nil: zero) starts every row. A block past the last row re-reads that row and
+    /// stores nothing.
+    public func multiply(m: Int, _ first: Operand, _ second: Operand? = nil, bias: UnsafePointer<Float>? = nil,
+                         packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        precondition(first.columns + (second?.columns ?? 0) == rows, "PackedMatrix: A has \(rows) columns")
         let (k, width, last) = (rows, Self.panel, m - 1)
         for r0 in stride(from: 0, to: m, by: Self.block) {
-            let a0 = a + min(r0, last) * lda, a1 = a + min(r0 + 1, last) * lda
-            let a2 = a + min(r0 + 2, last) * lda, a3 = a + min(r0 + 3, last) * lda
-            let a4 = a + min(r0 + 4, last) * lda, a5 = a + min(r0 + 5, last) * lda
-            let a6 = a + min(r0 + 6, last) * lda, a7 = a + min(r0 + 7, last) * lda
             for p in 0..<panels {
-                var c00 = Vector(), c01 = Vector(), c02 = Vector(), c10 = Vector(), c11 = Vector(), c12 = Vector()
-                var c20 = Vector(), c21 = Vector(), c22 = Vector(), c30 = Vector(), c31 = Vector(), c32 = Vector()
-                var c40 = Vector(), c41 = Vector(), c42 = Vector(), c50 = Vector(), c51 = Vector(), c52 = Vector()
-                var c60 = Vector(), c61 = Vector(), c62 = Vector(), c70 = Vector(), c71 = Vector(), c72 = Vector()
+                var s0 = Vector(), s1 = Vector(), s2 = Vector()
+                if let bias {
+                    let start = bias + p * width, n = min(width, columns - p * width)
+                    s0 = Self.prefix(start, n); s1 = Self.prefix(start + 16, n - 16); s2 = Self.prefix(start + 32, n - 32)
+                }
+                var c00 = s0, c01 = s1, c02 = s2, c10 = s0, c11 = s1, c12 = s2
+                var c20 = s0, c21 = s1, c22 = s2, c30 = s0, c31 = s1, c32 = s2
+                var c40 = s0, c41 = s1, c42 = s2, c50 = s0, c51 = s1, c52 = s2
+                var c60 = s0, c61 = s1, c62 = s2, c70 = s0, c71 = s1, c72 = s2
                 var bp = UnsafeRawPointer(packed + p * k * width)
-                for j in 0..<k {
-                    let b0 = load(bp), b1 = load(bp, 16), b2 = load(bp, 32)
-                    var s = Vector(repeating: a0[j])
-                    c00.addProduct(s, b0); c01.addProduct(s, b1); c02.addProduct(s, b2)
-                    s = Vector(repeating: a1[j])
-                    c10.addProduct(s, b0); c11.addProduct(s, b1); c12.addProduct(s, b2)
-                    s = Vector(repeating: a2[j])
-                    c20.addProduct(s, b0); c21.addProduct(s, b1); c22.addProduct(s, b2)
-                    s = Vector(repeating: a3[j])
-                    c30.addProduct(s, b0); c31.addProduct(s, b1); c32.addProduct(s, b2)
-                    s = Vector(repeating: a4[j])
-                    c40.addProduct(s, b0); c41.addProduct(s, b1); c42.addProduct(s, b2)
-                    s = Vector(repeating: a5[j])
-                    c50.addProduct(s, b0); c51.addProduct(s, b1); c52.addProduct(s, b2)
-                    s = Vector(repeating: a6[j])
-                    c60.addProduct(s, b0); c61.addProduct(s, b1); c62.addProduct(s, b2)
-                    s = Vector(repeating: a7[j])
-                    c70.addProduct(s, b0); c71.addProduct(s, b1); c72.addProduct(s, b2)
-                    bp += 4 * width
+                for operand in 0..<(second == nil ? 1 : 2) {
+                    let o = operand == 0 ? first : second!, a = o.base, lda = o.stride
+                    let a0 = a + min(r0, last) * lda, a1 = a + min(r0 + 1, last) * lda
+                    let a2 = a + min(r0 + 2, last) * lda, a3 = a + min(r0 + 3, last) * lda
+                    let a4 = a + min(r0 + 4, last) * lda, a5 = a + min(r0 + 5, last) * lda
+                    let a6 = a + min(r0 + 6, last) * lda, a7 = a + min(r0 + 7, last) * lda
+                    for j in 0..<o.columns {
+                        let b0 = load(bp), b1 = load(bp, 16), b2 = load(bp, 32)
+                        var s = Vector(repeating: a0[j])
+                        c00.addProduct(s, b0); c01.addProduct(s, b1); c02.addProduct(s, b2)
+                        s = Vector(repeating: a1[j])
+                        c10.addProduct(s, b0); c11.addProduct(s, b1); c12.addProduct(s, b2)
+                        s = Vector(repeating: a2[j])
+                        c20.addProduct(s, b0); c21.addProduct(s, b1); c22.addProduct(s, b2)
+                        s = Vector(repeating: a3[j])
+                        c30.addProduct(s, b0); c31.addProduct(s, b1); c32.addProduct(s, b2)
+                        s = Vector(repeating: a4[j])
+                        c40.addProduct(s, b0); c41.addProduct(s, b1); c42.addProduct(s, b2)
+                        s = Vector(repeating: a5[j])
+                        c50.addProduct(s, b0); c51.addProduct(s, b1); c52.addProduct(s, b2)
+                        s = Vector(repeating: a6[j])
+                        c60.addProduct(s, b0); c61.addProduct(s, b1); c62.addProduct(s, b2)
+                        s = Vector(repeating: a7[j])
+                        c70.addProduct(s, b0); c71.addProduct(s, b1); c72.addProduct(s, b2)
+                        bp += 4 * width
+                    }
                 }
                 let columns = min(width, self.columns - p * width)
                 /// Row `r` of the block into C, the panel's columns inside N only.
@@ -98,5 +128,12 @@ public struct PackedMatrix: Sendable, Equatable {
                 put(4, c40, c41, c42); put(5, c50, c51, c52); put(6, c60, c61, c62); put(7, c70, c71, c72)
             }
         }
+    }
+    /// The first `count` (clamped to 0…16) floats at `p`, zero after.
+    static func prefix(_ p: UnsafePointer<Float>, _ count: Int) -> Vector {
+        if count >= 16 { return load(p) }
+        var v = Vector()
+        for i in 0..<max(count, 0) { v[i] = p[i] }
+        return v
     }
 }

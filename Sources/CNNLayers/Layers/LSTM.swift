@@ -54,6 +54,8 @@ public final class LSTM: RecurrentLayer {
 
     override var stepsShareGradients: Bool { peepholes }
 
+    override var fusesInputProjection: Bool { true }
+
     /// All of an LSTM's constant pre-activation terms add: `b_ih + b_hh`, and the forget bias on f.
     override func stepBias(_ u: RecurrentUnit, into bias: UnsafeMutablePointer<Float>) {
         let (bih, bhh) = (u.values[2], u.biasHH)
@@ -63,12 +65,12 @@ public final class LSTM: RecurrentLayer {
 
     override func forwardStep(_ u: RecurrentUnit, t: Int) {
         let n = u.rows, hid = hidden, h2 = 2 * hid, h3 = 3 * hid, g4 = 4 * hid
-        let (hp, ld) = u.hPrev(t), gates = u.gates(t), y = u.h(t)
+        let gates = u.gates(t), y = u.h(t)
         let cPrev = u.cPrev(t), cell = u.aux(0, t), tanhCell = u.aux(1, t)
-        // gates (input projection and every bias, from `stepBias`) += h₋₁ · W_hhᵀ; then per row
-        // i, f, g, c, o, h in stages. Each gate has its own pointer: an index like `g[h3 + j]` is
-        // overflow-checked and keeps its loop scalar.
-        u.hiddenProduct(hp, lda: ld, into: gates, accumulate: true)
+        // gates = every bias (`stepBias`) + x·W_ihᵀ + h₋₁·W_hhᵀ; then per row i, f, g, c, o, h in
+        // stages. Each gate has its own pointer: an index like `g[h3 + j]` is overflow-checked
+        // and keeps its loop scalar.
+        u.preActivations(t)
         for b in 0..<n {
             let gi = gates + b * g4, gf = gi + hid, gg = gi + h2, go = gi + h3
             let cp = cPrev + b * hid, c = cell + b * hid, tc = tanhCell + b * hid, h = y + b * u.outputStride

@@ -240,11 +240,16 @@ public class RecurrentLayer: Layer {
                 }
             }
         }
-        // The input projections of all steps: [T·N, F_in] · W_ihᵀ, plus the step bias.
+        // The input projections of all steps: [T·N, F_in] · W_ihᵀ, plus the step bias; or, fused,
+        // each step's own (see `RecurrentUnit.preActivations`).
         guard let bias = storage?.stepBias.data else { preconditionFailure("\(name): no storage") }
         let gates = u.gates(0)
         stepBias(u, into: bias)
-        if let packed = u.packed {
+        if let packed = u.packed, u.fusedProjection {
+            let product = fusedProduct(inputSize: u.inputSize)
+            product.pack(p[0], ld: u.inputSize, transposed: true, into: packed, rowCount: u.inputSize)
+            product.pack(u.weightHH, ld: hidden, transposed: true, into: packed, firstRow: u.inputSize)
+        } else if let packed = u.packed {
             let projection = PackedMatrix(rows: u.inputSize, columns: g)
             projection.pack(p[0], ld: u.inputSize, transposed: true, into: packed)
             WorkerPool.shared.forEachRange(steps * n, itemSize: g * u.inputSize,
@@ -257,7 +262,9 @@ public class RecurrentLayer: Layer {
                 for j in 0..<g { row[j] += bias[j] }
             }
         }
-        if let packed = u.packed { hiddenProduct.pack(u.weightHH, ld: hidden, transposed: true, into: packed) }
+        if let packed = u.packed, !u.fusedProjection {
+            hiddenProduct.pack(u.weightHH, ld: hidden, transposed: true, into: packed)
+        }
         let parts = min(WorkerPool.shared.parts, n / Self.minimumPartRows)
         if parts > 1 {
             WorkerPool.shared.run(ForwardSteps(layer: self, unit: u, parts: parts))
@@ -282,6 +289,15 @@ public class RecurrentLayer: Layer {
     /// The shapes of the step products: `[H, G·H]` (`W_hhᵀ`, forward) and `[G·H, H]` (`W_hh`, backward).
     var hiddenProduct: PackedMatrix { PackedMatrix(rows: hidden, columns: gateWidth) }
     var gateProduct: PackedMatrix { PackedMatrix(rows: gateWidth, columns: hidden) }
+    /// `[F_in + H, G·H]`: `[W_ih | W_hh]ᵀ`, a fused forward step's product.
+    func fusedProduct(inputSize: Int) -> PackedMatrix { PackedMatrix(rows: inputSize + hidden, columns: gateWidth) }
+
+    /// Whether a forward step's pre-activations are `stepBias + x·W_ihᵀ + h₋₁·W_hhᵀ` and nothing
+    /// else (LSTM: `stepBias` folds in every constant term). With the packed products these
+    /// cells make them in one product per step over `[x, h₋₁]`: the gates are written once, from
+    /// registers, where a projection of all steps up front leaves `T·N·G·H` floats (3.5 MiB for
+    /// LSTM-128) to be read back from outer caches, one step at a time.
+    var fusesInputProjection: Bool { false }
 
     /// The bias added to every step's input projection once, for all steps: `b_ih`. A cell whose
     /// other constant terms simply add to the same pre-activations folds them in here too.
@@ -381,7 +397,8 @@ public class RecurrentLayer: Layer {
             outputStride: directions * hidden, dOutput: st.dOutput.data + d * hidden,
             gateBase: st.gates[i].data, auxBase: st.aux[i].data, initial: st.initial[i].data,
             dGateBase: st.dGates.data, dRecurrentBase: (st.dRecurrent ?? st.dGates).data,
-            carry: st.carry.data, scratch: st.scratch.data, packed: n >= PackedMatrix.minimumRows ? st.packed?.data : nil)
+            carry: st.carry.data, scratch: st.scratch.data, stepBias: st.stepBias.data,
+            packed: n >= PackedMatrix.minimumRows ? st.packed?.data : nil, fusesInputProjection: fusesInputProjection)
     }
 
     private func reserve(batch n: Int) -> RecurrentStorage {

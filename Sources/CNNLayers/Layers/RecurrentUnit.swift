@@ -16,7 +16,8 @@ final class RecurrentStorage {
     /// `W_hh`'s product's, where they differ), the biases' gradients.
     let gateSums: Tensor
     /// One unit's weights packed for `PackedMatrix` (AVX-512 only): `W_ihᵀ` for the input
-    /// projection, then `W_hhᵀ` for the forward steps, `W_hh` for the backward steps.
+    /// projection, then `W_hhᵀ` for the forward steps (or `[W_ih | W_hh]ᵀ` for fused forward
+    /// steps), `W_hh` for the backward steps.
     let packed: Tensor?
 
     init(_ l: RecurrentLayer, capacity n: Int) {
@@ -41,7 +42,10 @@ final class RecurrentStorage {
         scratch = Tensor(shape: [n * l.gateWidth])
         stepBias = Tensor(shape: [l.gateWidth])
         gateSums = Tensor(shape: [WorkerPool.maxParts * 2 * l.gateWidth])
-        let projections = (0..<l.layers).map { PackedMatrix(rows: l.inputSize(layer: $0), columns: l.gateWidth).floats }
+        let projections = (0..<l.layers).map {
+            l.fusesInputProjection ? l.fusedProduct(inputSize: l.inputSize(layer: $0)).floats
+                : PackedMatrix(rows: l.inputSize(layer: $0), columns: l.gateWidth).floats
+        }
         let floats = max(l.hiddenProduct.floats, l.gateProduct.floats, projections.max() ?? 0)
         packed = CPUFeatures.avx512Kernels ? Tensor(shape: [floats]) : nil
     }
@@ -67,8 +71,16 @@ struct RecurrentUnit {
     private(set) var carry: UnsafeMutablePointer<Float>
     /// `[N, G·H]`: the step's recurrent product.
     private(set) var scratch: UnsafeMutablePointer<Float>
-    /// W_hh packed for the step products of the pass under way (see `RecurrentStorage.packed`).
+    /// `[G·H]`: the bias of every step's pre-activations (see `RecurrentLayer.stepBias`).
+    let stepBias: UnsafePointer<Float>
+    /// The weights packed for the step products of the pass under way (see `RecurrentStorage.packed`).
     let packed: UnsafeMutablePointer<Float>?
+    /// Forward steps make their whole pre-activations in one packed product (see
+    /// `RecurrentLayer.fusesInputProjection`).
+    var fusedProjection: Bool { packed != nil && fusesInputProjection }
+    let fusesInputProjection: Bool
+    /// Batch row of this unit's first row, for the input's rows (`rows(_:)` moves the others).
+    private(set) var firstRow = 0
     /// Rows of each step this unit works on, when only a part of the batch.
     private(set) var partRows: Int? = nil
     var rows: Int { partRows ?? batch }
@@ -79,6 +91,7 @@ struct RecurrentUnit {
         var u = self
         let b = r.lowerBound
         u.partRows = r.count
+        u.firstRow = b
         u.output += b * outputStride
         u.dOutput += b * outputStride
         u.gateBase += b * gateWidth
@@ -121,6 +134,20 @@ struct RecurrentUnit {
     /// c₋₁ of step t, for cells whose aux plane 0 holds c.
     func cPrev(_ t: Int) -> UnsafeMutablePointer<Float> {
         previous(t).map { aux(0, $0) } ?? initial + batch * hidden
+    }
+
+    /// This unit's rows of step t's input (`inputSize` floats apart).
+    func inputRows(_ t: Int) -> UnsafePointer<Float> { UnsafePointer(input + (t * batch + firstRow) * inputSize) }
+
+    /// `gates(t) = stepBias + x(t)·W_ihᵀ + h₋₁·W_hhᵀ` on this unit's rows: one packed product over
+    /// `[x(t), h₋₁]` when fused, else `h₋₁·W_hhᵀ` added to the input projection already there.
+    func preActivations(_ t: Int) {
+        let (hp, ld) = hPrev(t)
+        guard fusedProjection, let packed else { return hiddenProduct(hp, lda: ld, into: gates(t), accumulate: true) }
+        let x = inputRows(t)
+        PackedMatrix(rows: inputSize + hidden, columns: gateWidth)
+            .multiply(m: rows, .init(x, stride: inputSize, columns: inputSize), .init(hp, stride: ld, columns: hidden),
+                      bias: stepBias, packed: packed, c: gates(t), ldc: gateWidth, accumulate: false)
     }
 
     /// `c[rows, G·H] = a[rows, H] · W_hhᵀ` (`accumulate`: `+=`), a forward step's recurrent
