@@ -110,14 +110,14 @@ public struct PackedMatrix: Sendable, Equatable {
                 }
                 let columns = min(width, self.columns - p * width)
                 /// Row `r` of the block into C, the panel's columns inside N only.
-                func put(_ r: Int, _ v0: Vector, _ v1: Vector, _ v2: Vector) {
+                @inline(__always) func put(_ r: Int, _ v0: Vector, _ v1: Vector, _ v2: Vector) {
                     guard r0 + r < m else { return }
                     let row = c + (r0 + r) * ldc + p * width
                     put(v0, row, columns)
                     if columns > 16 { put(v1, row + 16, columns - 16) }
                     if columns > 32 { put(v2, row + 32, columns - 32) }
                 }
-                func put(_ v: Vector, _ out: UnsafeMutablePointer<Float>, _ count: Int) {
+                @inline(__always) func put(_ v: Vector, _ out: UnsafeMutablePointer<Float>, _ count: Int) {
                     if count >= 16 {
                         store(accumulate ? v + load(out) : v, out)
                     } else {
