@@ -5,10 +5,14 @@
 ///
 /// B (`[K, N]`) is stored as column panels of 48 floats, `packed[panel][k][48]`, zero past N; the
 /// register block is 8 rows × 48 columns (24 accumulators of 16 lanes): per k, 3 loads of the
-/// panel and 8 broadcasts of A feed 24 FMAs.
+/// panel and 8 broadcasts of A feed 24 FMAs. Where 48 would pad N by more than a sixteenth and
+/// 32 divides it, panels are 32 wide (8 × 32, 16 accumulators): `dG · W_hh` with H = 128 computed
+/// 144 columns for 128.
 public struct PackedMatrix: Sendable, Equatable {
     public let rows: Int, columns: Int
-    static let panel = 48, block = 8
+    /// Columns per panel: 48, or 32 (see above).
+    public let panel: Int
+    static let block = 8
 
     /// Rows of A from which packing B once pays; below that sgemm's own packing is cheaper
     /// (GRU-128 batch-1 latency: 0.085 ms with sgemm, 0.151 ms packing W_hh every call).
@@ -17,18 +21,20 @@ public struct PackedMatrix: Sendable, Equatable {
     public init(rows k: Int, columns n: Int) {
         rows = k
         columns = n
+        let padding = (48 - n % 48) % 48
+        panel = n % 32 == 0 && padding * 16 > n ? 32 : 48
     }
 
-    var panels: Int { (columns + Self.panel - 1) / Self.panel }
+    var panels: Int { (columns + panel - 1) / panel }
     /// Floats of the packed matrix.
-    public var floats: Int { panels * rows * Self.panel }
+    public var floats: Int { panels * rows * panel }
 
     /// Packs `B[k, n] = b[k·ld + n]`, or with `transposed` `B[k, n] = b[n·ld + k]` (for `Wᵀ`), into
     /// rows `k₀ ..< k₀ + count` of the packed matrix (all rows by default): `[W_ih | W_hh]ᵀ` is
     /// packed as two blocks of rows.
     public func pack(_ b: UnsafePointer<Float>, ld: Int, transposed: Bool, into packed: UnsafeMutablePointer<Float>,
                      firstRow k0: Int = 0, rowCount: Int? = nil) {
-        let width = Self.panel, count = rowCount ?? rows - k0
+        let width = panel, count = rowCount ?? rows - k0
         for p in 0..<panels {
             let first = p * width, used = min(width, columns - first), panel = packed + p * rows * width
             for k in 0..<count {
@@ -68,13 +74,39 @@ public struct PackedMatrix: Sendable, Equatable {
     public func multiply(m: Int, _ first: Operand, _ second: Operand? = nil, bias: UnsafePointer<Float>? = nil,
                          packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         precondition(first.columns + (second?.columns ?? 0) == rows, "PackedMatrix: A has \(rows) columns")
-        let (k, width, last) = (rows, Self.panel, m - 1)
+        if panel == 48 {
+            multiplyWide(m: m, first, second, bias: bias, packed: packed, c: c, ldc: ldc, accumulate: accumulate)
+        } else {
+            multiplyNarrow(m: m, first, second, bias: bias, packed: packed, c: c, ldc: ldc, accumulate: accumulate)
+        }
+    }
+
+    // Each width its own copy of the loops, with `wide` a constant in it (the narrow one's third
+    // vector folded away).
+    @inline(never)
+    private func multiplyWide(m: Int, _ first: Operand, _ second: Operand?, bias: UnsafePointer<Float>?,
+                              packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        multiply(wide: true, m: m, first, second, bias: bias, packed: packed, c: c, ldc: ldc, accumulate: accumulate)
+    }
+
+    @inline(never)
+    private func multiplyNarrow(m: Int, _ first: Operand, _ second: Operand?, bias: UnsafePointer<Float>?,
+                                packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        multiply(wide: false, m: m, first, second, bias: bias, packed: packed, c: c, ldc: ldc, accumulate: accumulate)
+    }
+
+    /// The product with panels of 48 (`wide`) or 32 columns.
+    @inline(__always)
+    private func multiply(wide: Bool, m: Int, _ first: Operand, _ second: Operand?, bias: UnsafePointer<Float>?,
+                          packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        let (k, width, last) = (rows, panel, m - 1)
         for r0 in stride(from: 0, to: m, by: Self.block) {
             for p in 0..<panels {
                 var s0 = Vector(), s1 = Vector(), s2 = Vector()
                 if let bias {
                     let start = bias + p * width, n = min(width, columns - p * width)
-                    s0 = Self.prefix(start, n); s1 = Self.prefix(start + 16, n - 16); s2 = Self.prefix(start + 32, n - 32)
+                    s0 = Self.prefix(start, n); s1 = Self.prefix(start + 16, n - 16)
+                    if wide { s2 = Self.prefix(start + 32, n - 32) }
                 }
                 var c00 = s0, c01 = s1, c02 = s2, c10 = s0, c11 = s1, c12 = s2
                 var c20 = s0, c21 = s1, c22 = s2, c30 = s0, c31 = s1, c32 = s2
@@ -88,23 +120,23 @@ public struct PackedMatrix: Sendable, Equatable {
                     let a4 = a + min(r0 + 4, last) * lda, a5 = a + min(r0 + 5, last) * lda
                     let a6 = a + min(r0 + 6, last) * lda, a7 = a + min(r0 + 7, last) * lda
                     for j in 0..<o.columns {
-                        let b0 = load(bp), b1 = load(bp, 16), b2 = load(bp, 32)
+                        let b0 = load(bp), b1 = load(bp, 16), b2 = wide ? load(bp, 32) : Vector()
                         var s = Vector(repeating: a0[j])
-                        c00.addProduct(s, b0); c01.addProduct(s, b1); c02.addProduct(s, b2)
+                        c00.addProduct(s, b0); c01.addProduct(s, b1); if wide { c02.addProduct(s, b2) }
                         s = Vector(repeating: a1[j])
-                        c10.addProduct(s, b0); c11.addProduct(s, b1); c12.addProduct(s, b2)
+                        c10.addProduct(s, b0); c11.addProduct(s, b1); if wide { c12.addProduct(s, b2) }
                         s = Vector(repeating: a2[j])
-                        c20.addProduct(s, b0); c21.addProduct(s, b1); c22.addProduct(s, b2)
+                        c20.addProduct(s, b0); c21.addProduct(s, b1); if wide { c22.addProduct(s, b2) }
                         s = Vector(repeating: a3[j])
-                        c30.addProduct(s, b0); c31.addProduct(s, b1); c32.addProduct(s, b2)
+                        c30.addProduct(s, b0); c31.addProduct(s, b1); if wide { c32.addProduct(s, b2) }
                         s = Vector(repeating: a4[j])
-                        c40.addProduct(s, b0); c41.addProduct(s, b1); c42.addProduct(s, b2)
+                        c40.addProduct(s, b0); c41.addProduct(s, b1); if wide { c42.addProduct(s, b2) }
                         s = Vector(repeating: a5[j])
-                        c50.addProduct(s, b0); c51.addProduct(s, b1); c52.addProduct(s, b2)
+                        c50.addProduct(s, b0); c51.addProduct(s, b1); if wide { c52.addProduct(s, b2) }
                         s = Vector(repeating: a6[j])
-                        c60.addProduct(s, b0); c61.addProduct(s, b1); c62.addProduct(s, b2)
+                        c60.addProduct(s, b0); c61.addProduct(s, b1); if wide { c62.addProduct(s, b2) }
                         s = Vector(repeating: a7[j])
-                        c70.addProduct(s, b0); c71.addProduct(s, b1); c72.addProduct(s, b2)
+                        c70.addProduct(s, b0); c71.addProduct(s, b1); if wide { c72.addProduct(s, b2) }
                         bp += 4 * width
                     }
                 }
