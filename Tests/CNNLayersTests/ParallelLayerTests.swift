@@ -72,6 +72,24 @@ final class ParallelLayerTests: XCTestCase {
         }
     }
 
+    /// Where G·H is a multiple of 64 (on AVX-512) the weights' gradients come from
+    /// `TransposedWeightGradient`, each part on its share of the 64-gate panels: LSTM hidden 16
+    /// (one panel), GRU hidden 64 (three, split 1 + 2), with a learned initial state and both
+    /// directions; GRU with the reset before W_hn makes only dW_ih that way; stacked LSTM layers.
+    func testTransposedWeightGradientsPassTheGradientCheck() throws {
+        try XCTSkipUnless(CPUFeatures.avx512Kernels, "the transposed kernel needs AVX-512")
+        let cases: [(LayerRegistration, JSONValue)] = [
+            (LSTM.registration, ["hidden": 16, "bidirectional": true, "initial_state": "learned"]),
+            (GRU.registration, ["hidden": 64, "initial_state": "learned", "return_sequences": true]),
+            (GRU.registration, ["hidden": 64, "reset_after": false]),
+            (LSTM.registration, ["hidden": 16, "layers": 2, "return_sequences": true]),
+        ]
+        for (registration, config) in cases {
+            let layer = try GradientCheck.build(registration, config: config, inputs: [[3, 4]])
+            XCTAssertEqual(GradientCheck.check(layer, batch: 9), [], "\(registration.type) \(config)")
+        }
+    }
+
     /// Batches of 8 rows and more multiply by W_ih and W_hh packed once per pass (on AVX-512):
     /// hidden 20 puts a full and a partial vector into each 48-column panel's last columns, batch
     /// 9 a full and a one-row block; GRU's `dh₋₁` adds into its carry, LSTM's and RNN's overwrite it.

@@ -115,6 +115,8 @@ public final class GRU: RecurrentLayer {
     }
 
     /// Reset before: `W_hr, W_hz` multiply h₋₁ but `W_hn` multiplies the kept `r ⊙ h₋₁`.
+    override var recurrentGradientIsPlain: Bool { resetAfter }
+
     override func addRecurrentWeightGradients(_ u: RecurrentUnit) {
         guard !resetAfter else { return super.addRecurrentWeightGradients(u) }
         let hid = hidden, rows = steps * u.batch

@@ -346,12 +346,66 @@ public class RecurrentLayer: Layer {
                                    into: dp[dp.count - stateCount + s])
             }
         }
-        // dW_ih += dGᵀ · X over all steps; dX += dG · W_ih.
+        // dW_ih += dGᵀ · X and dW_hh (`addRecurrentWeightGradients`) over all steps: with the AVX-512
+        // kernels transposed, each part on its share of the gates; dX += dG · W_ih.
         let dG = u.dGates(0)
-        gemmAcrossParts(transA: true, m: g, n: u.inputSize, k: steps * n, a: dG, b: u.input, beta: 1, c: dp[0])
-        addRecurrentWeightGradients(u)
+        if let scratch = u.packed != nil ? storage?.transposedWeights?.data : nil {
+            let panels = g / TransposedWeightGradient.width
+            WorkerPool.shared.forEachRange(panels, itemSize: steps * n * g, WeightGradients(layer: self, unit: u, scratch: scratch))
+            if !recurrentGradientIsPlain { addRecurrentWeightGradients(u) }
+        } else {
+            gemmAcrossParts(transA: true, m: g, n: u.inputSize, k: steps * n, a: dG, b: u.input, beta: 1, c: dp[0])
+            addRecurrentWeightGradients(u)
+        }
         if let dIn { gemmAcrossParts(m: steps * n, n: u.inputSize, k: g, a: dG, b: p[0], beta: 1, c: dIn) }
     }
+
+    /// The weights' gradients for a range of 64-gate panels: `dW_ih += (Xᵀ · dG)ᵀ` and, where
+    /// plain, `dW_hh += (H₋₁ᵀ · dGh)ᵀ` over all steps, each product made transposed in `scratch`
+    /// (`[F_in + H, G·H]`, the range's columns) and added back. One unpacked kernel: OpenBLAS
+    /// packed dG twice, and its `dGᵀ · X` (N = 28) ran at half its speed on `dGᵀ · H₋₁`.
+    struct WeightGradients: RangeWork {
+        let layer: RecurrentLayer, unit: RecurrentUnit, scratch: UnsafeMutablePointer<Float>
+        func run(_ panels: Range<Int>) {
+            let u = unit, g = layer.gateWidth, f = u.inputSize, hid = layer.hidden, n = u.batch
+            let width = TransposedWeightGradient.width, first = panels.lowerBound * width, m = panels.count * width
+            let cx = scratch, ch = scratch + f * g
+            TransposedWeightGradient.multiply(k: layer.steps * n, a: u.dGates(0) + first, lda: g, m: m, b: u.input, ldb: f,
+                                              n: f, c: cx + first, ldc: g, accumulate: false)
+            RecurrentLayer.addTransposed(cx, ldc: g, rows: first..<first + m, width: f, into: u.grads[0])
+            guard layer.recurrentGradientIsPlain else { return }
+            // As `RecurrentUnit.addStateProduct`: the steps whose h₋₁ is a stored output, then a
+            // learned initial state.
+            var started = false
+            if layer.steps > 1 {
+                let (t, source) = u.reverse ? (0, 1) : (1, 0)
+                TransposedWeightGradient.multiply(k: (layer.steps - 1) * n, a: u.dRecurrent(t) + first, lda: g, m: m,
+                                                  b: u.h(source), ldb: u.outputStride, n: hid, c: ch + first, ldc: g,
+                                                  accumulate: false)
+                started = true
+            }
+            if layer.learnedInitialState {
+                let t0 = u.reverse ? layer.steps - 1 : 0
+                TransposedWeightGradient.multiply(k: n, a: u.dRecurrent(t0) + first, lda: g, m: m, b: u.initial,
+                                                  ldb: hid, n: hid, c: ch + first, ldc: g, accumulate: started)
+                started = true
+            }
+            if started { RecurrentLayer.addTransposed(ch, ldc: g, rows: first..<first + m, width: hid, into: u.weightHHGrad) }
+        }
+    }
+
+    /// `dW[i, j] += c[j, i]` (rows of c `ldc` apart) for rows `i` in `rows` of a `[·, width]` gradient.
+    static func addTransposed(_ c: UnsafePointer<Float>, ldc: Int, rows: Range<Int>, width: Int,
+                              into dW: UnsafeMutablePointer<Float>) {
+        for i in rows {
+            let row = dW + i * width, column = c + i
+            for j in 0..<width { row[j] += column[j * ldc] }
+        }
+    }
+
+    /// Whether `dW_hh` is `Σ_t dGh(t)ᵀ · h₋₁(t)` (`addRecurrentWeightGradients` not overridden), so
+    /// that `WeightGradients` may make it.
+    var recurrentGradientIsPlain: Bool { true }
 
     /// Whether a backward step adds into gradients all rows share (LSTM peepholes): then the
     /// steps cannot split the batch.

@@ -19,6 +19,9 @@ final class RecurrentStorage {
     /// projection, then `W_hhᵀ` for the forward steps (or `[W_ih | W_hh]ᵀ` for fused forward
     /// steps), `W_hh` for the backward steps.
     let packed: Tensor?
+    /// `[F_in + H, G·H]` (the largest F_in of the layers): the weights' gradients transposed, as
+    /// `RecurrentLayer.WeightGradients` makes them (AVX-512, G·H a multiple of 64).
+    let transposedWeights: Tensor?
 
     init(_ l: RecurrentLayer, capacity n: Int) {
         capacity = n
@@ -48,6 +51,9 @@ final class RecurrentStorage {
         }
         let floats = max(l.hiddenProduct.floats, l.gateProduct.floats, projections.max() ?? 0)
         packed = CPUFeatures.avx512Kernels ? Tensor(shape: [floats]) : nil
+        let widest = (0..<l.layers).map { l.inputSize(layer: $0) }.max() ?? 0
+        transposedWeights = CPUFeatures.avx512Kernels && TransposedWeightGradient.supports(m: l.gateWidth)
+            ? Tensor(shape: [(widest + l.hidden) * l.gateWidth]) : nil
     }
 }
 
