@@ -16,10 +16,11 @@ import CNNCore
 /// (torchinfo's rule).
 ///
 /// Kernels (cuDNN's plan): sequences are time-major `[T, N, ·]` inside. Per layer and direction
-/// one sgemm projects the inputs of all steps (`[T·N, F_in] · W_ihᵀ`, plus `b_ih`), one sgemm per
-/// step applies `W_hh`, and the cell's gate pass runs on the step's rows. BPTT walks the steps
-/// back computing the gate gradients and `dh₋₁` (one sgemm per step), then the weight gradients
-/// are one sgemm each over all steps. Gates and states that backward reads stay in layer-owned
+/// one product projects the inputs of all steps (`[T·N, F_in] · W_ihᵀ`, plus `b_ih`), one product
+/// per step applies `W_hh`, and the cell's gate pass runs on the step's rows; on AVX-512 an LSTM
+/// step makes both in one (`fusesInputProjection`). BPTT walks the steps back computing the gate
+/// gradients and `dh₋₁` (one product per step), then the weight gradients are one product each
+/// over all steps (sgemm, or `TransposedWeightGradient` on AVX-512). Gates and states that backward reads stay in layer-owned
 /// buffers, allocated on the first forward and again only when the batch grows.
 ///
 /// `bptt: K` truncates back-propagation through time: each direction's steps are cut, in its
