@@ -20,8 +20,9 @@ import CNNCore
 /// per step applies `W_hh`, and the cell's gate pass runs on the step's rows; on AVX-512 an LSTM
 /// step makes both in one (`fusesInputProjection`). BPTT walks the steps back computing the gate
 /// gradients and `dh₋₁` (one product per step), then the weight gradients are one product each
-/// over all steps (sgemm, or `TransposedWeightGradient` on AVX-512). Gates and states that backward reads stay in layer-owned
-/// buffers, allocated on the first forward and again only when the batch grows.
+/// over all steps (sgemm, or `TransposedWeightGradient` on AVX-512). Gates and states that
+/// backward reads stay in layer-owned buffers, allocated on the first forward and again only when
+/// the batch grows.
 ///
 /// `bptt: K` truncates back-propagation through time: each direction's steps are cut, in its
 /// reading order (the backward direction reads from t = T − 1 down), into blocks of K steps, and
@@ -370,10 +371,10 @@ public class RecurrentLayer: Layer {
         func run(_ panels: Range<Int>) {
             let u = unit, g = layer.gateWidth, f = u.inputSize, hid = layer.hidden, n = u.batch
             let width = TransposedWeightGradient.width, first = panels.lowerBound * width, m = panels.count * width
-            let cx = scratch, ch = scratch + f * g
+            let ch = scratch + f * g
             TransposedWeightGradient.multiply(k: layer.steps * n, a: u.dGates(0) + first, lda: g, m: m, b: u.input, ldb: f,
-                                              n: f, c: cx + first, ldc: g, accumulate: false)
-            RecurrentLayer.addTransposed(cx, ldc: g, rows: first..<first + m, width: f, into: u.grads[0])
+                                              n: f, c: scratch + first, ldc: g, accumulate: false)
+            RecurrentLayer.addTransposed(scratch, ldc: g, rows: first..<first + m, width: f, into: u.grads[0])
             guard layer.recurrentGradientIsPlain else { return }
             // As `RecurrentUnit.addStateProduct`: the steps whose h₋₁ is a stored output, then a
             // learned initial state.
