@@ -445,7 +445,7 @@ public class RecurrentLayer: Layer {
 
     private func unit(_ k: Int, _ d: Int, batch n: Int, input: UnsafeMutablePointer<Float>,
                       _ st: RecurrentStorage) -> RecurrentUnit {
-        let i = k * directions + d
+        let i = k * directions + d, packed = n >= PackedMatrix.minimumRows ? st.packed?.data : nil
         return RecurrentUnit(
             steps: steps, batch: n, hidden: hidden, gateWidth: gateWidth, reverse: d == 1,
             learnedInitialState: learnedInitialState, values: values[i], grads: grads[i],
@@ -454,7 +454,7 @@ public class RecurrentLayer: Layer {
             gateBase: st.gates[i].data, auxBase: st.aux[i].data, initial: st.initial[i].data,
             dGateBase: st.dGates.data, dRecurrentBase: (st.dRecurrent ?? st.dGates).data,
             carry: st.carry.data, scratch: st.scratch.data, stepBias: st.stepBias.data,
-            packed: n >= PackedMatrix.minimumRows ? st.packed?.data : nil, fusesInputProjection: fusesInputProjection)
+            packed: packed, fusedProjection: packed != nil && fusesInputProjection)
     }
 
     private func reserve(batch n: Int) -> RecurrentStorage {

@@ -81,10 +81,9 @@ struct RecurrentUnit {
     let stepBias: UnsafePointer<Float>
     /// The weights packed for the step products of the pass under way (see `RecurrentStorage.packed`).
     let packed: UnsafeMutablePointer<Float>?
-    /// Forward steps make their whole pre-activations in one packed product (see
-    /// `RecurrentLayer.fusesInputProjection`).
-    var fusedProjection: Bool { packed != nil && fusesInputProjection }
-    let fusesInputProjection: Bool
+    /// Forward steps make their whole pre-activations in one packed product (the cell's
+    /// `RecurrentLayer.fusesInputProjection`, where `packed` is set).
+    let fusedProjection: Bool
     /// Batch row of this unit's first row, for the input's rows (`rows(_:)` moves the others).
     private(set) var firstRow = 0
     /// Rows of each step this unit works on, when only a part of the batch.
