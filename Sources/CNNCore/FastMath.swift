@@ -22,13 +22,36 @@ public enum FastMath {
         return x * p / q
     }
 
-    /// `σ(v) = (1 + tanh(v/2))/2`, within 2.5e-7 of the exact value; exactly 0 and 1 beyond ±17
-    /// (where σ is within 4.2e-8 of them), so that `x·σ(x)` saturates exactly too.
+    /// `σ(v) = (1 + tanh(v/2))/2`, within 2.5e-7 of the exact value; exactly 0 and 1 beyond ±16
+    /// (where σ is within 1.2e-7 of them; tanh's clamp makes it exactly ±1 there), so that
+    /// `x·σ(x)` saturates exactly too.
     @inlinable @inline(__always)
-    public static func sigmoid(_ v: Float) -> Float {
-        let s = 0.5 + 0.5 * tanh(0.5 * v)
-        return v < -17 ? 0 : v > 17 ? 1 : s
+    public static func sigmoid(_ v: Float) -> Float { 0.5 + 0.5 * tanh(0.5 * v) }
+
+    /// `tanh` on sixteen lanes at once, each lane exactly the scalar `tanh` (the same operations
+    /// in the same order), for loops written in vectors (`LSTMCell`).
+    @_transparent
+    public static func tanh(_ v: SIMD16<Float>) -> SIMD16<Float> {
+        typealias V = SIMD16<Float>
+        let hi = V(repeating: 7.998_811_7), lo = -hi
+        let x = v.replacing(with: hi, where: v .> hi).replacing(with: lo, where: v .< lo), x2 = x * x
+        var p = V(repeating: -2.760_768_5e-16)
+        p = V(repeating: 2.000_187_9e-13).addingProduct(p, x2)
+        p = V(repeating: -8.604_671_5e-11).addingProduct(p, x2)
+        p = V(repeating: 5.122_297_1e-8).addingProduct(p, x2)
+        p = V(repeating: 1.485_722_4e-5).addingProduct(p, x2)
+        p = V(repeating: 6.372_619_3e-4).addingProduct(p, x2)
+        p = V(repeating: 4.893_524_6e-3).addingProduct(p, x2)
+        var q = V(repeating: 1.198_258_4e-6)
+        q = V(repeating: 1.185_347_1e-4).addingProduct(q, x2)
+        q = V(repeating: 2.268_434_6e-3).addingProduct(q, x2)
+        q = V(repeating: 4.893_525_2e-3).addingProduct(q, x2)
+        return x * p / q
     }
+
+    /// `sigmoid` on sixteen lanes, each exactly the scalar one.
+    @_transparent
+    public static func sigmoid(_ v: SIMD16<Float>) -> SIMD16<Float> { 0.5 + 0.5 * tanh(0.5 * v) }
 
     /// The sixteen lanes of `v` added pairwise, halves first (four vector adds): the standard
     /// library's `sum()` adds them one after another in lane order, sixteen dependent adds in a

@@ -97,6 +97,25 @@ final class RecurrentLayersTests: XCTestCase {
         }
     }
 
+    /// Without peepholes and with H a multiple of 16 (on AVX-512) the gate passes are `LSTMCell`'s,
+    /// which also sums the gate gradients for the biases: H = 16 bidirectional with a learned
+    /// state and every output (batch 3, sgemm products), stacked H = 16 (batch 9, packed
+    /// products), and H = 16 at batch 17 (two parts, each adding into its own sums).
+    func testLSTMCellKernelsPassTheGradientCheck() throws {
+        try XCTSkipUnless(CPUFeatures.avx512Kernels, "the cell's kernels need AVX-512")
+        let cases: [(JSONValue, Int)] = [
+            (["hidden": 16, "bidirectional": true, "initial_state": "learned", "return_sequences": true], 3),
+            (["hidden": 16, "layers": 2], 9),
+            (["hidden": 16, "forget_bias": 0.5], 17),
+        ]
+        for (config, batch) in cases {
+            let layer = try XCTUnwrap(try build(LSTM.registration, config) as? LSTM)
+            XCTAssertTrue(layer.vectorCell, "\(config)")
+            XCTAssertEqual(GradientCheck.check(layer, batch: batch, maxElements: 200), [], "\(config) batch \(batch)")
+        }
+        XCTAssertFalse(try XCTUnwrap(try build(LSTM.registration, ["hidden": 16, "peepholes": true]) as? LSTM).vectorCell)
+    }
+
     func testRNNGradients() throws {
         let configs: [JSONValue] = [
             ["hidden": 3],
@@ -210,6 +229,23 @@ final class RecurrentLayersTests: XCTestCase {
         }
         XCTAssertLessThan(worstTanh, 4e-7, "\(worstTanh)")
         XCTAssertLessThan(worstSigmoid, 2.5e-7, "\(worstSigmoid)")
+        // σ is exactly 0 and 1 beyond ±16 (tanh's clamp gives exactly ±1 there).
+        for v: Float in [16, 17, 30, 1e6, .infinity] {
+            XCTAssertEqual(RecurrentLayer.sigmoid(v), 1)
+            XCTAssertEqual(RecurrentLayer.sigmoid(-v), 0)
+        }
+    }
+
+    /// The sixteen-lane tanh and σ (`LSTMCell`'s) give each lane exactly the scalar result.
+    func testVectorTanhAndSigmoidEqualTheScalarOnesLaneByLane() {
+        for start in stride(from: -40_000, to: 40_000, by: 16) {
+            let v = SIMD16<Float>((0..<16).map { Float(start + $0) * 5e-4 })
+            let t = FastMath.tanh(v), s = FastMath.sigmoid(v)
+            for l in 0..<16 {
+                XCTAssertEqual(t[l].bitPattern, FastMath.tanh(v[l]).bitPattern, "tanh(\(v[l]))")
+                XCTAssertEqual(s[l].bitPattern, FastMath.sigmoid(v[l]).bitPattern, "σ(\(v[l]))")
+            }
+        }
     }
 
     // MARK: - Truncated BPTT

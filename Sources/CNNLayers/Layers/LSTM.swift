@@ -1,3 +1,4 @@
+import CNNAVX512
 import CNNCore
 
 /// Long short-term memory (Hochreiter & Schmidhuber 1997; forget gate: Gers et al. 2000) with
@@ -29,10 +30,13 @@ public final class LSTM: RecurrentLayer {
 
     public let peepholes: Bool
     public let forgetBias: Float
+    /// Whether the gate passes run in `LSTMCell`'s AVX-512 loops (no peepholes, H a multiple of 16).
+    let vectorCell: Bool
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         peepholes = c.options.peepholes ?? false
         forgetBias = c.options.forget_bias ?? 1
+        vectorCell = CPUFeatures.avx512Kernels && !peepholes && LSTMCell.supports(hidden: c.hidden)
         guard forgetBias.isFinite else {
             throw context.error("must be a finite number, got \(forgetBias)", key: "forget_bias")
         }
@@ -54,6 +58,8 @@ public final class LSTM: RecurrentLayer {
 
     override var stepsShareGradients: Bool { peepholes }
 
+    override var stepsSumGateGradients: Bool { vectorCell }
+
     override var fusesInputProjection: Bool { true }
 
     /// All of an LSTM's constant pre-activation terms add: `b_ih + b_hh`, and the forget bias on f.
@@ -71,6 +77,10 @@ public final class LSTM: RecurrentLayer {
         // stages. Each gate has its own pointer: an index like `g[h3 + j]` is overflow-checked
         // and keeps its loop scalar.
         u.preActivations(t)
+        if vectorCell {
+            return LSTMCell.forward(rows: n, hidden: hid, gates: gates, cPrev: cPrev, cell: cell, tanhCell: tanhCell,
+                                    h: y, hStride: u.outputStride)
+        }
         for b in 0..<n {
             let gi = gates + b * g4, gf = gi + hid, gg = gi + h2, go = gi + h3
             let cp = cPrev + b * hid, c = cell + b * hid, tc = tanhCell + b * hid, h = y + b * u.outputStride
@@ -95,6 +105,13 @@ public final class LSTM: RecurrentLayer {
         let n = u.rows, hid = hidden, h2 = 2 * hid, h3 = 3 * hid, g4 = 4 * hid
         let gates = u.gates(t), dG = u.dGates(t), dy = u.dh(t), cPrev = u.cPrev(t)
         let cell = u.aux(0, t), tanhCell = u.aux(1, t), dhCarry = u.dhCarry, dcCarry = u.dcCarry
+        if vectorCell {
+            LSTMCell.backward(rows: n, hidden: hid, gates: gates, cPrev: cPrev, tanhCell: tanhCell, dy: dy,
+                              dyStride: u.outputStride, dhCarry: dhCarry, dcCarry: dcCarry, dGates: dG,
+                              gateSums: u.gateSums)
+            if propagate { u.gateProduct(dG, into: dhCarry, accumulate: false) }
+            return
+        }
         for b in 0..<n {
             let gi = gates + b * g4, gf = gi + hid, gg = gi + h2, go = gi + h3
             let di = dG + b * g4, df = di + hid, dg = di + h2, dO = di + h3

@@ -332,9 +332,9 @@ public class RecurrentLayer: Layer {
         let columns = separateRecurrentGradients ? 2 * g : g
         sums.update(repeating: 0, count: parts * columns)
         if parts > 1 {
-            WorkerPool.shared.run(BackwardSteps(layer: self, unit: u, parts: parts, sums: sums, columns: columns))
+            WorkerPool.shared.run(BackwardSteps(layer: self, unit: u, parts: parts, columns: columns))
         } else {
-            WorkerPool.shared.withWideBLAS { backwardSteps(u, sums: sums) }
+            WorkerPool.shared.withWideBLAS { backwardSteps(u) }
         }
         // db_ih += Σ dG and db_hh += Σ dGh (the same sums where the two coincide), from the parts.
         for part in 0..<parts {
@@ -413,17 +413,22 @@ public class RecurrentLayer: Layer {
     /// steps cannot split the batch.
     var stepsShareGradients: Bool { false }
 
+    /// Whether a backward step adds the column sums of its gate gradients into `u.gateSums`
+    /// itself, while they are in registers (`LSTMCell`).
+    var stepsSumGateGradients: Bool { false }
+
     /// Every step, last first, on the unit's rows; where truncated BPTT cuts, the rows' carry is
     /// cleared. Each step's gate gradients are added into `sums` (then those of `W_hh`'s product
     /// where they differ) while still in cache: the biases' gradients, without a pass over all
     /// steps' gradients after (LSTM-128 training, alternating runs: 23,916–24,809 → 24,998–25,334
     /// images/s).
-    private func backwardSteps(_ u: RecurrentUnit, sums: UnsafeMutablePointer<Float>) {
+    private func backwardSteps(_ u: RecurrentUnit) {
+        let sums = u.gateSums
         for s in stride(from: steps - 1, through: 0, by: -1) {
             let cut = bptt.map { s > 0 && s % $0 == 0 } ?? false
             let propagate = !cut && (s > 0 || learnedInitialState), t = u.reverse ? steps - 1 - s : s
             backwardStep(u, t: t, propagate: propagate)
-            Self.addColumnSums(u.dGates(t), rows: u.rows, cols: gateWidth, into: sums)
+            if !stepsSumGateGradients { Self.addColumnSums(u.dGates(t), rows: u.rows, cols: gateWidth, into: sums) }
             if separateRecurrentGradients {
                 Self.addColumnSums(u.dRecurrent(t), rows: u.rows, cols: gateWidth, into: sums + gateWidth)
             }
@@ -434,12 +439,12 @@ public class RecurrentLayer: Layer {
     }
 
     struct BackwardSteps: PartitionedWork {
-        let layer: RecurrentLayer, unit: RecurrentUnit, parts: Int
-        let sums: UnsafeMutablePointer<Float>, columns: Int
+        let layer: RecurrentLayer, unit: RecurrentUnit, parts: Int, columns: Int
         func run(part: Int) {
             guard part < parts else { return }
-            layer.backwardSteps(unit.rows(WorkerPool.share(unit.batch, part: part, of: parts)),
-                                sums: sums + part * columns)
+            var u = unit.rows(WorkerPool.share(unit.batch, part: part, of: parts))
+            u.gateSums += part * columns
+            layer.backwardSteps(u)
         }
     }
 
@@ -453,7 +458,7 @@ public class RecurrentLayer: Layer {
             outputStride: directions * hidden, dOutput: st.dOutput.data + d * hidden,
             gateBase: st.gates[i].data, auxBase: st.aux[i].data, initial: st.initial[i].data,
             dGateBase: st.dGates.data, dRecurrentBase: (st.dRecurrent ?? st.dGates).data,
-            carry: st.carry.data, scratch: st.scratch.data, stepBias: st.stepBias.data,
+            carry: st.carry.data, scratch: st.scratch.data, stepBias: st.stepBias.data, gateSums: st.gateSums.data,
             packed: packed, fusedProjection: packed != nil && fusesInputProjection)
     }
 

@@ -79,6 +79,9 @@ struct RecurrentUnit {
     private(set) var scratch: UnsafeMutablePointer<Float>
     /// `[G·H]`: the bias of every step's pre-activations (see `RecurrentLayer.stepBias`).
     let stepBias: UnsafePointer<Float>
+    /// `[2][G·H]`: where backward steps add the column sums of their gate gradients (this part's
+    /// share of `RecurrentStorage.gateSums`).
+    var gateSums: UnsafeMutablePointer<Float>
     /// The weights packed for the step products of the pass under way (see `RecurrentStorage.packed`).
     let packed: UnsafeMutablePointer<Float>?
     /// Forward steps make their whole pre-activations in one packed product (the cell's
