@@ -396,12 +396,18 @@ public class RecurrentLayer: Layer {
         }
     }
 
-    /// `dW[i, j] += c[j, i]` (rows of c `ldc` apart) for rows `i` in `rows` of a `[·, width]` gradient.
+    /// `dW[i, j] += c[j, i]` (rows of c `ldc` floats apart) for rows `i` in `rows` of a `[·, width]`
+    /// gradient, sixteen rows of dW at a time: each row of c gives them one contiguous run. Down a
+    /// column of c instead, every load was a new line `ldc` floats on (2 KiB for LSTM-128), and
+    /// lines that far apart share a few sets of L1, so they evicted each other.
     static func addTransposed(_ c: UnsafePointer<Float>, ldc: Int, rows: Range<Int>, width: Int,
                               into dW: UnsafeMutablePointer<Float>) {
-        for i in rows {
-            let row = dW + i * width, column = c + i
-            for j in 0..<width { row[j] += column[j * ldc] }
+        for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: 16) {
+            let count = min(16, rows.upperBound - i0)
+            for j in 0..<width {
+                let run = c + j * ldc + i0, column = dW + i0 * width + j
+                for l in 0..<count { column[l * width] += run[l] }
+            }
         }
     }
 
