@@ -7,11 +7,12 @@
 /// register block is 8 rows × 48 columns (24 accumulators of 16 lanes): per k, 3 loads of the
 /// panel and 8 broadcasts of A feed 24 FMAs. Where 48 would pad N by more than a sixteenth and
 /// 32 divides it, panels are 32 wide (8 × 32, 16 accumulators): `dG · W_hh` with H = 128 computed
-/// 144 columns for 128.
+/// 144 columns for 128. Where the last panel of 48 would hold 32 columns or fewer it is 32 wide:
+/// an LSTM-128 step's `[x, h₋₁] · [W_ih | W_hh]ᵀ` computed 528 columns for 512.
 public struct PackedMatrix: Sendable, Equatable {
     public let rows: Int, columns: Int
-    /// Columns per panel: 48, or 32 (see above).
-    public let panel: Int
+    /// Columns per panel: 48, or 32 (see above); the last panel's, `panel` or 32.
+    public let panel: Int, lastPanel: Int
     static let block = 8
 
     /// Rows of A from which packing B once pays; below that sgemm's own packing is cheaper
@@ -23,22 +24,25 @@ public struct PackedMatrix: Sendable, Equatable {
         columns = n
         let padding = (48 - n % 48) % 48
         panel = n % 32 == 0 && padding * 16 > n ? 32 : 48
+        lastPanel = panel == 48 && padding >= 16 ? 32 : panel
     }
 
-    var panels: Int { (columns + panel - 1) / panel }
+    /// Panels of `panel` columns, then the last.
+    var panels: Int { lastPanel == panel ? (columns + panel - 1) / panel : columns / panel + 1 }
     /// Floats of the packed matrix.
-    public var floats: Int { panels * rows * panel }
+    public var floats: Int { ((panels - 1) * panel + lastPanel) * rows }
 
     /// Packs `B[k, n] = b[k·ld + n]`, or with `transposed` `B[k, n] = b[n·ld + k]` (for `Wᵀ`), into
     /// rows `k₀ ..< k₀ + count` of the packed matrix (all rows by default): `[W_ih | W_hh]ᵀ` is
     /// packed as two blocks of rows.
     public func pack(_ b: UnsafePointer<Float>, ld: Int, transposed: Bool, into packed: UnsafeMutablePointer<Float>,
                      firstRow k0: Int = 0, rowCount: Int? = nil) {
-        let width = panel, count = rowCount ?? rows - k0
+        let count = rowCount ?? rows - k0
         for p in 0..<panels {
-            let first = p * width, used = min(width, columns - first), panel = packed + p * rows * width
+            let width = p == panels - 1 ? lastPanel : panel
+            let first = p * panel, used = min(width, columns - first), base = packed + first * rows
             for k in 0..<count {
-                let out = panel + (k0 + k) * width
+                let out = base + (k0 + k) * width
                 if transposed {
                     let source = b + first * ld + k
                     for c in 0..<used { out[c] = source[c * ld] }
@@ -74,10 +78,15 @@ public struct PackedMatrix: Sendable, Equatable {
     public func multiply(m: Int, _ first: Operand, _ second: Operand? = nil, bias: UnsafePointer<Float>? = nil,
                          packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
         precondition(first.columns + (second?.columns ?? 0) == rows, "PackedMatrix: A has \(rows) columns")
-        if panel == 48 {
-            multiplyWide(m: m, first, second, bias: bias, packed: packed, c: c, ldc: ldc, accumulate: accumulate)
-        } else {
-            multiplyNarrow(m: m, first, second, bias: bias, packed: packed, c: c, ldc: ldc, accumulate: accumulate)
+        // The panels of 48, then those of 32 (all, or the last), each a column block of C.
+        let wide = panel == 48 ? (lastPanel == 48 ? columns : (panels - 1) * 48) : 0
+        if wide > 0 {
+            multiplyWide(m: m, first, second, bias: bias, packed: packed, c: c, ldc: ldc, accumulate: accumulate,
+                         columns: wide)
+        }
+        if wide < columns {
+            multiplyNarrow(m: m, first, second, bias: bias.map { $0 + wide }, packed: packed + wide * rows, c: c + wide,
+                           ldc: ldc, accumulate: accumulate, columns: columns - wide)
         }
     }
 
@@ -85,28 +94,33 @@ public struct PackedMatrix: Sendable, Equatable {
     // vector folded away).
     @inline(never)
     private func multiplyWide(m: Int, _ first: Operand, _ second: Operand?, bias: UnsafePointer<Float>?,
-                              packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        multiply(wide: true, m: m, first, second, bias: bias, packed: packed, c: c, ldc: ldc, accumulate: accumulate)
+                              packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+                              columns: Int) {
+        multiply(wide: true, m: m, first, second, bias: bias, packed: packed, c: c, ldc: ldc, accumulate: accumulate,
+                 columns: columns)
     }
 
     @inline(never)
     private func multiplyNarrow(m: Int, _ first: Operand, _ second: Operand?, bias: UnsafePointer<Float>?,
-                                packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        multiply(wide: false, m: m, first, second, bias: bias, packed: packed, c: c, ldc: ldc, accumulate: accumulate)
+                                packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+                                columns: Int) {
+        multiply(wide: false, m: m, first, second, bias: bias, packed: packed, c: c, ldc: ldc, accumulate: accumulate,
+                 columns: columns)
     }
 
-    /// The product with panels of 48 (`wide`) or 32 columns.
+    /// The product over a block of `columns` columns in panels of 48 (`wide`) or 32.
     @inline(__always)
     private func multiply(wide: Bool, m: Int, _ first: Operand, _ second: Operand?, bias: UnsafePointer<Float>?,
-                          packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
-        let (k, width, last) = (rows, panel, m - 1)
+                          packed: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+                          columns n: Int) {
+        let (k, width, last) = (rows, wide ? 48 : 32, m - 1)
         for r0 in stride(from: 0, to: m, by: Self.block) {
-            for p in 0..<panels {
+            for p in 0..<(n + width - 1) / width {
                 var s0 = Vector(), s1 = Vector(), s2 = Vector()
                 if let bias {
-                    let start = bias + p * width, n = min(width, columns - p * width)
-                    s0 = Self.prefix(start, n); s1 = Self.prefix(start + 16, n - 16)
-                    if wide { s2 = Self.prefix(start + 32, n - 32) }
+                    let start = bias + p * width, used = min(width, n - p * width)
+                    s0 = Self.prefix(start, used); s1 = Self.prefix(start + 16, used - 16)
+                    if wide { s2 = Self.prefix(start + 32, used - 32) }
                 }
                 var c00 = s0, c01 = s1, c02 = s2, c10 = s0, c11 = s1, c12 = s2
                 var c20 = s0, c21 = s1, c22 = s2, c30 = s0, c31 = s1, c32 = s2
@@ -140,7 +154,7 @@ public struct PackedMatrix: Sendable, Equatable {
                         bp += 4 * width
                     }
                 }
-                let columns = min(width, self.columns - p * width)
+                let columns = min(width, n - p * width)
                 /// Row `r` of the block into C, the panel's columns inside N only.
                 @inline(__always) func put(_ r: Int, _ v0: Vector, _ v1: Vector, _ v2: Vector) {
                     guard r0 + r < m else { return }

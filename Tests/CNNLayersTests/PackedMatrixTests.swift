@@ -4,12 +4,16 @@ import XCTest
 
 /// `PackedMatrix` against the three-loop product, on shapes that leave a partial last panel
 /// (N not a multiple of 48, and one under 16 floats into a vector), with panels of 32 (N = 128,
-/// 32) and a partial last block of rows (m not a multiple of 8).
+/// 32), panels of 48 and a last one of 32 (N = 512, 100, 68, 20), and a partial last block of rows
+/// (m not a multiple of 8).
 final class PackedMatrixTests: XCTestCase {
-    /// 48 columns per panel unless that pads N by more than a sixteenth and 32 divides N.
+    /// 48 columns per panel unless that pads N by more than a sixteenth and 32 divides N; the
+    /// last panel 32 wide where one of 48 would hold 32 columns or fewer.
     func testPanelWidths() {
-        let widths = [512, 384, 128, 100, 64, 32].map { PackedMatrix(rows: 3, columns: $0).panel }
-        XCTAssertEqual(widths, [48, 48, 32, 48, 32, 32])
+        let matrices = [512, 384, 128, 100, 64, 37, 20, 32].map { PackedMatrix(rows: 3, columns: $0) }
+        XCTAssertEqual(matrices.map(\.panel), [48, 48, 32, 48, 32, 48, 48, 32])
+        XCTAssertEqual(matrices.map(\.lastPanel), [32, 48, 32, 32, 32, 48, 32, 32])
+        XCTAssertEqual(matrices.map(\.floats), [3 * 512, 3 * 384, 3 * 128, 3 * 128, 3 * 64, 3 * 48, 3 * 32, 3 * 32])
     }
 
     /// `C = bias + [A₁ A₂] · B` with B packed as two blocks of rows from `W₁ᵀ` and `W₂ᵀ`, as a
@@ -17,7 +21,8 @@ final class PackedMatrixTests: XCTestCase {
     func testTwoOperandsAndBiasMatchTheDefinition() throws {
         try XCTSkipUnless(CPUFeatures.avx512Kernels, "the packed kernel needs AVX-512")
         var rng = RNG(seed: 7)
-        for (m, k1, k2, n) in [(11, 5, 7, 100), (8, 3, 9, 68), (17, 28, 16, 37), (13, 6, 10, 128), (5, 2, 3, 32)] {
+        for (m, k1, k2, n) in [(11, 5, 7, 100), (8, 3, 9, 68), (17, 28, 16, 37), (13, 6, 10, 128), (5, 2, 3, 32),
+                               (9, 4, 5, 512), (3, 2, 2, 20)] {
             let k = k1 + k2, lda1 = k1 + 2, lda2 = k2 + 3
             let a1 = (0..<m * lda1).map { _ in rng.uniform() - 0.5 }, a2 = (0..<m * lda2).map { _ in rng.uniform() - 0.5 }
             // W₁ [N, k1] and W₂ [N, k2], row-major: B = [W₁ | W₂]ᵀ, B[j, c] = W[c, j].
