@@ -3,9 +3,9 @@ import CNNCore
 import XCTest
 
 /// `TransposedWeightGradient` against the three-loop product: K over three blocks (256 + 256 +
-/// 88), N = 28, 11, 9, 8, 7 and 6 (every count of rows in a last block of C: 4, 5, 3, 2, 1 and a
-/// whole 6), columns of A taken from inside wider rows (a part's share of the gates), C rows
-/// wider than M.
+/// 88), N = 28, 11, 9, 8, 7 and 6 (every count of rows in a last block of C, which repeats the
+/// last row: 4, 5, 3, 2, 1 and a whole 6), columns of A taken from inside wider rows (a part's
+/// share of the gates), C rows wider than M.
 final class TransposedWeightGradientTests: XCTestCase {
     func testMatchesTheDefinitionOverOrAddingInto() throws {
         try XCTSkipUnless(CPUFeatures.avx512Kernels, "the kernel needs AVX-512")
