@@ -28,17 +28,17 @@ public struct PackedMatrix: Sendable, Equatable {
     }
 
     /// Panels of `panel` columns, then the last.
-    var panels: Int { lastPanel == panel ? (columns + panel - 1) / panel : columns / panel + 1 }
+    public var panels: Int { lastPanel == panel ? (columns + panel - 1) / panel : columns / panel + 1 }
     /// Floats of the packed matrix.
     public var floats: Int { ((panels - 1) * panel + lastPanel) * rows }
 
     /// Packs `B[k, n] = b[k·ld + n]`, or with `transposed` `B[k, n] = b[n·ld + k]` (for `Wᵀ`), into
     /// rows `k₀ ..< k₀ + count` of the packed matrix (all rows by default): `[W_ih | W_hh]ᵀ` is
-    /// packed as two blocks of rows.
+    /// packed as two blocks of rows. `panels` (all by default) lets threads share the work.
     public func pack(_ b: UnsafePointer<Float>, ld: Int, transposed: Bool, into packed: UnsafeMutablePointer<Float>,
-                     firstRow k0: Int = 0, rowCount: Int? = nil) {
+                     firstRow k0: Int = 0, rowCount: Int? = nil, panels range: Range<Int>? = nil) {
         let count = rowCount ?? rows - k0
-        for p in 0..<panels {
+        for p in range ?? 0..<panels {
             let width = p == panels - 1 ? lastPanel : panel
             let first = p * panel, used = min(width, columns - first), base = packed + first * rows
             for k in 0..<count {
