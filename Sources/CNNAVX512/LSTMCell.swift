@@ -30,7 +30,8 @@ public enum LSTMCell {
     /// Backward over `rows` rows from the forward's activated gates: with `dh = dy + dhCarry`,
     /// `do = dh ⊙ tanh c ⊙ σ'`, `dc = dcCarry + dh ⊙ o ⊙ (1 − tanh² c)`, then `di = dc ⊙ g ⊙ σ'`,
     /// `df = dc ⊙ c₋₁ ⊙ σ'`, `dg = dc ⊙ i ⊙ (1 − g²)` into `dGates`, `dcCarry = dc ⊙ f` (dc₋₁), and
-    /// the gate gradients added into `gateSums` (`[4H]`, the biases' gradients).
+    /// the gate gradients added into `gateSums` (`[4H]`, the biases' gradients). `dGates` may be
+    /// `gates`: each vector's gates are loaded before its gradients are stored.
     public static func backward(rows: Int, hidden: Int, gates: UnsafePointer<Float>, cPrev: UnsafePointer<Float>,
                                 tanhCell: UnsafePointer<Float>, dy: UnsafePointer<Float>, dyStride: Int,
                                 dhCarry: UnsafePointer<Float>, dcCarry: UnsafeMutablePointer<Float>,

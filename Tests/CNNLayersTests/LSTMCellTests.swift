@@ -5,7 +5,8 @@ import XCTest
 
 /// `LSTMCell`'s passes against the LSTM equations in Double with the exact σ and tanh: 3 rows of
 /// H = 32 (two vectors per gate), h and dy rows wider than H (their extra columns untouched),
-/// gate sums that already hold values (they are added to).
+/// gate sums that already hold values (they are added to); and backward in place, the gate
+/// gradients written over the gates, as an LSTM runs it.
 final class LSTMCellTests: XCTestCase {
     let rows = 3, hidden = 32, stride = 40
 
@@ -24,6 +25,16 @@ final class LSTMCellTests: XCTestCase {
         var dGates = [Float](repeating: 0, count: rows * g4), dcCarry = dcStart, sums = sumsStart
         LSTMCell.backward(rows: rows, hidden: hidden, gates: gates, cPrev: cPrev, tanhCell: tanhCell, dy: dy,
                           dyStride: stride, dhCarry: dhCarry, dcCarry: &dcCarry, dGates: &dGates, gateSums: &sums)
+
+        var inPlace = gates, dcInPlace = dcStart, sumsInPlace = sumsStart
+        inPlace.withUnsafeMutableBufferPointer { g in
+            LSTMCell.backward(rows: rows, hidden: hidden, gates: g.baseAddress!, cPrev: cPrev, tanhCell: tanhCell, dy: dy,
+                              dyStride: stride, dhCarry: dhCarry, dcCarry: &dcInPlace, dGates: g.baseAddress!,
+                              gateSums: &sumsInPlace)
+        }
+        XCTAssertEqual(inPlace, dGates)
+        XCTAssertEqual(dcInPlace, dcCarry)
+        XCTAssertEqual(sumsInPlace, sums)
 
         func sigmoid(_ v: Float) -> Double { 1 / (1 + exp(-Double(v))) }
         var expectedSums = sumsStart.map(Double.init)

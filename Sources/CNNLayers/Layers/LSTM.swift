@@ -60,6 +60,8 @@ public final class LSTM: RecurrentLayer {
 
     override var stepsSumGateGradients: Bool { vectorCell }
 
+    override var gradientsOverGates: Bool { vectorCell }
+
     override var fusesInputProjection: Bool { true }
 
     /// All of an LSTM's constant pre-activation terms add: `b_ih + b_hh`, and the forget bias on f.

@@ -443,6 +443,12 @@ public class RecurrentLayer: Layer {
     /// steps cannot split the batch.
     var stepsShareGradients: Bool { false }
 
+    /// Whether backward steps write the gate gradients over the gates they read (`LSTMCell`, which
+    /// loads each vector of gates before storing its gradients): nothing reads a step's gates
+    /// after its backward step, and a separate dG's lines came in from outer caches only to be
+    /// overwritten.
+    var gradientsOverGates: Bool { false }
+
     /// Whether a backward step adds the column sums of its gate gradients into `u.gateSums`
     /// itself, while they are in registers (`LSTMCell`).
     var stepsSumGateGradients: Bool { false }
@@ -487,7 +493,8 @@ public class RecurrentLayer: Layer {
             input: input, inputSize: inputSize(layer: k), output: st.outputs[k].data + d * hidden,
             outputStride: directions * hidden, dOutput: st.dOutput.data + d * hidden,
             gateBase: st.gates[i].data, auxBase: st.aux[i].data, initial: st.initial[i].data,
-            dGateBase: st.dGates.data, dRecurrentBase: (st.dRecurrent ?? st.dGates).data,
+            dGateBase: gradientsOverGates ? st.gates[i].data : st.dGates.data,
+            dRecurrentBase: gradientsOverGates ? st.gates[i].data : (st.dRecurrent ?? st.dGates).data,
             carry: st.carry.data, scratch: st.scratch.data, stepBias: st.stepBias.data, gateSums: st.gateSums.data,
             packed: packed, fusedProjection: packed != nil && fusesInputProjection)
     }
