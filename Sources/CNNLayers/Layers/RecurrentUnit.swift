@@ -69,6 +69,9 @@ struct RecurrentUnit {
     private(set) var output: UnsafeMutablePointer<Float>
     let outputStride: Int
     private(set) var dOutput: UnsafeMutablePointer<Float>
+    /// Only the final state has an output gradient (the top layer without `return_sequences`):
+    /// backward starts it in the h carry, and every step reads the same zero rows as its own.
+    let finalGradientOnly: Bool
     private(set) var gateBase: UnsafeMutablePointer<Float>, auxBase: UnsafeMutablePointer<Float>
     /// `[states][N, H]`: h₋₁ (and c₋₁) of the first step read.
     private(set) var initial: UnsafeMutablePointer<Float>
@@ -129,7 +132,7 @@ struct RecurrentUnit {
     }
     /// h of step t and the gradient arriving there from above (rows `outputStride` apart).
     func h(_ t: Int) -> UnsafeMutablePointer<Float> { output + t * batch * outputStride }
-    func dh(_ t: Int) -> UnsafeMutablePointer<Float> { dOutput + t * batch * outputStride }
+    func dh(_ t: Int) -> UnsafeMutablePointer<Float> { dOutput + (finalGradientOnly ? 0 : t * batch * outputStride) }
     /// The step read before t; nil for this direction's first step.
     func previous(_ t: Int) -> Int? {
         let p = reverse ? t + 1 : t - 1
