@@ -18,11 +18,11 @@ import CNNCore
 /// Kernels (cuDNN's plan): sequences are time-major `[T, N, ·]` inside. Per layer and direction
 /// one product projects the inputs of all steps (`[T·N, F_in] · W_ihᵀ`, plus `b_ih`), one product
 /// per step applies `W_hh`, and the cell's gate pass runs on the step's rows; on AVX-512 an LSTM
-/// step makes both in one (`fusesInputProjection`). BPTT walks the steps back computing the gate
-/// gradients and `dh₋₁` (one product per step), then the weight gradients are one product each
-/// over all steps (sgemm, or `TransposedWeightGradient` on AVX-512). Gates and states that
-/// backward reads stay in layer-owned buffers, allocated on the first forward and again only when
-/// the batch grows.
+/// step makes both in one (`fusesInputProjection`), and without peepholes its gate passes are
+/// `LSTMCell`'s. BPTT walks the steps back computing the gate gradients and `dh₋₁` (one product
+/// per step), then the weight gradients are one product each over all steps (sgemm, or
+/// `TransposedWeightGradient` on AVX-512). Gates and states that backward reads stay in
+/// layer-owned buffers, allocated on the first forward and again only when the batch grows.
 ///
 /// `bptt: K` truncates back-propagation through time: each direction's steps are cut, in its
 /// reading order (the backward direction reads from t = T − 1 down), into blocks of K steps, and
