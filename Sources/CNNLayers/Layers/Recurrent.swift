@@ -498,6 +498,7 @@ public class RecurrentLayer: Layer {
     private func unit(_ k: Int, _ d: Int, batch n: Int, input: UnsafeMutablePointer<Float>,
                       _ st: RecurrentStorage) -> RecurrentUnit {
         let i = k * directions + d, packed = n >= PackedMatrix.minimumRows ? st.packed?.data : nil
+        let dGates = st.dGates?.data ?? st.gates[i].data
         return RecurrentUnit(
             steps: steps, batch: n, hidden: hidden, gateWidth: gateWidth, reverse: d == 1,
             learnedInitialState: learnedInitialState, values: values[i], grads: grads[i],
@@ -505,8 +506,7 @@ public class RecurrentLayer: Layer {
             outputStride: directions * hidden, dOutput: st.dOutput.data + d * hidden,
             finalGradientOnly: !returnSequences && k == layers - 1,
             gateBase: st.gates[i].data, auxBase: st.aux[i].data, initial: st.initial[i].data,
-            dGateBase: gradientsOverGates ? st.gates[i].data : st.dGates.data,
-            dRecurrentBase: gradientsOverGates ? st.gates[i].data : (st.dRecurrent ?? st.dGates).data,
+            dGateBase: dGates, dRecurrentBase: st.dRecurrent?.data ?? dGates,
             carry: st.carry.data, scratch: st.scratch.data, stepBias: st.stepBias.data, gateSums: st.gateSums.data,
             packed: packed, fusedProjection: packed != nil && fusesInputProjection)
     }

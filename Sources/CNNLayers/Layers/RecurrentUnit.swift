@@ -8,7 +8,9 @@ final class RecurrentStorage {
     let capacity: Int
     let input: Tensor, outputs: [Tensor], dropped: [Tensor], masks: [Tensor]
     let gates: [Tensor], aux: [Tensor], initial: [Tensor]
-    let dGates: Tensor, dRecurrent: Tensor?, dOutput: Tensor, dInput: Tensor
+    /// `dGates` is nil where backward writes the gate gradients over the gates
+    /// (`RecurrentLayer.gradientsOverGates`).
+    let dGates: Tensor?, dRecurrent: Tensor?, dOutput: Tensor, dInput: Tensor
     let carry: Tensor, scratch: Tensor
     /// `[G·H]`: the bias every step's input projection gets (see `RecurrentLayer.stepBias`).
     let stepBias: Tensor
@@ -37,7 +39,7 @@ final class RecurrentStorage {
         gates = make(rows * l.gateWidth, units)
         aux = make(l.auxPlanes * rows * l.hidden, units)
         initial = make(l.stateCount * n * l.hidden, units)
-        dGates = Tensor(shape: [rows * l.gateWidth])
+        dGates = l.gradientsOverGates ? nil : Tensor(shape: [rows * l.gateWidth])
         dRecurrent = l.separateRecurrentGradients ? Tensor(shape: [rows * l.gateWidth]) : nil
         dOutput = Tensor(shape: [rows * width])
         dInput = Tensor(shape: [rows * max(l.features, width)])
