@@ -110,8 +110,10 @@ public final class Benchmark {
             batch: o.batch, threads: o.threads, iterations: o.iterations, rounds: o.rounds,
             blasCore: BLASCore.choiceDescription, blasGflops: blas,
             avx512Kernels: CPUFeatures.avx512Kernels, kernels: CPUFeatures.avx512KernelsDescription,
-            winogradLayers: graph.nodes.compactMap { ($0.layer as? Conv2D)?.usesWinograd == true ? $0.layer.name : nil },
-            winogradRule: Conv2D.winogradRule,
+            winogradLayers: graph.nodes.compactMap {
+                ($0.layer as? any AlgorithmChoosing)?.algorithmName(batch: o.batch) == "winograd" ? $0.layer.name : nil
+            },
+            winogradRule: ConvolutionSelection.winogradRule,
             trainImagesPerSecond: trainRate, inferImagesPerSecond: inferRate,
             latencyMsB1: latency, peakRssBytes: ResidentMemory.peakBytes,
             rssBytesAfterWarmup: rssAfterWarmup, rssBytesAfterTraining: rssAfterTraining,

@@ -171,7 +171,7 @@ final class Conv2DTests: XCTestCase {
     /// Winograd layers run it from the first image here (the tests' batches are small).
     private func build(_ config: JSONValue, _ input: Shape) throws -> Conv2D {
         let layer = try XCTUnwrap(GradientCheck.build(Conv2D.registration, config: config, inputs: [input]) as? Conv2D)
-        layer.winogradMinimumBatch = 1
+        layer.minimumBatch = 1
         return layer
     }
 
@@ -214,16 +214,22 @@ final class Conv2DTests: XCTestCase {
         }
     }
 
-    /// The configs above reach the five kernels: im2col + sgemm, pointwise, direct depthwise,
-    /// Winograd (with the direct or lowered path for small batches), and (on AVX-512) the direct kernels on padded planes (or their phases, stride 2) for zero-padded
+    /// The configs above reach the five algorithms: lowered (im2col + sgemm), pointwise,
+    /// depthwise, Winograd (with the direct or lowered algorithm for small batches), and (on
+    /// AVX-512) the direct kernels on padded planes (or their phases, stride 2) for zero-padded
     /// convolutions.
     func testKernelPaths() throws {
-        let paths = try cases.map { label, c in
-            let layer = try build(c.config, c.input)
-            return (label, layer.isPointwise, layer.depthwise?.multiplier, layer.padded != nil)
+        let layers = try Dictionary(uniqueKeysWithValues: cases.map { ($0.0, try build($0.1.config, $0.1.input)) })
+        func directAlgorithm(_ layer: Conv2D) -> DirectConvolution? {
+            (layer.smallBatchAlgorithm ?? layer.algorithm) as? DirectConvolution
         }
-        let byLabel = Dictionary(uniqueKeysWithValues: paths.map { ($0.0, ($0.1, $0.2)) })
-        let direct = Set(paths.filter(\.3).map(\.0))
+        func depthwiseMultiplier(_ label: String) -> Int? {
+            guard let layer = layers[label] else { return nil }
+            if let direct = layer.algorithm as? DirectConvolution { return direct.depthwise ? 1 : nil }
+            return (layer.algorithm as? DepthwiseConvolution)?.depthwise.multiplier
+        }
+        func isPointwise(_ label: String) -> Bool? { layers[label].map { $0.algorithm is PointwiseConvolution } }
+        let direct = Set(layers.filter { directAlgorithm($0.value) != nil }.keys)
         let expected: Set<String> = CPUFeatures.avx512Kernels
             ? ["3x3 pad 1", "1x3", "direct 11 filters 5x5", "direct 3x2", "direct one channel", "direct wide rows",
                "direct same 3x2", "direct same corner",
@@ -231,31 +237,33 @@ final class Conv2DTests: XCTestCase {
                "direct stride 2 4x4", "direct stride 2 wide", "direct stride 2 1x3", "direct stride 2 narrow",
                "direct stride 2 wide padding", "winograd", "winograd uneven padding"] : []
         XCTAssertEqual(direct, expected)
-        XCTAssertEqual(byLabel["pointwise"]?.0, true)
-        XCTAssertEqual(byLabel["pointwise groups 2"]?.0, true)
-        XCTAssertEqual(try build(cases.first { $0.0 == "pointwise over 1x1" }!.1.config, [6, 1, 1]).isBatchedPointwise, true)
-        XCTAssertEqual(byLabel["1x1 stride 2"]?.0, false)
-        XCTAssertEqual(byLabel["1x1 padded"]?.0, false)
-        XCTAssertEqual(byLabel["3x3 pad 1"]?.0, false)
-        XCTAssertNotNil(byLabel["groups 2"])
-        XCTAssertNil(byLabel["groups 2"]?.1)
-        XCTAssertEqual(byLabel["depthwise"]?.1, 1)
-        XCTAssertEqual(byLabel["depthwise x2 stride 2"]?.1, 2)
-        XCTAssertEqual(byLabel["depthwise dilated"]?.1, 2)
-        XCTAssertEqual(byLabel["direct depthwise"]?.1, 1)
-        let spread = try Set(cases.filter { try build($0.1.config, $0.1.input).padded?.spreadInputGradientShift != nil }
-            .map(\.0))
+        XCTAssertEqual(isPointwise("pointwise"), true)
+        XCTAssertEqual(isPointwise("pointwise groups 2"), true)
+        let overPlanes = try build(cases.first { $0.0 == "pointwise over 1x1" }!.1.config, [6, 1, 1])
+        XCTAssertEqual((overPlanes.algorithm as? PointwiseConvolution)?.forwardsWholeBatch, true)
+        XCTAssertEqual((layers["pointwise"]?.algorithm as? PointwiseConvolution)?.forwardsWholeBatch, false)
+        XCTAssertEqual(isPointwise("1x1 stride 2"), false)
+        XCTAssertEqual(isPointwise("1x1 padded"), false)
+        XCTAssertEqual(isPointwise("3x3 pad 1"), false)
+        XCTAssertNotNil(layers["groups 2"])
+        XCTAssertNil(depthwiseMultiplier("groups 2"))
+        XCTAssertEqual(depthwiseMultiplier("depthwise"), 1)
+        XCTAssertEqual(depthwiseMultiplier("depthwise x2 stride 2"), 2)
+        XCTAssertEqual(depthwiseMultiplier("depthwise dilated"), 2)
+        XCTAssertEqual(depthwiseMultiplier("direct depthwise"), 1)
+        XCTAssertEqual(layers["stride 2 odd"]?.algorithm.name, "lowered")
+        let spread = Set(layers.filter { directAlgorithm($0.value)?.spreadShift != nil }.keys)
         XCTAssertEqual(spread, CPUFeatures.avx512Kernels
                        ? ["3x3 pad 1", "1x3", "direct 3x2", "direct one channel", "direct wide rows", "direct same 3x2",
                           "direct same corner", "direct depthwise 5x5", "winograd"] : [])
-        let winograd = try Set(cases.filter { try build($0.1.config, $0.1.input).winograd != nil }.map(\.0))
+        let winograd = Set(layers.filter { $0.value.algorithm is WinogradConvolution }.keys)
         XCTAssertEqual(winograd, WinogradPlan.enabled ? ["winograd", "winograd uneven padding"] : [])
-        // Below 8 images the layer takes the path it would have taken without Winograd.
+        // Below 8 images the layer takes the algorithm it would have taken without Winograd.
         let fresh = try XCTUnwrap(GradientCheck.build(Conv2D.registration, config: cases.first { $0.0 == "winograd" }!.1.config,
                                                       inputs: [[64, 4, 3]]) as? Conv2D)
-        XCTAssertNil(fresh.winogradPlan(batch: 7))
-        XCTAssertEqual(fresh.winogradPlan(batch: 8) != nil, WinogradPlan.enabled)
-        let phases = try Set(cases.filter { try build($0.1.config, $0.1.input).phaseDepthwise != nil }.map(\.0))
+        XCTAssertEqual(fresh.algorithmName(batch: 7), CPUFeatures.avx512Kernels ? "direct" : "lowered")
+        XCTAssertEqual(fresh.algorithmName(batch: 8) == "winograd", WinogradPlan.enabled)
+        let phases = Set(layers.filter { ($0.value.algorithm as? DepthwiseConvolution)?.phases != nil }.keys)
         XCTAssertEqual(phases, CPUFeatures.avx512Kernels
                        ? ["phase depthwise", "phase depthwise 5x5", "phase depthwise wide", "phase depthwise wide even"] : [])
     }
@@ -456,8 +464,8 @@ final class Conv2DChunkingTests: XCTestCase {
     func testLoweredPartialChunksMatchImageByImage() throws {
         let layer = try build(["filters": 8, "kernel": 3, "padding": 1, "stride": 2, "padding_mode": "reflect"],
                               [16, 48, 48])
-        XCTAssertNil(layer.padded)
-        XCTAssertEqual(layer.chunkSize(batch: 9), 6)
+        let lowered = try XCTUnwrap(layer.algorithm as? LoweredConvolution)
+        XCTAssertEqual(lowered.chunkSize(batch: 9), 6)
         try assertChunksMatchImageByImage(layer)
     }
 
@@ -466,8 +474,8 @@ final class Conv2DChunkingTests: XCTestCase {
     func testDirectPartialChunksMatchImageByImage() throws {
         try XCTSkipUnless(CPUFeatures.avx512Kernels, "the direct kernels need AVX-512")
         let layer = try build(["filters": 8, "kernel": 3, "padding": 1], [32, 64, 64])
-        let plan = try XCTUnwrap(layer.padded)
-        XCTAssertEqual(layer.paddedChunk(plan, batch: 9), 6)
+        let direct = try XCTUnwrap(layer.algorithm as? DirectConvolution)
+        XCTAssertEqual(direct.chunk(batch: 9), 6)
         try assertChunksMatchImageByImage(layer)
     }
 
@@ -476,9 +484,9 @@ final class Conv2DChunkingTests: XCTestCase {
     func testStride2DirectPartialChunksMatchImageByImage() throws {
         try XCTSkipUnless(CPUFeatures.avx512Kernels, "the direct kernels need AVX-512")
         let layer = try build(["filters": 8, "kernel": 3, "padding": 1, "stride": 2], [24, 96, 96])
-        let plan = try XCTUnwrap(layer.padded)
-        XCTAssertEqual(plan.stride, 2)
-        XCTAssertEqual(layer.paddedChunk(plan, batch: 9), 4)
+        let direct = try XCTUnwrap(layer.algorithm as? DirectConvolution)
+        XCTAssertEqual(direct.plan.stride, 2)
+        XCTAssertEqual(direct.chunk(batch: 9), 4)
         try assertChunksMatchImageByImage(layer)
     }
 
@@ -521,19 +529,19 @@ final class Conv2DChunkingTests: XCTestCase {
     func testWinogradBlocksMatchImageByImage() throws {
         try XCTSkipUnless(WinogradPlan.enabled, "CNNCTL_WINOGRAD=off")
         let small = try build(["filters": 64, "kernel": 3, "padding": 1], [64, 16, 16])
-        let lanes = try XCTUnwrap(small.winograd)
+        let lanes = try XCTUnwrap(small.algorithm as? WinogradConvolution).plan
         XCTAssertEqual([lanes.chunk(batch: 9), lanes.chunk(batch: 7)], [8, 4])
         XCTAssertTrue(lanes.lanesAcrossImages)
         try assertChunksMatchImageByImage(small)
         let large = try build(["filters": 64, "kernel": 3, "padding": 1], [64, 48, 48])
-        let plan = try XCTUnwrap(large.winograd)
+        let plan = try XCTUnwrap(large.algorithm as? WinogradConvolution).plan
         XCTAssertEqual([plan.chunk(batch: 9), plan.rowsPerBlock], [1, 5])
         try assertChunksMatchImageByImage(large)
     }
 
     private func build(_ config: JSONValue, _ input: Shape) throws -> Conv2D {
         let layer = try XCTUnwrap(GradientCheck.build(Conv2D.registration, config: config, inputs: [input]) as? Conv2D)
-        layer.winogradMinimumBatch = 1
+        layer.minimumBatch = 1
         return layer
     }
 

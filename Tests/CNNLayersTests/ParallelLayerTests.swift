@@ -50,8 +50,8 @@ final class ParallelLayerTests: XCTestCase {
     func testWinogradConvolutionWithTwoParts() throws {
         let layer = try XCTUnwrap(GradientCheck.build(Conv2D.registration, config: ["filters": 64, "kernel": 3, "padding": 1],
                                                       inputs: [[64, 3, 5]]) as? Conv2D)
-        layer.winogradMinimumBatch = 1
-        XCTAssertEqual(layer.winograd != nil, WinogradPlan.enabled)
+        layer.minimumBatch = 1
+        XCTAssertEqual(layer.algorithm is WinogradConvolution, WinogradPlan.enabled)
         XCTAssertEqual(GradientCheck.check(layer, batch: 3, step: 0.5), [])
     }
 

@@ -1,0 +1,244 @@
+import CNNCore
+
+/// 2-D convolution (cross-correlation, as in every framework):
+/// `y[n, f, oh, ow] = b[f] + Σ_{c ∈ group(f), i, j} w[f, c, i, j] · x[n, c, oh·S − P + i·D, ow·S − P + j·D]`.
+///
+/// `x: [N, C, H, W] → y: [N, F, H′, W′]`, `H′ = floor((H − D·(kh − 1) − 1 + P_top + P_bottom)/S) + 1`.
+/// Weights `[F, C/groups, kh, kw]` (PyTorch layout), PyTorch's default init U(±1/√fan_in).
+///
+/// The layer holds the config, the parameters and the connection table, and splits each call's
+/// batch between the worker pool's parts; the arithmetic is one of the `ConvolutionAlgorithm`s
+/// (lowered, pointwise, depthwise, AVX-512 direct, Winograd), chosen once by
+/// `ConvolutionSelection`.
+///
+/// A connection table (LeNet-5's C3, LeCun et al. 1998, Table I) lists for each output map the
+/// input maps it sees; the weight then holds only those kernels, `[connections, kh, kw]`, and is
+/// scattered into a dense masked `[F, C, kh, kw]` matrix for the algorithm.
+public final class Conv2D: ActivationFusing, AlgorithmChoosing {
+    public struct Config: Decodable, Sendable {
+        var filters: Int
+        var kernel: IntPair
+        var stride: IntPair?
+        var padding: PaddingSpec?
+        var padding_mode: PaddingMode?
+        var dilation: IntPair?
+        var groups: Int?
+        var bias: Bool?
+        var connections: ConnectionTable?
+    }
+
+    public let name: String
+    public var type: String { "conv2d" }
+    public let inputShapes: [Shape]
+    public let outputShape: Shape
+    public let window: WindowGeometry?
+    let shape: ConvolutionShape
+    let hasBias: Bool
+    let table: [[Int]]?
+    /// The algorithm, and the one that runs batches below `minimumBatch` (Winograd's fallback).
+    let algorithm: any ConvolutionAlgorithm
+    let smallBatchAlgorithm: (any ConvolutionAlgorithm)?
+    /// `ConvolutionSelection.winogradMinimumBatch`; tests lower it.
+    var minimumBatch = ConvolutionSelection.winogradMinimumBatch
+
+    var weight: Tensor!, bias: Tensor?
+    var weightGrad: Tensor!, biasGrad: Tensor?
+    /// Dense `[F, C, kh, kw]` weights and their gradient when a connection table is used.
+    private var denseWeight: Tensor?, denseWeightGrad: Tensor?
+
+    public init(_ c: Config, context: inout LayerBuildContext) throws {
+        let g = try context.windowGeometry(kernel: c.kernel, stride: c.stride ?? IntPair(1),
+                                           padding: c.padding ?? .explicit(top: 0, bottom: 0, left: 0, right: 0),
+                                           dilation: c.dilation ?? IntPair(1))
+        let groups = c.groups ?? 1
+        guard c.filters >= 1 else { throw context.error("must be ≥ 1, got \(c.filters)", key: "filters") }
+        guard groups >= 1, g.channels % groups == 0, c.filters % groups == 0 else {
+            throw context.error("must divide both the input channels (\(g.channels)) and filters "
+                                + "(\(c.filters)), got \(groups)", key: "groups")
+        }
+        if let t = c.connections {
+            guard groups == 1 else { throw context.error("cannot be combined with groups", key: "connections") }
+            table = try t.resolve(filters: c.filters, channels: g.channels, context: context)
+        } else {
+            table = nil
+        }
+        name = context.name
+        inputShapes = context.inputShapes
+        window = g
+        shape = ConvolutionShape(geometry: g, filters: c.filters, groups: groups)
+        hasBias = c.bias ?? true
+        outputShape = [c.filters, g.outHeight, g.outWidth]
+        if table != nil {
+            denseWeight = Tensor(shape: [c.filters, g.columnRows])
+            denseWeightGrad = Tensor(shape: [c.filters, g.columnRows])
+        }
+        (algorithm, smallBatchAlgorithm) = ConvolutionSelection.choose(shape, mode: c.padding_mode ?? .zeros)
+    }
+
+    var geometry: WindowGeometry { shape.geometry }
+    var filters: Int { shape.filters }
+    var fanIn: Int { shape.kernelsPerFilter * geometry.kernelArea }
+    var connectionCount: Int { table?.reduce(0) { $0 + $1.count } ?? 0 }
+
+    /// The algorithm a call with `batch` images runs.
+    func algorithm(batch: Int) -> any ConvolutionAlgorithm {
+        batch >= minimumBatch ? algorithm : smallBatchAlgorithm ?? algorithm
+    }
+
+    public func algorithmName(batch: Int) -> String { algorithm(batch: batch).name }
+
+    public var parameterSpecs: [ParameterSpec] {
+        let g = geometry
+        let fan = table.map { ($0.map(\.count).max() ?? 1) * g.kernelArea } ?? fanIn
+        let init_ = Initializer.pytorchDefault(fanIn: fan)
+        let wShape: Shape = table == nil
+            ? [filters, shape.kernelsPerFilter, g.kernelH, g.kernelW] : [connectionCount, g.kernelH, g.kernelW]
+        var specs = [ParameterSpec("weight", wShape, role: .weight, initializer: init_)]
+        if hasBias { specs.append(ParameterSpec("bias", [filters], role: .bias, initializer: init_)) }
+        return specs
+    }
+
+    /// torchinfo's rule: every weight and bias element is used once per output position.
+    public var macs: Int { parameterCount * geometry.outArea }
+
+    /// Floats of one part's slice: the larger algorithm's scratch, then the part's private
+    /// weight and bias gradients.
+    func partWorkspace(batch: Int) -> Int {
+        max(algorithm.workspaceFloats(batch: batch), smallBatchAlgorithm?.workspaceFloats(batch: batch) ?? 0)
+            + shape.gradientFloats
+    }
+
+    /// A Winograd layer's small batches run the direct stride-1 or the lowered algorithm, which
+    /// both honour the request too.
+    public var canOverwriteInputGradient: Bool { algorithm.overwritesInputGradient }
+
+    /// Every part of the worker pool gets its own slice.
+    public func workspaceSize(batch: Int) -> Int { WorkerPool.maxParts * partWorkspace(batch: batch) }
+
+    public func bind(parameters: [Tensor], gradients: [Tensor]) {
+        weight = parameters[0]; weightGrad = gradients[0]
+        if hasBias { bias = parameters[1]; biasGrad = gradients[1] }
+    }
+
+    // MARK: - Forward
+
+    public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
+        forward(inputs: inputs, output: output, scale: nil, shift: nil, epilogue: nil, context: &context)
+    }
+
+    public func forward(inputs: [Tensor], output: Tensor, epilogue: Activation, context: inout ExecutionContext) {
+        forward(inputs: inputs, output: output, scale: nil, shift: nil, epilogue: epilogue, context: &context)
+    }
+
+    /// Inference with a following batch norm folded in: `y = scale[f]·(conv + b[f]) + shift[f]`,
+    /// then the activation that follows it, if any, applied by each part to each image right after
+    /// its product, so neither needs a node, buffer or thread hand-off of its own. The batch is
+    /// split between the worker pool's parts, each in its own workspace slice.
+    public func forward(inputs: [Tensor], output: Tensor, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
+                        epilogue: Activation?, context: inout ExecutionContext) {
+        let n = inputs[0].shape[0], algorithm = algorithm(batch: n)
+        let call = ConvolutionForward(x: inputs[0].data, y: output.data, weight: algorithm.forwardWeights(expandedWeight()),
+                                      batch: n, bias: bias?.data, scale: scale, shift: shift, epilogue: epilogue,
+                                      shape: shape)
+        if algorithm.forwardsWholeBatch {
+            algorithm.forward(call, images: 0..<n, workspace: context.workspace)
+        } else {
+            WorkerPool.shared.run(ForwardParts(algorithm: algorithm, call: call, workspace: context.workspace,
+                                               slice: partWorkspace(batch: n), parts: min(WorkerPool.shared.parts, n)))
+        }
+    }
+
+    /// One forward call, for the worker pool.
+    struct ForwardParts: PartitionedWork {
+        let algorithm: any ConvolutionAlgorithm, call: ConvolutionForward
+        let workspace: UnsafeMutablePointer<Float>, slice: Int, parts: Int
+
+        func run(part: Int) {
+            guard part < parts else { return }
+            algorithm.forward(call, images: WorkerPool.share(call.batch, part: part, of: parts),
+                              workspace: workspace + part * slice)
+        }
+    }
+
+    // MARK: - Backward
+
+    /// Each part back-propagates its own images into private weight and bias gradients, which are
+    /// then added to the layer's (one part adds directly).
+    public func backward(inputs: [Tensor], output: Tensor, outputGradient: Tensor,
+                         inputGradients: [Tensor?], context: inout ExecutionContext) {
+        let n = inputs[0].shape[0], algorithm = algorithm(batch: n)
+        let dw = denseWeightGrad?.data ?? weightGrad.data, db = biasGrad?.data
+        denseWeightGrad?.zero()
+        let parts = min(WorkerPool.shared.parts, n), workspace = context.workspace, slice = partWorkspace(batch: n)
+        let weightCount = shape.gradientFloats - filters
+        var weight = expandedWeight()
+        if inputGradients[0] != nil { weight = algorithm.inputGradientWeights(weight) }
+        let call = ConvolutionBackward(x: inputs[0].data, dy: outputGradient.data, dx: inputGradients[0]?.data,
+                                       overwriting: context.overwritesInputGradient, weight: weight, batch: n)
+        WorkerPool.shared.run(BackwardParts(algorithm: algorithm, call: call, weightGrad: dw, biasGrad: db,
+                                            workspace: workspace, slice: slice, parts: parts,
+                                            gradientFloats: shape.gradientFloats, weightCount: weightCount))
+        if parts > 1 {
+            for part in 0..<parts {
+                let own = workspace + part * slice + slice - shape.gradientFloats
+                for i in 0..<weightCount { dw[i] += own[i] }
+                if let db { for f in 0..<filters { db[f] += own[weightCount + f] } }
+            }
+        }
+        if let table, let dense = denseWeightGrad { gatherConnections(table, from: dense.data, into: weightGrad.data) }
+    }
+
+    /// One backward call, for the worker pool: part `part`'s images, into its private gradients
+    /// at the end of its slice (the layer's own with one part).
+    struct BackwardParts: PartitionedWork {
+        let algorithm: any ConvolutionAlgorithm, call: ConvolutionBackward
+        let weightGrad: UnsafeMutablePointer<Float>, biasGrad: UnsafeMutablePointer<Float>?
+        let workspace: UnsafeMutablePointer<Float>, slice: Int, parts: Int
+        /// Floats of the private weight and bias gradients, and of the weight's (the bias follows).
+        let gradientFloats: Int, weightCount: Int
+
+        func run(part: Int) {
+            guard part < parts else { return }
+            let ws = workspace + part * slice, own = ws + slice - gradientFloats
+            let (dw, db) = parts == 1 ? (weightGrad, biasGrad) : (own, biasGrad == nil ? nil : own + weightCount)
+            if parts > 1 { own.update(repeating: 0, count: gradientFloats) }
+            algorithm.backward(call, images: WorkerPool.share(call.batch, part: part, of: parts),
+                               weightGradient: dw, biasGradient: db, workspace: ws)
+        }
+    }
+
+    // MARK: - Connection tables
+
+    /// The weights as a dense `[F, C/groups·kh·kw]` matrix (the stored one, or the table's scatter).
+    private func expandedWeight() -> UnsafeMutablePointer<Float> {
+        guard let table, let dense = denseWeight else { return weight.data }
+        dense.zero()
+        let area = geometry.kernelArea, rowLength = geometry.columnRows
+        var k = 0
+        for (f, maps) in table.enumerated() {
+            for c in maps {
+                (dense.data + f * rowLength + c * area).update(from: weight.data + k * area, count: area)
+                k += 1
+            }
+        }
+        return dense.data
+    }
+
+    /// Adds the connected kernels' gradients from the dense gradient into the compact one.
+    private func gatherConnections(_ table: [[Int]], from dense: UnsafePointer<Float>, into compact: UnsafeMutablePointer<Float>) {
+        let area = geometry.kernelArea, rowLength = geometry.columnRows
+        var k = 0
+        for (f, maps) in table.enumerated() {
+            for c in maps {
+                for i in 0..<area { compact[k * area + i] += dense[f * rowLength + c * area + i] }
+                k += 1
+            }
+        }
+    }
+
+    public static let registration = LayerRegistration(
+        type: "conv2d", summary: "2-D convolution (groups, depthwise, dilation, padding modes, connection tables)",
+        example: LayerExample(["filters": 4, "kernel": [3, 2], "stride": 2, "padding": [1, 0, 1, 1],
+                               "padding_mode": "reflect", "groups": 1], inputs: [[3, 5, 6]])
+    ) { context in try Conv2D(context.decode(Config.self), context: &context) }
+}
