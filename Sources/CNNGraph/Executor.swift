@@ -10,10 +10,11 @@ import CNNLayers
 /// (a value read by several nodes) sums its gradients without split nodes; a gradient with a
 /// single writer that can overwrite it is written instead, and not zeroed.
 ///
-/// An activation that alone reads an `ActivationFusing` layer's output (conv → relu, batch norm →
-/// relu, add → relu) runs inside that layer's forward and in place, and its backward inside the
-/// layer's backward: the two nodes share their output and gradient buffers, which saves a pass
-/// over memory each way and the buffers.
+/// `ExecutionPlan` decides which nodes run inside others: an activation that alone reads an
+/// `ActivationFusing` layer's output (conv → relu, batch norm → relu, add → relu) runs inside
+/// that layer's forward and in place, and its backward inside the layer's backward (the two nodes
+/// share their output and gradient buffers, which saves a pass over memory each way and the
+/// buffers); at inference a batch norm runs inside the convolution before it.
 public final class Executor {
     public let graph: Graph
     public let maxBatch: Int
@@ -24,13 +25,13 @@ public final class Executor {
     public let parameterOffsets: [Int]
     /// When set, every node's forward and backward time is added to it (see `ExecutionProfile`).
     public var profile: ExecutionProfile?
-    /// Inference folds each batch norm that alone reads a convolution's output into that
-    /// convolution (`Conv2D.forward(…scale:shift:…)`); off, every node runs as written.
-    public var foldsBatchNorms = true
-    private let plan: [NodePlan]
+    /// Inference folds each per-channel affine map (batch norm) that alone reads an
+    /// `AffineAbsorbing` layer's output (a convolution's) into that layer's output pass; off,
+    /// every node runs as written.
+    public var foldsAffines = true
 
-    /// The batch norms that inference folds into their convolutions.
-    public var foldedBatchNorms: [String] {
+    /// The layers (batch norms) that inference folds into the layer before them.
+    public var foldedAffines: [String] {
         graph.nodes.indices.filter { plan[$0].foldedAway }.map { graph.nodes[$0].layer.name }
     }
 
@@ -44,21 +45,7 @@ public final class Executor {
         plan[i].runsInPlace.map { graph.nodes[$0].layer.name }
     }
 
-    /// How one node runs when it does not simply run as written.
-    private struct NodePlan {
-        /// A batch norm that inference folds into the convolution before it.
-        var foldedAway = false
-        /// A convolution with the batch norm it alone feeds folded in at inference.
-        var fold: (conv: Conv2D, norm: BatchNorm, target: Int, affine: Tensor)?
-        /// The activation this node applies to its own output, and this node as the fusing kind.
-        var epilogue: (layer: any ActivationFusing, activation: Activation)?
-        /// An activation applied by node `runsInPlace` (whose buffers it shares).
-        var runsInPlace: Int?
-        /// This node's output gradient has one writer, which overwrites it: it is not zeroed.
-        var gradientOverwritten = false
-        /// This node writes its one input's gradient instead of adding into it.
-        var overwritesInputGradient = false
-    }
+    private let plan: ExecutionPlan
     private let input: Tensor
     private let activations: [Tensor]
     private let activationGradients: [Tensor]
@@ -98,7 +85,7 @@ public final class Executor {
             node.layer.bind(parameters: values, gradients: grads)
             k += local.count
         }
-        let plan = Self.plan(graph, fusesActivations: fusesActivations)
+        let plan = ExecutionPlan(graph, fusesActivations: fusesActivations)
         self.plan = plan
         input = Tensor(shape: graph.inputShape.batched(maxBatch))
         var activations: [Tensor] = [], activationGradients: [Tensor] = []
@@ -117,46 +104,6 @@ public final class Executor {
         bound = Self.bind(graph, batch: maxBatch, input: input, activations: activations,
                           activationGradients: activationGradients)
         initializeParameters(seed: seed)
-    }
-
-    /// Only a node's single reader may take it over, and only if the node is no model output:
-    /// convolution → batch norm pairs fold at inference; in-place activations (relu, relu6, tanh,
-    /// sigmoid) fuse into an `ActivationFusing` layer before them.
-    private static func plan(_ graph: Graph, fusesActivations: Bool) -> [NodePlan] {
-        var readers = Array(repeating: 0, count: graph.nodes.count)
-        for node in graph.nodes { for i in node.inputs where i != Node.modelInput { readers[i] += 1 } }
-        var plan = Array(repeating: NodePlan(), count: graph.nodes.count)
-        for (j, node) in graph.nodes.enumerated() {
-            guard node.inputs.count == 1, let i = node.inputs.first, i != Node.modelInput, readers[i] == 1,
-                  !graph.outputs.contains(i) else { continue }
-            if let norm = node.layer as? BatchNorm, norm.isChannelsFirstImage,
-               let conv = graph.nodes[i].layer as? Conv2D, conv.outputShape[0] == norm.channelCount {
-                plan[i].fold = (conv, norm, j, Tensor(shape: [2, norm.channelCount]))
-                plan[j].foldedAway = true
-            }
-            if fusesActivations, let activation = node.layer as? Activation, activation.worksInPlace,
-               let producer = graph.nodes[i].layer as? any ActivationFusing {
-                plan[i].epilogue = (producer, activation)
-                plan[j].runsInPlace = i
-            }
-        }
-        // Who adds into each gradient buffer (an in-place activation's readers write its
-        // producer's, and the activation itself is back-propagated by the producer). A buffer with
-        // one writer that can overwrite it needs no zeroing. Measured on ResNet-20, where batch
-        // norms and stride-1 direct convolutions overwrite: the bench's "loss, optimizer, zeroing"
-        // row went from 1.9–3.0 to 0.9–1.6 ms per step.
-        var writers = Array(repeating: [Int](), count: graph.nodes.count)
-        for (j, node) in graph.nodes.enumerated() where plan[j].runsInPlace == nil {
-            for i in node.inputs where i != Node.modelInput { writers[plan[i].runsInPlace ?? i].append(j) }
-        }
-        for p in graph.nodes.indices where plan[p].runsInPlace == nil {
-            guard writers[p].count == 1, let j = writers[p].first, graph.nodes[j].inputs.count == 1,
-                  graph.nodes[j].layer.canOverwriteInputGradient,
-                  !graph.outputs.contains(where: { $0 == p || plan[$0].runsInPlace == p }) else { continue }
-            plan[p].gradientOverwritten = true
-            plan[j].overwritesInputGradient = true
-        }
-        return plan
     }
 
     /// The nodes whose backward overwrites their input gradient (see `plan`).
@@ -189,15 +136,15 @@ public final class Executor {
         if input.data != b.input.data { b.input.data.update(from: input.data, count: input.count) }
         var context = ExecutionContext(isTraining: training, rng: rng, workspace: workspace.data,
                                        workspaceCount: workspace.count)
-        let nodes = graph.nodes, folds = !training && foldsBatchNorms
+        let nodes = graph.nodes, folds = !training && foldsAffines
         for i in nodes.indices {
             let start = profile == nil ? 0 : MonotonicClock.seconds()
             if plan[i].runsInPlace != nil || folds && plan[i].foldedAway { continue }
-            if folds, let (conv, norm, target, affine) = plan[i].fold {
-                let c = norm.channelCount
-                norm.inferenceAffine(scale: affine.data, shift: affine.data + c)
-                conv.forward(inputs: b.nodeInputs[i], output: b.outputs[target], scale: affine.data,
-                             shift: affine.data + c, epilogue: plan[target].epilogue?.activation, context: &context)
+            if folds, let (layer, affine, target, buffer) = plan[i].fold {
+                let c = buffer.shape[1]
+                affine.inferenceAffine(scale: buffer.data, shift: buffer.data + c)
+                layer.forward(inputs: b.nodeInputs[i], output: b.outputs[target], scale: buffer.data,
+                              shift: buffer.data + c, epilogue: plan[target].epilogue?.activation, context: &context)
             } else if let (layer, activation) = plan[i].epilogue {
                 layer.forward(inputs: b.nodeInputs[i], output: b.outputs[i], epilogue: activation, context: &context)
             } else {

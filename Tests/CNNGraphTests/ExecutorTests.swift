@@ -274,8 +274,8 @@ final class ExecutorTests: XCTestCase {
                 executor.backward(x, outputGradients: [dy], rng: &r)
                 for i in 0..<executor.parameters.count { executor.parameters.data[i] -= 0.1 * executor.gradients.data[i] }
             }
-            executor.foldsBatchNorms = folding
-            return (executor.forward(x, training: false, rng: &r)[0].array, executor.foldedBatchNorms)
+            executor.foldsAffines = folding
+            return (executor.forward(x, training: false, rng: &r)[0].array, executor.foldedAffines)
         }
         let (folded, names) = try inference(folding: true), (plain, _) = try inference(folding: false)
         XCTAssertTrue(names.contains("res.bn1") && names.contains("res.bn2"), "\(names)")

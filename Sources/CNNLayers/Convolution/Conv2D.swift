@@ -14,7 +14,7 @@ import CNNCore
 /// A connection table (LeNet-5's C3, LeCun et al. 1998, Table I) lists for each output map the
 /// input maps it sees; the weight then holds only those kernels, `[connections, kh, kw]`, and is
 /// scattered into a dense masked `[F, C, kh, kw]` matrix for the algorithm.
-public final class Conv2D: ActivationFusing, AlgorithmChoosing {
+public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
     public struct Config: Decodable, Sendable {
         var filters: Int
         var kernel: IntPair
@@ -75,6 +75,7 @@ public final class Conv2D: ActivationFusing, AlgorithmChoosing {
         (algorithm, smallBatchAlgorithm) = ConvolutionSelection.choose(shape, mode: c.padding_mode ?? .zeros)
     }
 
+    public var outputChannels: Int { shape.filters }
     var geometry: WindowGeometry { shape.geometry }
     var filters: Int { shape.filters }
     var fanIn: Int { shape.kernelsPerFilter * geometry.kernelArea }

@@ -12,7 +12,7 @@ import CNNCore
 /// each feature over all `N·T` steps, since features come last here).
 /// Parameters (PyTorch order and init): `weight` [C] = 1 and `bias` [C] = 0 when `affine`,
 /// then `running_mean` [C] = 0 and `running_var` [C] = 1.
-public final class BatchNorm: ActivationFusing {
+public final class BatchNorm: ActivationFusing, InferenceAffine {
     public struct Config: Decodable, Sendable {
         var momentum: Float?
         var eps: Float?
@@ -100,9 +100,8 @@ public final class BatchNorm: ActivationFusing {
 
     /// Inference batch norm as one affine map per channel, `y = scale·x + shift` with
     /// `scale = γ/√(running_var + ε)` and `shift = β − running_mean·scale`: what a preceding
-    /// convolution folds into its output pass (see `Executor`).
-    public var channelCount: Int { channels }
-    public var isChannelsFirstImage: Bool { outer == 1 && outputShape.rank >= 2 }
+    /// convolution folds into its output pass (`InferenceAffine`), over channel-first images.
+    public var affineChannels: Int? { outer == 1 && outputShape.rank >= 2 ? channels : nil }
 
     public func inferenceAffine(scale: UnsafeMutablePointer<Float>, shift: UnsafeMutablePointer<Float>) {
         for c in 0..<channels {
