@@ -13,7 +13,11 @@ public enum TrainingCheckpoint {
 
     public static func save(executor: Executor, optimizer: any Optimizer, progress: TrainingProgress,
                             directory: String, name: String, metadata extra: [String: String] = [:]) throws {
-        let progressJSON = String(decoding: try JSONEncoder().encode(progress), as: UTF8.self)
+        // Sorted keys: a dictionary's order differs from process to process, and the same run
+        // must write the same bytes.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let progressJSON = String(decoding: try encoder.encode(progress), as: UTF8.self)
         let stepText = String(progress.step)
         let state = optimizer.stateTensors()
         try withBuffers(state.map { ($0.name, [$0.values.count], $0.values) }) { tensors in

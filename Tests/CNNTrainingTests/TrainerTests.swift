@@ -104,6 +104,13 @@ final class TrainerTests: XCTestCase {
         let state = { (run: String) in try SafeTensors.read(run + "/last.state.safetensors") }
         XCTAssertEqual(try state(out("parts")).values(of: "optimizer.momentum_buffer"),
                        try state(out("whole")).values(of: "optimizer.momentum_buffer"))
+        // The progress record's keys are sorted, so the same run writes the same bytes (a
+        // dictionary's order differs from process to process).
+        let progress = try XCTUnwrap(try state(out("whole")).metadata["progress"])
+        let sorted = JSONEncoder()
+        sorted.outputFormatting = .sortedKeys
+        let decoded = try JSONDecoder().decode(TrainingProgress.self, from: Data(progress.utf8))
+        XCTAssertEqual(progress, String(decoding: try sorted.encode(decoded), as: UTF8.self))
     }
 
     func testFrozenLayerIsLeftUnchanged() throws {
