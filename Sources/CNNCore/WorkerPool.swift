@@ -82,7 +82,8 @@ public final class WorkerPool: @unchecked Sendable {
     static let spinSeconds = 100e-6
     private var spinLimit = 0.0
     private var job: (work: UnsafeRawPointer, invoke: (UnsafeRawPointer, Int) -> Void)?
-    private var threadCount = 1
+    /// The cores it was configured for: its parts, or OpenBLAS's threads with one part.
+    public private(set) var threadCount = 1
 
     private init() {
         pthread_mutex_init(mutex, nil)

@@ -174,7 +174,7 @@ public final class Trainer {
             + (frozen.isEmpty ? "" : ", frozen: " + frozen.joined(separator: ", ")))
         say(run, "data: \(data.train.count) training samples"
             + (data.validation.map { ", \($0.count) validation" } ?? "") + (data.test.map { ", \($0.count) test" } ?? "")
-            + "; batch \(spec.batchSize), \(spec.epochs) epochs, seed \(seed), \(BLASThreads.current) BLAS threads")
+            + "; batch \(spec.batchSize), \(spec.epochs) epochs, seed \(seed), \(WorkerPool.shared.threadCount) threads")
         say(run, "run directory: \(run.path)")
     }
 

@@ -32,6 +32,9 @@ final class TrainCommandTests: XCTestCase {
         let r = try CLI.run(["train", file, "--out", out])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.contains("epoch 2/2  train loss "), r.stdout)
+        // The header names the cores used (train.threads, else 2), not OpenBLAS's own count,
+        // which the worker pool sets to 1 per part.
+        XCTAssertTrue(r.stdout.contains("seed 1, 2 threads\n"), r.stdout)
         for name in ["config.json", "log.txt", "metrics.csv", "curves.svg", "last.safetensors",
                      "last.state.safetensors", "best.safetensors"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/" + name), name)
