@@ -1,5 +1,6 @@
 import XCTest
 import CNNCore
+import CNNTestSupport
 
 /// F(4×4, 3×3) against the 7-loop definitions of a 3x3 stride-1 convolution and its gradients.
 final class WinogradTests: XCTestCase {
@@ -40,16 +41,6 @@ final class WinogradTests: XCTestCase {
     func random(_ count: Int, seed: UInt64) -> [Float] {
         var rng = RNG(seed: seed)
         return (0..<count).map { _ in rng.uniform(bound: 1) }
-    }
-
-    /// Within 1e-4 of the largest magnitude: an entry summing thousands of products of either sign
-    /// may end small, and F(4×4, 3×3)'s transforms scale its rounding by the terms, not the sum.
-    func assertClose(_ a: [Float], _ e: [Double], _ label: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(a.count, e.count, label, file: file, line: line)
-        let scale = max(1, e.map(abs).max() ?? 0)
-        for i in a.indices where abs(Double(a[i]) - e[i]) > 1e-4 * scale {
-            return XCTFail("\(label)[\(i)]: \(a[i]) vs \(e[i])", file: file, line: line)
-        }
     }
 
     /// Chunks of 2 and 1 images: blocks of tile rows.
@@ -112,13 +103,17 @@ final class WinogradTests: XCTestCase {
                 plan.weightGradient(xs + xi, dy: dys + yi, images: count, into: transformed, workspace: ws)
             }
             plan.addWeightGradient(transformed, into: dwOut)
-            let offset = (0..<y.count).map { $0 < chunks[0] * f * oh * ow ? 0.5 : 0.0 }
-            assertClose(Array(UnsafeBufferPointer(start: yOut, count: y.count)), zip(y, offset).map { $0 + $1 }, "\(label) y",
-                        file: file, line: line)
-            assertClose(Array(UnsafeBufferPointer(start: dxOut, count: dx.count)), dx.map { $0 + 0.5 }, "\(label) dx",
-                        file: file, line: line)
-            assertClose(Array(UnsafeBufferPointer(start: dwOut, count: dw.count)), dw.map { $0 + 0.5 }, "\(label) dw",
-                        file: file, line: line)
+            let yExpected = y.indices.map { y[$0] + ($0 < chunks[0] * f * oh * ow ? 0.5 : 0) }
+            // Within 1e-4 of the largest magnitude: an entry summing thousands of products of
+            // either sign may end small, and F(4×4, 3×3)'s transforms scale its rounding by the
+            // terms, not the sum.
+            let tolerance = Tolerance.relativeToLargest(1e-4)
+            assertClose(Array(UnsafeBufferPointer(start: yOut, count: y.count)), yExpected, within: tolerance,
+                        "\(label) y", file: file, line: line)
+            assertClose(Array(UnsafeBufferPointer(start: dxOut, count: dx.count)), dx.map { $0 + 0.5 },
+                        within: tolerance, "\(label) dx", file: file, line: line)
+            assertClose(Array(UnsafeBufferPointer(start: dwOut, count: dw.count)), dw.map { $0 + 0.5 },
+                        within: tolerance, "\(label) dw", file: file, line: line)
         }
     }
 }
