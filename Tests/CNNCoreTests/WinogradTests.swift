@@ -70,20 +70,13 @@ final class WinogradTests: XCTestCase {
             let x = random(images * c * h * w, seed: UInt64(k)), wt = random(f * c * 9, seed: 100 + UInt64(k))
             let dy = random(images * f * oh * ow, seed: 200 + UInt64(k))
 
-            // The definition: y[n,f,oy,ox] = Σ w[f,c,i,j]·x[n,c,oy+i−pt,ox+j−pl]; dX and dW by the chain rule.
-            var y = [Double](repeating: 0, count: images * f * oh * ow)
-            var dx = [Double](repeating: 0, count: x.count), dw = [Double](repeating: 0, count: wt.count)
-            for n in 0..<images { for fi in 0..<f { for oy in 0..<oh { for ox in 0..<ow {
-                let o = ((n * f + fi) * oh + oy) * ow + ox
-                for ci in 0..<c { for i in 0..<3 { for j in 0..<3 {
-                    let (iy, ix) = (oy + i - pt, ox + j - pl)
-                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
-                    let xi = ((n * c + ci) * h + iy) * w + ix, wi = ((fi * c + ci) * 3 + i) * 3 + j
-                    y[o] += Double(wt[wi]) * Double(x[xi])
-                    dx[xi] += Double(wt[wi]) * Double(dy[o])
-                    dw[wi] += Double(dy[o]) * Double(x[xi])
-                }}}
-            }}}}
+            // The definition, and dX and dW by the chain rule.
+            let definition = ReferenceConvolution(channels: c, height: h, width: w, filters: f,
+                                                  kernel: (3, 3), padding: (pt, pb, pl, pr))
+            let xT = Tensor(shape: [images, c, h, w], values: x), wT = Tensor(shape: [f, c, 3, 3], values: wt)
+            let dyT = Tensor(shape: [images, f, oh, ow], values: dy)
+            let y = definition.forward(xT, weight: wT, bias: nil)
+            let dx = definition.inputGradient(dyT, weight: wT), dw = definition.weightGradient(xT, dyT)
 
             let back = plan.inputGradientPlan
             XCTAssertEqual([back.outHeight, back.outWidth], [h, w], label)
