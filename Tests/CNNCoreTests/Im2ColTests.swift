@@ -1,5 +1,6 @@
 import XCTest
 import CNNCore
+import CNNTestSupport
 
 final class Im2ColTests: XCTestCase {
     /// Geometries that exercise stride, per-side padding, dilation, non-square kernels and pads

@@ -1,35 +1,6 @@
 import XCTest
 import CNNCore
-
-/// A slow, obviously correct padding rule: walk an out-of-range index back into the row by
-/// repeated mirroring (reflect, symmetric) or wrapping (circular), one step at a time.
-/// Shared with the im2col tests so they never compare the tables against themselves.
-func referenceSource(_ mode: PaddingMode, _ index: Int, length n: Int) -> Int {
-    var i = index
-    switch mode {
-    case .zeros:
-        return i >= 0 && i < n ? i : -1
-    case .replicate:
-        return min(max(i, 0), n - 1)
-    case .circular:
-        while i < 0 { i += n }
-        while i >= n { i -= n }
-        return i
-    case .reflect:
-        if n == 1 { return 0 }
-        while i < 0 || i >= n {
-            if i < 0 { i = -i }                  // mirror about pixel 0 (not repeated)
-            if i >= n { i = 2 * (n - 1) - i }    // mirror about pixel n − 1
-        }
-        return i
-    case .symmetric:
-        while i < 0 || i >= n {
-            if i < 0 { i = -1 - i }              // mirror about the edge between −1 and 0
-            if i >= n { i = 2 * n - 1 - i }      // mirror about the edge between n − 1 and n
-        }
-        return i
-    }
-}
+import CNNTestSupport
 
 final class PaddingTests: XCTestCase {
     /// The row `a b c d` padded by 2 on each side, as indices (−1 = zero).

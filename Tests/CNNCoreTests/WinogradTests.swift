@@ -1,5 +1,6 @@
 import XCTest
 import CNNCore
+import CNNTestSupport
 
 /// F(4×4, 3×3) against the 7-loop definitions of a 3x3 stride-1 convolution and its gradients.
 final class WinogradTests: XCTestCase {
@@ -42,16 +43,6 @@ final class WinogradTests: XCTestCase {
         return (0..<count).map { _ in rng.uniform(bound: 1) }
     }
 
-    /// Within 1e-4 of the largest magnitude: an entry summing thousands of products of either sign
-    /// may end small, and F(4×4, 3×3)'s transforms scale its rounding by the terms, not the sum.
-    func assertClose(_ a: [Float], _ e: [Double], _ label: String, file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(a.count, e.count, label, file: file, line: line)
-        let scale = max(1, e.map(abs).max() ?? 0)
-        for i in a.indices where abs(Double(a[i]) - e[i]) > 1e-4 * scale {
-            return XCTFail("\(label)[\(i)]: \(a[i]) vs \(e[i])", file: file, line: line)
-        }
-    }
-
     /// Chunks of 2 and 1 images: blocks of tile rows.
     func testForwardAndGradientsMatchTheDefinition() {
         check(images: [2, 1])
@@ -79,20 +70,13 @@ final class WinogradTests: XCTestCase {
             let x = random(images * c * h * w, seed: UInt64(k)), wt = random(f * c * 9, seed: 100 + UInt64(k))
             let dy = random(images * f * oh * ow, seed: 200 + UInt64(k))
 
-            // The definition: y[n,f,oy,ox] = Σ w[f,c,i,j]·x[n,c,oy+i−pt,ox+j−pl]; dX and dW by the chain rule.
-            var y = [Double](repeating: 0, count: images * f * oh * ow)
-            var dx = [Double](repeating: 0, count: x.count), dw = [Double](repeating: 0, count: wt.count)
-            for n in 0..<images { for fi in 0..<f { for oy in 0..<oh { for ox in 0..<ow {
-                let o = ((n * f + fi) * oh + oy) * ow + ox
-                for ci in 0..<c { for i in 0..<3 { for j in 0..<3 {
-                    let (iy, ix) = (oy + i - pt, ox + j - pl)
-                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
-                    let xi = ((n * c + ci) * h + iy) * w + ix, wi = ((fi * c + ci) * 3 + i) * 3 + j
-                    y[o] += Double(wt[wi]) * Double(x[xi])
-                    dx[xi] += Double(wt[wi]) * Double(dy[o])
-                    dw[wi] += Double(dy[o]) * Double(x[xi])
-                }}}
-            }}}}
+            // The definition, and dX and dW by the chain rule.
+            let definition = ReferenceConvolution(channels: c, height: h, width: w, filters: f,
+                                                  kernel: (3, 3), padding: (pt, pb, pl, pr))
+            let xT = Tensor(shape: [images, c, h, w], values: x), wT = Tensor(shape: [f, c, 3, 3], values: wt)
+            let dyT = Tensor(shape: [images, f, oh, ow], values: dy)
+            let y = definition.forward(xT, weight: wT, bias: nil)
+            let dx = definition.inputGradient(dyT, weight: wT), dw = definition.weightGradient(xT, dyT)
 
             let back = plan.inputGradientPlan
             XCTAssertEqual([back.outHeight, back.outWidth], [h, w], label)
@@ -112,13 +96,17 @@ final class WinogradTests: XCTestCase {
                 plan.weightGradient(xs + xi, dy: dys + yi, images: count, into: transformed, workspace: ws)
             }
             plan.addWeightGradient(transformed, into: dwOut)
-            let offset = (0..<y.count).map { $0 < chunks[0] * f * oh * ow ? 0.5 : 0.0 }
-            assertClose(Array(UnsafeBufferPointer(start: yOut, count: y.count)), zip(y, offset).map { $0 + $1 }, "\(label) y",
-                        file: file, line: line)
-            assertClose(Array(UnsafeBufferPointer(start: dxOut, count: dx.count)), dx.map { $0 + 0.5 }, "\(label) dx",
-                        file: file, line: line)
-            assertClose(Array(UnsafeBufferPointer(start: dwOut, count: dw.count)), dw.map { $0 + 0.5 }, "\(label) dw",
-                        file: file, line: line)
+            let yExpected = y.indices.map { y[$0] + ($0 < chunks[0] * f * oh * ow ? 0.5 : 0) }
+            // Within 1e-4 of the largest magnitude: an entry summing thousands of products of
+            // either sign may end small, and F(4×4, 3×3)'s transforms scale its rounding by the
+            // terms, not the sum.
+            let tolerance = Tolerance.relativeToLargest(1e-4)
+            assertClose(Array(UnsafeBufferPointer(start: yOut, count: y.count)), yExpected, within: tolerance,
+                        "\(label) y", file: file, line: line)
+            assertClose(Array(UnsafeBufferPointer(start: dxOut, count: dx.count)), dx.map { $0 + 0.5 },
+                        within: tolerance, "\(label) dx", file: file, line: line)
+            assertClose(Array(UnsafeBufferPointer(start: dwOut, count: dw.count)), dw.map { $0 + 0.5 },
+                        within: tolerance, "\(label) dw", file: file, line: line)
         }
     }
 }

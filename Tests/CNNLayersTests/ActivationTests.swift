@@ -19,14 +19,6 @@ final class ActivationTests: XCTestCase {
         return GradientCheck.forward(layer, inputs: [x], parameters: []).array
     }
 
-    func assertClose(_ actual: [Float], _ expected: [Float], accuracy: Float = 1e-5,
-                     file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(actual.count, expected.count, file: file, line: line)
-        for (i, (a, e)) in zip(actual, expected).enumerated() {
-            XCTAssertEqual(a, e, accuracy: accuracy, "element \(i)", file: file, line: line)
-        }
-    }
-
     func configError(_ reg: LayerRegistration, _ config: JSONValue,
                      inputs: [Shape] = [[4]]) -> String {
         do {
@@ -68,36 +60,41 @@ final class ActivationTests: XCTestCase {
 
     func testPiecewiseValues() throws {
         let points: [Float] = [-7, -2, -0.5, 0.5, 2.5, 7]
-        assertClose(try outputs("relu", at: points), [0, 0, 0, 0.5, 2.5, 7])
-        assertClose(try outputs("relu6", at: points), [0, 0, 0, 0.5, 2.5, 6])
-        assertClose(try outputs("leaky_relu", at: points), [-0.07, -0.02, -0.005, 0.5, 2.5, 7])
+        assertClose(try outputs("relu", at: points), [0, 0, 0, 0.5, 2.5, 7], within: .absolute(1e-5))
+        assertClose(try outputs("relu6", at: points), [0, 0, 0, 0.5, 2.5, 6], within: .absolute(1e-5))
+        assertClose(try outputs("leaky_relu", at: points), [-0.07, -0.02, -0.005, 0.5, 2.5, 7],
+                    within: .absolute(1e-5))
         assertClose(try outputs("leaky_relu", config: ["negative_slope": 0.2], at: points),
-                    [-1.4, -0.4, -0.1, 0.5, 2.5, 7])
+                    [-1.4, -0.4, -0.1, 0.5, 2.5, 7], within: .absolute(1e-5))
         // hard_sigmoid: 0 below −3, 1 above 3, x/6 + 1/2 between.
         assertClose(try outputs("hard_sigmoid", at: [-3.5, -1, 0, 1, 3.5]),
-                    [0, 1 / 3, 0.5, 2 / 3, 1])
+                    [0, 1 / 3, 0.5, 2 / 3, 1], within: .absolute(1e-5))
         assertClose(try outputs("hard_swish", at: [-4, -2, -1, 1, 2, 4]),
-                    [0, -1 / 3, -1 / 3, 0.6666667, 5 / 3, 4])
+                    [0, -1 / 3, -1 / 3, 0.6666667, 5 / 3, 4], within: .absolute(1e-5))
     }
 
     func testSmoothValues() throws {
         let e1: Float = 0.36787944  // e⁻¹
-        assertClose(try outputs("elu", at: [-1, 0, 2]), [e1 - 1, 0, 2])
-        assertClose(try outputs("elu", config: ["alpha": 2], at: [-1, 3]), [2 * (e1 - 1), 3])
-        assertClose(try outputs("gelu", at: [-1, 0, 1, 2]), [-0.15865526, 0, 0.8413447, 1.9544997])
-        assertClose(try outputs("tanh", at: [-0.5, 0, 0.5]), [-0.46211716, 0, 0.46211716])
-        assertClose(try outputs("sigmoid", at: [-2, 0, 2]), [0.11920292, 0.5, 0.8807971])
+        assertClose(try outputs("elu", at: [-1, 0, 2]), [e1 - 1, 0, 2], within: .absolute(1e-5))
+        assertClose(try outputs("elu", config: ["alpha": 2], at: [-1, 3]), [2 * (e1 - 1), 3],
+                    within: .absolute(1e-5))
+        assertClose(try outputs("gelu", at: [-1, 0, 1, 2]), [-0.15865526, 0, 0.8413447, 1.9544997],
+                    within: .absolute(1e-5))
+        assertClose(try outputs("tanh", at: [-0.5, 0, 0.5]), [-0.46211716, 0, 0.46211716],
+                    within: .absolute(1e-5))
+        assertClose(try outputs("sigmoid", at: [-2, 0, 2]), [0.11920292, 0.5, 0.8807971],
+                    within: .absolute(1e-5))
         let swish: [Float] = [-0.26894142, 0, 0.7310586]
-        assertClose(try outputs("swish", at: [-1, 0, 1]), swish)
-        assertClose(try outputs("silu", at: [-1, 0, 1]), swish)
+        assertClose(try outputs("swish", at: [-1, 0, 1]), swish, within: .absolute(1e-5))
+        assertClose(try outputs("silu", at: [-1, 0, 1]), swish, within: .absolute(1e-5))
     }
 
     func testSaturationStaysFinite() throws {
-        assertClose(try outputs("sigmoid", at: [-200, 200]), [0, 1])
-        assertClose(try outputs("swish", at: [-200, 200]), [0, 200])
-        assertClose(try outputs("tanh", at: [-200, 200]), [-1, 1])
-        assertClose(try outputs("gelu", at: [-200, 200]), [0, 200])
-        assertClose(try outputs("elu", at: [-200]), [-1])
+        assertClose(try outputs("sigmoid", at: [-200, 200]), [0, 1], within: .absolute(1e-5))
+        assertClose(try outputs("swish", at: [-200, 200]), [0, 200], within: .absolute(1e-5))
+        assertClose(try outputs("tanh", at: [-200, 200]), [-1, 1], within: .absolute(1e-5))
+        assertClose(try outputs("gelu", at: [-200, 200]), [0, 200], within: .absolute(1e-5))
+        assertClose(try outputs("elu", at: [-200]), [-1], within: .absolute(1e-5))
     }
 
     func testSiluAndSwishAreDistinctTypesOfOneFunction() throws {
@@ -153,7 +150,7 @@ final class ActivationTests: XCTestCase {
         let layer = try softmax(axis: nil, shape: [3])
         let x = Tensor(shape: [2, 3], values: [1, 2, 3, 0, 0, 0])
         let y = GradientCheck.forward(layer, inputs: [x], parameters: []).array
-        assertClose(y, [0.09003057, 0.24472847, 0.66524096, 1 / 3, 1 / 3, 1 / 3])
+        assertClose(y, [0.09003057, 0.24472847, 0.66524096, 1 / 3, 1 / 3, 1 / 3], within: .absolute(1e-5))
     }
 
     func testSoftmaxChannelAxisSumsToOne() throws {
@@ -181,7 +178,7 @@ final class ActivationTests: XCTestCase {
         let layer = try softmax(axis: 2, shape: [1, 2, 3])
         let x = Tensor(shape: [1, 1, 2, 3], values: [1, 2, 3, 5, 5, 5])
         let y = GradientCheck.forward(layer, inputs: [x], parameters: []).array
-        assertClose(y, [0.09003057, 0.24472847, 0.66524096, 1 / 3, 1 / 3, 1 / 3])
+        assertClose(y, [0.09003057, 0.24472847, 0.66524096, 1 / 3, 1 / 3, 1 / 3], within: .absolute(1e-5))
     }
 
     func testSoftmaxLargeLogitsDoNotOverflow() throws {
@@ -189,7 +186,7 @@ final class ActivationTests: XCTestCase {
         let x = Tensor(shape: [1, 3], values: [1000, 1001, 999])
         let y = GradientCheck.forward(layer, inputs: [x], parameters: []).array
         XCTAssertTrue(y.allSatisfy(\.isFinite), "\(y)")
-        assertClose(y, [0.24472847, 0.66524096, 0.09003057])
+        assertClose(y, [0.24472847, 0.66524096, 0.09003057], within: .absolute(1e-5))
     }
 
     func testSoftmaxAxisOutOfRange() throws {

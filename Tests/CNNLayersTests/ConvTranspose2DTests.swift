@@ -42,7 +42,9 @@ final class ConvTranspose2DTests: XCTestCase {
         }
     }
 
-    /// Forward against the definition: every input pixel scatters its weighted kernel.
+    /// Forward against the definition: every input pixel scatters its weighted kernel, which is
+    /// the input gradient of the convolution from `[F, OH, OW]` to `[C, H, W]` with the same
+    /// `[C, F, kh, kw]` weight; plus the bias.
     func testForwardMatchesNaiveScatter() throws {
         let (N, C, H, W, F) = (2, 3, 4, 5, 2)
         let (kh, kw, sh, sw, ph, pw, dh, dw, oph, opw) = (3, 2, 2, 3, 1, 1, 1, 2, 1, 2)
@@ -58,20 +60,13 @@ final class ConvTranspose2DTests: XCTestCase {
         let x = seeded([N, C, H, W], seed: 1)
         let weight = seeded([C, F, kh, kw], seed: 2), bias = seeded([F], seed: 3)
         let y = GradientCheck.forward(layer, inputs: [x], parameters: [weight, bias])
-        var expected = [Double](repeating: 0, count: N * F * OH * OW)
-        for n in 0..<N { for f in 0..<F { for i in 0..<(OH * OW) {
-            expected[(n * F + f) * OH * OW + i] = Double(bias.data[f])
-        }}}
-        for n in 0..<N { for c in 0..<C { for h in 0..<H { for w in 0..<W {
-            let v = Double(x.data[((n * C + c) * H + h) * W + w])
-            for f in 0..<F { for i in 0..<kh { for j in 0..<kw {
-                let (oh, ow) = (h * sh - ph + i * dh, w * sw - pw + j * dw)
-                guard oh >= 0, oh < OH, ow >= 0, ow < OW else { continue }
-                let wv = Double(weight.data[((c * F + f) * kh + i) * kw + j])
-                expected[((n * F + f) * OH + oh) * OW + ow] += wv * v
-            }}}
-        }}}}
-        for (a, b) in zip(y.array, expected) { XCTAssertEqual(Double(a), b, accuracy: 1e-4) }
+        let convolution = ReferenceConvolution(channels: F, height: OH, width: OW, filters: C,
+                                               kernel: (kh, kw), stride: (sh, sw),
+                                               padding: (ph, ph, pw, pw), dilation: (dh, dw))
+        XCTAssertEqual([convolution.outHeight, convolution.outWidth], [H, W])
+        let scattered = convolution.inputGradient(x, weight: weight)
+        assertClose(y, scattered.indices.map { scattered[$0] + Double(bias.data[$0 / (OH * OW) % F]) },
+                    within: .absolute(1e-4))
     }
 
     /// ⟨convT(x), z⟩ = ⟨x, conv(z)⟩ when conv2d (filters C) uses the same `[C, F, kh, kw]` weight.

@@ -41,14 +41,6 @@ final class NormalizationLayersTests: XCTestCase {
         Tensor(shape: shape, values: (0..<shape.count).map(f))
     }
 
-    private func assertClose(_ a: [Float], _ b: [Float], _ tol: Float = 1e-4, line: UInt = #line) {
-        XCTAssertEqual(a.count, b.count, line: line)
-        for (i, (u, v)) in zip(a, b).enumerated() where abs(u - v) > tol {
-            XCTFail("[\(i)]: \(u) vs \(v)", line: line)
-            return
-        }
-    }
-
     // MARK: - BatchNorm
 
     func testBatchNormGradients() throws {
@@ -91,13 +83,14 @@ final class NormalizationLayersTests: XCTestCase {
         let x = Tensor(shape: [3, 2], values: [1, 0, 2, 0, 6, 3])
         let y = GradientCheck.forward(layer, inputs: [x], parameters: params, training: true)
         let s0 = 1 / (14 / 3 + 0.001 as Float).squareRoot(), s1 = 1 / (2.001 as Float).squareRoot()
-        assertClose(y.array, [2 * -2 * s0 + 0.5, -s1, 2 * -s0 + 0.5, -s1, 2 * 3 * s0 + 0.5, 2 * s1])
+        assertClose(y, [2 * -2 * s0 + 0.5, -s1, 2 * -s0 + 0.5, -s1, 2 * 3 * s0 + 0.5, 2 * s1],
+                    within: .absolute(1e-4))
         // PyTorch: running = 0.9·running + 0.1·batch, with the unbiased variance.
-        assertClose(params[2].array, [0.3, 0.1], 1e-6)
-        assertClose(params[3].array, [1.6, 1.2], 1e-6)
+        assertClose(params[2], [0.3, 0.1], within: .absolute(1e-6))
+        assertClose(params[3], [1.6, 1.2], within: .absolute(1e-6))
         _ = GradientCheck.forward(layer, inputs: [x], parameters: params, training: true)
-        assertClose(params[2].array, [0.57, 0.19], 1e-6)
-        assertClose(params[3].array, [2.14, 1.38], 1e-6)
+        assertClose(params[2], [0.57, 0.19], within: .absolute(1e-6))
+        assertClose(params[3], [2.14, 1.38], within: .absolute(1e-6))
     }
 
     func testBatchNormInferenceUsesRunningStatistics() throws {
@@ -112,7 +105,7 @@ final class NormalizationLayersTests: XCTestCase {
                 c == 0 ? (2, 0.5, 1, 4) : (-1, 1, -1, 0.25)
             return (v - m) / (s + 1e-5).squareRoot() * g + b
         }
-        assertClose(y.array, expected)
+        assertClose(y, expected, within: .absolute(1e-4))
         XCTAssertEqual(params[2].array, [1, -1], "inference must not update running statistics")
         XCTAssertEqual(params[3].array, [4, 0.25])
     }
@@ -122,11 +115,11 @@ final class NormalizationLayersTests: XCTestCase {
         let xi = ramp([2, 3, 3, 5])
         let stats = [Tensor(shape: [3]), Tensor(shape: [3])]
         let yi = GradientCheck.forward(image, inputs: [xi], parameters: stats, training: true)
-        assertClose(yi.array, naiveChannelNorm(xi.array, rows: 2, channels: 3, inner: 15))
+        assertClose(yi, naiveChannelNorm(xi.array, rows: 2, channels: 3, inner: 15), within: .absolute(1e-4))
         let sequence = try build(bn, ["affine": false], [5, 3])
         let xs = ramp([2, 5, 3]) { Float(($0 * 5) % 13) * 0.2 }
         let ys = GradientCheck.forward(sequence, inputs: [xs], parameters: stats, training: true)
-        assertClose(ys.array, naiveChannelNorm(xs.array, rows: 10, channels: 3, inner: 1))
+        assertClose(ys, naiveChannelNorm(xs.array, rows: 10, channels: 3, inner: 1), within: .absolute(1e-4))
     }
 
     func testBatchNormConfigErrors() {
@@ -158,13 +151,13 @@ final class NormalizationLayersTests: XCTestCase {
         let y = GradientCheck.forward(layer, inputs: [x], parameters: params)
         // Row 1: mean 2, var 2/3; row 2: mean 6, var 2.
         let s1 = 1 / (2 / 3 + 1e-5 as Float).squareRoot(), s2 = 1 / (2 + 1e-5 as Float).squareRoot()
-        assertClose(y.array, [-s1, 1, 3 * s1, -s2, 1 - 2 * s2, 3 * 2 * s2])
+        assertClose(y, [-s1, 1, 3 * s1, -s2, 1 - 2 * s2, 3 * 2 * s2], within: .absolute(1e-4))
         let all = try build(ln, [:], [2, 3, 5])
         XCTAssertEqual(all.parameterSpecs.map(\.shape), [[2, 3, 5], [2, 3, 5]])
         let xa = ramp([2, 2, 3, 5])
         let ya = GradientCheck.forward(try build(ln, ["elementwise_affine": false],
                                                  [2, 3, 5]), inputs: [xa], parameters: [])
-        assertClose(ya.array, naiveChannelNorm(xa.array, rows: 1, channels: 2, inner: 30))
+        assertClose(ya, naiveChannelNorm(xa.array, rows: 1, channels: 2, inner: 30), within: .absolute(1e-4))
     }
 
     func testLayerNormConfigErrors() {
@@ -200,12 +193,12 @@ final class NormalizationLayersTests: XCTestCase {
         let expected = normalised.enumerated().map { i, v in
             v * gamma[(i / 3) % 4] + beta[(i / 3) % 4]
         }
-        assertClose(y.array, expected)
+        assertClose(y, expected, within: .absolute(1e-4))
         // groups = 1 without affine is LayerNorm over the whole sample.
         let g1 = try build(gn, ["groups": 1, "affine": false], [4, 1, 3])
         let ln = try build(ln, ["elementwise_affine": false], [4, 1, 3])
         assertClose(GradientCheck.forward(g1, inputs: [x], parameters: []).array,
-                    GradientCheck.forward(ln, inputs: [x], parameters: []).array, 1e-6)
+                    GradientCheck.forward(ln, inputs: [x], parameters: []).array, within: .absolute(1e-6))
     }
 
     func testGroupNormConfigErrors() {
@@ -257,14 +250,14 @@ final class NormalizationLayersTests: XCTestCase {
                              ["size": 2, "alpha": 1, "beta": 1, "k": 1], [2, 1, 1])
         let yt = GradientCheck.forward(tiny, inputs: [Tensor(shape: [1, 2, 1, 1], values: [1, 2])],
                                        parameters: [])
-        assertClose(yt.array, [1 / 1.5, 2 / 3.5], 1e-6)
+        assertClose(yt, [1 / 1.5, 2 / 3.5], within: .absolute(1e-6))
         for n in [3, 4] {
             let layer = try build(lrn,
                                   ["size": .int(n), "alpha": 0.7, "beta": 0.75, "k": 1.5], [6, 1, 3])
             let x = ramp([2, 6, 1, 3])
             let y = GradientCheck.forward(layer, inputs: [x], parameters: [])
-            assertClose(y.array, pytorchLRN(x.array, channels: 6, plane: 3, n: n, alpha: 0.7,
-                                            beta: 0.75, k: 1.5))
+            assertClose(y, pytorchLRN(x.array, channels: 6, plane: 3, n: n, alpha: 0.7, beta: 0.75, k: 1.5),
+                        within: .absolute(1e-4))
         }
     }
 

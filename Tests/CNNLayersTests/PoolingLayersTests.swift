@@ -29,12 +29,6 @@ private func apply(_ layer: any Layer, _ x: Tensor) -> [Float] {
     GradientCheck.forward(layer, inputs: [x], parameters: []).array
 }
 
-private func assertClose(_ a: [Float], _ b: [Float], _ tolerance: Float = 1e-6,
-                         file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(a.count, b.count, file: file, line: line)
-    for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: tolerance, file: file, line: line) }
-}
-
 private func maxPool(_ config: JSONValue, _ input: Shape) throws -> MaxPool2D {
     try XCTUnwrap(try build(MaxPool2D.registration, config, input, name: "pool1") as? MaxPool2D)
 }
@@ -231,11 +225,11 @@ final class PoolingLayersTests: XCTestCase {
         let include = try build(AvgPool2D.registration, config, [1, 4, 4])
         let r: [Float] = [2.0 / 3, 1, 0.5]
         let expected = r.flatMap { a in r.map { a * $0 } }
-        assertClose(apply(include, ones), expected)
+        assertClose(apply(include, ones), expected, within: .absolute(1e-6))
         var exclude = try XCTUnwrap(config.objectValue)
         exclude["count_include_pad"] = false
         let excluding = try build(AvgPool2D.registration, .object(exclude), [1, 4, 4])
-        assertClose(apply(excluding, ones), Array(repeating: 1, count: 9))
+        assertClose(apply(excluding, ones), Array(repeating: 1, count: 9), within: .absolute(1e-6))
     }
 
     // MARK: - Global pooling
@@ -360,14 +354,14 @@ final class PoolingLayersTests: XCTestCase {
                                  1.5, 1.75, 2.25, 2.5,
                                  2.5, 2.75, 3.25, 3.5,
                                  3.0, 3.25, 3.75, 4.0]
-        assertClose(apply(layer, x), expected)
+        assertClose(apply(layer, x), expected, within: .absolute(1e-6))
 
         // Scale [1, 3] on [0, 3]: sources max((d + 0.5)/3 − 0.5, 0) = 0, 0, 1/3, 2/3, 1, 4/3
         // → 0, 0, 1, 2, 3, 3; scale 1 along the height is the identity.
         let wide = try build(Upsample.registration, ["scale": [1, 3], "mode": "bilinear"],
                              [1, 1, 2])
         let row = Tensor(shape: [1, 1, 1, 2], values: [0, 3])
-        assertClose(apply(wide, row), [0, 0, 1, 2, 3, 3], 1e-5)
+        assertClose(apply(wide, row), [0, 0, 1, 2, 3, 3], within: .absolute(1e-5))
     }
 
     func testUpsampleConfigErrors() throws {

@@ -33,14 +33,6 @@ final class RecurrentLayersTests: XCTestCase {
         GradientCheck.forward(layer, inputs: [x], parameters: parameters, training: training, seed: seed).array
     }
 
-    private func assertClose(_ a: [Float], _ b: [Float], tol: Float = 1e-5,
-                             file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(a.count, b.count, file: file, line: line)
-        for (i, (x, y)) in zip(a, b).enumerated() where abs(x - y) > tol * max(1, abs(y)) {
-            return XCTFail("element \(i): \(x) vs \(y)", file: file, line: line)
-        }
-    }
-
     private func maxDifference(_ a: [Float], _ b: [Float]) -> Float {
         zip(a, b).map { abs($0 - $1) }.max() ?? 0
     }
@@ -152,7 +144,7 @@ final class RecurrentLayersTests: XCTestCase {
                 expected += reference.run(sample).map(Float.init)
             }
             XCTAssertEqual(expected.count, layer.outputShape.batched(3).count)
-            assertClose(forward(layer, x, parameters), expected, tol: 2e-5)
+            assertClose(forward(layer, x, parameters), expected, within: .relative(2e-5))
         }
     }
 
@@ -172,7 +164,7 @@ final class RecurrentLayersTests: XCTestCase {
         //   z = σ(−0.25·(−2) + 0.2 + 0.5·0.386615 + 0.1) = σ(0.993308) = 0.729741
         //   n = tanh(1·(−2) − 0.1 + r·(−0.5·0.386615 + 0.3)) = tanh(−2.067151) = −0.968477
         //   h = 0.270259·(−0.968477) + 0.729741·0.386615 = 0.020389
-        assertClose(forward(layer, x, parameters), [0.386615, 0.020389], tol: 2e-6)
+        assertClose(forward(layer, x, parameters), [0.386615, 0.020389], within: .relative(2e-6))
         // The lecture form differs: at t = 0, ĥ = tanh(1 − 0.1 + W_hn·(r·0) + 0.3) = tanh(1.2)
         // (b_hn is not scaled by r) and z takes the new state, h = z·ĥ = 0.512497·0.833655.
         let lecture = try build(GRU.registration, ["hidden": 1, "return_sequences": true,
@@ -186,7 +178,7 @@ final class RecurrentLayersTests: XCTestCase {
         let x = random([2, 4, 3], seed: 4), parameters = randomParameters(plain)
         let moved = parameters.map { Tensor(shape: $0.shape, values: $0.array) }
         for j in 3..<6 { moved[2].data[j] += 1.5 }  // bias_ih_l0[H..<2H]: the forget gate
-        assertClose(forward(shifted, x, parameters), forward(plain, x, moved))
+        assertClose(forward(shifted, x, parameters), forward(plain, x, moved), within: .relative(1e-5))
         XCTAssertGreaterThan(maxDifference(forward(shifted, x, parameters), forward(plain, x, parameters)), 1e-3)
     }
 
@@ -200,9 +192,9 @@ final class RecurrentLayersTests: XCTestCase {
             let one = Tensor(shape: [1, 5, 3], values: Array(x.array[(b * 15)..<((b + 1) * 15)]))
             perSample += forward(layer, one, parameters)
         }
-        assertClose(forward(layer, x, parameters), perSample)
+        assertClose(forward(layer, x, parameters), perSample, within: .relative(1e-5))
         let two = Tensor(shape: [2, 5, 3], values: Array(x.array[15...]))
-        assertClose(forward(layer, two, parameters), Array(perSample[40...]))
+        assertClose(forward(layer, two, parameters), Array(perSample[40...]), within: .relative(1e-5))
     }
 
     func testDropoutOnlyInTrainingAndReproducible() throws {
@@ -214,7 +206,7 @@ final class RecurrentLayersTests: XCTestCase {
         XCTAssertEqual(train, forward(layer, x, parameters, training: true, seed: 8))
         XCTAssertGreaterThan(maxDifference(eval, train), 1e-3)
         let noDropout = try build(SimpleRNN.registration, ["hidden": 4, "layers": 3, "return_sequences": true])
-        assertClose(forward(noDropout, x, parameters, training: true), eval)
+        assertClose(forward(noDropout, x, parameters, training: true), eval, within: .relative(1e-5))
     }
 
     func testFastTanhAndSigmoidAreWithinDocumentedErrors() {
@@ -267,20 +259,21 @@ final class RecurrentLayersTests: XCTestCase {
             // Only the last output: its block (steps 2, 3) is exact, steps 0 and 1 get nothing.
             let (dxFull, gFull) = gradients(full, x: x, parameters: parameters, dy: dy(at: [3]))
             let (dxCut, gCut) = gradients(cut, x: x, parameters: parameters, dy: dy(at: [3]))
-            assertClose(rows(dxCut, [2, 3]), rows(dxFull, [2, 3]))
+            assertClose(rows(dxCut, [2, 3]), rows(dxFull, [2, 3]), within: .relative(1e-5))
             XCTAssertEqual(rows(dxCut, [0, 1]), [Float](repeating: 0, count: 12))
             XCTAssertGreaterThan(rows(dxFull, [0, 1]).map(abs).max() ?? 0, 1e-4)
             XCTAssertGreaterThan(maxDifference(gCut[1].array, gFull[1].array), 1e-5)
             // Outputs inside the first block lose nothing.
             let (dxFull1, gFull1) = gradients(full, x: x, parameters: parameters, dy: dy(at: [0, 1]))
             let (dxCut1, gCut1) = gradients(cut, x: x, parameters: parameters, dy: dy(at: [0, 1]))
-            assertClose(dxCut1.array, dxFull1.array)
-            for (a, b) in zip(gCut1, gFull1) { assertClose(a.array, b.array) }
+            assertClose(dxCut1.array, dxFull1.array, within: .relative(1e-5))
+            for (a, b) in zip(gCut1, gFull1) { assertClose(a.array, b.array, within: .relative(1e-5)) }
             // A block as long as the sequence is full BPTT; forward never changes.
             let whole = try build(reg, ["hidden": 3, "return_sequences": true, "bptt": 4])
             let all = dy(at: [0, 1, 2, 3])
             assertClose(gradients(whole, x: x, parameters: parameters, dy: all).0.array,
-                        gradients(full, x: x, parameters: parameters, dy: all).0.array)
+                        gradients(full, x: x, parameters: parameters, dy: all).0.array,
+                        within: .relative(1e-5))
             XCTAssertEqual(forward(cut, x, parameters), forward(full, x, parameters))
         }
     }
@@ -296,7 +289,7 @@ final class RecurrentLayersTests: XCTestCase {
         let dy = Tensor(shape: [1, 4, 4], values: [0, 0, 0.7, -0.4] + [Float](repeating: 0, count: 12))
         let dxFull = gradients(full, x: x, parameters: parameters, dy: dy).0.array
         let dxCut = gradients(cut, x: x, parameters: parameters, dy: dy).0.array
-        assertClose(Array(dxCut[0..<6]), Array(dxFull[0..<6]))
+        assertClose(Array(dxCut[0..<6]), Array(dxFull[0..<6]), within: .relative(1e-5))
         XCTAssertEqual(Array(dxCut[6...]), [Float](repeating: 0, count: 6))
         XCTAssertGreaterThan(dxFull[6...].map(abs).max() ?? 0, 1e-4)
     }

@@ -2,6 +2,7 @@ import XCTest
 import CNNGraph
 import CNNLayers
 @testable import CNNTraining
+import CNNTestSupport
 
 /// The optimizers' first steps against numbers computed by hand from the `torch.optim` update
 /// rules, group handling (decay, frozen, running statistics), checkpoint round trips, the
@@ -31,36 +32,28 @@ final class OptimizerTests: XCTestCase {
         return trace
     }
 
-    private func assertClose(_ a: [Float], _ b: [Float], accuracy: Float = 1e-6,
-                             file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(a.count, b.count, file: file, line: line)
-        for (x, y) in zip(a, b) {
-            XCTAssertEqual(x, y, accuracy: accuracy, "\(a) vs \(b)", file: file, line: line)
-        }
-    }
-
     func testPlainSGD() {
         // θ ← θ − 0.1·g, three times: θ₃ = θ₀ − 0.3·g = [0.85, −1.7, −0.1].
         let trace = run(SGD(), steps: 3, lr: 0.1)
-        assertClose(trace[0], [0.95, -1.9, 0.3])
-        assertClose(trace[2], [0.85, -1.7, -0.1])
+        assertClose(trace[0], [0.95, -1.9, 0.3], within: .absolute(1e-6))
+        assertClose(trace[2], [0.85, -1.7, -0.1], within: .absolute(1e-6))
     }
 
     func testSGDMomentum() {
         // μ = 0.9, constant g: b₁ = g, b₂ = 0.9·g + g = 1.9·g, b₃ = 0.9·1.9·g + g = 2.71·g;
         // θ₃ = θ₀ − 0.1·(1 + 1.9 + 2.71)·g = θ₀ − 0.561·g = [0.7195, −1.439, −0.622].
         let trace = run(SGD(momentum: 0.9), steps: 3, lr: 0.1)
-        assertClose(trace[0], [0.95, -1.9, 0.3])
-        assertClose(trace[1], [0.855, -1.71, -0.08])  // θ₀ − 0.29·g
-        assertClose(trace[2], [0.7195, -1.439, -0.622])
+        assertClose(trace[0], [0.95, -1.9, 0.3], within: .absolute(1e-6))
+        assertClose(trace[1], [0.855, -1.71, -0.08], within: .absolute(1e-6))  // θ₀ − 0.29·g
+        assertClose(trace[2], [0.7195, -1.439, -0.622], within: .absolute(1e-6))
     }
 
     func testSGDNesterov() {
         // The update is g + μ·b with the b above: 1.9·g, g + 0.9·1.9·g = 2.71·g,
         // g + 0.9·2.71·g = 3.439·g; θ₃ = θ₀ − 0.1·8.049·g = [0.59755, −1.1951, −1.1098].
         let trace = run(SGD(momentum: 0.9, nesterov: true), steps: 3, lr: 0.1)
-        assertClose(trace[0], [0.905, -1.81, 0.12])
-        assertClose(trace[2], [0.59755, -1.1951, -1.1098])
+        assertClose(trace[0], [0.905, -1.81, 0.12], within: .absolute(1e-6))
+        assertClose(trace[2], [0.59755, -1.1951, -1.1098], within: .absolute(1e-6))
     }
 
     func testSGDWeightDecayOnlyOnDecayingGroups() {
@@ -70,8 +63,8 @@ final class OptimizerTests: XCTestCase {
         let groups = [ParameterGroup(name: "w", range: 0..<2, role: .weight, decay: true),
                       ParameterGroup(name: "b", range: 2..<3, role: .bias, decay: false)]
         let trace = run(SGD(weightDecay: 0.1), steps: 3, groups: groups, lr: 0.1)
-        assertClose(trace[0], [0.94, -1.88, 0.3])
-        assertClose(trace[2], [0.821794, -1.643588, -0.1])
+        assertClose(trace[0], [0.94, -1.88, 0.3], within: .absolute(1e-6))
+        assertClose(trace[2], [0.821794, -1.643588, -0.1], within: .absolute(1e-6))
     }
 
     /// Gradients that change sign and size, so both moments matter.
@@ -87,9 +80,9 @@ final class OptimizerTests: XCTestCase {
         //      v̂ = 0.00056175025/0.002997001 = 0.1874375; θ = 0.9052632 − 0.1·0.0756458/0.4329405
         //      = 0.8877906. Elements 1 and 2 the same way (checked in double precision).
         let trace = run(Adam(), steps: 3, gradients: Self.varying, lr: 0.1)
-        assertClose(trace[0], [0.9, -1.9, 0.4])
-        assertClose(trace[1], [0.9052632, -1.8733663, 0.3067820])
-        assertClose(trace[2], [0.8877906, -1.8527784, 0.2957037])
+        assertClose(trace[0], [0.9, -1.9, 0.4], within: .absolute(1e-6))
+        assertClose(trace[1], [0.9052632, -1.8733663, 0.3067820], within: .absolute(1e-6))
+        assertClose(trace[2], [0.8877906, -1.8527784, 0.2957037], within: .absolute(1e-6))
     }
 
     func testAdamL2AndAdamWDecoupledDecay() {
@@ -100,14 +93,14 @@ final class OptimizerTests: XCTestCase {
         // [0.8866836, −1.8537473] after t=2, [0.8503519, −1.8089293] after t=3.
         let adam = run(Adam(weightDecay: 0.1), steps: 3, gradients: Self.varying,
                        groups: groups, lr: 0.1)
-        assertClose(adam[1], [0.8866836, -1.8537473, 0.3067820])
-        assertClose(adam[2], [0.8503519, -1.8089293, 0.2957037])
+        assertClose(adam[1], [0.8866836, -1.8537473, 0.3067820], within: .absolute(1e-6))
+        assertClose(adam[2], [0.8503519, -1.8089293, 0.2957037], within: .absolute(1e-6))
         // AdamW: θ ← θ·(1 − 0.1·0.1) first, then the plain Adam step: 1·0.99 − 0.1 = 0.89,
         // −2·0.99 + 0.1 = −1.88; the bias (no decay) follows plain Adam exactly.
         let adamW = run(Adam(weightDecay: 0.1, decoupled: true), steps: 3,
                         gradients: Self.varying, groups: groups, lr: 0.1)
-        assertClose(adamW[0], [0.89, -1.88, 0.4])
-        assertClose(adamW[2], [0.8600270, -1.7956327, 0.2957037])
+        assertClose(adamW[0], [0.89, -1.88, 0.4], within: .absolute(1e-6))
+        assertClose(adamW[2], [0.8600270, -1.7956327, 0.2957037], within: .absolute(1e-6))
     }
 
     func testRMSprop() {
@@ -115,13 +108,13 @@ final class OptimizerTests: XCTestCase {
         // step moves by η·|g|/(√c_k·|g| + ε) ≈ 0.01/√c_k = 0.1, 0.0708881, 0.0580249 against
         // sign(g): θ₃ = θ₀ ∓ 0.228913.
         let trace = run(RMSprop(), steps: 3, lr: 0.01)
-        assertClose(trace[0], [0.9, -1.9, 0.4], accuracy: 1e-5)
-        assertClose(trace[2], [0.771087, -1.771087, 0.271087], accuracy: 1e-5)
+        assertClose(trace[0], [0.9, -1.9, 0.4], within: .absolute(1e-5))
+        assertClose(trace[2], [0.771087, -1.771087, 0.271087], within: .absolute(1e-5))
         // μ = 0.9: b = 10, 0.9·10 + 7.088812 = 16.088812, 0.9·16.088812 + 5.802491 = 20.282422
         // (in units of sign(g)); θ moves by 0.01·b: total 0.4637123.
         let momentum = run(RMSprop(momentum: 0.9), steps: 3, lr: 0.01)
-        assertClose(momentum[1], [0.7391119, -1.7391119, 0.2391119], accuracy: 1e-5)
-        assertClose(momentum[2], [0.5362877, -1.5362877, 0.0362877], accuracy: 1e-5)
+        assertClose(momentum[1], [0.7391119, -1.7391119, 0.2391119], within: .absolute(1e-5))
+        assertClose(momentum[2], [0.5362877, -1.5362877, 0.0362877], within: .absolute(1e-5))
     }
 
     func testFrozenGroupsAndRunningStatisticsAreNotTouched() throws {
@@ -185,7 +178,7 @@ final class OptimizerTests: XCTestCase {
         try used.restore(Dictionary(uniqueKeysWithValues: fresh.map { ($0.name, $0.values) }))
         used.stepCount = 0
         // Equal to a fresh optimizer's first step again: θ₀ − 0.1·sign(g).
-        assertClose(run(used, steps: 1, lr: 0.1)[0], [0.9, -1.9, 0.4])
+        assertClose(run(used, steps: 1, lr: 0.1)[0], [0.9, -1.9, 0.4], within: .absolute(1e-6))
     }
 
     func testRestoreRejectsMissingOrMisSizedState() {
