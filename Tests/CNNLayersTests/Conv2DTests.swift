@@ -35,69 +35,24 @@ private struct ConvCase {
          "bias": .bool(bias), "padding_mode": .string(mode.rawValue)]
     }
 
-    /// The 7-loop definition; `weight(f, c, i, j)` is nil where filter f does not see map c.
+    /// The 7-loop definition of this convolution (CNNTestSupport).
+    var reference: ReferenceConvolution {
+        ReferenceConvolution(channels: channels, height: height, width: width, filters: filters, kernel: kernel,
+                             stride: stride, padding: pad, dilation: dilation, groups: groups, mode: mode)
+    }
+
+    /// `weight(f, c, i, j)` is nil where filter f does not see map c.
     func naive(_ x: Tensor, bias b: Tensor?, weight: (Int, Int, Int, Int) -> Float?) -> [Double] {
-        let n = x.shape[0]
-        var y = [Double](repeating: 0, count: n * filters * outHeight * outWidth)
-        var k = 0
-        for s in 0..<n { for f in 0..<filters { for oh in 0..<outHeight { for ow in 0..<outWidth {
-            var acc = b.map { Double($0.data[f]) } ?? 0
-            for c in 0..<channels { for i in 0..<kernel.h { for j in 0..<kernel.w {
-                guard let wv = weight(f, c, i, j) else { continue }
-                let h = reference(oh * stride.h - pad.top + i * dilation.h, height)
-                let w = reference(ow * stride.w - pad.left + j * dilation.w, width)
-                if h < 0 || w < 0 { continue }
-                acc += Double(wv) * Double(x.data[((s * channels + c) * height + h) * width + w])
-            }}}
-            y[k] = acc
-            k += 1
-        }}}}
-        return y
+        reference.forward(x, bias: b, weight: weight)
     }
 
     /// Dense grouped weights `[F, C/groups, kh, kw]`.
-    func naive(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> [Double] {
-        let (perGroupIn, perGroupOut) = (channels / groups, filters / groups)
-        return naive(x, bias: b) { f, c, i, j in
-            let group = f / perGroupOut
-            guard c / perGroupIn == group else { return nil }
-            return w.data[((f * perGroupIn + c % perGroupIn) * kernel.h + i) * kernel.w + j]
-        }
-    }
-
-    /// Repeated mirroring / wrapping, one step at a time (independent of `PaddingMode`).
-    func reference(_ index: Int, _ n: Int) -> Int {
-        var i = index
-        switch mode {
-        case .zeros: return i >= 0 && i < n ? i : -1
-        case .replicate: return min(max(i, 0), n - 1)
-        case .circular:
-            while i < 0 { i += n }
-            return i % n
-        case .reflect:
-            if n == 1 { return 0 }
-            while i < 0 || i >= n { i = i < 0 ? -i : 2 * (n - 1) - i }
-            return i
-        case .symmetric:
-            while i < 0 || i >= n { i = i < 0 ? -1 - i : 2 * n - 1 - i }
-            return i
-        }
-    }
+    func naive(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> [Double] { reference.forward(x, weight: w, bias: b) }
 }
 
 private func random(_ shape: Shape, seed: UInt64) -> Tensor {
     var rng = RNG(seed: seed)
     return Tensor(shape: shape, values: (0..<shape.count).map { _ in rng.uniform(bound: 1) })
-}
-
-private func assertClose(_ y: Tensor, _ expected: [Double], _ label: String,
-                         file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(y.count, expected.count, label, file: file, line: line)
-    for (i, (a, e)) in zip(y.array, expected).enumerated()
-    where abs(Double(a) - e) > 1e-4 * max(1, abs(e)) {
-        XCTFail("\(label)[\(i)]: \(a) vs \(e)", file: file, line: line)
-        return
-    }
 }
 
 final class Conv2DTests: XCTestCase {
@@ -200,7 +155,7 @@ final class Conv2DTests: XCTestCase {
             let x = random(c.input.batched(2), seed: UInt64(k))
             let p = parameters(layer, seed: 50 + UInt64(k))
             let y = GradientCheck.forward(layer, inputs: [x], parameters: p)
-            assertClose(y, c.naive(x, p[0], c.bias ? p[1] : nil), label)
+            assertClose(y, c.naive(x, p[0], c.bias ? p[1] : nil), within: .relative(1e-4), label)
         }
     }
 
@@ -335,7 +290,7 @@ final class Conv2DTests: XCTestCase {
         let y = GradientCheck.forward(layer, inputs: [x], parameters: p)
         assertClose(y, c.naive(x, bias: p[1]) { f, ch, i, j in
             offsets[f][ch].map { p[0].data[($0 * 5 + i) * 5 + j] }
-        }, "lenet5_c3")
+        }, within: .relative(1e-4), "lenet5_c3")
         XCTAssertEqual(GradientCheck.check(layer, batch: 1, maxElements: 300), [])
     }
 
@@ -353,7 +308,7 @@ final class Conv2DTests: XCTestCase {
         assertClose(y, c.naive(x, bias: nil) { f, ch, i, j in
             let prior = table[..<f].reduce(0) { $0 + $1.count }
             return table[f].firstIndex(of: ch).map { p[0].data[((prior + $0) * 2 + i) * 3 + j] }
-        }, "explicit table")
+        }, within: .relative(1e-4), "explicit table")
         XCTAssertEqual(GradientCheck.check(layer), [])
     }
 
@@ -579,13 +534,10 @@ final class Conv2DChunkingTests: XCTestCase {
         }
         // Relative to the largest value: a weight gradient sums 9·64² products per entry, and
         // summation order alone moves its small entries by more than 1e-4 of themselves.
-        func assertClose(_ a: [Float], _ b: [Float], _ what: String) {
-            let scale = max(1, b.map(abs).max() ?? 0)
-            let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
-            XCTAssertLessThan(worst / scale, 1e-5, what, file: file, line: line)
-        }
-        assertClose(whole.y, y, "output")
-        assertClose(whole.dx, dx, "input gradient")
-        assertClose(whole.dw, dw, "weight and bias gradients")
+        assertClose(whole.y, y, within: .relativeToLargest(1e-5), "output", file: file, line: line)
+        assertClose(whole.dx, dx, within: .relativeToLargest(1e-5), "input gradient", file: file,
+                                   line: line)
+        assertClose(whole.dw, dw, within: .relativeToLargest(1e-5), "weight and bias gradients",
+                                   file: file, line: line)
     }
 }
