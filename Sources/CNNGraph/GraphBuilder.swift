@@ -125,21 +125,22 @@ public struct GraphBuilder {
         for key in Self.entryKeys { object[key] = nil }
 
         var output: Int
-        if let block = BlockRegistry.block(for: type) {
+        switch Registry.entry(for: type)?.kind {
+        case .block(let block)?:
             guard inputs.count == 1 else {
                 throw ConfigError(file: file, place: "\(place).inputs", message: "a \(type) block takes exactly 1 input")
             }
             blockNames.insert(name)
             output = try inBlock(BlockFrame(name: name, type: type)) { builder in
-                try block.expand(BlockEntry(config: object, name: name, path: place), input: inputs[0], builder: &builder)
+                try block.expand(BlockEntry(config: object, name: name, path: place), inputs[0], &builder)
             }
-        } else if let registration = LayerRegistry.registration(for: type) {
+        case .layer(let registration)?:
             output = try addLayer(registration, name: name, config: .object(object), inputs: inputs, place: place)
-        } else {
-            let known = LayerRegistry.typeNames + BlockRegistry.all.map { $0.type }
+        case nil:
+            let known = Registry.typeNames
             throw ConfigError(file: file, place: "\(path).type",
                               message: "unknown layer type \"\(type)\"" + Suggestion.hint(for: type, among: known)
-                              + "; known types: " + known.sorted().joined(separator: ", "))
+                              + "; known types: " + known.joined(separator: ", "))
         }
         if let activation {
             output = try addLayer(LayerRegistry.registration(for: activation)!, name: "\(name)_\(activation)",

@@ -6,8 +6,8 @@ struct Layers: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the layer and block types configs can use.")
 
     func run() {
-        for (type, summary) in Catalog.entries {
-            print(type.padding(toLength: 20, withPad: " ", startingAt: 0) + summary)
+        for entry in Registry.entries {
+            print(entry.type.padding(toLength: 20, withPad: " ", startingAt: 0) + entry.summary)
         }
     }
 }

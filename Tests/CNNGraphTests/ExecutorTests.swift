@@ -48,63 +48,6 @@ final class ExecutorTests: XCTestCase {
         return t
     }
 
-    /// Compares the executor's parameter gradients with central differences of L = Σ r ⊙ y;
-    /// returns the mismatches and how many elements were checked.
-    private func gradientCheck(_ g: Graph, batch: Int = 3, samples: Int = 200,
-                               extra: [String] = []) -> (failures: [String], checked: Int) {
-        let executor = Executor(graph: g, maxBatch: 4, seed: 3)
-        var rng = RNG(seed: 11)
-        let x = random(g.inputShape.batched(batch), &rng)
-        let outShape = g.nodes[g.outputs[0]].layer.outputShape.batched(batch)
-        let r = random(outShape, &rng)
-        let seed: UInt64 = 5
-
-        func loss() -> Double {
-            var run = RNG(seed: seed)
-            let y = executor.forward(x, training: true, rng: &run)[0]
-            var s = 0.0
-            for i in 0..<y.count { s += Double(r.data[i]) * Double(y.data[i]) }
-            return s
-        }
-
-        // Pre-fill the gradients with a constant: backward must add into them, never assign.
-        let prefill: Float = 0.25
-        executor.gradients.fill(prefill)
-        var run = RNG(seed: seed)
-        let y = executor.forward(x, training: true, rng: &run)[0]
-        XCTAssertEqual(y.shape, outShape)
-        var back = RNG(seed: seed)
-        executor.backward(x, outputGradients: [r], rng: &back)
-        let analytic = executor.gradients.array.map { Double($0 - prefill) }
-
-        // ~`samples` elements spread over the arena, plus every element of the named parameters.
-        let total = executor.parameters.count
-        var indices = Set(stride(from: 0, to: total, by: max(1, total / samples)))
-        for name in extra {
-            let k = g.parameters.firstIndex { $0.name == name }!
-            indices.formUnion(executor.parameterOffsets[k]..<executor.parameterOffsets[k] + g.parameters[k].spec.shape.count)
-        }
-        let names = g.parameters.enumerated().map { ($0.element.name, executor.parameterOffsets[$0.offset]) }
-        let h: Float = 1e-2
-        var failures: [String] = []
-        for i in indices.sorted() {
-            let p = executor.parameters.data
-            let saved = p[i]
-            p[i] = saved + h
-            let plus = loss()
-            p[i] = saved - h
-            let minus = loss()
-            p[i] = saved
-            let numeric = (plus - minus) / (2 * Double(h))
-            let a = analytic[i]
-            if abs(a - numeric) > 5e-3 * max(abs(a), abs(numeric), 1) {
-                let owner = names.last { $0.1 <= i }!
-                failures.append("\(owner.0)[\(i - owner.1)]: analytic \(a), numeric \(numeric)")
-            }
-        }
-        return (failures, indices.count)
-    }
-
     func testGraphHasTheForksItClaims() throws {
         let g = try graph()
         func readers(_ name: String) -> [String] {
@@ -123,7 +66,7 @@ final class ExecutorTests: XCTestCase {
 
     func testWholeGraphGradientsMatchFiniteDifferences() throws {
         let g = try graph()
-        let (failures, checked) = gradientCheck(g, extra: ["c1.weight", "c1.bias", "conv_b.weight"])
+        let (failures, checked) = GraphGradientCheck.check(g, extra: ["c1.weight", "c1.bias", "conv_b.weight"])
         XCTAssertGreaterThan(checked, 300)
         XCTAssertEqual(failures, [], "\(failures.count) of \(checked) elements disagree")
     }
@@ -136,7 +79,7 @@ final class ExecutorTests: XCTestCase {
                               nodes: g.nodes.map { Node(layer: AssigningLayer($0.layer), inputs: $0.inputs,
                                                         blocks: $0.blocks, notes: $0.notes) },
                               outputs: g.outputs, file: g.file)
-        let (failures, _) = gradientCheck(assigning, extra: ["c1.weight", "c1.bias"])
+        let (failures, _) = GraphGradientCheck.check(assigning, extra: ["c1.weight", "c1.bias"])
         XCTAssertTrue(failures.contains { $0.hasPrefix("c1.") }, "\(failures)")
     }
 
@@ -389,15 +332,3 @@ final class ExecutorTests: XCTestCase {
         XCTAssertEqual(e.parameters.array, a)
     }
 }
-
-/// Delegates to a layer but overwrites its input gradients instead of adding into them, as a
-/// buggy layer (or executor) would at a fork.
-private final class AssigningLayer: DelegatingLayer {
-    override func backward(inputs: [Tensor], output: Tensor, outputGradient: Tensor,
-                  inputGradients: [Tensor?], context: inout ExecutionContext) {
-        for case let g? in inputGradients { g.zero() }
-        inner.backward(inputs: inputs, output: output, outputGradient: outputGradient,
-                       inputGradients: inputGradients, context: &context)
-    }
-}
-

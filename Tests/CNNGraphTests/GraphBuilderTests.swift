@@ -66,7 +66,7 @@ final class GraphBuilderTests: XCTestCase {
     // MARK: - Errors
 
     func testUnknownTypeSuggestsClosest() {
-        let known = Catalog.entries.map(\.type).joined(separator: ", ")
+        let known = Registry.typeNames.joined(separator: ", ")
         XCTAssertEqual(error(#"{"type": "conv2", "filters": 4, "kernel": 3}"#),
                        "m.json: model.layers[0].type: unknown layer type \"conv2\" (did you mean \"conv2d\"?); "
                        + "known types: " + known)

@@ -1,21 +1,48 @@
+import CNNCore
 import CNNLayers
 
 /// A composite block: expands into primitive nodes (and nested blocks) through the builder,
-/// which gives it shapes as it goes. One file per block type; one line in `BlockRegistry.all`.
+/// which gives it shapes as it goes. One file per block type, whose `registration` is one line
+/// in `BlockRegistry.all`.
 protocol Block {
-    static var type: String { get }
-    static var summary: String { get }
-    /// Adds the block's nodes after `input` and returns the node that is its output.
-    static func expand(_ entry: BlockEntry, input: Int, builder: inout GraphBuilder) throws -> Int
+    static var registration: BlockRegistration { get }
+}
+
+/// How the registry knows a block type: its config name, a one-line description, an example
+/// entry that builds (for `cnnctl layers`, the config reference and the registry-wide tests)
+/// and its expansion, which adds the block's nodes after `input` and returns its output node.
+public struct BlockRegistration: Sendable {
+    public let type: String
+    public let summary: String
+    public let example: BlockExample
+    let expand: @Sendable (BlockEntry, Int, inout GraphBuilder) throws -> Int
+
+    init(type: String, summary: String, example: BlockExample,
+         expand: @escaping @Sendable (BlockEntry, Int, inout GraphBuilder) throws -> Int) {
+        self.type = type
+        self.summary = summary
+        self.example = example
+        self.expand = expand
+    }
+}
+
+/// A block entry (its keys without `type`) and the input shape it is built on.
+public struct BlockExample: Sendable {
+    public var config: JSONValue
+    public var input: Shape
+
+    public init(_ config: JSONValue, input: Shape) {
+        self.config = config
+        self.input = input
+    }
 }
 
 enum BlockRegistry {
-    static let all: [any Block.Type] = [
-        Sequential.self, Repeat.self, Residual.self, Inception.self, SeparableConv2D.self,
-        SqueezeExcitation.self, MBConv.self, FusedMBConv.self,
+    static let all: [BlockRegistration] = [
+        Sequential.registration, Repeat.registration, Residual.registration, Inception.registration,
+        SeparableConv2D.registration, SqueezeExcitation.registration, MBConv.registration,
+        FusedMBConv.registration,
     ]
-
-    static func block(for type: String) -> (any Block.Type)? { all.first { $0.type == type } }
 }
 
 /// What a block sees of its entry: its keys (without `type`, `name`, `inputs`, `activation`),

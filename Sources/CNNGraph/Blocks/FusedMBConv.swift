@@ -6,7 +6,11 @@ import CNNLayers
 /// Same keys and skip rule as `mbconv`; default expansion 4.
 enum FusedMBConv: Block {
     static let type = "fused_mbconv"
-    static let summary = "fused MBConv (EfficientNetV2): k×k expansion convolution, SE, 1x1 projection"
+    static let registration = BlockRegistration(
+        type: type, summary: "fused MBConv (EfficientNetV2): k×k expansion convolution, SE, 1x1 projection",
+        example: BlockExample(["filters": 3, "expand": 2, "kernel": 3, "stride": 2],
+                              input: [2, 6, 6])
+    ) { entry, input, builder in try expand(entry, input: input, builder: &builder) }
 
     static func expand(_ entry: BlockEntry, input: Int, builder: inout GraphBuilder) throws -> Int {
         let c = try entry.decode(MBConv.Config.self, file: builder.file)

@@ -11,7 +11,11 @@ import CNNLayers
 /// torchvision's GoogLeNet (a known quirk its pretrained weights keep).
 enum Inception: Block {
     static let type = "inception"
-    static let summary = "Inception v1 module: parallel branches concatenated along channels"
+    static let registration = BlockRegistration(
+        type: type, summary: "Inception v1 module: parallel branches concatenated along channels",
+        example: BlockExample(["ch1x1": 2, "ch3x3red": 2, "ch3x3": 3, "ch5x5red": 1, "ch5x5": 2, "pool_proj": 2],
+                              input: [3, 5, 5])
+    ) { entry, input, builder in try expand(entry, input: input, builder: &builder) }
 
     enum ConvKind: String, ConfigEnum { case conv_bn_relu, conv_relu }
 

@@ -11,7 +11,11 @@ import CNNLayers
 /// SE inner activation the block's nonlinearity and a sigmoid gate.
 enum MBConv: Block {
     static let type = "mbconv"
-    static let summary = "inverted residual (MobileNetV2/EfficientNet MBConv) with optional SE"
+    static let registration = BlockRegistration(
+        type: type, summary: "inverted residual (MobileNetV2/EfficientNet MBConv) with optional SE",
+        example: BlockExample(["filters": 4, "expand": 2, "kernel": 3, "se": 0.25],
+                              input: [4, 5, 5])
+    ) { entry, input, builder in try expand(entry, input: input, builder: &builder) }
 
     struct Config: Decodable {
         var filters: Int

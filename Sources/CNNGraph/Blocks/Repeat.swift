@@ -6,7 +6,11 @@ import CNNLayers
 /// (`null` for none).
 enum Repeat: Block {
     static let type = "repeat"
-    static let summary = "count copies of a layer or block, with per-copy overrides"
+    static let registration = BlockRegistration(
+        type: type, summary: "count copies of a layer or block, with per-copy overrides",
+        example: BlockExample(["count": 2, "body": ["type": "conv2d", "filters": 3, "kernel": 3, "padding": 1], "first": ["stride": 2]],
+                              input: [2, 6, 6])
+    ) { entry, input, builder in try expand(entry, input: input, builder: &builder) }
 
     static let maximumCount = 10_000
 

@@ -12,7 +12,11 @@ import CNNLayers
 /// projection). The final activation is the entry's `"activation"`, applied after the add.
 enum Residual: Block {
     static let type = "residual"
-    static let summary = "residual block: basic/bottleneck preset or custom body, with a shortcut"
+    static let registration = BlockRegistration(
+        type: type, summary: "residual block: basic/bottleneck preset or custom body, with a shortcut",
+        example: BlockExample(["variant": "basic", "filters": 4, "stride": 2, "shortcut": "projection"],
+                              input: [2, 6, 6])
+    ) { entry, input, builder in try expand(entry, input: input, builder: &builder) }
 
     enum Variant: String, ConfigEnum { case basic, bottleneck }
     enum Shortcut: String, ConfigEnum { case auto, identity, projection, zero_pad }

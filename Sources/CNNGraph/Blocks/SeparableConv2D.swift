@@ -6,7 +6,11 @@ import CNNLayers
 /// Nodes: `depthwise`, `pointwise`.
 enum SeparableConv2D: Block {
     static let type = "separable_conv2d"
-    static let summary = "depthwise k×k convolution followed by a pointwise 1x1 convolution"
+    static let registration = BlockRegistration(
+        type: type, summary: "depthwise k×k convolution followed by a pointwise 1x1 convolution",
+        example: BlockExample(["filters": 4, "kernel": 3, "padding": 1, "depth_multiplier": 2],
+                              input: [2, 5, 5])
+    ) { entry, input, builder in try expand(entry, input: input, builder: &builder) }
 
     struct Config: Decodable {
         var filters: Int

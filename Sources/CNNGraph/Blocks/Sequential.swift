@@ -3,7 +3,11 @@
 /// (GoogLeNet's auxiliary classifiers) and for folding in `summarize --depth`.
 enum Sequential: Block {
     static let type = "sequential"
-    static let summary = "a named group of layers applied in order"
+    static let registration = BlockRegistration(
+        type: type, summary: "a named group of layers applied in order",
+        example: BlockExample(["layers": [["type": "conv2d", "filters": 2, "kernel": 3], ["type": "relu"]]],
+                              input: [1, 5, 5])
+    ) { entry, input, builder in try expand(entry, input: input, builder: &builder) }
 
     static func expand(_ entry: BlockEntry, input: Int, builder: inout GraphBuilder) throws -> Int {
         var entry = entry

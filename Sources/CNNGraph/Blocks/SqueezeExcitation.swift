@@ -6,7 +6,11 @@ import CNNLayers
 /// `channels / reduction` (default reduction 16, the paper's).
 enum SqueezeExcitation: Block {
     static let type = "squeeze_excitation"
-    static let summary = "squeeze-and-excitation channel gating"
+    static let registration = BlockRegistration(
+        type: type, summary: "squeeze-and-excitation channel gating",
+        example: BlockExample(["squeeze": 2],
+                              input: [4, 3, 3])
+    ) { entry, input, builder in try expand(entry, input: input, builder: &builder) }
 
     struct Config: Decodable {
         var squeeze: Int?
