@@ -27,8 +27,11 @@ public struct LayerBuildContext {
         self.strictShapes = strictShapes
     }
 
+    /// Receives the keys the layer's decoding asks for (the registry's key documentation test).
+    public var keyRecorder: KeyRecorder?
+
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try ConfigDecoder.decode(type, from: config, path: path, file: file)
+        try ConfigDecoder.decode(type, from: config, path: path, file: file, recorder: keyRecorder)
     }
 
     /// An error at this layer, or at one of its keys.
@@ -101,20 +104,41 @@ extension Double {
     }
 }
 
-/// How the registry knows a layer type: its config name, a one-line description, an example
-/// (used by `--help`-style listings and by the registry-wide gradient check) and a builder.
+/// How the registry knows a layer type: its config name, a one-line description, its keys
+/// (`cnnctl layers TYPE` and docs/CONFIG.md print them; a test holds them to the keys its
+/// config decoder asks for), an example (listings, the registry-wide gradient check) and a
+/// builder.
 public struct LayerRegistration: Sendable {
     public let type: String
     public let summary: String
+    public let keys: [ConfigKey]
     public let example: LayerExample
     public let build: @Sendable (inout LayerBuildContext) throws -> any Layer
 
-    public init(type: String, summary: String, example: LayerExample,
+    public init(type: String, summary: String, keys: [ConfigKey] = [], example: LayerExample,
                 build: @escaping @Sendable (inout LayerBuildContext) throws -> any Layer) {
         self.type = type
         self.summary = summary
+        self.keys = keys
         self.example = example
         self.build = build
+    }
+}
+
+/// One key of a layer's or block's config entry, as the reference documents it.
+public struct ConfigKey: Sendable, Equatable {
+    public let name: String
+    /// The JSON it takes, e.g. `int`, `int or [h, w]`, `"zeros" | "reflect"`.
+    public let type: String
+    /// The value taken when the key is absent; nil for a required key.
+    public let defaultValue: String?
+    public let meaning: String
+
+    public init(_ name: String, _ type: String, default defaultValue: String? = nil, _ meaning: String) {
+        self.name = name
+        self.type = type
+        self.defaultValue = defaultValue
+        self.meaning = meaning
     }
 }
 

@@ -8,19 +8,23 @@ protocol Block {
     static var registration: BlockRegistration { get }
 }
 
-/// How the registry knows a block type: its config name, a one-line description, an example
-/// entry that builds (for `cnnctl layers`, the config reference and the registry-wide tests)
+/// How the registry knows a block type: its config name, a one-line description, its keys, an
+/// example entry that builds (for `cnnctl layers`, the config reference and the registry-wide tests)
 /// and its expansion, which adds the block's nodes after `input` and returns its output node.
 public struct BlockRegistration: Sendable {
     public let type: String
     public let summary: String
+    /// As `LayerRegistration.keys`, besides the keys every entry takes (`type`, `name`,
+    /// `inputs`, `activation`).
+    public let keys: [ConfigKey]
     public let example: BlockExample
     let expand: @Sendable (BlockEntry, Int, inout GraphBuilder) throws -> Int
 
-    init(type: String, summary: String, example: BlockExample,
+    init(type: String, summary: String, keys: [ConfigKey] = [], example: BlockExample,
          expand: @escaping @Sendable (BlockEntry, Int, inout GraphBuilder) throws -> Int) {
         self.type = type
         self.summary = summary
+        self.keys = keys
         self.example = example
         self.expand = expand
     }
@@ -51,15 +55,30 @@ struct BlockEntry {
     var config: JSONObject
     let name: String
     let path: String
+    /// Receives the keys the block reads (the registry's key documentation test).
+    var recorder: KeyRecorder?
+
+    init(config: JSONObject, name: String, path: String, recorder: KeyRecorder? = nil) {
+        self.config = config
+        self.name = name
+        self.path = path
+        self.recorder = recorder
+    }
+
+    /// Removes and returns `key`'s value.
+    mutating func take(_ key: String) -> JSONValue? {
+        recorder?.record([key])
+        defer { config[key] = nil }
+        return config[key]
+    }
 
     /// Removes and returns a list of entries (`body`, `layers`, a branch) for the builder; each
     /// comes with its own key path.
     mutating func takeEntries(_ key: String, required: Bool = true, file: String?) throws -> [(JSONValue, String)]? {
-        guard let value = config[key] else {
+        guard let value = take(key) else {
             if required { throw ConfigError(file: file, place: path, message: "missing required key \"\(key)\"") }
             return nil
         }
-        config[key] = nil
         switch value {
         case .array(let items):
             return items.enumerated().map { ($1, "\(path).\(key)[\($0)]") }
@@ -72,7 +91,7 @@ struct BlockEntry {
     }
 
     func decode<T: Decodable>(_ type: T.Type, file: String?) throws -> T {
-        try ConfigDecoder.decode(type, from: .object(config), path: path, file: file)
+        try ConfigDecoder.decode(type, from: .object(config), path: path, file: file, recorder: recorder)
     }
 
     func error(_ message: String, key: String? = nil, file: String?) -> ConfigError {

@@ -23,12 +23,12 @@ enum Repeat: Block {
     static func expand(_ entry: BlockEntry, input: Int, builder: inout GraphBuilder) throws -> Int {
         var entry = entry
         let file = builder.file
-        guard case .object(let body)? = entry.config["body"] else {
-            throw entry.error(entry.config["body"] == nil ? "missing required key \"body\""
+        let value = entry.take("body")
+        guard case .object(let body)? = value else {
+            throw entry.error(value == nil ? "missing required key \"body\""
                               : "expected one layer or block object (group several with \"sequential\")",
-                              key: entry.config["body"] == nil ? nil : "body", file: file)
+                              key: value == nil ? nil : "body", file: file)
         }
-        entry.config["body"] = nil
         let c = try entry.decode(Config.self, file: file)
         guard (1...maximumCount).contains(c.count) else {
             throw entry.error("must be in 1...\(maximumCount), got \(c.count)", key: "count", file: file)

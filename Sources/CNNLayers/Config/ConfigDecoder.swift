@@ -11,10 +11,11 @@ public enum ConfigDecoder {
     /// a keyed container but never asked for (via `decode`, `decodeIfPresent`, `contains`,
     /// `decodeNil`, nested containers) is reported as an unknown key, the first in file order.
     /// The top-level object is checked even if `T` never opens it. `extraKeys` are top-level keys that count as known although `T` does not read them (for
-    /// keys such as `"type"` that the caller has already consumed).
+    /// keys such as `"type"` that the caller has already consumed). `recorder` receives the
+    /// top-level keys `T` asked for.
     public static func decode<T: Decodable>(
         _ type: T.Type, from value: JSONValue, path: String, file: String?,
-        extraKeys: [String] = []
+        extraKeys: [String] = [], recorder: KeyRecorder? = nil
     ) throws -> T {
         let tracker = KeyTracker()
         // The top-level object is always checked, even when `T` never opens it (a type with
@@ -26,6 +27,7 @@ public enum ConfigDecoder {
                                    tracker: tracker)
         let result: T = try decoder.decodeValue(T.self)
         try tracker.checkUnknownKeys(root: value, path: path, file: file)
+        recorder?.record(tracker.orderedKeys(path: path))
         return result
     }
 

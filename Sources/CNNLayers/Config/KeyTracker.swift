@@ -23,6 +23,8 @@ final class KeyTracker {
 
     func askedKeys(path: String) -> Set<String> { asked[path]?.set ?? [] }
 
+    func orderedKeys(path: String) -> [String] { asked[path]?.order ?? [] }
+
     /// Walks `root` in file order and throws for the first key of a visited object that was
     /// never asked for.
     func checkUnknownKeys(root: JSONValue, path: String, file: String?) throws {
