@@ -15,12 +15,16 @@ public enum Registry {
         public let type: String
         public let summary: String
         public let kind: Kind
+
+        public var isBlock: Bool { if case .block = kind { true } else { false } }
+        /// `type` with `(block)` after a block's.
+        public var title: String { isBlock ? "\(type) (block)" : type }
     }
 
     /// Every entry, sorted by type name.
     public static let entries: [Entry] = {
         let all = LayerRegistry.all.map { Entry(type: $0.type, summary: $0.summary, kind: .layer($0)) }
-            + BlockRegistry.all.map { Entry(type: $0.type, summary: "block: " + $0.summary, kind: .block($0)) }
+            + BlockRegistry.all.map { Entry(type: $0.type, summary: $0.summary, kind: .block($0)) }
         let repeated = duplicates(all.map(\.type))
         precondition(repeated.isEmpty, "registered twice: \(repeated.joined(separator: ", "))")
         return all.sorted { $0.type < $1.type }

@@ -22,6 +22,17 @@ extension JSONValue {
         }
     }
 
+    /// One-line JSON text, `{"a": 1, "b": [2, 3]}` (keys in their stored order), for examples
+    /// in listings.
+    public var compact: String {
+        switch self {
+        case .array(let items): return "[" + items.map(\.compact).joined(separator: ", ") + "]"
+        case .object(let object):
+            return "{" + object.pairs.map { Self.quoted($0.key) + ": " + $0.value.compact }.joined(separator: ", ") + "}"
+        default: return serialized()
+        }
+    }
+
     /// A JSON string literal, escaped as serde_json (the reference safetensors writer) does:
     /// `"`, `\` and the control characters; everything else, non-ASCII included, as raw UTF-8.
     public static func quoted(_ text: String) -> String {
