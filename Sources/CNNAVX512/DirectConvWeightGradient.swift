@@ -3,8 +3,8 @@ import CNNCore
 extension DirectConvPlan {
     /// Positions summed per visit of a (filter block, group of taps): at least this many vectors,
     /// so the lane reductions at the end of a visit stay a small share of its FMAs while the
-    /// visited dY rows (8 filters) and input rows stay in L1. Measured on Zen 5 for ResNet/VGG
-    /// shapes: 64 beats 32, 48, 128 and 256.
+    /// visited dY rows (8 filters) and input rows stay in L1 (the choice among 32 to 256 is
+    /// measured in docs/PERFORMANCE.md).
     static let visitVectors = 64
 
     /// `dw[f, t] += Σ_images Σ_q dys[f][q] · xp[q + taps[t]]`, `dw: [F, C, kh, kw]`, over `images`
@@ -28,7 +28,7 @@ extension DirectConvPlan {
                     let sums = TapSums(dw: dw + fb * block * count + t, rowStride: count,
                                        filters: min(block, filters - fb * block), taps: min(3, count - t))
                     // Three neighbours in a row (stride 1) load at fixed displacements from one
-                    // pointer: measured 5–7% faster than three independent offsets.
+                    // pointer, which the compiler folds into the loads' addressing.
                     if o.1 == o.0 + 1 && o.2 == o.0 + 2 {
                         visit(first: o.0, 1, 2, filterBlock: fb, images: visited, padded: xp, spread: dys, into: sums)
                     } else {

@@ -68,7 +68,7 @@ extension WinogradPlan {
     /// `D[ξ][f][tile · images + image] = (A dy Aᵀ)[ξ]` for the 4×4 tiles of `images` (a multiple
     /// of 8) output gradients `[F, OH, OW]`, zeros past the output. Its loops repeat
     /// `transformInputLanes`'s around other arithmetic, as the tile-row transforms do (see
-    /// `transformOutputGradient`: a shared helper taking the arithmetic as a closure measured slower).
+    /// `transformOutputGradient`: a shared helper taking the arithmetic as a closure was slower).
     func transformOutputGradientLanes(_ dy: UnsafePointer<Float>, images: Int, into d: UnsafeMutablePointer<Float>,
                                       scratch: UnsafeMutablePointer<Float>) {
         let n = images * tiles, position = Self.positionStride(filters, n), grid = scratch, t = scratch + gridFloats

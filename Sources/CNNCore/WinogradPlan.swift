@@ -48,8 +48,7 @@ public struct WinogradPlan: Sendable, Equatable {
     /// Floats from one transform position's `rows × columns` matrix to the next: one cache line
     /// more than the matrix. The transforms write the 36 positions of a tile together, and with
     /// matrices of a multiple of 4 KiB all 36 stores fall into one cache set, which holds 12
-    /// lines (measured: the kernels' transform took 8.8 ms per call for 256 × 256 kernels; the
-    /// VGG-style net trained at 335 images/s, and at 624 with the skew).
+    /// lines: 4 KiB-aligned strides made the kernels' transform the bulk of a VGG-style step.
     static func positionStride(_ rows: Int, _ columns: Int) -> Int { rows * columns + 16 }
 
     /// dX from dY: a full correlation of dY (padded by `2 − P`) with the flipped kernels.
@@ -60,8 +59,8 @@ public struct WinogradPlan: Sendable, Equatable {
 
     /// The blocks the products run on: about `targetTiles` tiles each (an 8x8 output has 4
     /// tiles, too few for sgemm; a 32x32 one 64), so either several whole images or a run of one
-    /// image's tile rows. VGG-style training, images/s: blocks of 32 tiles 595–597, 64 599–623,
-    /// 128 604–622, 256 533–541 (the transformed input and products spill the cache).
+    /// image's tile rows. Larger blocks spill the transformed input and products out of the cache,
+    /// smaller ones make thin products (the sizes tried are in docs/PERFORMANCE.md).
     public static let targetTiles = 64
     /// Images per block: with lanes across images a multiple of 8 where the batch allows.
     public func chunk(batch: Int) -> Int {

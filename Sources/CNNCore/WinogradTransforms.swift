@@ -21,7 +21,7 @@ extension WinogradPlan {
     /// tile row into scratch rows (rows outside the image read a zero row; the padding columns
     /// stay zero, no write touches them), then Bᵀ along the rows. Done a tile row at a time, the
     /// second step's loads would straddle the first's stores just issued, which the store buffer
-    /// cannot forward (measured: half of the transform's time).
+    /// cannot forward.
     func transformInput(_ x: UnsafePointer<Float>, rows: Range<Int>, into v: UnsafeMutablePointer<Float>, column: Int,
                         stride n: Int, scratch: UnsafeMutablePointer<Float>) {
         let rowFloats = rowFloats, s = scratch - 6 * rows.lowerBound * rowFloats, zero = scratch + 6 * tilesH * rowFloats
@@ -117,7 +117,7 @@ extension WinogradPlan {
     /// image's output gradient `[F, OH, OW]` (past the output the tile reads zeros); per filter
     /// all tile rows along the columns first, as in `transformInput`. Its loop along the rows
     /// repeats `transformInput`'s with other arithmetic: one helper taking the arithmetic as a
-    /// closure was not inlined (VGG-style training 505–541 against 594–615 images/s).
+    /// closure was not inlined, and was slower.
     func transformOutputGradient(_ dy: UnsafePointer<Float>, rows: Range<Int>, into d: UnsafeMutablePointer<Float>,
                                  column: Int, stride n: Int, scratch: UnsafeMutablePointer<Float>) {
         let rowFloats = rowFloats, s = scratch - 6 * rows.lowerBound * rowFloats, zero = scratch + 6 * tilesH * rowFloats
@@ -176,8 +176,7 @@ extension WinogradPlan {
     func transformWeights(_ w: UnsafePointer<Float>, flipped: Bool, filters range: Range<Int>,
                           into u: UnsafeMutablePointer<Float>) {
         // Blocks of 16 channels: a flipped kernel (c, f) is read from row c of the layer's
-        // weights, so without blocks every read would land in another row (measured: a fifth of
-        // a VGG-style training step).
+        // weights, so without blocks every read would land in another row and another page.
         let position = Self.positionStride(filters, channels)
         for c0 in stride(from: 0, to: channels, by: 16) {
         for f in range {

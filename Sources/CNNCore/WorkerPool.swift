@@ -47,8 +47,7 @@ struct RangeParts<Work: RangeWork>: PartitionedWork {
 /// OpenBLAS keeps its own threads, which spin for a while after each call; two pools busy at once
 /// put 4 threads on 2 cores (Debian's PyTorch loses 3–10× that way). So with more than one part
 /// OpenBLAS runs one thread per caller, and only layers that parallelize nothing themselves
-/// (recurrent layers: one small product per time step) widen it with `withWideBLAS`. Measured on
-/// LeNet-5: 11,400–12,000 images/s with OpenBLAS at 2 threads outside `run`, 18,700–19,000 at 1.
+/// (recurrent layers: one small product per time step) widen it with `withWideBLAS`.
 /// Handing over work allocates nothing (see `run`).
 ///
 /// A hand-off spins before it sleeps, as OpenMP runtimes do (GOMP_SPINCOUNT): a training step
@@ -56,9 +55,7 @@ struct RangeParts<Work: RangeWork>: PartitionedWork {
 /// thread blocked in the kernel took tens of them here. Workers watch the job counter and the
 /// caller the count of parts still running for `spinSeconds`, then wait on a condition variable.
 /// With more parts than cores nothing spins: a spinning thread would take turns with a working
-/// one (4 threads on 2 cores, ResNet-20: spinning, 627 training images/s and 4.7 ms batch-1
-/// latency, below the build before spinning with 727 and 1.2 ms; not spinning there, 846 and
-/// 1.5 ms).
+/// one. (The measurements behind both rules are in docs/PERFORMANCE.md.)
 public final class WorkerPool: @unchecked Sendable {
     public static let shared = WorkerPool()
     /// The most parts any layer plans workspace for.

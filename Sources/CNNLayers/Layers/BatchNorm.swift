@@ -246,8 +246,7 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
 
     /// Through a fused ReLU, its derivative is applied as dY is read: the forward's output sign is
     /// recomputed from x (with the forward's arithmetic, so the mask is the same), which both
-    /// passes read anyway, instead of a pass over memory that rewrites dY. Measured on ResNet-20,
-    /// one thread: batch norms and their ReLUs back-propagate in 6.1–6.2 ms per step, not 6.6–7.7.
+    /// passes read anyway, instead of a pass over memory that rewrites dY (docs/PERFORMANCE.md).
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor, inputGradients: [Tensor?],
                          through activation: Activation, context: inout ExecutionContext) {
         if activation.function != .relu { activation.backwardInPlace(output: output, gradient: dy) }
