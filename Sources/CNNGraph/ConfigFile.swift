@@ -1,3 +1,4 @@
+import CNNCore
 import CNNLayers
 
 /// A config file as the user wrote it: either a model spec (`{"name", "input", "layers"}`) or a
@@ -44,9 +45,9 @@ public struct ConfigFile {
                           data: object["data"], train: object["train"])
     }
 
-    /// Builds the model's graph.
-    public func buildGraph() throws -> Graph {
-        try GraphBuilder.build(model: model, path: modelPath, file: modelFile)
+    /// Builds the model's graph, its layers choosing among `kernels`.
+    public func buildGraph(kernels: KernelOptions = .environment) throws -> Graph {
+        try GraphBuilder.build(model: model, path: modelPath, file: modelFile, kernels: kernels)
     }
 
     private static func directory(of path: String) -> String {

@@ -22,17 +22,23 @@ public struct GraphBuilder {
     /// The keys every entry may carry besides its type's own.
     static let entryKeys = ["type", "name", "inputs", "activation"]
 
-    init(inputShape: Shape, file: String?, strictShapes: Bool) {
+    /// The optional kernels every layer may choose.
+    let kernels: KernelOptions
+
+    init(inputShape: Shape, file: String?, strictShapes: Bool, kernels: KernelOptions = .environment) {
         self.inputShape = inputShape
         self.file = file
         self.strictShapes = strictShapes
+        self.kernels = kernels
     }
 
     // MARK: - Building from a model spec
 
     /// Builds the graph of a model object:
-    /// `{"name", "description"?, "input", "layers", "outputs"?, "strict_shapes"?}`.
-    public static func build(model: JSONValue, path: String = "model", file: String?) throws -> Graph {
+    /// `{"name", "description"?, "input", "layers", "outputs"?, "strict_shapes"?}`, its layers
+    /// choosing among `kernels`.
+    public static func build(model: JSONValue, path: String = "model", file: String?,
+                             kernels: KernelOptions = .environment) throws -> Graph {
         guard case .object(var object) = model else {
             throw ConfigError(file: file, place: path, message: "expected a model object, got \(model.kindName)")
         }
@@ -48,7 +54,7 @@ public struct GraphBuilder {
                               + "\(Self.maximumElements) elements, got \(header.input)")
         }
         var builder = GraphBuilder(inputShape: Shape(header.input), file: file,
-                                   strictShapes: header.strict_shapes ?? false)
+                                   strictShapes: header.strict_shapes ?? false, kernels: kernels)
         guard case .array(let entries) = layers, !entries.isEmpty else {
             throw ConfigError(file: file, place: "\(path).layers", message: "expected a non-empty list of layers")
         }
@@ -170,6 +176,7 @@ public struct GraphBuilder {
                        place: String) throws -> (any Layer, [String]) {
         var context = LayerBuildContext(name: name, inputShapes: inputs.map(shape(of:)), config: config,
                                         path: place, file: file, strictShapes: strictShapes)
+        context.kernels = kernels
         let nodes = self.nodes, indexByName = self.indexByName
         context.lookup = { n in indexByName[n].map { nodes[$0].layer } }
         let layer = try registration.build(&context)

@@ -13,6 +13,8 @@ public struct LayerBuildContext {
     public let file: String?
     /// Inexact output-size division is an error instead of a note.
     public let strictShapes: Bool
+    /// The optional kernels the layer may choose (the environment's switches by default).
+    public var kernels = KernelOptions.environment
     /// Finds an already-built layer by node name (max-unpool reads its pool's indices).
     public var lookup: (String) -> (any Layer)? = { _ in nil }
     public private(set) var notes: [String] = []

@@ -332,3 +332,42 @@ final class ExecutorTests: XCTestCase {
         XCTAssertEqual(e.parameters.array, a)
     }
 }
+
+/// Kernel options reach layers through the build, not through process-wide switches: two
+/// graphs of one model, built with and without the optional kernels, run side by side in one
+/// process and agree.
+final class KernelOptionsTests: XCTestCase {
+    static let model = #"""
+    {"name": "k", "input": [16, 8, 8], "layers": [
+        {"type": "conv2d", "name": "c1", "filters": 16, "kernel": 3, "padding": 1, "activation": "tanh"},
+        {"type": "conv2d", "name": "c2", "filters": 8, "kernel": 3, "stride": 2, "padding": 1},
+        {"type": "flatten"}, {"type": "dense", "name": "fc", "units": 4}
+    ]}
+    """#
+
+    func testGraphsWithOtherKernelsAgreeInOneProcess() throws {
+        let plain = KernelOptions(avx512: false, winograd: false)
+        let graphs = try [KernelOptions.environment, plain].map {
+            try GraphBuilder.build(model: JSONSource.parse(Self.model, file: "k.json"), file: "k.json", kernels: $0)
+        }
+        func algorithm(_ g: Graph, _ name: String) -> String? {
+            (g.node(named: name)?.layer as? any AlgorithmChoosing)?.algorithmName(batch: 9)
+        }
+        XCTAssertEqual(algorithm(graphs[1], "c1"), "lowered")
+        XCTAssertEqual(algorithm(graphs[1], "c2"), "lowered")
+        XCTAssertEqual(algorithm(graphs[0], "c1"), WinogradPlan.enabled ? "winograd"
+                       : CPUFeatures.avx512Kernels ? "direct" : "lowered")
+        var rng = RNG(seed: 5)
+        let x = GraphGradientCheck.random(graphs[0].inputShape.batched(9), &rng)
+        let dy = GraphGradientCheck.random([9, 4], &rng)
+        let results = graphs.map { g -> (y: [Float], gradients: [Float]) in
+            let executor = Executor(graph: g, maxBatch: 9, seed: 3)
+            var run = RNG(seed: 1)
+            let y = executor.forward(x, training: true, rng: &run)[0].array
+            executor.backward(x, outputGradients: [dy], rng: &run)
+            return (y, executor.gradients.array)
+        }
+        assertClose(results[0].y, results[1].y, within: .relativeToLargest(1e-5), "outputs")
+        assertClose(results[0].gradients, results[1].gradients, within: .relativeToLargest(1e-4), "gradients")
+    }
+}

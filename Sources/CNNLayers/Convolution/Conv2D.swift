@@ -72,7 +72,8 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
             denseWeight = Tensor(shape: [c.filters, g.columnRows])
             denseWeightGrad = Tensor(shape: [c.filters, g.columnRows])
         }
-        (algorithm, smallBatchAlgorithm) = ConvolutionSelection.choose(shape, mode: c.padding_mode ?? .zeros)
+        (algorithm, smallBatchAlgorithm) = ConvolutionSelection.choose(shape, mode: c.padding_mode ?? .zeros,
+                                                                       kernels: context.kernels)
     }
 
     public var outputChannels: Int { shape.filters }

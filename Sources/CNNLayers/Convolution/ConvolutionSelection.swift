@@ -9,7 +9,7 @@ import CNNAVX512
 /// 1. **Winograd** F(4×4, 3×3): 3x3, stride 1, no dilation, one group, zero padding of at most 2
 ///    per side, at least `winogradMinimumChannels` channels and filters; from
 ///    `winogradMinimumBatch` images, with the algorithm below for smaller batches.
-/// 2. **Direct** (AVX-512 only, zero padding, no dilation, equal strides): one group and a kernel
+/// 2. **Direct** (AVX-512 kernels on, zero padding, no dilation, equal strides): one group and a kernel
 ///    larger than 1x1 with stride 1 or 2, or stride 1 and one filter per channel (depthwise).
 ///    Not where a long lowered product would beat it (`directPays`).
 /// 3. **Depthwise** loops: groups == channels > 1 (stride-2 forward on AVX-512 through the
@@ -43,23 +43,24 @@ public enum ConvolutionSelection {
 
     /// The algorithm for `shape`, and the one for batches below `winogradMinimumBatch` where it
     /// differs.
-    static func choose(_ shape: ConvolutionShape, mode: PaddingMode)
+    static func choose(_ shape: ConvolutionShape, mode: PaddingMode, kernels: KernelOptions)
         -> (algorithm: any ConvolutionAlgorithm, smallBatch: (any ConvolutionAlgorithm)?) {
         let g = shape.geometry, lowering = Im2Col(g, mode: mode)
         let depthwise = shape.groups == g.channels && shape.groups > 1
-        let direct = directPlan(shape, depthwise: depthwise, mode: mode)
+        let direct = kernels.avx512 ? directPlan(shape, depthwise: depthwise, mode: mode) : nil
         let fallback: any ConvolutionAlgorithm
         if let direct {
             fallback = DirectConvolution(shape, plan: direct, depthwise: depthwise)
         } else if depthwise {
             let kernel = DepthwiseConv(lowering, multiplier: shape.filters / shape.groups)
-            fallback = DepthwiseConvolution(shape, depthwise: kernel, phases: phasePlan(shape, mode: mode))
+            let phases = kernels.avx512 ? phasePlan(shape, mode: mode) : nil
+            fallback = DepthwiseConvolution(shape, depthwise: kernel, phases: phases)
         } else if isPointwise(g) {
             fallback = PointwiseConvolution(shape)
         } else {
             fallback = LoweredConvolution(shape, lowering: lowering)
         }
-        guard let winograd = winogradPlan(shape, mode: mode) else { return (fallback, nil) }
+        guard kernels.winograd, let winograd = winogradPlan(shape, mode: mode) else { return (fallback, nil) }
         return (WinogradConvolution(shape, plan: winograd), fallback)
     }
 
@@ -70,7 +71,7 @@ public enum ConvolutionSelection {
 
     static func winogradPlan(_ shape: ConvolutionShape, mode: PaddingMode) -> WinogradPlan? {
         let g = shape.geometry
-        guard WinogradPlan.enabled, g.kernelH == 3, g.kernelW == 3, g.strideH == 1, g.strideW == 1,
+        guard g.kernelH == 3, g.kernelW == 3, g.strideH == 1, g.strideW == 1,
               g.dilationH == 1, g.dilationW == 1, shape.groups == 1, mode == .zeros,
               [g.padTop, g.padBottom, g.padLeft, g.padRight].allSatisfy({ $0 <= 2 }),
               g.channels >= winogradMinimumChannels, shape.filters >= winogradMinimumChannels
@@ -84,7 +85,7 @@ public enum ConvolutionSelection {
     /// Stride 1 also needs padding of at most `k − 1` per side, for the input gradient's plan.
     static func directPlan(_ shape: ConvolutionShape, depthwise: Bool, mode: PaddingMode) -> DirectConvPlan? {
         let g = shape.geometry
-        guard CPUFeatures.avx512Kernels, mode == .zeros, g.strideH == g.strideW, g.dilationH == 1, g.dilationW == 1
+        guard mode == .zeros, g.strideH == g.strideW, g.dilationH == 1, g.dilationW == 1
         else { return nil }
         switch g.strideH {
         case 1: guard depthwise ? shape.filters == g.channels : shape.groups == 1 && g.kernelArea > 1 else { return nil }
@@ -105,7 +106,7 @@ public enum ConvolutionSelection {
     /// Stride-2 depthwise convolutions with one filter per channel, zero padding, no dilation.
     static func phasePlan(_ shape: ConvolutionShape, mode: PaddingMode) -> PhaseDepthwisePlan? {
         let g = shape.geometry
-        guard CPUFeatures.avx512Kernels, mode == .zeros, shape.filters == g.channels, g.strideH == 2, g.strideW == 2,
+        guard mode == .zeros, shape.filters == g.channels, g.strideH == 2, g.strideW == 2,
               g.dilationH == 1, g.dilationW == 1 else { return nil }
         return PhaseDepthwisePlan(channels: g.channels, height: g.height, width: g.width, kernelH: g.kernelH,
                                   kernelW: g.kernelW, padTop: g.padTop, padBottom: g.padBottom,

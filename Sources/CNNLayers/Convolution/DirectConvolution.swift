@@ -12,7 +12,7 @@ import CNNAVX512
 ///                      (stride 1: `inputGradientPlan`; stride 2: one pass per phase,
 ///                      `PhaseInputGradient`), per image
 ///
-/// Only made where `CPUFeatures.avx512Kernels` holds (`ConvolutionSelection`).
+/// Only made where the build's `KernelOptions.avx512` holds (`ConvolutionSelection`).
 final class DirectConvolution: ConvolutionAlgorithm {
     let shape: ConvolutionShape
     let plan: DirectConvPlan

@@ -41,7 +41,7 @@ public final class Dense: ActivationFusing {
         hasBias = c.bias ?? true
         outputShape = s.rank == 2 ? [steps, units] : [units]
         let product = PackedMatrix(rows: units, columns: features)
-        packedWeight = CPUFeatures.avx512Kernels ? Tensor(shape: [product.floats]) : nil
+        packedWeight = context.kernels.avx512 ? Tensor(shape: [product.floats]) : nil
     }
 
     /// `dX[rows, F] += dY[rows, units] · W`. On AVX-512, batches of `PackedMatrix.minimumRows` and
