@@ -13,6 +13,30 @@ enum Inception: Block {
     static let type = "inception"
     static let registration = BlockRegistration(
         type: type, summary: "Inception v1 module: parallel branches concatenated along channels",
+        keys: [
+            ConfigKey("branches", "list of lists of layer entries", default: "none",
+                      "Explicit branches, each from the block input (`branch1`, `branch2`, …), "
+                      + "concatenated along channels; no other key may be given with it."),
+            ConfigKey("ch1x1", "int", default: "none",
+                      "Filters of the 1x1 branch (required without `branches`)."),
+            ConfigKey("ch3x3red", "int", default: "none",
+                      "Filters of the 1x1 reduction before the 3x3 (required without `branches`)."),
+            ConfigKey("ch3x3", "int", default: "none",
+                      "Filters of the 3x3 convolution (required without `branches`)."),
+            ConfigKey("ch5x5red", "int", default: "none",
+                      "Filters of the 1x1 reduction before the \"5x5\" (required without `branches`)."),
+            ConfigKey("ch5x5", "int", default: "none",
+                      "Filters of the \"5x5\" (kernel5 × kernel5) convolution "
+                      + "(required without `branches`)."),
+            ConfigKey("pool_proj", "int", default: "none",
+                      "Filters of the 1x1 after the 3x3 stride-1 max pool (required without `branches`)."),
+            ConfigKey("conv", "\"conv_bn_relu\" | \"conv_relu\"", default: "\"conv_bn_relu\"",
+                      "Each shorthand convolution followed by batchnorm and ReLU, without bias "
+                      + "(torchvision's BasicConv2d), or by ReLU alone, with bias (the paper)."),
+            ConfigKey("kernel5", "int", default: "5",
+                      "Kernel of the \"5x5\" branch (torchvision's GoogLeNet uses 3)."),
+            ConfigKey("bn_eps", "number", default: "1e-5", "ε of the shorthand's batch norms."),
+        ],
         example: BlockExample(["ch1x1": 2, "ch3x3red": 2, "ch3x3": 3, "ch5x5red": 1, "ch5x5": 2, "pool_proj": 2],
                               input: [3, 5, 5])
     ) { entry, input, builder in try expand(entry, input: input, builder: &builder) }

@@ -13,6 +13,24 @@ enum MBConv: Block {
     static let type = "mbconv"
     static let registration = BlockRegistration(
         type: type, summary: "inverted residual (MobileNetV2/EfficientNet MBConv) with optional SE",
+        keys: [
+            ConfigKey("filters", "int", "Output channels of the 1x1 projection."),
+            ConfigKey("expand", "int", default: "6",
+                      "Expansion ratio: hidden channels = input channels·expand; 1 leaves out the 1x1 "
+                      + "expansion."),
+            ConfigKey("kernel", "int", default: "3",
+                      "Odd kernel size of the depthwise convolution (padding kernel/2)."),
+            ConfigKey("stride", "int", default: "1", "Stride of the depthwise convolution."),
+            ConfigKey("se", "number", default: "0",
+                      "SE ratio in [0, 1): an SE of max(1, ⌊input channels·se⌋) channels after the "
+                      + "depthwise; 0 for none."),
+            ConfigKey("nonlinearity", "activation type", default: "\"silu\"",
+                      "The activation after the expansion and the depthwise, and inside the SE "
+                      + "(\"relu6\" for MobileNetV2)."),
+            ConfigKey("bn_eps", "number", default: "1e-5", "ε of the block's batch norms."),
+            ConfigKey("skip", "bool", default: "true",
+                      "Adds the input to the output when the stride is 1 and the channels match."),
+        ],
         example: BlockExample(["filters": 4, "expand": 2, "kernel": 3, "se": 0.25],
                               input: [4, 5, 5])
     ) { entry, input, builder in try expand(entry, input: input, builder: &builder) }

@@ -8,6 +8,17 @@ enum Repeat: Block {
     static let type = "repeat"
     static let registration = BlockRegistration(
         type: type, summary: "count copies of a layer or block, with per-copy overrides",
+        keys: [
+            ConfigKey("body", "layer or block entry",
+                      "The entry copied, without \"name\": copies are named by index "
+                      + "(`stage.0`, `stage.1`), each reading the previous copy's output."),
+            ConfigKey("count", "int", "Number of copies, 1 to 10000."),
+            ConfigKey("first", "object", default: "none",
+                      "Keys that replace the body's in the first copy only, typically {\"stride\": 2}."),
+            ConfigKey("overrides", "list of objects or nulls", default: "none",
+                      "Keys that replace the body's per copy, one entry per copy (null for none), applied "
+                      + "after `first`."),
+        ],
         example: BlockExample(["count": 2, "body": ["type": "conv2d", "filters": 3, "kernel": 3, "padding": 1], "first": ["stride": 2]],
                               input: [2, 6, 6])
     ) { entry, input, builder in try expand(entry, input: input, builder: &builder) }

@@ -14,6 +14,30 @@ enum Residual: Block {
     static let type = "residual"
     static let registration = BlockRegistration(
         type: type, summary: "residual block: basic/bottleneck preset or custom body, with a shortcut",
+        keys: [
+            ConfigKey("body", "list of layer entries", default: "none",
+                      "An explicit residual branch F(x), applied in order; give it or `variant`."),
+            ConfigKey("variant", "\"basic\" | \"bottleneck\"", default: "none",
+                      "A preset body of conv → batchnorm units with ReLU between: basic 3x3 → 3x3 "
+                      + "(ResNet-18/34), bottleneck 1x1 → 3x3 → 1x1 (torchvision's v1.5); give it or "
+                      + "`body`."),
+            ConfigKey("filters", "int", default: "none",
+                      "Width of the preset's convolutions "
+                      + "(required with `variant`; a bottleneck outputs filters·expansion)."),
+            ConfigKey("stride", "int", default: "1",
+                      "The preset's stride, on the first 3x3 (basic) or the 3x3 (bottleneck); the shortcut "
+                      + "subsamples to match."),
+            ConfigKey("expansion", "int", default: "4",
+                      "A bottleneck's output width as a multiple of `filters`."),
+            ConfigKey("shortcut", "\"auto\" | \"identity\" | \"projection\" | \"zero_pad\"",
+                      default: "\"auto\"",
+                      "What is added to F(x). identity: the input; projection: a strided 1x1 "
+                      + "conv + batchnorm (`downsample.0/1`); zero_pad: He et al.'s option A "
+                      + "(subsample, zero-pad the new channels); auto: identity when the shapes match, "
+                      + "else projection."),
+            ConfigKey("bn_eps", "number", default: "1e-5",
+                      "ε of the preset's and the projection's batch norms."),
+        ],
         example: BlockExample(["variant": "basic", "filters": 4, "stride": 2, "shortcut": "projection"],
                               input: [2, 6, 6])
     ) { entry, input, builder in try expand(entry, input: input, builder: &builder) }

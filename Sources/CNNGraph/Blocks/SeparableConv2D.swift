@@ -8,6 +8,23 @@ enum SeparableConv2D: Block {
     static let type = "separable_conv2d"
     static let registration = BlockRegistration(
         type: type, summary: "depthwise k×k convolution followed by a pointwise 1x1 convolution",
+        keys: [
+            ConfigKey("filters", "int", "Output channels of the pointwise 1x1 convolution."),
+            ConfigKey("kernel", "int or [h, w]", "Kernel size of the depthwise convolution."),
+            ConfigKey("stride", "int or [h, w]", default: "1", "Stride of the depthwise convolution."),
+            ConfigKey("padding", "int, [h, w], [top, bottom, left, right], \"same\" or \"valid\"",
+                      default: "0",
+                      "Padding of the depthwise convolution, as conv2d's."),
+            ConfigKey("padding_mode",
+                      "\"zeros\" | \"reflect\" | \"replicate\" | \"circular\" | \"symmetric\"",
+                      default: "\"zeros\"",
+                      "What the depthwise convolution's padding reads, as conv2d's."),
+            ConfigKey("dilation", "int or [h, w]", default: "1", "Dilation of the depthwise convolution."),
+            ConfigKey("depth_multiplier", "int", default: "1",
+                      "Depthwise filters per input channel (Keras `depth_multiplier`)."),
+            ConfigKey("bias", "bool", default: "true",
+                      "A bias on the pointwise convolution (the depthwise one never has one)."),
+        ],
         example: BlockExample(["filters": 4, "kernel": 3, "padding": 1, "depth_multiplier": 2],
                               input: [2, 5, 5])
     ) { entry, input, builder in try expand(entry, input: input, builder: &builder) }

@@ -8,6 +8,16 @@ enum SqueezeExcitation: Block {
     static let type = "squeeze_excitation"
     static let registration = BlockRegistration(
         type: type, summary: "squeeze-and-excitation channel gating",
+        keys: [
+            ConfigKey("squeeze", "int", default: "channels / reduction",
+                      "Channels of the bottleneck, fc1's filters (torchvision `squeeze_channels`); not "
+                      + "with `reduction`."),
+            ConfigKey("reduction", "int", default: "16",
+                      "The paper's ratio r: a bottleneck of max(1, ⌊channels/r⌋) when `squeeze` is absent."),
+            ConfigKey("inner", "activation type", default: "\"relu\"", "The activation after fc1."),
+            ConfigKey("gate", "activation type", default: "\"sigmoid\"",
+                      "The activation after fc2 that gives the per-channel scale s."),
+        ],
         example: BlockExample(["squeeze": 2],
                               input: [4, 3, 3])
     ) { entry, input, builder in try expand(entry, input: input, builder: &builder) }

@@ -240,6 +240,29 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
 
     public static let registration = LayerRegistration(
         type: "conv2d", summary: "2-D convolution (groups, depthwise, dilation, padding modes, connection tables)",
+        keys: [
+            ConfigKey("filters", "int", "Output channels F (PyTorch `out_channels`)."),
+            ConfigKey("kernel", "int or [h, w]", "Kernel size (PyTorch `kernel_size`)."),
+            ConfigKey("stride", "int or [h, w]", default: "1", "Step S between window positions."),
+            ConfigKey("padding", "int, [h, w], [top, bottom, left, right], \"same\" or \"valid\"",
+                      default: "0",
+                      "Pixels added per side; \"same\" pads D·(k − 1) in total per axis "
+                      + "(the odd one bottom/right), which keeps the size at stride 1; \"valid\" is 0."),
+            ConfigKey("padding_mode",
+                      "\"zeros\" | \"reflect\" | \"replicate\" | \"circular\" | \"symmetric\"",
+                      default: "\"zeros\"",
+                      "What padding reads: zeros, the mirror without the edge pixel (reflect) or with it "
+                      + "(symmetric), the edge pixel (replicate) or the wrapped-around row (circular)."),
+            ConfigKey("dilation", "int or [h, w]", default: "1",
+                      "Spacing D between kernel taps; a window spans D·(k − 1) + 1 pixels."),
+            ConfigKey("groups", "int", default: "1",
+                      "Splits channels and filters into this many groups convolved separately "
+                      + "(each filter sees C/groups channels); must divide both; groups = C is depthwise."),
+            ConfigKey("bias", "bool", default: "true", "Adds a learned bias per filter."),
+            ConfigKey("connections", "\"lenet5_c3\" or [[input map, …], …]", default: "none",
+                      "The input maps each filter sees, one list per filter, or a named table "
+                      + "(LeNet-5's C3); not combined with groups."),
+        ],
         example: LayerExample(["filters": 4, "kernel": [3, 2], "stride": 2, "padding": [1, 0, 1, 1],
                                "padding_mode": "reflect", "groups": 1], inputs: [[3, 5, 6]])
     ) { context in try Conv2D(context.decode(Config.self), context: &context) }

@@ -263,12 +263,25 @@ public final class Activation: Layer {
 
     // MARK: - Registrations
 
-    /// One registration per config type name (every function but `identity`).
+    /// One registration per config type name (every function but `identity`); only leaky_relu
+    /// and elu take keys.
     public static let registrations: [LayerRegistration] = Function.allCases
         .filter { $0 != .identity }
         .map { function in
-            LayerRegistration(type: function.rawValue, summary: function.summary,
-                              example: function.example) { context in
+            let keys: [ConfigKey] = switch function {
+            case .leakyReLU: [
+                ConfigKey("negative_slope", "number", default: "0.01",
+                          "Slope of the negative part: y = negative_slope·x for x ≤ 0."),
+            ]
+            case .elu: [
+                ConfigKey("alpha", "number", default: "1",
+                          "α in y = α·(eˣ − 1) for x ≤ 0, so y tends to −α as x → −∞ "
+                          + "(Clevert et al. 2015)."),
+            ]
+            default: []
+            }
+            return LayerRegistration(type: function.rawValue, summary: function.summary, keys: keys,
+                                     example: function.example) { context in
                 try Activation.build(function, context: &context)
             }
         }

@@ -74,6 +74,7 @@ public final class Add: ActivationFusing {
 
     public static let registration = LayerRegistration(
         type: "add", summary: "elementwise sum of ≥ 2 inputs of identical shape (residual join)",
+        keys: [],
         example: LayerExample([:], inputs: [[2, 3, 5], [2, 3, 5], [2, 3, 5]])
     ) { context in try Add(context.decode(Config.self), context: &context) }
 }

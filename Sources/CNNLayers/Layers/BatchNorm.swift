@@ -314,6 +314,16 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
     public static let registration = LayerRegistration(
         type: "batchnorm",
         summary: "batch normalization over channels ([C, H, W]) or features ([F], [T, F])",
+        keys: [
+            ConfigKey("momentum", "number", default: "0.1",
+                      "Weight of the batch statistics in the running ones, "
+                      + "running = (1 − momentum)·running + momentum·batch, in [0, 1] "
+                      + "(PyTorch's; Keras's is 1 − this)."),
+            ConfigKey("eps", "number", default: "1e-5",
+                      "ε > 0 added to the variance: y = γ·(x − μ)/√(σ² + ε) + β."),
+            ConfigKey("affine", "bool", default: "true",
+                      "Learns the per-channel scale γ (`weight`) and shift β (`bias`)."),
+        ],
         example: LayerExample(["momentum": 0.2, "eps": 1e-4], inputs: [[3, 5, 3]])
     ) { context in try BatchNorm(context.decode(Config.self), context: &context) }
 }

@@ -79,6 +79,11 @@ public final class Concat: Layer {
 
     public static let registration = LayerRegistration(
         type: "concat", summary: "concatenates inputs along the channel axis (or `axis`)",
+        keys: [
+            ConfigKey("axis", "int", default: "0",
+                      "Per-sample axis to join along, 0 the channels; negative counts from the end "
+                      + "(PyTorch `dim` = axis + 1 for axis ≥ 0)."),
+        ],
         example: LayerExample([:], inputs: [[2, 3, 5], [1, 3, 5], [3, 3, 5]])
     ) { context in try Concat(context.decode(Config.self), context: &context) }
 }

@@ -153,6 +153,22 @@ public final class ConvTranspose2D: Layer {
     public static let registration = LayerRegistration(
         type: "conv_transpose2d",
         summary: "2-D transposed convolution (stride, padding, output_padding, dilation)",
+        keys: [
+            ConfigKey("filters", "int", "Output channels F (PyTorch `out_channels`)."),
+            ConfigKey("kernel", "int or [h, w]", "Kernel size (PyTorch `kernel_size`)."),
+            ConfigKey("stride", "int or [h, w]", default: "1",
+                      "Output step S between the kernels that neighbouring input pixels scatter "
+                      + "(the upsampling factor)."),
+            ConfigKey("padding", "int or [h, w]", default: "0",
+                      "Rows/columns P removed from each side of the output: "
+                      + "H′ = (H − 1)·S − 2P + D·(k − 1) + output_padding + 1."),
+            ConfigKey("output_padding", "int or [h, w]", default: "0",
+                      "Rows/columns added at the bottom/right of the output, choosing among the sizes a "
+                      + "stride-S convolution maps back to H; smaller than the stride or the dilation."),
+            ConfigKey("bias", "bool", default: "true", "Adds a learned bias per filter."),
+            ConfigKey("dilation", "int or [h, w]", default: "1",
+                      "Spacing D between kernel taps; a kernel spans D·(k − 1) + 1 output pixels."),
+        ],
         example: LayerExample(["filters": 3, "kernel": [3, 2], "stride": [2, 3], "padding": 1,
                                "output_padding": [1, 0], "dilation": [1, 2]], inputs: [[2, 3, 4]])
     ) { context in try ConvTranspose2D(context.decode(Config.self), context: &context) }

@@ -109,6 +109,10 @@ public final class Dense: ActivationFusing {
 
     public static let registration = LayerRegistration(
         type: "dense", summary: "fully connected layer (per time step on [T, F] sequences)",
+        keys: [
+            ConfigKey("units", "int", "Output features (PyTorch `out_features`)."),
+            ConfigKey("bias", "bool", default: "true", "Adds a learned bias b: y = x·Wᵀ + b."),
+        ],
         example: LayerExample(["units": 3], inputs: [[5]])
     ) { context in try Dense(context.decode(Config.self), context: &context) }
 }

@@ -60,6 +60,11 @@ public final class Dropout: Layer {
 
     public static let registration = LayerRegistration(
         type: "dropout", summary: "inverted dropout (identity in inference)",
+        keys: [
+            ConfigKey("rate", "number",
+                      "Probability p in [0, 1) of zeroing each element in training; the others are "
+                      + "scaled by 1/(1 − p) (PyTorch `p`)."),
+        ],
         example: LayerExample(["rate": 0.3], inputs: [[4, 5]])
     ) { context in try Dropout(context.decode(Config.self), context: &context) }
 }

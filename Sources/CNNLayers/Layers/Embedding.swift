@@ -74,6 +74,11 @@ public final class Embedding: Layer {
 
     public static let registration = LayerRegistration(
         type: "embedding", summary: "token index → learned vector lookup ([T] → [T, dim])",
+        keys: [
+            ConfigKey("vocabulary", "int",
+                      "Table rows; inputs are indices in 0..<vocabulary (PyTorch `num_embeddings`)."),
+            ConfigKey("dim", "int", "Length of each learned vector (PyTorch `embedding_dim`)."),
+        ],
         example: LayerExample(["vocabulary": 7, "dim": 3], inputs: [[5]], indexInputs: 7)
     ) { context in try Embedding(context.decode(Config.self), context: &context) }
 }

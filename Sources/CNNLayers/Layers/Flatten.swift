@@ -38,6 +38,7 @@ public final class Flatten: Layer {
 
     public static let registration = LayerRegistration(
         type: "flatten", summary: "flattens each sample to a vector",
+        keys: [],
         example: LayerExample([:], inputs: [[2, 3, 5]])
     ) { context in try Flatten(context.decode(Config.self), context: &context) }
 }

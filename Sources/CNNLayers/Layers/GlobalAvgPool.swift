@@ -49,6 +49,9 @@ public final class GlobalAvgPool: Layer {
 
     public static let registration = LayerRegistration(
         type: "global_avgpool", summary: "global average pooling, [C, H, W] → [C] (or [C, 1, 1])",
+        keys: [
+            ConfigKey("keep_dims", "bool", default: "false", "Outputs [C, 1, 1] instead of [C]."),
+        ],
         example: LayerExample(["keep_dims": true], inputs: [[3, 5, 4]])
     ) { context in try GlobalAvgPool(context.decode(Config.self), context: &context) }
 }

@@ -62,6 +62,9 @@ public final class GlobalMaxPool: Layer {
 
     public static let registration = LayerRegistration(
         type: "global_maxpool", summary: "global max pooling, [C, H, W] → [C] (or [C, 1, 1])",
+        keys: [
+            ConfigKey("keep_dims", "bool", default: "false", "Outputs [C, 1, 1] instead of [C]."),
+        ],
         example: LayerExample([:], inputs: [[3, 5, 4]], spacedInputs: true)
     ) { context in try GlobalMaxPool(context.decode(Config.self), context: &context) }
 }

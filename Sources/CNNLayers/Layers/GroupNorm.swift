@@ -130,6 +130,15 @@ public final class GroupNorm: Layer {
 
     public static let registration = LayerRegistration(
         type: "groupnorm", summary: "group normalization over groups of channels of each sample",
+        keys: [
+            ConfigKey("groups", "int",
+                      "Number of channel groups (PyTorch `num_groups`); must divide the channels; 1 "
+                      + "normalizes the whole sample, C each channel (InstanceNorm)."),
+            ConfigKey("eps", "number", default: "1e-5",
+                      "ε > 0 added to the variance: y = (x − μ_g)/√(σ²_g + ε)·γ + β."),
+            ConfigKey("affine", "bool", default: "true",
+                      "Learns the per-channel scale γ (`weight`) and shift β (`bias`)."),
+        ],
         example: LayerExample(["groups": 2, "eps": 1e-4], inputs: [[4, 3, 5]])
     ) { context in try GroupNorm(context.decode(Config.self), context: &context) }
 }

@@ -128,6 +128,15 @@ public final class LayerNorm: Layer {
     public static let registration = LayerRegistration(
         type: "layernorm",
         summary: "layer normalization over the last normalized_dims dimensions of each sample",
+        keys: [
+            ConfigKey("normalized_dims", "int", default: "all dimensions",
+                      "How many trailing per-sample dimensions μ and σ² are taken over, 1 to the rank "
+                      + "(PyTorch `normalized_shape` = those dimensions)."),
+            ConfigKey("eps", "number", default: "1e-5",
+                      "ε > 0 added to the variance: y = (x − μ)/√(σ² + ε)·γ + β."),
+            ConfigKey("elementwise_affine", "bool", default: "true",
+                      "Learns `weight` γ and `bias` β of the normalized shape."),
+        ],
         example: LayerExample(["normalized_dims": 2, "eps": 1e-4], inputs: [[2, 3, 5]])
     ) { context in try LayerNorm(context.decode(Config.self), context: &context) }
 }

@@ -116,6 +116,14 @@ public final class LocalResponseNorm: Layer {
 
     public static let registration = LayerRegistration(
         type: "lrn", summary: "AlexNet's cross-channel local response normalization",
+        keys: [
+            ConfigKey("size", "int", default: "5",
+                      "Channels n in each window, c − ⌊n/2⌋ … c + ⌊(n − 1)/2⌋ (outside ones count as 0)."),
+            ConfigKey("alpha", "number", default: "1e-4", "Scale α ≥ 0, divided by n: s = k + α/n·Σ a²."),
+            ConfigKey("beta", "number", default: "0.75", "Exponent β: b = a·s^(−β)."),
+            ConfigKey("k", "number", default: "2",
+                      "Additive constant k > 0 in s (AlexNet's 2; PyTorch's default is 1)."),
+        ],
         example: LayerExample(["size": 3, "alpha": 0.5, "beta": 0.75, "k": 2], inputs: [[5, 3, 5]])
     ) { context in try LocalResponseNorm(context.decode(Config.self), context: &context) }
 }

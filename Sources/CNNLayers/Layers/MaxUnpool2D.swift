@@ -86,6 +86,12 @@ public final class MaxUnpool2D: Layer {
 
     public static let registration = LayerRegistration(
         type: "max_unpool2d", summary: "max unpooling: values back to their maxpool2d's argmax",
+        keys: [
+            ConfigKey("pool", "string",
+                      "Full node name (with any block prefix) of the earlier maxpool2d whose argmax places "
+                      + "each value; the input must have that pool's output shape, the output gets its "
+                      + "input shape."),
+        ],
         example: LayerExample(["pool": "pool1"], inputs: [[2, 3, 2]], standalone: false)
     ) { context in try MaxUnpool2D(context.decode(Config.self), context: &context) }
 }

@@ -82,6 +82,7 @@ public final class Multiply: Layer {
     public static let registration = LayerRegistration(
         type: "multiply",
         summary: "elementwise product, or per-channel scaling by a [C, 1, 1] or [C] input (SE)",
+        keys: [],
         example: LayerExample([:], inputs: [[3, 4, 5], [3, 1, 1]])
     ) { context in try Multiply(context.decode(Config.self), context: &context) }
 }

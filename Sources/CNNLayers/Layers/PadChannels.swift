@@ -58,6 +58,11 @@ public final class PadChannels: Layer {
     public static let registration = LayerRegistration(
         type: "pad_channels",
         summary: "zero-pads channels equally on both sides (ResNet option-A shortcut)",
+        keys: [
+            ConfigKey("channels", "int",
+                      "Output channels, ≥ the input's C with channels − C even; (channels − C)/2 zero "
+                      + "maps go before the input's and as many after."),
+        ],
         example: LayerExample(["channels": 6], inputs: [[2, 3, 5]])
     ) { context in try PadChannels(context.decode(Config.self), context: &context) }
 }

@@ -56,6 +56,11 @@ public final class Reshape: Layer {
 
     public static let registration = LayerRegistration(
         type: "reshape", summary: "gives each sample a new shape (one -1 entry is inferred)",
+        keys: [
+            ConfigKey("shape", "[int, …]",
+                      "New per-sample shape, batch excluded, with the same element count; one entry may be "
+                      + "-1, inferred from the others."),
+        ],
         example: LayerExample(["shape": [5, -1]], inputs: [[2, 3, 5]])
     ) { context in try Reshape(context.decode(Config.self), context: &context) }
 }

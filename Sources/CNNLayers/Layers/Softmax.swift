@@ -97,6 +97,11 @@ public final class Softmax: Layer {
 
     public static let registration = LayerRegistration(
         type: "softmax", summary: "softmax along a per-sample axis (default 0, the channels)",
+        keys: [
+            ConfigKey("axis", "int", default: "0",
+                      "Per-sample axis to normalize along, 0 the channels; negative counts from the end "
+                      + "(PyTorch `dim` = axis + 1 for axis ≥ 0)."),
+        ],
         example: LayerExample(["axis": 1], inputs: [[3, 5, 4]])
     ) { context in try Softmax(context.decode(Config.self), context: &context) }
 }

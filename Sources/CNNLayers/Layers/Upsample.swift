@@ -116,6 +116,12 @@ public final class Upsample: Layer {
 
     public static let registration = LayerRegistration(
         type: "upsample", summary: "upsampling by integer factors (nearest or bilinear)",
+        keys: [
+            ConfigKey("scale", "int or [h, w]", "Integer factor per axis, ≥ 1 (PyTorch `scale_factor`)."),
+            ConfigKey("mode", "\"nearest\" | \"bilinear\"", default: "\"nearest\"",
+                      "Interpolation: copies of the nearest pixel, or bilinear blends with PyTorch's "
+                      + "align_corners=False."),
+        ],
         example: LayerExample(["scale": [2, 3], "mode": "bilinear"], inputs: [[2, 3, 4]])
     ) { context in try Upsample(context.decode(Config.self), context: &context) }
 }
