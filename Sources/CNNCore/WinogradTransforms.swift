@@ -163,9 +163,10 @@ extension WinogradPlan {
     /// `U[ξ][f][c] = (G g Gᵀ)[ξ]` from weights `[F, C, 3, 3]`; `flipped`: from the forward
     /// layer's weights `[C, F, 3, 3]` (this plan being its `inputGradientPlan`), each kernel
     /// rotated by 180°. The worker pool's parts take a share of the filters each.
-    public func transformWeights(_ w: UnsafePointer<Float>, flipped: Bool, into u: UnsafeMutablePointer<Float>) {
-        WorkerPool.shared.forEachRange(filters, itemSize: Self.positions * channels,
-                                       WeightTransform(plan: self, w: w, flipped: flipped, u: u))
+    public func transformWeights(_ w: UnsafePointer<Float>, flipped: Bool, into u: UnsafeMutablePointer<Float>,
+                                 pool: WorkerPool) {
+        pool.forEachRange(filters, itemSize: Self.positions * channels,
+                          WeightTransform(plan: self, w: w, flipped: flipped, u: u))
     }
 
     struct WeightTransform: RangeWork {

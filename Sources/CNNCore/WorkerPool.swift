@@ -82,7 +82,10 @@ public final class WorkerPool: @unchecked Sendable {
     /// The cores it was configured for: its parts, or OpenBLAS's threads with one part.
     public private(set) var threadCount = 1
 
-    private init() {
+    /// A pool of one part until `configure`. The process's default is `shared`; executors
+    /// with other settings can have their own (OpenBLAS's thread count, which `configure`
+    /// sets, stays process-wide: the last call wins).
+    public init() {
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
         pthread_cond_init(done, nil)

@@ -18,6 +18,8 @@ import CNNLayers
 public final class Executor {
     public let graph: Graph
     public let maxBatch: Int
+    /// The worker pool the layers split their work between.
+    public let pool: WorkerPool
     /// All parameters, in `graph.parameters` order.
     public let parameters: Tensor
     public let gradients: Tensor
@@ -65,11 +67,13 @@ public final class Executor {
 
     /// Binds the graph's layers to this executor's memory (one executor per graph).
     /// `fusesActivations: false` runs every activation as a node of its own (for comparisons).
-    public init(graph: Graph, maxBatch: Int, seed: UInt64 = 1, fusesActivations: Bool = true) {
+    public init(graph: Graph, maxBatch: Int, seed: UInt64 = 1, fusesActivations: Bool = true,
+                pool: WorkerPool = .shared) {
         precondition(!graph.hasExecutor, "graph \(graph.name) already runs under another executor; build it again")
         graph.hasExecutor = true
         self.graph = graph
         self.maxBatch = maxBatch
+        self.pool = pool
         let specs = graph.parameters
         var offsets: [Int] = [], total = 0
         for p in specs { offsets.append(total); total += p.spec.shape.count }
@@ -135,7 +139,7 @@ public final class Executor {
         let b = views(batch: n)
         if input.data != b.input.data { b.input.data.update(from: input.data, count: input.count) }
         var context = ExecutionContext(isTraining: training, rng: rng, workspace: workspace.data,
-                                       workspaceCount: workspace.count)
+                                       workspaceCount: workspace.count, pool: pool)
         let nodes = graph.nodes, folds = !training && foldsAffines
         for i in nodes.indices {
             let start = profile == nil ? 0 : MonotonicClock.seconds()
@@ -163,14 +167,14 @@ public final class Executor {
     public func backward(_ input: Tensor, outputGradients: [Tensor], rng: inout RNG) {
         let b = views(batch: input.shape[0])
         for i in b.gradients.indices where plan[i].runsInPlace == nil && !plan[i].gradientOverwritten {
-            WorkerPool.shared.forEachRange(b.gradients[i].count, Zeroing(data: b.gradients[i].data))
+            pool.forEachRange(b.gradients[i].count, Zeroing(data: b.gradients[i].data))
         }
         for (k, i) in graph.outputs.enumerated() {
             let g = b.gradients[i], dy = outputGradients[k]
             for j in 0..<g.count { g.data[j] += dy.data[j] }
         }
         var context = ExecutionContext(isTraining: true, rng: rng, workspace: workspace.data,
-                                       workspaceCount: workspace.count)
+                                       workspaceCount: workspace.count, pool: pool)
         let nodes = graph.nodes
         // An activation run in place is back-propagated by its producer, later in this loop.
         for i in nodes.indices.reversed() where plan[i].runsInPlace == nil {

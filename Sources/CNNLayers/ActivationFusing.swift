@@ -20,7 +20,7 @@ public protocol ActivationFusing: Layer {
 extension ActivationFusing {
     public func backward(inputs: [Tensor], output: Tensor, outputGradient: Tensor, inputGradients: [Tensor?],
                          through activation: Activation, context: inout ExecutionContext) {
-        activation.backwardInPlace(output: output, gradient: outputGradient)
+        activation.backwardInPlace(output: output, gradient: outputGradient, pool: context.pool)
         backward(inputs: inputs, output: output, outputGradient: outputGradient, inputGradients: inputGradients,
                  context: &context)
     }

@@ -91,16 +91,20 @@ public struct ParameterSpec: Sendable, Equatable {
     public var isTrainable: Bool { role != .runningStatistic }
 }
 
-/// What a step needs besides tensors: mode, randomness (dropout), shared scratch memory.
+/// What a step needs besides tensors: mode, randomness (dropout), shared scratch memory, and the
+/// worker pool that layers split their work between (the executor's).
 public struct ExecutionContext {
     public var isTraining: Bool
     public var rng: RNG
     public var workspace: UnsafeMutablePointer<Float>
     public var workspaceCount: Int
+    public var pool: WorkerPool
     /// Set by the executor for one `backward` call: write the input gradient, do not add into it.
     public var overwritesInputGradient = false
 
-    public init(isTraining: Bool, rng: RNG, workspace: UnsafeMutablePointer<Float>, workspaceCount: Int) {
+    public init(isTraining: Bool, rng: RNG, workspace: UnsafeMutablePointer<Float>, workspaceCount: Int,
+                pool: WorkerPool = .shared) {
+        self.pool = pool
         self.isTraining = isTraining
         self.rng = rng
         self.workspace = workspace

@@ -84,8 +84,8 @@ final class WinogradTests: XCTestCase {
             let ws = buffer(max(plan.forwardFloats(images: most), back.forwardFloats(images: most)), .nan)
             let u = buffer(plan.weightFloats, 0), ub = buffer(back.weightFloats, 0), transformed = buffer(plan.weightFloats, 0)
             let xs = buffer(x), dys = buffer(dy)
-            plan.transformWeights(buffer(wt), flipped: false, into: u)
-            back.transformWeights(buffer(wt), flipped: true, into: ub)
+            plan.transformWeights(buffer(wt), flipped: false, into: u, pool: .shared)
+            back.transformWeights(buffer(wt), flipped: true, into: ub, pool: .shared)
             // Into outputs pre-filled so that `adding` shows: the first chunk adds, the rest write.
             let yOut = buffer(y.count, 0.5), dxOut = buffer(dx.count, 0.5), dwOut = buffer(dw.count, 0.5)
             for (j, count) in chunks.enumerated() {

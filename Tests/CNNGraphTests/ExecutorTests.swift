@@ -333,10 +333,10 @@ final class ExecutorTests: XCTestCase {
     }
 }
 
-/// Kernel options reach layers through the build, not through process-wide switches: two
-/// graphs of one model, built with and without the optional kernels, run side by side in one
+/// Kernel options and the worker pool reach layers through the build and the execution context,
+/// not through process-wide switches: executors with other settings run side by side in one
 /// process and agree.
-final class KernelOptionsTests: XCTestCase {
+final class ExecutionSettingsTests: XCTestCase {
     static let model = #"""
     {"name": "k", "input": [16, 8, 8], "layers": [
         {"type": "conv2d", "name": "c1", "filters": 16, "kernel": 3, "padding": 1, "activation": "tanh"},
@@ -369,5 +369,28 @@ final class KernelOptionsTests: XCTestCase {
         }
         assertClose(results[0].y, results[1].y, within: .relativeToLargest(1e-5), "outputs")
         assertClose(results[0].gradients, results[1].gradients, within: .relativeToLargest(1e-4), "gradients")
+    }
+
+    /// Two executors, each on a pool of its own, of two parts and of one: the same results.
+    func testExecutorsWithTheirOwnPools() throws {
+        let (double, single) = (WorkerPool(), WorkerPool())
+        double.configure(threads: 2)
+        single.configure(threads: 1)
+        let executors = try [double, single].map { pool in
+            Executor(graph: try GraphBuilder.build(model: JSONSource.parse(Self.model, file: "k.json"), file: "k.json"),
+                     maxBatch: 9, seed: 3, pool: pool)
+        }
+        XCTAssertEqual(executors.map { $0.pool.parts }, [2, 1])
+        var rng = RNG(seed: 6)
+        let x = GraphGradientCheck.random(executors[0].graph.inputShape.batched(9), &rng)
+        let dy = GraphGradientCheck.random([9, 4], &rng)
+        let results = executors.map { executor -> (y: [Float], gradients: [Float]) in
+            var run = RNG(seed: 1)
+            let y = executor.forward(x, training: true, rng: &run)[0].array
+            executor.backward(x, outputGradients: [dy], rng: &run)
+            return (y, executor.gradients.array)
+        }
+        assertClose(results[0].y, results[1].y, within: .relativeToLargest(1e-6), "outputs")
+        assertClose(results[0].gradients, results[1].gradients, within: .relativeToLargest(1e-5), "gradients")
     }
 }

@@ -138,15 +138,16 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
     /// split between the worker pool's parts, each in its own workspace slice.
     public func forward(inputs: [Tensor], output: Tensor, scale: UnsafePointer<Float>?, shift: UnsafePointer<Float>?,
                         epilogue: Activation?, context: inout ExecutionContext) {
-        let n = inputs[0].shape[0], algorithm = algorithm(batch: n)
-        let call = ConvolutionForward(x: inputs[0].data, y: output.data, weight: algorithm.forwardWeights(expandedWeight()),
+        let n = inputs[0].shape[0], algorithm = algorithm(batch: n), pool = context.pool
+        let call = ConvolutionForward(x: inputs[0].data, y: output.data,
+                                      weight: algorithm.forwardWeights(expandedWeight(), pool: pool),
                                       batch: n, bias: bias?.data, scale: scale, shift: shift, epilogue: epilogue,
                                       shape: shape)
         if algorithm.forwardsWholeBatch {
             algorithm.forward(call, images: 0..<n, workspace: context.workspace)
         } else {
-            WorkerPool.shared.run(ForwardParts(algorithm: algorithm, call: call, workspace: context.workspace,
-                                               slice: partWorkspace(batch: n), parts: min(WorkerPool.shared.parts, n)))
+            pool.run(ForwardParts(algorithm: algorithm, call: call, workspace: context.workspace,
+                                  slice: partWorkspace(batch: n), parts: min(pool.parts, n)))
         }
     }
 
@@ -171,15 +172,16 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
         let n = inputs[0].shape[0], algorithm = algorithm(batch: n)
         let dw = denseWeightGrad?.data ?? weightGrad.data, db = biasGrad?.data
         denseWeightGrad?.zero()
-        let parts = min(WorkerPool.shared.parts, n), workspace = context.workspace, slice = partWorkspace(batch: n)
+        let pool = context.pool
+        let parts = min(pool.parts, n), workspace = context.workspace, slice = partWorkspace(batch: n)
         let weightCount = shape.gradientFloats - filters
         var weight = expandedWeight()
-        if inputGradients[0] != nil { weight = algorithm.inputGradientWeights(weight) }
+        if inputGradients[0] != nil { weight = algorithm.inputGradientWeights(weight, pool: pool) }
         let call = ConvolutionBackward(x: inputs[0].data, dy: outputGradient.data, dx: inputGradients[0]?.data,
                                        overwriting: context.overwritesInputGradient, weight: weight, batch: n)
-        WorkerPool.shared.run(BackwardParts(algorithm: algorithm, call: call, weightGrad: dw, biasGrad: db,
-                                            workspace: workspace, slice: slice, parts: parts,
-                                            gradientFloats: shape.gradientFloats, weightCount: weightCount))
+        pool.run(BackwardParts(algorithm: algorithm, call: call, weightGrad: dw, biasGrad: db,
+                               workspace: workspace, slice: slice, parts: parts,
+                               gradientFloats: shape.gradientFloats, weightCount: weightCount))
         if parts > 1 {
             for part in 0..<parts {
                 let own = workspace + part * slice + slice - shape.gradientFloats

@@ -13,8 +13,8 @@ protocol ConvolutionAlgorithm: AnyObject {
     var name: String { get }
     /// Floats of scratch one part needs for its share of a batch of `batch` images.
     func workspaceFloats(batch: Int) -> Int
-    /// The weights as `forward` reads them (the dense ones by default).
-    func forwardWeights(_ w: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float>
+    /// The weights as `forward` reads them (the dense ones by default); `pool` may share the work.
+    func forwardWeights(_ w: UnsafeMutablePointer<Float>, pool: WorkerPool) -> UnsafeMutablePointer<Float>
     /// Whether `forward` runs once over the whole batch on the calling thread instead of in parts
     /// (its one product is then wide enough for OpenBLAS's own threads).
     var forwardsWholeBatch: Bool { get }
@@ -23,7 +23,7 @@ protocol ConvolutionAlgorithm: AnyObject {
     func forward(_ call: ConvolutionForward, images: Range<Int>, workspace: UnsafeMutablePointer<Float>)
     /// The weights as the input gradient reads them (the dense ones by default); called only
     /// when an input gradient is wanted.
-    func inputGradientWeights(_ w: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float>
+    func inputGradientWeights(_ w: UnsafeMutablePointer<Float>, pool: WorkerPool) -> UnsafeMutablePointer<Float>
     /// Adds the weight and bias gradients of `images` into `weightGradient`/`biasGradient`, and
     /// when `call.dx` is set their input gradient into dX (writes it when `call.overwriting`).
     /// Both gradients come from one pass because both read the same chunk of dY (and of the
@@ -36,8 +36,8 @@ protocol ConvolutionAlgorithm: AnyObject {
 }
 
 extension ConvolutionAlgorithm {
-    func forwardWeights(_ w: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> { w }
-    func inputGradientWeights(_ w: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> { w }
+    func forwardWeights(_ w: UnsafeMutablePointer<Float>, pool: WorkerPool) -> UnsafeMutablePointer<Float> { w }
+    func inputGradientWeights(_ w: UnsafeMutablePointer<Float>, pool: WorkerPool) -> UnsafeMutablePointer<Float> { w }
     var forwardsWholeBatch: Bool { false }
     var overwritesInputGradient: Bool { false }
 }

@@ -66,13 +66,13 @@ final class DirectConvolution: ConvolutionAlgorithm {
                    plan.paddedFloats(images: chunk) + plan.spreadFloats(images: chunk) + back)
     }
 
-    func forwardWeights(_ w: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+    func forwardWeights(_ w: UnsafeMutablePointer<Float>, pool: WorkerPool) -> UnsafeMutablePointer<Float> {
         guard let packed = packedWeight?.data else { return w }
         plan.pack(weights: w, flipped: false, into: packed)
         return packed
     }
 
-    func inputGradientWeights(_ w: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+    func inputGradientWeights(_ w: UnsafeMutablePointer<Float>, pool: WorkerPool) -> UnsafeMutablePointer<Float> {
         let packed = packedFlippedWeight.data
         if let back = inputGradient {
             if depthwise {

@@ -30,13 +30,13 @@ final class WinogradConvolution: ConvolutionAlgorithm {
         return max(plan.forwardFloats(images: chunk), inputGradient.forwardFloats(images: chunk)) + plan.weightFloats
     }
 
-    func forwardWeights(_ w: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
-        plan.transformWeights(w, flipped: false, into: transformedWeight.data)
+    func forwardWeights(_ w: UnsafeMutablePointer<Float>, pool: WorkerPool) -> UnsafeMutablePointer<Float> {
+        plan.transformWeights(w, flipped: false, into: transformedWeight.data, pool: pool)
         return transformedWeight.data
     }
 
-    func inputGradientWeights(_ w: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
-        inputGradient.transformWeights(w, flipped: true, into: transformedFlippedWeight.data)
+    func inputGradientWeights(_ w: UnsafeMutablePointer<Float>, pool: WorkerPool) -> UnsafeMutablePointer<Float> {
+        inputGradient.transformWeights(w, flipped: true, into: transformedFlippedWeight.data, pool: pool)
         return transformedFlippedWeight.data
     }
 

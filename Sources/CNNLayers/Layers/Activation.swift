@@ -92,7 +92,7 @@ public final class Activation: Layer {
 
     /// Elementwise, so the elements are split between the worker pool's parts.
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
-        WorkerPool.shared.forEachRange(output.count, Forward(layer: self, x: inputs[0].data, y: output.data))
+        context.pool.forEachRange(output.count, Forward(layer: self, x: inputs[0].data, y: output.data))
     }
 
     struct Forward: RangeWork {
@@ -161,9 +161,9 @@ public final class Activation: Layer {
     }
 
     /// `g = f′ · g` in place, `f′` from the output `y` (the layer before has the same buffers).
-    public func backwardInPlace(output y: Tensor, gradient g: Tensor) {
+    public func backwardInPlace(output y: Tensor, gradient g: Tensor, pool: WorkerPool) {
         precondition(worksInPlace, "\(name): \(function.rawValue) cannot back-propagate in place")
-        WorkerPool.shared.forEachRange(y.count, InPlaceBackward(layer: self, y: y.data, g: g.data))
+        pool.forEachRange(y.count, InPlaceBackward(layer: self, y: y.data, g: g.data))
     }
 
     struct InPlaceBackward: RangeWork {
@@ -186,8 +186,8 @@ public final class Activation: Layer {
     public func backward(inputs: [Tensor], output: Tensor, outputGradient: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
         guard let dx = inputGradients[0] else { return }
-        WorkerPool.shared.forEachRange(output.count, Backward(layer: self, x: inputs[0].data, y: output.data,
-                                                              dy: outputGradient.data, dx: dx.data))
+        context.pool.forEachRange(output.count, Backward(layer: self, x: inputs[0].data, y: output.data,
+                                                         dy: outputGradient.data, dx: dx.data))
     }
 
     private func backward(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,

@@ -35,11 +35,11 @@ public final class Add: ActivationFusing {
 
     /// Elementwise, so the elements are split between the worker pool's parts.
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
-        WorkerPool.shared.forEachRange(output.count, Forward(inputs: inputs, y: output.data, epilogue: nil))
+        context.pool.forEachRange(output.count, Forward(inputs: inputs, y: output.data, epilogue: nil))
     }
 
     public func forward(inputs: [Tensor], output: Tensor, epilogue: Activation, context: inout ExecutionContext) {
-        WorkerPool.shared.forEachRange(output.count, Forward(inputs: inputs, y: output.data, epilogue: epilogue))
+        context.pool.forEachRange(output.count, Forward(inputs: inputs, y: output.data, epilogue: epilogue))
     }
 
     /// `y = x₀ + x₁ (+ x₂ …)` in one pass over a range, then the epilogue on it.
@@ -58,7 +58,7 @@ public final class Add: ActivationFusing {
 
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
-        WorkerPool.shared.forEachRange(dy.count, Backward(dy: dy.data, dx: inputGradients))
+        context.pool.forEachRange(dy.count, Backward(dy: dy.data, dx: inputGradients))
     }
 
     /// Every input receives the output gradient: `dxₖ += dy`.

@@ -113,18 +113,18 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
 
     /// Channels are independent, so they are split between the worker pool's parts.
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
-        forward(inputs: inputs, output: output, epilogue: nil, training: context.isTraining)
+        forward(inputs: inputs, output: output, epilogue: nil, training: context.isTraining, pool: context.pool)
     }
 
     public func forward(inputs: [Tensor], output: Tensor, epilogue: Activation, context: inout ExecutionContext) {
-        forward(inputs: inputs, output: output, epilogue: epilogue, training: context.isTraining)
+        forward(inputs: inputs, output: output, epilogue: epilogue, training: context.isTraining, pool: context.pool)
     }
 
-    private func forward(inputs: [Tensor], output: Tensor, epilogue: Activation?, training: Bool) {
+    private func forward(inputs: [Tensor], output: Tensor, epilogue: Activation?, training: Bool, pool: WorkerPool) {
         let rows = inputs[0].shape[0] * outer
-        WorkerPool.shared.forEachRange(channels, itemSize: rows * inner,
-                                       Forward(layer: self, x: inputs[0].data, y: output.data, rows: rows,
-                                               training: training, epilogue: epilogue))
+        pool.forEachRange(channels, itemSize: rows * inner,
+                          Forward(layer: self, x: inputs[0].data, y: output.data, rows: rows,
+                                  training: training, epilogue: epilogue))
         usedBatchStatistics = training
     }
 
@@ -239,7 +239,7 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
         backward(inputs: inputs, outputGradient: dy, inputGradients: inputGradients, relu: false,
-                 overwriting: context.overwritesInputGradient)
+                 overwriting: context.overwritesInputGradient, pool: context.pool)
     }
 
     public var canOverwriteInputGradient: Bool { true }
@@ -249,17 +249,17 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
     /// passes read anyway, instead of a pass over memory that rewrites dY (docs/PERFORMANCE.md).
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor, inputGradients: [Tensor?],
                          through activation: Activation, context: inout ExecutionContext) {
-        if activation.function != .relu { activation.backwardInPlace(output: output, gradient: dy) }
+        if activation.function != .relu { activation.backwardInPlace(output: output, gradient: dy, pool: context.pool) }
         backward(inputs: inputs, outputGradient: dy, inputGradients: inputGradients, relu: activation.function == .relu,
-                 overwriting: context.overwritesInputGradient)
+                 overwriting: context.overwritesInputGradient, pool: context.pool)
     }
 
     private func backward(inputs: [Tensor], outputGradient dy: Tensor, inputGradients: [Tensor?], relu: Bool,
-                          overwriting: Bool) {
+                          overwriting: Bool, pool: WorkerPool) {
         let rows = inputs[0].shape[0] * outer
-        WorkerPool.shared.forEachRange(channels, itemSize: rows * inner,
-                                       Backward(layer: self, x: inputs[0].data, g: dy.data, dx: inputGradients[0]?.data,
-                                                rows: rows, relu: relu, overwriting: overwriting))
+        pool.forEachRange(channels, itemSize: rows * inner,
+                          Backward(layer: self, x: inputs[0].data, g: dy.data, dx: inputGradients[0]?.data,
+                                   rows: rows, relu: relu, overwriting: overwriting))
     }
 
     struct Backward: RangeWork {

@@ -81,8 +81,8 @@ public final class MaxPool2D: Layer {
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let x = inputs[0], g = geometry
         let idx = argmaxBuffer(batch: x.shape[0])
-        WorkerPool.shared.forEachRange(x.shape[0] * g.channels, itemSize: g.height * g.width,
-                                       Forward(layer: self, x: x.data, end: x.data + x.count, y: output.data,
+        context.pool.forEachRange(x.shape[0] * g.channels, itemSize: g.height * g.width,
+                                  Forward(layer: self, x: x.data, end: x.data + x.count, y: output.data,
                                                indices: idx))
     }
 
@@ -195,8 +195,8 @@ public final class MaxPool2D: Layer {
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
         guard let dx = inputGradients[0], let idx = argmax else { return }
         let g = geometry
-        WorkerPool.shared.forEachRange(dy.shape[0] * g.channels, itemSize: g.height * g.width,
-                                       Backward(plane: g.height * g.width, outPlane: g.outArea, dx: dx.data,
+        context.pool.forEachRange(dy.shape[0] * g.channels, itemSize: g.height * g.width,
+                                  Backward(plane: g.height * g.width, outPlane: g.outArea, dx: dx.data,
                                                 dy: dy.data, indices: idx))
     }
 
