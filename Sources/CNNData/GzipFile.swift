@@ -1,13 +1,14 @@
+import CNNCore
 import CZlib
 
 /// Reads a whole file through zlib's gzread, which inflates gzip data and passes plain files
 /// through unchanged, so `train-images-idx3-ubyte.gz` and an unpacked copy read the same.
 /// The only Swift file that imports CZlib.
 public enum GzipFile {
-    public struct ReadError: Error, CustomStringConvertible {
+    public struct ReadError: LocatedError {
         public let path: String
         public let message: String
-        public var description: String { "\(path): \(message)" }
+        public var location: String? { path }
     }
 
     /// The decompressed bytes of `path`. A truncated or corrupt gzip stream is an error, never

@@ -14,43 +14,21 @@ import Glibc
 /// `C > 1` outputs they are the one-hot vector of the label; with a single output the label
 /// itself (0 or 1) is the target. Label smoothing follows Keras `BinaryCrossentropy`:
 /// `t ← t·(1 − ε) + ε/2`, pulling each target toward ½.
-public enum BinaryCrossEntropy {
-    /// The mean loss over the batch's `n·C` elements (not multiplied by `weight`). When
-    /// `gradient` is given, `weight·∂L/∂logits` is ADDED to it.
-    ///
-    /// - Parameters:
-    ///   - logits: `n·C` values, one row of `C` per label (`[n, C]`, or `[N, T, C]` for `N·T` labels).
-    ///   - labels: `n` class indices in `0..<C` (in `0...1` when `C == 1`); callers validate
-    ///     labels against the model's outputs before training, so here a bad label traps.
-    ///   - smoothing: ε in `0...1`.
-    public static func evaluate(logits: Tensor, labels: UnsafeBufferPointer<Int32>,
-                                smoothing: Float = 0, gradient: Tensor? = nil,
-                                weight: Float = 1) -> Double {
-        let (n, outputs) = LossArguments.check(logits: logits, labels: labels, smoothing: smoothing,
-                                                   gradient: gradient)
-        let epsilon = Double(smoothing)
-        let positive = 1 - epsilon / 2, negative = epsilon / 2
-        let scale = Double(weight) / Double(logits.count)
-        var total = 0.0
-        for i in 0..<n {
-            let x = UnsafePointer(logits.data + i * outputs)
-            let label = Int(labels[i])
-            precondition(label >= 0 && label < max(outputs, 2),
-                         "label \(label) not in 0..<\(max(outputs, 2))")
-            // With one output the label is the target; otherwise it picks the hot output.
-            let hot = outputs == 1 ? (label == 1 ? 0 : -1) : label
-            let g = gradient.map { $0.data + i * outputs }
-            for k in 0..<outputs {
-                let v = Double(x[k])
-                let t = k == hot ? positive : negative
-                total += max(v, 0) - v * t + log1p(exp(-abs(v)))
-                guard let g else { continue }
-                // σ(v) written so that exp only sees non-positive arguments.
-                let e = exp(-abs(v))
-                let sigmoid = v >= 0 ? 1 / (1 + e) : e / (1 + e)
-                g[k] += Float(scale * (sigmoid - t))
-            }
-        }
-        return total / Double(logits.count)
+public enum BinaryCrossEntropy: ElementwiseLoss {
+    /// `t ← t·(1 − ε) + ε/2` for the one-hot (or single-output) targets 1 and 0.
+    public static func targets(smoothing epsilon: Double, outputs: Int) -> (hot: Double, other: Double) {
+        (1 - epsilon / 2, epsilon / 2)
+    }
+
+    public static func loss(_ x: Double, _ t: Double) -> Double {
+        max(x, 0) - x * t + log1p(exp(-abs(x)))
+    }
+
+    public static var gradientFactor: Double { 1 }
+
+    /// `σ(x) − t`, with σ written so that exp only sees non-positive arguments.
+    public static func slope(_ x: Double, _ t: Double) -> Double {
+        let e = exp(-abs(x))
+        return (x >= 0 ? 1 / (1 + e) : e / (1 + e)) - t
     }
 }

@@ -27,9 +27,9 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
     /// Each sample is laid out `[outer, channels, inner]`: `[1, C, H·W]` for images,
     /// `[T, F, 1]` for sequences, `[1, F, 1]` for vectors.
     let outer: Int, inner: Int
-    let momentum: Float, eps: Float, affine: Bool
-
-    var weight: Tensor?, bias: Tensor?, weightGrad: Tensor?, biasGrad: Tensor?
+    let momentum: Float, eps: Float
+    /// γ and β per channel.
+    private let affine: NormAffine
     var runningMean: Tensor!, runningVar: Tensor!
     /// The statistics of the last forward (llm.c keeps mean and rstd for backward) and whether
     /// they came from the batch, which decides the backward formula.
@@ -56,7 +56,7 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
         }
         self.momentum = momentum
         self.eps = eps
-        affine = c.affine ?? true
+        affine = NormAffine([channels], enabled: c.affine)
         mean = Tensor(shape: [channels])
         rstd = Tensor(shape: [channels])
         sums = .allocate(capacity: 2 * channels)
@@ -66,11 +66,7 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
 
     public var parameterSpecs: [ParameterSpec] {
         let c: Shape = [channels]
-        var specs: [ParameterSpec] = []
-        if affine {
-            specs.append(ParameterSpec("weight", c, role: .normScale, initializer: .constant(1)))
-            specs.append(ParameterSpec("bias", c, role: .normShift, initializer: .constant(0)))
-        }
+        var specs = affine.specs
         let stat = ParameterRole.runningStatistic
         specs.append(ParameterSpec("running_mean", c, role: stat, initializer: .constant(0)))
         specs.append(ParameterSpec("running_var", c, role: stat, initializer: .constant(1)))
@@ -81,11 +77,7 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
     public var macs: Int { parameterSpecs.filter(\.isTrainable).reduce(0) { $0 + $1.shape.count } }
 
     public func bind(parameters: [Tensor], gradients: [Tensor]) {
-        let k = affine ? 2 : 0
-        if affine {
-            weight = parameters[0]; bias = parameters[1]
-            weightGrad = gradients[0]; biasGrad = gradients[1]
-        }
+        let k = affine.bind(parameters: parameters, gradients: gradients)
         runningMean = parameters[k]; runningVar = parameters[k + 1]
     }
 
@@ -105,9 +97,9 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
 
     public func inferenceAffine(scale: UnsafeMutablePointer<Float>, shift: UnsafeMutablePointer<Float>) {
         for c in 0..<channels {
-            let s = (weight?.data[c] ?? 1) / (runningVar.data[c] + eps).squareRoot()
+            let s = (affine.weight?.data[c] ?? 1) / (runningVar.data[c] + eps).squareRoot()
             scale[c] = s
-            shift[c] = (bias?.data[c] ?? 0) - runningMean.data[c] * s
+            shift[c] = (affine.bias?.data[c] ?? 0) - runningMean.data[c] * s
         }
     }
 
@@ -148,7 +140,7 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
             }
         }
         forEachRun(rows: rows, channels: range) { c, off in
-            let scale = s[c] * (weight?.data[c] ?? 1), shift = bias?.data[c] ?? 0, mc = m[c]
+            let scale = s[c] * (affine.weight?.data[c] ?? 1), shift = affine.bias?.data[c] ?? 0, mc = m[c]
             for i in off..<off + inner { y[i] = (x[i] - mc) * scale + shift }
             epilogue?.apply(y + off, inner)
         }
@@ -276,16 +268,16 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
         let (sumDy, sumDyXhat) = (sums, sums + channels)
         let count = Float(rows * inner), batch = usedBatchStatistics
         // The forward's output is `(x − mean)·scale + shift` (then the ReLU).
-        func affine(_ c: Int) -> (scale: Float, shift: Float)? {
-            relu ? (s[c] * (weight?.data[c] ?? 1), bias?.data[c] ?? 0) : nil
+        func reluAffine(_ c: Int) -> (scale: Float, shift: Float)? {
+            relu ? (s[c] * (affine.weight?.data[c] ?? 1), affine.bias?.data[c] ?? 0) : nil
         }
         for c in range { sumDy[c] = 0; sumDyXhat[c] = 0 }
         forEachRun(rows: rows, channels: range) { c, off in
-            let (dy, dyXhat) = Self.sums(g + off, x + off, inner, mean: m[c], relu: affine(c))
+            let (dy, dyXhat) = Self.sums(g + off, x + off, inner, mean: m[c], relu: reluAffine(c))
             sumDy[c] += dy
             sumDyXhat[c] += dyXhat * Double(s[c])
         }
-        if let weightGrad, let biasGrad {
+        if let weightGrad = affine.weightGrad, let biasGrad = affine.biasGrad {
             for c in range {
                 weightGrad.data[c] += Float(sumDyXhat[c])
                 biasGrad.data[c] += Float(sumDy[c])
@@ -295,10 +287,10 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
         // dX written (the executor zeroed nothing for it) or added into; the loops are unswitched.
         @inline(__always) func put(_ v: Float, _ i: Int) { if overwriting { dx[i] = v } else { dx[i] += v } }
         forEachRun(rows: rows, channels: range) { c, off in
-            let mc = m[c], sc = s[c], k = sc * (weight?.data[c] ?? 1)
+            let mc = m[c], sc = s[c], k = sc * (affine.weight?.data[c] ?? 1)
             let meanDy = batch ? Float(sumDy[c]) / count : 0
             let meanDyXhat = batch ? Float(sumDyXhat[c]) / count : 0
-            if let (scale, shift) = affine(c) {
+            if let (scale, shift) = reluAffine(c) {
                 for i in off..<off + inner {
                     let xc = x[i] - mc, gi = xc * scale + shift > 0 ? g[i] : 0
                     put(k * (gi - meanDy - xc * sc * meanDyXhat), i)

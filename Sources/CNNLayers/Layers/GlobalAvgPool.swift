@@ -12,24 +12,19 @@ public final class GlobalAvgPool: Layer {
     public let name: String
     public var type: String { "global_avgpool" }
     public let inputShapes: [Shape]
-    public let outputShape: Shape
-    /// One window over the whole image, so receptive-field reports see the global view.
-    public let window: WindowGeometry?
-    let channels: Int, area: Int
+    public var outputShape: Shape { planes.outputShape }
+    public var window: WindowGeometry? { planes.window }
+    let planes: GlobalPlanes
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
-        let x = try context.singleInput(rank: 3, what: "[channels, height, width]")
+        planes = try GlobalPlanes(keepDims: c.keep_dims, context: context)
         name = context.name
         inputShapes = context.inputShapes
-        channels = x[0]
-        area = x[1] * x[2]
-        outputShape = c.keep_dims ?? false ? [x[0], 1, 1] : [x[0]]
-        window = WindowGeometry(channels: x[0], height: x[1], width: x[2], kernelH: x[1], kernelW: x[2])
     }
 
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
-        let x = inputs[0], scale = 1 / Float(area)
-        for p in 0..<(x.shape[0] * channels) {
+        let x = inputs[0], area = planes.area, scale = 1 / Float(area)
+        for p in 0..<planes.count(batch: x.shape[0]) {
             let xp = x.data + p * area
             var s: Float = 0
             for i in 0..<area { s += xp[i] }
@@ -40,8 +35,8 @@ public final class GlobalAvgPool: Layer {
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
         guard let dx = inputGradients[0] else { return }
-        let scale = 1 / Float(area)
-        for p in 0..<(dy.shape[0] * channels) {
+        let area = planes.area, scale = 1 / Float(area)
+        for p in 0..<planes.count(batch: dy.shape[0]) {
             let v = dy.data[p] * scale, dxp = dx.data + p * area
             for i in 0..<area { dxp[i] += v }
         }

@@ -13,36 +13,31 @@ public final class GlobalMaxPool: Layer {
     public let name: String
     public var type: String { "global_maxpool" }
     public let inputShapes: [Shape]
-    public let outputShape: Shape
-    /// One window over the whole image, so receptive-field reports see the global view.
-    public let window: WindowGeometry?
-    let channels: Int, area: Int
+    public var outputShape: Shape { planes.outputShape }
+    public var window: WindowGeometry? { planes.window }
+    let planes: GlobalPlanes
 
     /// `[N, C]` argmax indices of the last forward; grown only when the batch grows.
     private var argmax: UnsafeMutablePointer<Int32>?
     private var argmaxBatch = 0
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
-        let x = try context.singleInput(rank: 3, what: "[channels, height, width]")
+        planes = try GlobalPlanes(keepDims: c.keep_dims, context: context)
         name = context.name
         inputShapes = context.inputShapes
-        channels = x[0]
-        area = x[1] * x[2]
-        outputShape = c.keep_dims ?? false ? [x[0], 1, 1] : [x[0]]
-        window = WindowGeometry(channels: x[0], height: x[1], width: x[2], kernelH: x[1], kernelW: x[2])
     }
 
     deinit { argmax?.deallocate() }
 
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
-        let x = inputs[0], n = x.shape[0]
+        let x = inputs[0], n = x.shape[0], area = planes.area
         if n > argmaxBatch || argmax == nil {
             argmax?.deallocate()
-            argmax = .allocate(capacity: max(n, 1) * channels)
+            argmax = .allocate(capacity: planes.count(batch: max(n, 1)))
             argmaxBatch = n
         }
         let idx = argmax!
-        for p in 0..<(n * channels) {
+        for p in 0..<planes.count(batch: n) {
             let xp = x.data + p * area
             var best = -Float.infinity, at = 0
             for i in 0..<area where xp[i] > best || xp[i].isNaN {
@@ -57,7 +52,8 @@ public final class GlobalMaxPool: Layer {
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
         guard let dx = inputGradients[0], let idx = argmax else { return }
-        for p in 0..<(dy.shape[0] * channels) { dx.data[p * area + Int(idx[p])] += dy.data[p] }
+        let area = planes.area
+        for p in 0..<planes.count(batch: dy.shape[0]) { dx.data[p * area + Int(idx[p])] += dy.data[p] }
     }
 
     public static let registration = LayerRegistration(

@@ -23,11 +23,10 @@ public final class GroupNorm: Layer {
     let channels: Int, groups: Int
     /// Values per channel (the spatial size) and per group.
     let inner: Int, groupSize: Int
-    let eps: Float, affine: Bool
-
-    var weight: Tensor?, bias: Tensor?, weightGrad: Tensor?, biasGrad: Tensor?
-    /// Mean and rstd per (sample, group) of the last forward, grown with the batch.
-    private var mean = Tensor(shape: [1]), rstd = Tensor(shape: [1])
+    /// γ and β per channel.
+    private let affine: NormAffine
+    /// ε, and μ and rstd per (sample, group) of the last forward.
+    private var statistics: RowStatistics
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let s = try context.singleInput()
@@ -36,8 +35,7 @@ public final class GroupNorm: Layer {
             throw context.error("must be ≥ 1 and divide the input channels (\(s[0])), "
                                 + "got \(c.groups)", key: "groups")
         }
-        let eps = c.eps ?? 1e-5
-        guard eps > 0 else { throw context.error("must be > 0, got \(eps)", key: "eps") }
+        statistics = try RowStatistics(eps: c.eps, context: context)
         name = context.name
         inputShapes = context.inputShapes
         outputShape = s
@@ -45,48 +43,28 @@ public final class GroupNorm: Layer {
         groups = c.groups
         inner = s.count / s[0]
         groupSize = s.count / c.groups
-        self.eps = eps
-        affine = c.affine ?? true
+        affine = NormAffine([channels], enabled: c.affine)
     }
 
-    public var parameterSpecs: [ParameterSpec] {
-        guard affine else { return [] }
-        return [ParameterSpec("weight", [channels], role: .normScale, initializer: .constant(1)),
-                ParameterSpec("bias", [channels], role: .normShift, initializer: .constant(0))]
-    }
+    public var parameterSpecs: [ParameterSpec] { affine.specs }
 
     /// torchinfo counts a norm layer's parameters once: `2C` with affine.
     public var macs: Int { parameterCount }
 
     public func bind(parameters: [Tensor], gradients: [Tensor]) {
-        guard affine else { return }
-        weight = parameters[0]; bias = parameters[1]
-        weightGrad = gradients[0]; biasGrad = gradients[1]
+        affine.bind(parameters: parameters, gradients: gradients)
     }
 
     var channelsPerGroup: Int { channels / groups }
 
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let x = inputs[0].data, y = output.data, rows = inputs[0].shape[0] * groups
-        if mean.count < rows {
-            mean = Tensor(shape: [rows])
-            rstd = Tensor(shape: [rows])
-        }
-        let n = Double(groupSize), cpg = channelsPerGroup
+        statistics.reserve(rows: rows)
+        let cpg = channelsPerGroup, weight = affine.weight, bias = affine.bias
         // A group of one sample is contiguous: row r covers channels (r % groups)·cpg ..< +cpg.
         for r in 0..<rows {
             let xr = x + r * groupSize, yr = y + r * groupSize
-            var sum = 0.0
-            for j in 0..<groupSize { sum += Double(xr[j]) }
-            let mu = sum / n
-            var sq = 0.0
-            for j in 0..<groupSize {
-                let d = Double(xr[j]) - mu
-                sq += d * d
-            }
-            let m = Float(mu), s = Float(1 / (sq / n + Double(eps)).squareRoot())
-            mean.data[r] = m
-            rstd.data[r] = s
+            let (m, s) = statistics.measure(row: r, xr, count: groupSize)
             for k in 0..<cpg {
                 let c = (r % groups) * cpg + k, off = k * inner
                 let scale = s * (weight?.data[c] ?? 1), shift = bias?.data[c] ?? 0
@@ -101,9 +79,10 @@ public final class GroupNorm: Layer {
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
         let x = inputs[0].data, g = dy.data, rows = inputs[0].shape[0] * groups
         let dx = inputGradients[0]?.data, cpg = channelsPerGroup, n = Float(groupSize)
+        let weight = affine.weight, weightGrad = affine.weightGrad, biasGrad = affine.biasGrad
         for r in 0..<rows {
             let xr = x + r * groupSize, gr = g + r * groupSize
-            let m = mean.data[r], s = rstd.data[r]
+            let m = statistics.mean.data[r], s = statistics.rstd.data[r]
             var sumD = 0.0, sumDXhat = 0.0
             for k in 0..<cpg {
                 let c = (r % groups) * cpg + k, off = k * inner, gamma = weight?.data[c] ?? 1

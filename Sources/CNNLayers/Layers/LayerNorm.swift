@@ -23,11 +23,10 @@ public final class LayerNorm: Layer {
     let normalizedShape: Shape
     /// Rows (normalised groups) per sample and values per row.
     let rowsPerSample: Int, size: Int
-    let eps: Float, affine: Bool
-
-    var weight: Tensor?, bias: Tensor?, weightGrad: Tensor?, biasGrad: Tensor?
-    /// Mean and rstd per row of the last forward (llm.c style), grown with the batch.
-    private var mean = Tensor(shape: [1]), rstd = Tensor(shape: [1])
+    /// γ and β, of the normalized shape.
+    private let affine: NormAffine
+    /// ε, and μ and rstd per row of the last forward.
+    private var statistics: RowStatistics
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let s = try context.singleInput()
@@ -37,54 +36,32 @@ public final class LayerNorm: Layer {
             throw context.error("must be in 1...\(s.rank) (the input \(s) has \(s.rank) "
                                 + "dimension(s)), got \(k)", key: "normalized_dims")
         }
-        let eps = c.eps ?? 1e-5
-        guard eps > 0 else { throw context.error("must be > 0, got \(eps)", key: "eps") }
+        statistics = try RowStatistics(eps: c.eps, context: context)
         name = context.name
         inputShapes = context.inputShapes
         outputShape = s
         normalizedShape = Shape(Array(s.dims.suffix(k)))
         size = normalizedShape.count
         rowsPerSample = s.count / size
-        self.eps = eps
-        affine = c.elementwise_affine ?? true
+        affine = NormAffine(normalizedShape, enabled: c.elementwise_affine)
     }
 
-    public var parameterSpecs: [ParameterSpec] {
-        guard affine else { return [] }
-        let shape = normalizedShape
-        return [ParameterSpec("weight", shape, role: .normScale, initializer: .constant(1)),
-                ParameterSpec("bias", shape, role: .normShift, initializer: .constant(0))]
-    }
+    public var parameterSpecs: [ParameterSpec] { affine.specs }
 
     /// torchinfo counts a norm layer's parameters once.
     public var macs: Int { parameterCount }
 
     public func bind(parameters: [Tensor], gradients: [Tensor]) {
-        guard affine else { return }
-        weight = parameters[0]; bias = parameters[1]
-        weightGrad = gradients[0]; biasGrad = gradients[1]
+        affine.bind(parameters: parameters, gradients: gradients)
     }
 
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let x = inputs[0].data, y = output.data, rows = inputs[0].shape[0] * rowsPerSample
-        if mean.count < rows {
-            mean = Tensor(shape: [rows])
-            rstd = Tensor(shape: [rows])
-        }
-        let n = Double(size), gamma = weight?.data, beta = bias?.data
+        statistics.reserve(rows: rows)
+        let gamma = affine.weight?.data, beta = affine.bias?.data
         for r in 0..<rows {
             let xr = x + r * size, yr = y + r * size
-            var sum = 0.0
-            for j in 0..<size { sum += Double(xr[j]) }
-            let mu = sum / n
-            var sq = 0.0
-            for j in 0..<size {
-                let d = Double(xr[j]) - mu
-                sq += d * d
-            }
-            let m = Float(mu), s = Float(1 / (sq / n + Double(eps)).squareRoot())
-            mean.data[r] = m
-            rstd.data[r] = s
+            let (m, s) = statistics.measure(row: r, xr, count: size)
             if let gamma, let beta {
                 for j in 0..<size { yr[j] = (xr[j] - m) * s * gamma[j] + beta[j] }
             } else {
@@ -98,11 +75,12 @@ public final class LayerNorm: Layer {
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
         let x = inputs[0].data, g = dy.data, rows = inputs[0].shape[0] * rowsPerSample
-        let dx = inputGradients[0]?.data, gamma = weight?.data
+        let dx = inputGradients[0]?.data, gamma = affine.weight?.data
+        let weightGrad = affine.weightGrad, biasGrad = affine.biasGrad
         let n = Float(size)
         for r in 0..<rows {
             let xr = x + r * size, gr = g + r * size
-            let m = mean.data[r], s = rstd.data[r]
+            let m = statistics.mean.data[r], s = statistics.rstd.data[r]
             if let weightGrad, let biasGrad {
                 for j in 0..<size {
                     weightGrad.data[j] += gr[j] * (xr[j] - m) * s

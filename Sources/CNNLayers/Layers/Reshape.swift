@@ -3,18 +3,29 @@ import CNNCore
 /// Reinterprets each sample under a new shape with the same element count, row-major order
 /// kept (PyTorch `x.view(N, *shape)`); one entry may be −1 and is inferred.
 ///
-/// `x: [N] + inShape → y: [N] + shape`, e.g. `[N, 60] → [N, 3, 4, 5]`. No parameters.
+/// `x: [N] + inShape → y: [N] + shape`, e.g. `[N, 60] → [N, 3, 4, 5]`. No parameters. The data
+/// is already contiguous, so forward is one copy and backward one accumulation. `flatten` is the
+/// same layer with the shape `[inShape.count]`.
 public final class Reshape: Layer {
     public struct Config: Decodable, Sendable {
         var shape: [Int]
     }
 
     public let name: String
-    public var type: String { "reshape" }
+    /// `reshape`, or `flatten` for the flatten special case.
+    public let type: String
     public let inputShapes: [Shape]
     public let outputShape: Shape
 
-    public init(_ c: Config, context: inout LayerBuildContext) throws {
+    /// The single input's values under the per-sample `shape` (of the same element count).
+    init(to shape: Shape, type: String, context: LayerBuildContext) {
+        name = context.name
+        inputShapes = context.inputShapes
+        outputShape = shape
+        self.type = type
+    }
+
+    public convenience init(_ c: Config, context: inout LayerBuildContext) throws {
         let s = try context.singleInput()
         let written = "[" + c.shape.map(String.init).joined(separator: ", ") + "]"
         guard !c.shape.isEmpty else { throw context.error("must not be empty", key: "shape") }
@@ -39,9 +50,7 @@ public final class Reshape: Layer {
             throw context.error("cannot reshape \(s) (\(s.count) elements) into \(written) "
                                 + "(\(known) elements)", key: "shape")
         }
-        name = context.name
-        inputShapes = context.inputShapes
-        outputShape = Shape(dims)
+        self.init(to: Shape(dims), type: "reshape", context: context)
     }
 
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {

@@ -1,0 +1,47 @@
+import CNNCore
+
+/// The statistics of the norms that standardise each sample on its own, one contiguous row of
+/// `D` values at a time (`LayerNorm`: a row is the normalized trailing dimensions; `GroupNorm`: a
+/// row is one group of channels × all positions):
+///
+///     μ = (1/D)·Σ_j x_j,    σ² = (1/D)·Σ_j (x_j − μ)²  (biased),    rstd = 1/√(σ² + ε)
+///
+/// Summed in Double and in two passes (mean first, then squared deviations) so a row with a
+/// large mean keeps its digits. μ and rstd are kept per row for backward, as llm.c does; the
+/// buffers grow with the batch and are never shrunk.
+struct RowStatistics {
+    let eps: Float
+    private(set) var mean = Tensor(shape: [1]), rstd = Tensor(shape: [1])
+
+    /// ε from the config's `eps` (default 1e-5, as in PyTorch), which must be positive.
+    init(eps: Float?, context: LayerBuildContext) throws {
+        let eps = eps ?? 1e-5
+        guard eps > 0 else { throw context.error("must be > 0, got \(eps)", key: "eps") }
+        self.eps = eps
+    }
+
+    /// Makes room for `rows` rows, reallocating only when the batch has grown.
+    mutating func reserve(rows: Int) {
+        if mean.count < rows {
+            mean = Tensor(shape: [rows])
+            rstd = Tensor(shape: [rows])
+        }
+    }
+
+    /// Measures row `r`, the `count` values at `x`: records its μ and rstd and returns them.
+    func measure(row r: Int, _ x: UnsafePointer<Float>, count: Int) -> (mean: Float, rstd: Float) {
+        let n = Double(count)
+        var sum = 0.0
+        for j in 0..<count { sum += Double(x[j]) }
+        let mu = sum / n
+        var sq = 0.0
+        for j in 0..<count {
+            let d = Double(x[j]) - mu
+            sq += d * d
+        }
+        let m = Float(mu), s = Float(1 / (sq / n + Double(eps)).squareRoot())
+        mean.data[r] = m
+        rstd.data[r] = s
+        return (m, s)
+    }
+}
