@@ -1,6 +1,8 @@
 import CNNCore
 
-extension RecurrentLayer {
+/// The elementwise loops of the recurrent layers: the cells' activations and gate stages, the
+/// bias gradients' column sums and the batch-major ↔ time-major copies.
+enum RecurrentKernels {
     @inline(__always)
     static func tanh(_ v: Float) -> Float { FastMath.tanh(v) }
 
