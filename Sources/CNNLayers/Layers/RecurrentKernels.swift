@@ -27,6 +27,13 @@ enum RecurrentKernels {
         for k in 0..<count { p[k] = tanh(p[k] + a[k] + b[k]) }
     }
 
+    /// `p[k] = max(0, p[k] + a[k] + b[k])`.
+    @inline(__always)
+    static func relu(_ p: UnsafeMutablePointer<Float>, plus a: UnsafePointer<Float>,
+                     _ b: UnsafePointer<Float>, count: Int) {
+        for k in 0..<count { p[k] = max(p[k] + a[k] + b[k], 0) }
+    }
+
     /// `y[k] = a[k] + w[k] · (b[k] − a[k])`: the GRU's state update in either convention.
     @inline(__always)
     static func blend(_ y: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>,
