@@ -55,7 +55,7 @@ public protocol RecurrentCell: Sendable {
     /// back from outer caches, one step at a time.
     var fusesInputProjection: Bool { get }
     /// Whether `dW_hh` is `Σ_t dGh(t)ᵀ · h₋₁(t)` (`addRecurrentWeightGradients` is the default), so
-    /// that `RecurrentLayer.WeightGradients` may make it.
+    /// that `RecurrentProducts.WeightGradients` may make it.
     var recurrentGradientIsPlain: Bool { get }
     /// Whether the gate gradients of the `W_hh` product differ from those of `W_ih x` (GRU's
     /// `r ⊙ …`): backward keeps them apart in `u.dRecurrent`.

@@ -36,7 +36,11 @@ import CNNCore
 /// down the stacked layers are untouched, and a learned initial state gets gradient from the
 /// first block only. Forward is unchanged.
 ///
-/// Generic over the cell, so that the step loops call the cell's gate passes directly.
+/// Generic over the cell rather than holding `any RecurrentCell`: each layer type is its own
+/// (`GRU`, `LSTM`, `SimpleRNN`, with their registrations and options), the cell is stored inline,
+/// and the gate passes are concrete code in the cell's type, called once per step through its
+/// conformance as the base class's overrides were through its vtable. What does not depend on
+/// the cell is not generic (`RecurrentProducts`, `RecurrentKernels`, `RecurrentUnit`).
 public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerProtocol {
     public typealias Options = Cell.Options
     public typealias Config = RecurrentConfig<Options>

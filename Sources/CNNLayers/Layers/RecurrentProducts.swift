@@ -1,16 +1,19 @@
 import CNNAVX512
 import CNNCore
 
-/// The AVX-512 products of a layer and direction: its weights packed for the step products, the
-/// input projection of all steps against packed `W_ih`, and the weights' gradients over all
-/// steps (`TransposedWeightGradient`).
 extension RecurrentLayer {
     /// The shapes of the step products: `[H, G·H]` (`W_hhᵀ`, forward) and `[G·H, H]` (`W_hh`, backward).
     var hiddenProduct: PackedMatrix { PackedMatrix(rows: hidden, columns: gateWidth) }
     var gateProduct: PackedMatrix { PackedMatrix(rows: gateWidth, columns: hidden) }
     /// `[F_in + H, G·H]`: `[W_ih | W_hh]ᵀ`, a fused forward step's product.
     func fusedProduct(inputSize: Int) -> PackedMatrix { PackedMatrix(rows: inputSize + hidden, columns: gateWidth) }
+}
 
+/// The AVX-512 products of a recurrent layer's direction: its weights packed for the step
+/// products, the input projection of all steps against packed `W_ih`, and the weights' gradients
+/// over all steps (`TransposedWeightGradient`). None depends on the cell, so none is generic over
+/// it: the worker pool runs them as concrete types.
+enum RecurrentProducts {
     /// Packs `matrix` from W (`[W₁ | W₂]`, W₁ giving its first `rows` rows; with `transposed`,
     /// from Wᵀ), the parts of the pool each on their share of the panels: weights change every
     /// step, and packing them on one thread would keep the other waiting.
@@ -51,38 +54,37 @@ extension RecurrentLayer {
     }
 
     /// The weights' gradients for a range of 64-gate panels: `dW_ih += (Xᵀ · dG)ᵀ` and, where
-    /// plain, `dW_hh += (H₋₁ᵀ · dGh)ᵀ` over all steps, each product made transposed in `scratch`
-    /// (`[F_in + H, G·H]`, the range's columns) and added back. One unpacked kernel: OpenBLAS
-    /// packed dG twice, and its `dGᵀ · X` (N = 28) ran well below its speed on `dGᵀ · H₋₁`.
+    /// `plain` (`RecurrentCell.recurrentGradientIsPlain`), `dW_hh += (H₋₁ᵀ · dGh)ᵀ` over all steps,
+    /// each product made transposed in `scratch` (`[F_in + H, G·H]`, the range's columns) and added
+    /// back. One unpacked kernel: OpenBLAS packed dG twice, and its `dGᵀ · X` (N = 28) ran well
+    /// below its speed on `dGᵀ · H₋₁`.
     struct WeightGradients: RangeWork {
-        let layer: RecurrentLayer, unit: RecurrentUnit, scratch: UnsafeMutablePointer<Float>
+        let unit: RecurrentUnit, plain: Bool, scratch: UnsafeMutablePointer<Float>
         func run(_ panels: Range<Int>) {
-            let u = unit, g = layer.gateWidth, f = u.inputSize, hid = layer.hidden, n = u.batch
+            let u = unit, g = u.gateWidth, f = u.inputSize, hid = u.hidden, n = u.batch, steps = u.steps
             let width = TransposedWeightGradient.width, first = panels.lowerBound * width, m = panels.count * width
             let ch = scratch + f * g
-            TransposedWeightGradient.multiply(k: layer.steps * n, a: u.dGates(0) + first, lda: g, m: m, b: u.input,
+            TransposedWeightGradient.multiply(k: steps * n, a: u.dGates(0) + first, lda: g, m: m, b: u.input,
                                               ldb: f, n: f, c: scratch + first, ldc: g, accumulate: false)
-            RecurrentLayer.addTransposed(scratch, ldc: g, rows: first..<first + m, width: f, into: u.grads[0])
-            guard layer.cell.recurrentGradientIsPlain else { return }
+            addTransposed(scratch, ldc: g, rows: first..<first + m, width: f, into: u.grads[0])
+            guard plain else { return }
             // As `RecurrentUnit.addStateProduct`: the steps whose h₋₁ is a stored output, then a
             // learned initial state.
             var started = false
-            if layer.steps > 1 {
+            if steps > 1 {
                 let (t, source) = u.reverse ? (0, 1) : (1, 0)
-                TransposedWeightGradient.multiply(k: (layer.steps - 1) * n, a: u.dRecurrent(t) + first, lda: g, m: m,
+                TransposedWeightGradient.multiply(k: (steps - 1) * n, a: u.dRecurrent(t) + first, lda: g, m: m,
                                                   b: u.h(source), ldb: u.outputStride, n: hid, c: ch + first, ldc: g,
                                                   accumulate: false)
                 started = true
             }
-            if layer.learnedInitialState {
-                let t0 = u.reverse ? layer.steps - 1 : 0
+            if u.learnedInitialState {
+                let t0 = u.reverse ? steps - 1 : 0
                 TransposedWeightGradient.multiply(k: n, a: u.dRecurrent(t0) + first, lda: g, m: m, b: u.initial,
                                                   ldb: hid, n: hid, c: ch + first, ldc: g, accumulate: started)
                 started = true
             }
-            if started {
-                RecurrentLayer.addTransposed(ch, ldc: g, rows: first..<first + m, width: hid, into: u.weightHHGrad)
-            }
+            if started { addTransposed(ch, ldc: g, rows: first..<first + m, width: hid, into: u.weightHHGrad) }
         }
     }
 

@@ -26,14 +26,14 @@ extension RecurrentLayer {
         let gates = u.gates(0)
         cell.stepBias(u, into: bias)
         if let packed = u.packed, u.fusedProjection {
-            Self.pack(fusedProduct(inputSize: u.inputSize), p[0], rows: u.inputSize, then: u.weightHH,
-                      transposed: true, into: packed)
+            RecurrentProducts.pack(fusedProduct(inputSize: u.inputSize), p[0], rows: u.inputSize,
+                                   then: u.weightHH, transposed: true, into: packed)
         } else if let packed = u.packed {
             let projection = PackedMatrix(rows: u.inputSize, columns: g)
-            Self.pack(projection, p[0], rows: u.inputSize, transposed: true, into: packed)
-            WorkerPool.shared.forEachRange(steps * n, itemSize: g * u.inputSize,
-                                           InputProjection(matrix: projection, input: u.input, packed: packed,
-                                                           bias: bias, gates: gates))
+            RecurrentProducts.pack(projection, p[0], rows: u.inputSize, transposed: true, into: packed)
+            let work = RecurrentProducts.InputProjection(matrix: projection, input: u.input, packed: packed,
+                                                         bias: bias, gates: gates)
+            WorkerPool.shared.forEachRange(steps * n, itemSize: g * u.inputSize, work)
         } else {
             gemmAcrossParts(transB: true, m: steps * n, n: g, k: u.inputSize, a: u.input, b: p[0], c: gates)
             for r in 0..<steps * n {
@@ -42,7 +42,7 @@ extension RecurrentLayer {
             }
         }
         if let packed = u.packed, !u.fusedProjection {
-            Self.pack(hiddenProduct, u.weightHH, rows: hidden, transposed: true, into: packed)
+            RecurrentProducts.pack(hiddenProduct, u.weightHH, rows: hidden, transposed: true, into: packed)
         }
         let parts = min(WorkerPool.shared.parts, n / RecurrentUnit.minimumPartRows)
         if parts > 1 {
@@ -67,8 +67,8 @@ extension RecurrentLayer {
 
     /// Backward splits its steps as forward does (unless a step adds into shared gradients), and
     /// the products over all steps split their rows (`gemmAcrossParts`) or their gates
-    /// (`WeightGradients`). `finalGradient`: the final state's gradient (rows `directions·H`
-    /// apart), where it is the only one (`RecurrentUnit.finalGradientOnly`).
+    /// (`RecurrentProducts.WeightGradients`). `finalGradient`: the final state's gradient (rows
+    /// `directions·H` apart), where it is the only one (`RecurrentUnit.finalGradientOnly`).
     func backwardUnit(_ u: RecurrentUnit, inputGradient dIn: UnsafeMutablePointer<Float>?,
                       finalGradient: UnsafePointer<Float>?) {
         let n = u.batch, g = gateWidth, p = u.values, dp = u.grads, separate = cell.separateRecurrentGradients
@@ -78,7 +78,9 @@ extension RecurrentLayer {
                 (u.dhCarry + b * hidden).update(from: finalGradient + b * directions * hidden, count: hidden)
             }
         }
-        if let packed = u.packed { Self.pack(gateProduct, u.weightHH, rows: gateWidth, transposed: false, into: packed) }
+        if let packed = u.packed {
+            RecurrentProducts.pack(gateProduct, u.weightHH, rows: gateWidth, transposed: false, into: packed)
+        }
         let parts = cell.stepsShareGradients ? 1
             : max(1, min(WorkerPool.shared.parts, n / RecurrentUnit.minimumPartRows))
         guard let sums = storage?.gateSums.data else { preconditionFailure("\(name): no storage") }
@@ -106,8 +108,9 @@ extension RecurrentLayer {
         let dG = u.dGates(0)
         if let scratch = u.packed != nil ? storage?.transposedWeights?.data : nil {
             let panels = g / TransposedWeightGradient.width
-            WorkerPool.shared.forEachRange(panels, itemSize: steps * n * g,
-                                           WeightGradients(layer: self, unit: u, scratch: scratch))
+            let work = RecurrentProducts.WeightGradients(unit: u, plain: cell.recurrentGradientIsPlain,
+                                                         scratch: scratch)
+            WorkerPool.shared.forEachRange(panels, itemSize: steps * n * g, work)
             if !cell.recurrentGradientIsPlain { cell.addRecurrentWeightGradients(u) }
         } else {
             gemmAcrossParts(transA: true, m: g, n: u.inputSize, k: steps * n, a: dG, b: u.input, beta: 1, c: dp[0])
@@ -131,7 +134,9 @@ extension RecurrentLayer {
                 RecurrentKernels.addColumnSums(u.dRecurrent(t), rows: u.rows, cols: gateWidth, into: sums + gateWidth)
             }
             if !propagate {
-                for k in 0..<stateCount { (u.carry + k * u.batch * hidden).update(repeating: 0, count: u.rows * hidden) }
+                for k in 0..<stateCount {
+                    (u.carry + k * u.batch * hidden).update(repeating: 0, count: u.rows * hidden)
+                }
             }
         }
     }

@@ -22,7 +22,7 @@ final class RecurrentStorage {
     /// steps), `W_hh` for the backward steps.
     let packed: Tensor?
     /// `[F_in + H, G·H]` (the largest F_in of the layers): the weights' gradients transposed, as
-    /// `RecurrentLayer.WeightGradients` makes them (AVX-512, G·H a multiple of 64).
+    /// `RecurrentProducts.WeightGradients` makes them (AVX-512, G·H a multiple of 64).
     let transposedWeights: Tensor?
 
     init<Cell>(_ l: RecurrentLayer<Cell>, capacity n: Int) {
