@@ -1,7 +1,6 @@
 /// `C = A · B` (or `C += A · B`) for a few rows of A against a constant B packed once: the
 /// recurrent products of GRU and LSTM, `h₋₁ · W_hhᵀ` and `dG · W_hh`, run every time step on 8 to
-/// 64 rows, where sgemm repacks W_hh on every call. Measured on this machine, one thread,
-/// `[32, 128] · [128, 512]`: sgemm 141, this kernel 226 GFLOP/s.
+/// 64 rows, where sgemm repacks W_hh on every call and runs well below this kernel.
 ///
 /// B (`[K, N]`) is stored as column panels of 48 floats, `packed[panel][k][48]`, zero past N; the
 /// register block is 8 rows × 48 columns (24 accumulators of 16 lanes): per k, 3 loads of the
@@ -15,8 +14,8 @@ public struct PackedMatrix: Sendable, Equatable {
     public let panel: Int, lastPanel: Int
     static let block = 8
 
-    /// Rows of A from which packing B once pays; below that sgemm's own packing is cheaper
-    /// (GRU-128 batch-1 latency: 0.085 ms with sgemm, 0.151 ms packing W_hh every call).
+    /// Rows of A from which packing B once pays; below that sgemm's own packing is cheaper (a
+    /// GRU-128 at batch 1, packing W_hh every call, ran slower than with sgemm).
     public static let minimumRows = 8
 
     public init(rows k: Int, columns n: Int) {

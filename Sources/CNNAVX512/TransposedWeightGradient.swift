@@ -1,13 +1,12 @@
 /// `C = Bᵀ · A` (or `C += Bᵀ · A`), `C[n, m] = Σ_k B[k, n] · A[k, m]`, for the weight gradients of
 /// a recurrent layer over all steps: `dW_ihᵀ = Xᵀ · dG` and `dW_hhᵀ = H₋₁ᵀ · dGh`, with the rows of
-/// dG (`K = T·N` rows of `M = G·H` gate gradients) as A, unpacked. Measured on this machine, one
-/// thread, LSTM-128's half of the gates (M = 256, K = 1,792): OpenBLAS sgemm `dGᵀ · X` (N = 28)
-/// 232 µs at 110 GFLOP/s, this kernel 116 µs; `dGᵀ · H₋₁` (N = 128) 551 against 513 µs.
+/// dG (`K = T·N` rows of `M = G·H` gate gradients) as A, unpacked. It beats OpenBLAS sgemm on
+/// both products, most on `dGᵀ · X`, whose N (28 features for LSTM-128) is short.
 ///
 /// C comes out transposed because then A's rows are the contiguous operand: the register block is
 /// 6 rows of C × 64 columns (24 accumulators of 16 lanes), and per k 4 loads of A and 6 broadcasts
 /// of B feed 24 FMAs. K runs in blocks of 256 rows, so a block of A stays in L2 while every row
-/// block of C passes over it (all K at once: 137 against 116 µs). M must be a multiple of 64.
+/// block of C passes over it (all K at once was slower). M must be a multiple of 64.
 public enum TransposedWeightGradient {
     static let rows = 6, depth = 256
     /// Columns of C per register block; M comes in panels of this many.

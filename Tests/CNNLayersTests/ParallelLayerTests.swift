@@ -65,7 +65,7 @@ final class ParallelLayerTests: XCTestCase {
             (LSTM.registration, ["hidden": 3, "peepholes": true]),
             (SimpleRNN.registration, ["hidden": 4, "return_sequences": true]),
         ]
-        XCTAssertEqual(17 / RecurrentLayer.minimumPartRows, 2)
+        XCTAssertEqual(17 / RecurrentUnit.minimumPartRows, 2)
         for (registration, config) in cases {
             let layer = try GradientCheck.build(registration, config: config, inputs: [[4, 5]])
             XCTAssertEqual(GradientCheck.check(layer, batch: 17), [], "\(registration.type) \(config)")

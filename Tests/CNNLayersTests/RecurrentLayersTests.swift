@@ -7,8 +7,8 @@ final class RecurrentLayersTests: XCTestCase {
     // MARK: - Helpers
 
     private func build(_ reg: LayerRegistration, _ config: JSONValue,
-                       _ inputs: [Shape] = [[4, 3]]) throws -> RecurrentLayer {
-        try XCTUnwrap(try GradientCheck.build(reg, config: config, inputs: inputs) as? RecurrentLayer)
+                       _ inputs: [Shape] = [[4, 3]]) throws -> any RecurrentLayerProtocol {
+        try XCTUnwrap(try GradientCheck.build(reg, config: config, inputs: inputs) as? any RecurrentLayerProtocol)
     }
 
     /// The description of the ConfigError thrown when building, or a failure.
@@ -213,7 +213,7 @@ final class RecurrentLayersTests: XCTestCase {
         var worstTanh = 0.0, worstSigmoid = 0.0
         for i in -40_000...40_000 {
             let v = Float(i) * 5e-4
-            let t = RecurrentLayer.tanh(v), s = RecurrentLayer.sigmoid(v)
+            let t = RecurrentKernels.tanh(v), s = RecurrentKernels.sigmoid(v)
             XCTAssertLessThanOrEqual(abs(t), 1)
             XCTAssertGreaterThanOrEqual(s, 0)
             worstTanh = max(worstTanh, abs(Double(t) - Foundation.tanh(Double(v))))
@@ -223,8 +223,8 @@ final class RecurrentLayersTests: XCTestCase {
         XCTAssertLessThan(worstSigmoid, 2.5e-7, "\(worstSigmoid)")
         // σ is exactly 0 and 1 beyond ±16 (tanh's clamp gives exactly ±1 there).
         for v: Float in [16, 17, 30, 1e6, .infinity] {
-            XCTAssertEqual(RecurrentLayer.sigmoid(v), 1)
-            XCTAssertEqual(RecurrentLayer.sigmoid(-v), 0)
+            XCTAssertEqual(RecurrentKernels.sigmoid(v), 1)
+            XCTAssertEqual(RecurrentKernels.sigmoid(-v), 0)
         }
     }
 
@@ -362,10 +362,10 @@ final class RecurrentLayersTests: XCTestCase {
 
 /// The documented equations, one sample and one step at a time, in Double.
 private struct Reference {
-    let layer: RecurrentLayer
+    let layer: any RecurrentLayerProtocol
     let p: [String: [Double]]
 
-    init(_ layer: RecurrentLayer, _ parameters: [Tensor]) {
+    init(_ layer: any RecurrentLayerProtocol, _ parameters: [Tensor]) {
         self.layer = layer
         var p: [String: [Double]] = [:]
         for (spec, t) in zip(layer.parameterSpecs, parameters) { p[spec.name] = t.array.map(Double.init) }

@@ -2,13 +2,31 @@ import CNNAVX512
 import CNNCore
 
 /// Long short-term memory (Hochreiter & Schmidhuber 1997; forget gate: Gers et al. 2000) with
-/// PyTorch `nn.LSTM`'s equations, gate order `i, f, g, o`, names and layouts:
+/// PyTorch `nn.LSTM`'s equations, gate order `i, f, g, o`, names and layouts (see
+/// `LSTMMemoryCell`). `x: [N, T, F] → y: [N, H·dirs]` or `[N, T, H·dirs]` of h, as PyTorch's;
+/// stacking, directions, initial states (`h0`, `c0`) and `bptt` as in `RecurrentLayer`.
+public typealias LSTM = RecurrentLayer<LSTMMemoryCell>
+
+extension LSTM {
+    public var peepholes: Bool { cell.peepholes }
+    public var forgetBias: Float { cell.forgetBias }
+    var vectorCell: Bool { cell.vectorCell }
+
+    public static var registration: LayerRegistration {
+        LayerRegistration(
+            type: "lstm",
+            summary: "long short-term memory (PyTorch nn.LSTM; stacked, bidirectional, peepholes)",
+            example: LayerExample(["hidden": 3, "peepholes": true, "bidirectional": true,
+                                   "initial_state": "learned"], inputs: [[4, 5]])
+        ) { context in try LSTM(context.decode(Config.self), context: &context) }
+    }
+}
+
+/// An LSTM step (named apart from `LSTMCell`, its AVX-512 gate passes):
 /// `i = σ(W_ii x + b_ii + W_hi h₋₁ + b_hi)`,
 /// `f = σ(W_if x + b_if + W_hf h₋₁ + b_hf + forget_bias)`,
 /// `g = tanh(W_ig x + b_ig + W_hg h₋₁ + b_hg)`, `o = σ(W_io x + b_io + W_ho h₋₁ + b_ho)`,
-/// `c = f ⊙ c₋₁ + i ⊙ g`, `h = o ⊙ tanh(c)`. `x: [N, T, F] → y: [N, H·dirs]` or
-/// `[N, T, H·dirs]` of h, as PyTorch's; stacking, directions, initial states (`h0`, `c0`) and
-/// `bptt` as in `RecurrentLayer`.
+/// `c = f ⊙ c₋₁ + i ⊙ g`, `h = o ⊙ tanh(c)`.
 ///
 /// `forget_bias` (default 1.0, as Jozefowicz et al. 2015 recommend): PyTorch initialises all
 /// biases U(±1/√H), so at first f ≈ ½ and the gradient along c halves at every step. The
@@ -21,30 +39,32 @@ import CNNCore
 /// c₋₁` in i, `+ V_f ⊙ c₋₁` in f and `+ V_o ⊙ c` (the new cell) in o; `weight_peep_i_l{k}`,
 /// `weight_peep_f_l{k}`, `weight_peep_o_l{k}` `[H]` (`_reverse`), U(±1/√H). Per step it keeps
 /// `i, f, g, o`, c and tanh c.
-public final class LSTM: RecurrentLayer {
+public struct LSTMMemoryCell: RecurrentCell {
     public struct Options: Decodable, Sendable {
         var peepholes: Bool?
         var forget_bias: Float?
     }
-    public typealias Config = RecurrentConfig<Options>
+
+    public static let type = "lstm"
+    public static let gateNames = ["i", "f", "g", "o"]
+    public static let stateCount = 2
+    public static let auxPlanes = 2
 
     public let peepholes: Bool
     public let forgetBias: Float
     /// Whether the gate passes run in `LSTMCell`'s AVX-512 loops (no peepholes, H a multiple of 16).
     let vectorCell: Bool
 
-    public init(_ c: Config, context: inout LayerBuildContext) throws {
-        peepholes = c.options.peepholes ?? false
-        forgetBias = c.options.forget_bias ?? 1
-        vectorCell = CPUFeatures.avx512Kernels && !peepholes && LSTMCell.supports(hidden: c.hidden)
+    public init(_ options: Options, hidden: Int, context: inout LayerBuildContext) throws {
+        peepholes = options.peepholes ?? false
+        forgetBias = options.forget_bias ?? 1
+        vectorCell = CPUFeatures.avx512Kernels && !peepholes && LSTMCell.supports(hidden: hidden)
         guard forgetBias.isFinite else {
             throw context.error("must be a finite number, got \(forgetBias)", key: "forget_bias")
         }
-        try super.init(c, type: "lstm", gates: ["i", "f", "g", "o"], states: 2, auxPlanes: 2,
-                       context: &context)
     }
 
-    override func cellParameterSpecs(suffix: String) -> [ParameterSpec] {
+    public func parameterSpecs(suffix: String, hidden: Int) -> [ParameterSpec] {
         guard peepholes else { return [] }
         return ["i", "f", "o"].map {
             ParameterSpec("weight_peep_\($0)" + suffix, [hidden], role: .weight,
@@ -52,27 +72,28 @@ public final class LSTM: RecurrentLayer {
         }
     }
 
-    override var cellDetails: String? {
+    public func details(hidden: Int) -> String? {
         (peepholes ? "peepholes 3·\(hidden) per direction; " : "") + "forget bias +\(forgetBias)"
     }
 
-    override var stepsShareGradients: Bool { peepholes }
+    public var stepsShareGradients: Bool { peepholes }
 
-    override var stepsSumGateGradients: Bool { vectorCell }
+    public var stepsSumGateGradients: Bool { vectorCell }
 
-    override var gradientsOverGates: Bool { vectorCell }
+    public var gradientsOverGates: Bool { vectorCell }
 
-    override var fusesInputProjection: Bool { true }
+    /// `stepBias` folds in every constant term of the pre-activations.
+    public var fusesInputProjection: Bool { true }
 
     /// All of an LSTM's constant pre-activation terms add: `b_ih + b_hh`, and the forget bias on f.
-    override func stepBias(_ u: RecurrentUnit, into bias: UnsafeMutablePointer<Float>) {
+    public func stepBias(_ u: RecurrentUnit, into bias: UnsafeMutablePointer<Float>) {
         let (bih, bhh) = (u.values[2], u.biasHH)
-        for k in 0..<gateWidth { bias[k] = bih[k] + bhh[k] }
-        for j in hidden..<2 * hidden { bias[j] += forgetBias }
+        for k in 0..<u.gateWidth { bias[k] = bih[k] + bhh[k] }
+        for j in u.hidden..<2 * u.hidden { bias[j] += forgetBias }
     }
 
-    override func forwardStep(_ u: RecurrentUnit, t: Int) {
-        let n = u.rows, hid = hidden, h2 = 2 * hid, h3 = 3 * hid, g4 = 4 * hid
+    public func forwardStep(_ u: RecurrentUnit, t: Int) {
+        let n = u.rows, hid = u.hidden, h2 = 2 * hid, h3 = 3 * hid, g4 = 4 * hid
         let gates = u.gates(t), y = u.h(t)
         let cPrev = u.cPrev(t), cell = u.aux(0, t), tanhCell = u.aux(1, t)
         // gates = every bias (`stepBias`) + x·W_ihᵀ + h₋₁·W_hhᵀ; then per row i, f, g, c, o, h in
@@ -90,21 +111,21 @@ public final class LSTM: RecurrentLayer {
                 let vi = u.cellValue(0), vf = u.cellValue(1)
                 for j in 0..<hid { gi[j] += vi[j] * cp[j]; gf[j] += vf[j] * cp[j] }
             }
-            for k in 0..<h2 { gi[k] = Self.sigmoid(gi[k]) }
-            for j in 0..<hid { gg[j] = Self.tanh(gg[j]) }
+            for k in 0..<h2 { gi[k] = RecurrentKernels.sigmoid(gi[k]) }
+            for j in 0..<hid { gg[j] = RecurrentKernels.tanh(gg[j]) }
             for j in 0..<hid { c[j] = gf[j] * cp[j] + gi[j] * gg[j] }
             if peepholes {
                 let vo = u.cellValue(2)
                 for j in 0..<hid { go[j] += vo[j] * c[j] }
             }
-            for j in 0..<hid { go[j] = Self.sigmoid(go[j]) }
-            for j in 0..<hid { tc[j] = Self.tanh(c[j]) }
+            for j in 0..<hid { go[j] = RecurrentKernels.sigmoid(go[j]) }
+            for j in 0..<hid { tc[j] = RecurrentKernels.tanh(c[j]) }
             for j in 0..<hid { h[j] = go[j] * tc[j] }
         }
     }
 
-    override func backwardStep(_ u: RecurrentUnit, t: Int, propagate: Bool) {
-        let n = u.rows, hid = hidden, h2 = 2 * hid, h3 = 3 * hid, g4 = 4 * hid
+    public func backwardStep(_ u: RecurrentUnit, t: Int, propagate: Bool) {
+        let n = u.rows, hid = u.hidden, h2 = 2 * hid, h3 = 3 * hid, g4 = 4 * hid
         let gates = u.gates(t), dG = u.dGates(t), dy = u.dh(t), cPrev = u.cPrev(t)
         let cell = u.aux(0, t), tanhCell = u.aux(1, t), dhCarry = u.dhCarry, dcCarry = u.dcCarry
         if vectorCell {
@@ -146,11 +167,4 @@ public final class LSTM: RecurrentLayer {
         // dh₋₁ = dG · W_hh (the h carry was read above, so it is overwritten).
         if propagate { u.gateProduct(dG, into: dhCarry, accumulate: false) }
     }
-
-    public static let registration = LayerRegistration(
-        type: "lstm",
-        summary: "long short-term memory (PyTorch nn.LSTM; stacked, bidirectional, peepholes)",
-        example: LayerExample(["hidden": 3, "peepholes": true, "bidirectional": true,
-                               "initial_state": "learned"], inputs: [[4, 5]])
-    ) { context in try LSTM(context.decode(Config.self), context: &context) }
 }

@@ -1,6 +1,8 @@
 import CNNCore
 
-extension RecurrentLayer {
+/// The elementwise loops of the recurrent layers: the cells' activations and gate stages, the
+/// bias gradients' column sums and the batch-major ↔ time-major copies.
+enum RecurrentKernels {
     @inline(__always)
     static func tanh(_ v: Float) -> Float { FastMath.tanh(v) }
 
@@ -23,6 +25,13 @@ extension RecurrentLayer {
     static func tanh(_ p: UnsafeMutablePointer<Float>, plus a: UnsafePointer<Float>,
                      _ b: UnsafePointer<Float>, count: Int) {
         for k in 0..<count { p[k] = tanh(p[k] + a[k] + b[k]) }
+    }
+
+    /// `p[k] = max(0, p[k] + a[k] + b[k])`.
+    @inline(__always)
+    static func relu(_ p: UnsafeMutablePointer<Float>, plus a: UnsafePointer<Float>,
+                     _ b: UnsafePointer<Float>, count: Int) {
+        for k in 0..<count { p[k] = max(p[k] + a[k] + b[k], 0) }
     }
 
     /// `y[k] = a[k] + w[k] · (b[k] − a[k])`: the GRU's state update in either convention.

@@ -1,68 +1,10 @@
 import CNNAVX512
 import CNNCore
 
-/// A recurrent layer's buffers for batches of up to `capacity`: the time-major input, each
-/// layer's output (and, with dropout, its dropped-out copy and mask), per layer and direction the
-/// gates, the cell's planes and the initial states, and the backward scratch all units share.
-final class RecurrentStorage {
-    let capacity: Int
-    let input: Tensor, outputs: [Tensor], dropped: [Tensor], masks: [Tensor]
-    let gates: [Tensor], aux: [Tensor], initial: [Tensor]
-    /// `dGates` is nil where backward writes the gate gradients over the gates
-    /// (`RecurrentLayer.gradientsOverGates`).
-    let dGates: Tensor?, dRecurrent: Tensor?, dOutput: Tensor, dInput: Tensor
-    let carry: Tensor, scratch: Tensor
-    /// `[G·H]`: the bias every step's input projection gets (see `RecurrentLayer.stepBias`).
-    let stepBias: Tensor
-    /// Per worker-pool part, `[2][G·H]`: the column sums of its rows' gate gradients (then of
-    /// `W_hh`'s product's, where they differ), the biases' gradients.
-    let gateSums: Tensor
-    /// One unit's weights packed for `PackedMatrix` (AVX-512 only): `W_ihᵀ` for the input
-    /// projection, then `W_hhᵀ` for the forward steps (or `[W_ih | W_hh]ᵀ` for fused forward
-    /// steps), `W_hh` for the backward steps.
-    let packed: Tensor?
-    /// `[F_in + H, G·H]` (the largest F_in of the layers): the weights' gradients transposed, as
-    /// `RecurrentLayer.WeightGradients` makes them (AVX-512, G·H a multiple of 64).
-    let transposedWeights: Tensor?
-
-    init(_ l: RecurrentLayer, capacity n: Int) {
-        capacity = n
-        let rows = l.steps * n, width = l.directions * l.hidden, units = l.layers * l.directions
-        let between = l.dropout > 0 ? l.layers - 1 : 0
-        func make(_ count: Int, _ copies: Int) -> [Tensor] {
-            (0..<copies).map { _ in Tensor(shape: [count]) }
-        }
-        input = Tensor(shape: [rows * l.features])
-        outputs = make(rows * width, l.layers)
-        dropped = make(rows * width, between)
-        masks = make(rows * width, between)
-        gates = make(rows * l.gateWidth, units)
-        aux = make(l.auxPlanes * rows * l.hidden, units)
-        initial = make(l.stateCount * n * l.hidden, units)
-        dGates = l.gradientsOverGates ? nil : Tensor(shape: [rows * l.gateWidth])
-        dRecurrent = l.separateRecurrentGradients ? Tensor(shape: [rows * l.gateWidth]) : nil
-        dOutput = Tensor(shape: [rows * width])
-        dInput = Tensor(shape: [rows * max(l.features, width)])
-        carry = Tensor(shape: [l.stateCount * n * l.hidden])
-        scratch = Tensor(shape: [n * l.gateWidth])
-        stepBias = Tensor(shape: [l.gateWidth])
-        gateSums = Tensor(shape: [WorkerPool.maxParts * 2 * l.gateWidth])
-        let projections = (0..<l.layers).map {
-            l.fusesInputProjection ? l.fusedProduct(inputSize: l.inputSize(layer: $0)).floats
-                : PackedMatrix(rows: l.inputSize(layer: $0), columns: l.gateWidth).floats
-        }
-        let floats = max(l.hiddenProduct.floats, l.gateProduct.floats, projections.max() ?? 0)
-        packed = CPUFeatures.avx512Kernels ? Tensor(shape: [floats]) : nil
-        let widest = (0..<l.layers).map { l.inputSize(layer: $0) }.max() ?? 0
-        transposedWeights = CPUFeatures.avx512Kernels && TransposedWeightGradient.supports(m: l.gateWidth)
-            ? Tensor(shape: [(widest + l.hidden) * l.gateWidth]) : nil
-    }
-}
-
 /// One direction of one layer during one call: its parameters and buffers, and the time-major
 /// addressing of step t (row `t·N + b`). A step works on `rows` rows: the whole batch, or the
 /// share of one part of the worker pool (see `rows(_:)`).
-struct RecurrentUnit {
+public struct RecurrentUnit {
     let steps: Int, batch: Int, hidden: Int, gateWidth: Int, reverse: Bool, learnedInitialState: Bool
     /// `weight_ih, weight_hh, bias_ih, bias_hh`, the cell's own, the initial states.
     let values: [UnsafeMutablePointer<Float>], grads: [UnsafeMutablePointer<Float>]
@@ -82,7 +24,7 @@ struct RecurrentUnit {
     private(set) var carry: UnsafeMutablePointer<Float>
     /// `[N, G·H]`: the step's recurrent product.
     private(set) var scratch: UnsafeMutablePointer<Float>
-    /// `[G·H]`: the bias of every step's pre-activations (see `RecurrentLayer.stepBias`).
+    /// `[G·H]`: the bias of every step's pre-activations (see `RecurrentCell.stepBias`).
     let stepBias: UnsafePointer<Float>
     /// `[2][G·H]`: where backward steps add the column sums of their gate gradients (this part's
     /// share of `RecurrentStorage.gateSums`).
@@ -90,13 +32,16 @@ struct RecurrentUnit {
     /// The weights packed for the step products of the pass under way (see `RecurrentStorage.packed`).
     let packed: UnsafeMutablePointer<Float>?
     /// Forward steps make their whole pre-activations in one packed product (the cell's
-    /// `RecurrentLayer.fusesInputProjection`, where `packed` is set).
+    /// `RecurrentCell.fusesInputProjection`, where `packed` is set).
     let fusedProjection: Bool
     /// Batch row of this unit's first row, for the input's rows (`rows(_:)` moves the others).
     private(set) var firstRow = 0
     /// Rows of each step this unit works on, when only a part of the batch.
     private(set) var partRows: Int? = nil
     var rows: Int { partRows ?? batch }
+
+    /// Fewer rows per part make the step products too thin to pay for a second thread.
+    static let minimumPartRows = 8
 
     /// The same unit restricted to batch rows `r` of every step: the row-addressed bases move
     /// by `r.lowerBound` rows; the time stride stays the whole batch.
