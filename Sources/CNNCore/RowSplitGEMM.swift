@@ -1,4 +1,4 @@
-/// `C = α·op(A)·op(B) + β·C` with the rows of C split between the worker pool's parts, each part's
+/// `C = α·op(A)·op(B) + β·C` with the rows of C split between `pool`'s parts, each part's
 /// product on one BLAS thread: for callers with no parallelism of their own (the recurrent
 /// layers' products over all time steps). OpenBLAS's own threads stay asleep, so they never spin
 /// next to the pool's threads on the same cores.
@@ -7,13 +7,13 @@ public func gemmAcrossParts(
     m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int? = nil,
     b: UnsafePointer<Float>, ldb: Int? = nil,
-    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int? = nil, pool: WorkerPool
 ) {
     let work = RowSplitGEMM(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                             a: a, lda: lda ?? (transA ? m : k), b: b, ldb: ldb ?? (transB ? k : n),
                             beta: beta, c: c, ldc: ldc ?? n,
-                            parts: min(WorkerPool.shared.parts, max(1, m / RowSplitGEMM.minimumRows)))
-    if work.parts > 1 { WorkerPool.shared.run(work) } else { work.run(part: 0) }
+                            parts: min(pool.parts, max(1, m / RowSplitGEMM.minimumRows)))
+    if work.parts > 1 { pool.run(work) } else { work.run(part: 0) }
 }
 
 struct RowSplitGEMM: PartitionedWork {

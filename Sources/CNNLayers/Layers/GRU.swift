@@ -144,6 +144,6 @@ public struct GRUCell: RecurrentCell {
         guard !resetAfter else { return u.addStateProduct(u.dRecurrent(0), rows: 3 * hid, into: u.weightHHGrad) }
         u.addStateProduct(u.dGates(0), rows: 2 * hid, into: u.weightHHGrad)
         gemmAcrossParts(transA: true, m: hid, n: hid, k: rows, a: u.dGates(0) + 2 * hid, lda: 3 * hid,
-             b: u.aux(0, 0), beta: 1, c: u.weightHHGrad + 2 * hid * hid)
+             b: u.aux(0, 0), beta: 1, c: u.weightHHGrad + 2 * hid * hid, pool: u.pool)
     }
 }

@@ -58,7 +58,7 @@ public struct LSTMMemoryCell: RecurrentCell {
     public init(_ options: Options, hidden: Int, context: inout LayerBuildContext) throws {
         peepholes = options.peepholes ?? false
         forgetBias = options.forget_bias ?? 1
-        vectorCell = CPUFeatures.avx512Kernels && !peepholes && LSTMCell.supports(hidden: hidden)
+        vectorCell = context.kernels.avx512 && !peepholes && LSTMCell.supports(hidden: hidden)
         guard forgetBias.isFinite else {
             throw context.error("must be a finite number, got \(forgetBias)", key: "forget_bias")
         }

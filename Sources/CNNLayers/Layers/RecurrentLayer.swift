@@ -52,6 +52,8 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
     let steps: Int, features: Int, hidden: Int, layers: Int, directions: Int
     let returnSequences: Bool, dropout: Float, learnedInitialState: Bool, bptt: Int?
     let cell: Cell
+    /// Whether the storage holds packed weights for the AVX-512 step products.
+    let kernels: KernelOptions
     /// G·H: the rows of `W_ih` and `W_hh`.
     let gateWidth: Int
     /// Per layer and direction: parameters and gradients in `parameterSpecs` order.
@@ -82,6 +84,7 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
         }
         if let k = c.bptt, k < 1 { throw context.error("must be ≥ 1, got \(k)", key: "bptt") }
         name = context.name
+        kernels = context.kernels
         type = Cell.type
         inputShapes = context.inputShapes
         steps = s[0]; features = s[1]; hidden = c.hidden; self.layers = layers
@@ -155,7 +158,7 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
                 }
                 x = y
             }
-            for d in 0..<directions { forwardUnit(unit(k, d, batch: n, input: x, st)) }
+            for d in 0..<directions { forwardUnit(unit(k, d, batch: n, input: x, st, pool: context.pool)) }
         }
         let last = st.outputs[layers - 1].data
         if returnSequences {
@@ -184,7 +187,8 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
             let dIn = k > 0 || inputGradients[0] != nil ? st.dInput.data : nil
             dIn?.update(repeating: 0, count: steps * n * inputSize(layer: k))
             for d in 0..<directions {
-                let u = unit(k, d, batch: n, input: x, st), final = UnsafePointer(dy.data + d * hidden)
+                let u = unit(k, d, batch: n, input: x, st, pool: context.pool)
+                let final = UnsafePointer(dy.data + d * hidden)
                 backwardUnit(u, inputGradient: dIn, finalGradient: u.finalGradientOnly ? final : nil)
             }
             if k > 0 {
@@ -217,7 +221,7 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
 
     /// Layer k's direction d over a batch of n, reading `input` (`[T, N, F_in]`).
     private func unit(_ k: Int, _ d: Int, batch n: Int, input: UnsafeMutablePointer<Float>,
-                      _ st: RecurrentStorage) -> RecurrentUnit {
+                      _ st: RecurrentStorage, pool: WorkerPool) -> RecurrentUnit {
         let i = k * directions + d, packed = n >= PackedMatrix.minimumRows ? st.packed?.data : nil
         let dGates = st.dGates?.data ?? st.gates[i].data
         return RecurrentUnit(
@@ -229,7 +233,7 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
             gateBase: st.gates[i].data, auxBase: st.aux[i].data, initial: st.initial[i].data,
             dGateBase: dGates, dRecurrentBase: st.dRecurrent?.data ?? dGates,
             carry: st.carry.data, scratch: st.scratch.data, stepBias: st.stepBias.data, gateSums: st.gateSums.data,
-            packed: packed, fusedProjection: packed != nil && cell.fusesInputProjection)
+            packed: packed, fusedProjection: packed != nil && cell.fusesInputProjection, pool: pool)
     }
 
     private func reserve(batch n: Int) -> RecurrentStorage {

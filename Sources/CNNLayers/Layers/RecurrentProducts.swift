@@ -19,10 +19,10 @@ enum RecurrentProducts {
     /// step, and packing them on one thread would keep the other waiting.
     static func pack(_ matrix: PackedMatrix, _ first: UnsafePointer<Float>, rows: Int,
                      then second: UnsafePointer<Float>? = nil, transposed: Bool,
-                     into packed: UnsafeMutablePointer<Float>) {
-        WorkerPool.shared.forEachRange(matrix.panels, itemSize: matrix.rows * matrix.panel,
-                                       PackPanels(matrix: matrix, first: first, rows: rows, second: second,
-                                                  transposed: transposed, packed: packed))
+                     into packed: UnsafeMutablePointer<Float>, pool: WorkerPool) {
+        pool.forEachRange(matrix.panels, itemSize: matrix.rows * matrix.panel,
+                          PackPanels(matrix: matrix, first: first, rows: rows, second: second,
+                                     transposed: transposed, packed: packed))
     }
 
     struct PackPanels: RangeWork {

@@ -27,28 +27,31 @@ extension RecurrentLayer {
         cell.stepBias(u, into: bias)
         if let packed = u.packed, u.fusedProjection {
             RecurrentProducts.pack(fusedProduct(inputSize: u.inputSize), p[0], rows: u.inputSize,
-                                   then: u.weightHH, transposed: true, into: packed)
+                                   then: u.weightHH, transposed: true, into: packed, pool: u.pool)
         } else if let packed = u.packed {
             let projection = PackedMatrix(rows: u.inputSize, columns: g)
-            RecurrentProducts.pack(projection, p[0], rows: u.inputSize, transposed: true, into: packed)
+            RecurrentProducts.pack(projection, p[0], rows: u.inputSize, transposed: true, into: packed,
+                                   pool: u.pool)
             let work = RecurrentProducts.InputProjection(matrix: projection, input: u.input, packed: packed,
                                                          bias: bias, gates: gates)
-            WorkerPool.shared.forEachRange(steps * n, itemSize: g * u.inputSize, work)
+            u.pool.forEachRange(steps * n, itemSize: g * u.inputSize, work)
         } else {
-            gemmAcrossParts(transB: true, m: steps * n, n: g, k: u.inputSize, a: u.input, b: p[0], c: gates)
+            gemmAcrossParts(transB: true, m: steps * n, n: g, k: u.inputSize, a: u.input, b: p[0], c: gates,
+                            pool: u.pool)
             for r in 0..<steps * n {
                 let row = gates + r * g
                 for j in 0..<g { row[j] += bias[j] }
             }
         }
         if let packed = u.packed, !u.fusedProjection {
-            RecurrentProducts.pack(hiddenProduct, u.weightHH, rows: hidden, transposed: true, into: packed)
+            RecurrentProducts.pack(hiddenProduct, u.weightHH, rows: hidden, transposed: true, into: packed,
+                                   pool: u.pool)
         }
-        let parts = min(WorkerPool.shared.parts, n / RecurrentUnit.minimumPartRows)
+        let parts = min(u.pool.parts, n / RecurrentUnit.minimumPartRows)
         if parts > 1 {
-            WorkerPool.shared.run(ForwardSteps(layer: self, unit: u, parts: parts))
+            u.pool.run(ForwardSteps(layer: self, unit: u, parts: parts))
         } else {
-            WorkerPool.shared.withWideBLAS { forwardSteps(u) }
+            u.pool.withWideBLAS { forwardSteps(u) }
         }
     }
 
@@ -79,17 +82,18 @@ extension RecurrentLayer {
             }
         }
         if let packed = u.packed {
-            RecurrentProducts.pack(gateProduct, u.weightHH, rows: gateWidth, transposed: false, into: packed)
+            RecurrentProducts.pack(gateProduct, u.weightHH, rows: gateWidth, transposed: false, into: packed,
+                                   pool: u.pool)
         }
         let parts = cell.stepsShareGradients ? 1
-            : max(1, min(WorkerPool.shared.parts, n / RecurrentUnit.minimumPartRows))
+            : max(1, min(u.pool.parts, n / RecurrentUnit.minimumPartRows))
         guard let sums = storage?.gateSums.data else { preconditionFailure("\(name): no storage") }
         let columns = separate ? 2 * g : g
         sums.update(repeating: 0, count: parts * columns)
         if parts > 1 {
-            WorkerPool.shared.run(BackwardSteps(layer: self, unit: u, parts: parts, columns: columns))
+            u.pool.run(BackwardSteps(layer: self, unit: u, parts: parts, columns: columns))
         } else {
-            WorkerPool.shared.withWideBLAS { backwardSteps(u) }
+            u.pool.withWideBLAS { backwardSteps(u) }
         }
         // db_ih += Σ dG and db_hh += Σ dGh (the same sums where the two coincide), from the parts.
         for part in 0..<parts {
@@ -110,13 +114,16 @@ extension RecurrentLayer {
             let panels = g / TransposedWeightGradient.width
             let work = RecurrentProducts.WeightGradients(unit: u, plain: cell.recurrentGradientIsPlain,
                                                          scratch: scratch)
-            WorkerPool.shared.forEachRange(panels, itemSize: steps * n * g, work)
+            u.pool.forEachRange(panels, itemSize: steps * n * g, work)
             if !cell.recurrentGradientIsPlain { cell.addRecurrentWeightGradients(u) }
         } else {
-            gemmAcrossParts(transA: true, m: g, n: u.inputSize, k: steps * n, a: dG, b: u.input, beta: 1, c: dp[0])
+            gemmAcrossParts(transA: true, m: g, n: u.inputSize, k: steps * n, a: dG, b: u.input, beta: 1, c: dp[0],
+                            pool: u.pool)
             cell.addRecurrentWeightGradients(u)
         }
-        if let dIn { gemmAcrossParts(m: steps * n, n: u.inputSize, k: g, a: dG, b: p[0], beta: 1, c: dIn) }
+        if let dIn {
+            gemmAcrossParts(m: steps * n, n: u.inputSize, k: g, a: dG, b: p[0], beta: 1, c: dIn, pool: u.pool)
+        }
     }
 
     /// Every step, last first, on the unit's rows; where truncated BPTT cuts, the rows' carry is

@@ -53,9 +53,9 @@ final class RecurrentStorage {
                 : PackedMatrix(rows: l.inputSize(layer: $0), columns: l.gateWidth).floats
         }
         let floats = max(l.hiddenProduct.floats, l.gateProduct.floats, projections.max() ?? 0)
-        packed = CPUFeatures.avx512Kernels ? Tensor(shape: [floats]) : nil
+        packed = l.kernels.avx512 ? Tensor(shape: [floats]) : nil
         let widest = (0..<l.layers).map { l.inputSize(layer: $0) }.max() ?? 0
-        transposedWeights = CPUFeatures.avx512Kernels && TransposedWeightGradient.supports(m: l.gateWidth)
+        transposedWeights = l.kernels.avx512 && TransposedWeightGradient.supports(m: l.gateWidth)
             ? Tensor(shape: [(widest + l.hidden) * l.gateWidth]) : nil
     }
 }

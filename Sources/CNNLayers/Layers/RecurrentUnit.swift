@@ -34,6 +34,8 @@ public struct RecurrentUnit {
     /// Forward steps make their whole pre-activations in one packed product (the cell's
     /// `RecurrentCell.fusesInputProjection`, where `packed` is set).
     let fusedProjection: Bool
+    /// The executor's worker pool, for the products over all steps and the packing.
+    let pool: WorkerPool
     /// Batch row of this unit's first row, for the input's rows (`rows(_:)` moves the others).
     private(set) var firstRow = 0
     /// Rows of each step this unit works on, when only a part of the batch.
@@ -139,12 +141,12 @@ public struct RecurrentUnit {
         if steps > 1 {
             let (first, source) = reverse ? (0, 1) : (1, 0)
             gemmAcrossParts(transA: true, m: rows, n: hidden, k: (steps - 1) * n, a: dG + first * n * ld, lda: ld,
-                 b: h(source), ldb: outputStride, beta: 1, c: dW)
+                 b: h(source), ldb: outputStride, beta: 1, c: dW, pool: pool)
         }
         if learnedInitialState {
             let t0 = reverse ? steps - 1 : 0
             gemmAcrossParts(transA: true, m: rows, n: hidden, k: n, a: dG + t0 * n * ld, lda: ld, b: initial,
-                 beta: 1, c: dW)
+                 beta: 1, c: dW, pool: pool)
         }
     }
 }
