@@ -11,6 +11,11 @@ extension GRU {
     public static var registration: LayerRegistration {
         LayerRegistration(
             type: "gru", summary: "gated recurrent unit (PyTorch nn.GRU; stacked, bidirectional, reset_after)",
+            keys: Config.documentedKeys + [
+                ConfigKey("reset_after", "bool", default: "true",
+                          "true: PyTorch's, cuDNN's and Keras' form, n = tanh(W_in x + b_in + r ⊙ (W_hn h₋₁ + b_hn)); "
+                          + "false: the reset before the product, and z weighting the new state."),
+            ],
             example: LayerExample(["hidden": 3, "layers": 2, "bidirectional": true,
                                    "return_sequences": true, "dropout": 0.3], inputs: [[4, 5]])
         ) { context in try GRU(context.decode(Config.self), context: &context) }

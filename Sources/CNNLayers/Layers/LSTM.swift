@@ -16,6 +16,13 @@ extension LSTM {
         LayerRegistration(
             type: "lstm",
             summary: "long short-term memory (PyTorch nn.LSTM; stacked, bidirectional, peepholes)",
+            keys: Config.documentedKeys + [
+                ConfigKey("peepholes", "bool", default: "false",
+                          "Diagonal peephole weights V_i, V_f on c₋₁ and V_o on c (Gers & Schmidhuber 2000)."),
+                ConfigKey("forget_bias", "number", default: "1.0",
+                          "Added to the forget gate's pre-activation at every step, as TensorFlow's LSTMCell; "
+                          + "PyTorch has 0 (add it to the forget slice of bias_ih to convert)."),
+            ],
             example: LayerExample(["hidden": 3, "peepholes": true, "bidirectional": true,
                                    "initial_state": "learned"], inputs: [[4, 5]])
         ) { context in try LSTM(context.decode(Config.self), context: &context) }

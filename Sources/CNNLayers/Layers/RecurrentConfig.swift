@@ -8,6 +8,28 @@ public enum RecurrentInitialState: String, ConfigEnum, Sendable {
 
 /// The keys every recurrent layer reads; the cell's own keys (`Options`) come from the same object.
 public struct RecurrentConfig<Options: Decodable & Sendable>: Decodable, Sendable {
+    /// Their documentation, before each cell's own keys in its registration.
+    static var documentedKeys: [ConfigKey] {
+        [
+            ConfigKey("hidden", "int", "State size H per direction (PyTorch `hidden_size`)."),
+            ConfigKey("layers", "int", default: "1", "Stacked layers, each reading the previous one's [T, H·dirs] output "
+                      + "(PyTorch `num_layers`)."),
+            ConfigKey("bidirectional", "bool", default: "false",
+                      "Adds a backward direction; the directions' states are concatenated, forward first."),
+            ConfigKey("return_sequences", "bool", default: "false",
+                      "Outputs every step's state, [T, H·dirs] (PyTorch's `output`), instead of the final "
+                      + "states [H·dirs] (`h_n`)."),
+            ConfigKey("dropout", "number in [0, 1)", default: "0",
+                      "Inverted dropout on the output of every layer but the last, in training; needs layers ≥ 2."),
+            ConfigKey("initial_state", "\"zero\" | \"learned\"", default: "\"zero\"",
+                      "The state before the first step: zeros, or learned vectors per layer and direction "
+                      + "(`h0_l{k}`, and `c0_l{k}` for an LSTM)."),
+            ConfigKey("bptt", "int", default: "none",
+                      "Truncated back-propagation through time: steps in blocks of K, no gradient into the state "
+                      + "entering a block (PyTorch's h.detach() every K steps)."),
+        ]
+    }
+
     var hidden: Int
     var layers: Int?
     var bidirectional: Bool?

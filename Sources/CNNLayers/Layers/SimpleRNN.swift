@@ -11,6 +11,10 @@ extension SimpleRNN {
     public static var registration: LayerRegistration {
         LayerRegistration(
             type: "rnn", summary: "Elman recurrent layer, tanh or relu (PyTorch nn.RNN; stacked, bidirectional)",
+            keys: Config.documentedKeys + [
+                ConfigKey("nonlinearity", "\"tanh\" | \"relu\"", default: "\"tanh\"",
+                          "The step's function, h = f(W_ih x + b_ih + W_hh h₋₁ + b_hh) (PyTorch's key)."),
+            ],
             example: LayerExample(["hidden": 4, "return_sequences": true, "initial_state": "learned"],
                                   inputs: [[4, 3]])
         ) { context in try SimpleRNN(context.decode(Config.self), context: &context) }
