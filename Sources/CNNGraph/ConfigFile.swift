@@ -1,3 +1,4 @@
+import CNNConfig
 import CNNLayers
 
 /// A config file as the user wrote it: either a model spec (`{"name", "input", "layers"}`) or a

@@ -1,3 +1,4 @@
+import CNNConfig
 import CNNLayers
 
 /// A composite block: expands into primitive nodes (and nested blocks) through the builder,

@@ -1,5 +1,4 @@
 import CJSON
-import CNNLayers
 
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,3 @@
-import CNNLayers
-
 /// Where a training config section sits (file and key path, e.g. `train.optimizer`), captured
 /// while decoding so that checks made after decoding still report the key they are about:
 /// `run.json: train.optimizer.momentum: must be in [0, 1), got 1.5`.
