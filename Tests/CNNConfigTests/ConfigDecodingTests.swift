@@ -1,8 +1,6 @@
+import CNNConfig
 import Foundation
 import XCTest
-import CNNConfig
-@testable import CNNGraph
-import CNNLayers
 
 #if canImport(Glibc)
 import Glibc
