@@ -74,6 +74,10 @@ extension Decoder {
 
     /// The key path of this decoder's value, when it is a `ConfigDecoder`.
     public var configPath: String? { (self as? ValueDecoder)?.path }
+
+    /// The file this decoder's value comes from, when it is a `ConfigDecoder` given one; lets a
+    /// type keep its place (`ConfigPlace`) for checks made after decoding.
+    public var configFile: String? { (self as? ValueDecoder)?.file }
 }
 
 /// A string-valued config enum whose decoding error lists the valid values:
