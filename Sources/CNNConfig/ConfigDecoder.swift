@@ -10,8 +10,9 @@ public enum ConfigDecoder {
     /// offending value. After `T(from:)` returns, any key of any object that was decoded through
     /// a keyed container but never asked for (via `decode`, `decodeIfPresent`, `contains`,
     /// `decodeNil`, nested containers) is reported as an unknown key, the first in file order.
-    /// The top-level object is checked even if `T` never opens it. `extraKeys` are top-level keys that count as known although `T` does not read them (for
-    /// keys such as `"type"` that the caller has already consumed).
+    /// The top-level object is checked even if `T` never opens it. `extraKeys` are top-level
+    /// keys that count as known although `T` does not read them (for keys such as `"type"` that
+    /// the caller has already consumed).
     public static func decode<T: Decodable>(
         _ type: T.Type, from value: JSONValue, path: String, file: String?,
         extraKeys: [String] = []
