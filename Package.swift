@@ -1,8 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Dependencies point one way: cnnctl → CNNBench → CNNTraining → CNNGraph, CNNData → CNNLayers → CNNCore → C shims
-// (and CNNLayers → CNNAVX512 → CNNCore).
+// Dependencies point one way: cnnctl → CNNBench → CNNTraining → CNNGraph → CNNLayers → CNNCore → C shims,
+// CNNLayers → CNNAVX512 → CNNCore and CNNTraining → CNNData → CNNCore. CNNConfig (reading JSON,
+// decoding configs with key paths, config errors) is at the bottom beside CNNCore: CNNLayers,
+// CNNGraph, CNNData and CNNTraining use it, and it uses nothing of the project but CJSON, so the
+// data loaders need no layers to decode their section.
 // The kernels' loops vectorize for Haswell-level x86-64 (AVX2 + FMA, 8 lanes; x86-64 CPUs since
 // about 2015) instead of the SSE2 baseline (4 lanes): LSTM-128 training 12,500 → 14,600 and
 // MBConv 387 → 487 images/s on this machine; AVX-512 code (skylake-avx512) measured no faster
@@ -36,24 +39,29 @@ let package = Package(
         .systemLibrary(name: "CJSON", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
+        .target(name: "CNNConfig", dependencies: ["CJSON"]),
         .target(name: "CNNCore", dependencies: ["COpenBLAS"], swiftSettings: kernels + optimizedInTests),
         .target(name: "CNNAVX512", dependencies: ["CNNCore"], swiftSettings: avx512),
-        .target(name: "CNNLayers", dependencies: ["CNNCore", "CNNAVX512"], swiftSettings: kernels),
-        .target(name: "CNNGraph", dependencies: ["CNNLayers", "CJSON"]),
-        .target(name: "CNNData", dependencies: ["CNNLayers", "CZlib"]),
-        .target(name: "CNNTraining", dependencies: ["CNNGraph", "CNNData"], swiftSettings: kernels),
+        .target(name: "CNNLayers", dependencies: ["CNNCore", "CNNAVX512", "CNNConfig"],
+                swiftSettings: kernels),
+        .target(name: "CNNGraph", dependencies: ["CNNLayers", "CNNConfig"]),
+        .target(name: "CNNData", dependencies: ["CNNCore", "CNNConfig", "CZlib"]),
+        .target(name: "CNNTraining", dependencies: ["CNNGraph", "CNNData", "CNNConfig"],
+                swiftSettings: kernels),
         .target(name: "CNNBench", dependencies: ["CNNTraining"]),
         .executableTarget(name: "cnnctl", dependencies: [
-            "CNNGraph", "CNNData", "CNNTraining", "CNNBench",
+            "CNNConfig", "CNNGraph", "CNNData", "CNNTraining", "CNNBench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .target(name: "CNNTestSupport", dependencies: ["CNNLayers"]),
+        .target(name: "CNNTestSupport", dependencies: ["CNNLayers", "CNNConfig"]),
 
+        .testTarget(name: "CNNConfigTests", dependencies: ["CNNConfig"]),
         .testTarget(name: "CNNCoreTests", dependencies: ["CNNCore", "CNNTestSupport"]),
-        .testTarget(name: "CNNLayersTests", dependencies: ["CNNLayers", "CNNAVX512", "CNNTestSupport"]),
-        .testTarget(name: "CNNGraphTests", dependencies: ["CNNGraph", "CNNTestSupport"]),
-        .testTarget(name: "CNNDataTests", dependencies: ["CNNData"]),
-        .testTarget(name: "CNNTrainingTests", dependencies: ["CNNTraining", "CNNTestSupport"]),
+        .testTarget(name: "CNNLayersTests",
+                    dependencies: ["CNNLayers", "CNNAVX512", "CNNConfig", "CNNTestSupport"]),
+        .testTarget(name: "CNNGraphTests", dependencies: ["CNNGraph", "CNNConfig", "CNNTestSupport"]),
+        .testTarget(name: "CNNDataTests", dependencies: ["CNNData", "CNNConfig"]),
+        .testTarget(name: "CNNTrainingTests", dependencies: ["CNNTraining", "CNNConfig", "CNNTestSupport"]),
         .testTarget(name: "CNNBenchTests", dependencies: ["CNNBench"]),
         .testTarget(name: "CLITests", dependencies: ["cnnctl"]),
     ]

@@ -1,5 +1,5 @@
+import CNNConfig
 import CNNCore
-import CNNLayers
 
 /// One dataset in a config's `"data"` section (`train`, `validation` or `test`):
 ///

@@ -1,5 +1,5 @@
+import CNNConfig
 import CNNCore
-import CNNLayers
 
 /// Loads a config's `"data"` section:
 ///

@@ -1,5 +1,5 @@
+import CNNConfig
 import CNNCore
-import CNNLayers
 
 /// Presents `[C, H, W]` images to sequence models (RNNs, 1-D convolutions, attention) as
 /// `[T, F]` sequences, the "row-by-row MNIST" setup of Le, Jaitly & Hinton 2015 ("A Simple Way

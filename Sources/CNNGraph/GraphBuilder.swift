@@ -1,3 +1,4 @@
+import CNNConfig
 import CNNCore
 import CNNLayers
 

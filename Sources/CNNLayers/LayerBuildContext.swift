@@ -1,3 +1,4 @@
+import CNNConfig
 import CNNCore
 
 /// Everything a layer needs to build itself: its name, input shapes and config, plus the place

@@ -1,4 +1,4 @@
-import CNNLayers
+import CNNConfig
 
 /// L1/L2 penalties on the parameters (`train.regularization`):
 ///

@@ -1,4 +1,4 @@
-import CNNLayers
+import CNNConfig
 #if canImport(Glibc)
 import Glibc
 #endif

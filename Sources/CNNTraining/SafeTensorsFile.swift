@@ -1,4 +1,4 @@
-import CNNLayers
+import CNNConfig
 import Foundation
 
 /// A safetensors file read whole and validated (format: see `SafeTensors`). Every check a

@@ -1,4 +1,4 @@
-import CNNLayers
+import CNNConfig
 
 /// The `train.schedule` section: how the learning rate moves from the optimizer's `lr`.
 ///

@@ -1,4 +1,4 @@
-import CNNLayers
+import CNNConfig
 
 /// The `train` section of a config:
 ///

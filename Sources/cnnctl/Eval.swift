@@ -1,7 +1,7 @@
 import ArgumentParser
+import CNNConfig
 import CNNData
 import CNNGraph
-import CNNLayers
 import CNNTraining
 import Foundation
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import CNNLayers
+import CNNConfig
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,4 @@
 import CNNCore
-import CNNLayers
 import XCTest
 
 @testable import CNNData

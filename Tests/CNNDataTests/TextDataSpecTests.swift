@@ -1,5 +1,5 @@
+import CNNConfig
 import CNNCore
-import CNNLayers
 import XCTest
 
 @testable import CNNData

@@ -1,3 +1,4 @@
+import CNNConfig
 import CNNTestSupport
 import XCTest
 @testable import CNNGraph

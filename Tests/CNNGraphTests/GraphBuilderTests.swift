@@ -1,4 +1,5 @@
 import XCTest
+import CNNConfig
 @testable import CNNGraph
 import CNNLayers
 import CNNCore

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import CNNConfig
 @testable import CNNGraph
 import CNNLayers
 import CNNCore

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import CNNConfig
 @testable import CNNLayers
 import CNNCore
 import CNNTestSupport

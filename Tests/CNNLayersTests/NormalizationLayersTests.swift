@@ -1,4 +1,5 @@
 import XCTest
+import CNNConfig
 @testable import CNNLayers
 import CNNCore
 import CNNTestSupport

@@ -1,3 +1,4 @@
+import CNNConfig
 import XCTest
 @testable import CNNLayers
 import CNNCore

@@ -1,5 +1,5 @@
 import XCTest
-import CNNGraph
+import CNNConfig
 import CNNLayers
 @testable import CNNTraining
 import CNNTestSupport

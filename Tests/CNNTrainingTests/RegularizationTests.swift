@@ -1,4 +1,5 @@
 import XCTest
+import CNNConfig
 import CNNGraph
 import CNNLayers
 @testable import CNNTraining

@@ -1,6 +1,5 @@
 import XCTest
-import CNNGraph
-import CNNLayers
+import CNNConfig
 @testable import CNNTraining
 
 /// Every schedule at chosen epochs and iterations against PyTorch's closed forms, computed by

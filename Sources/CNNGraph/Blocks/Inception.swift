@@ -1,3 +1,4 @@
+import CNNConfig
 import CNNLayers
 
 /// An Inception (v1) module (Szegedy et al. 2015, "Going Deeper with Convolutions", Fig. 2b):

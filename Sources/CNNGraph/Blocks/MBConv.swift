@@ -1,3 +1,4 @@
+import CNNConfig
 import CNNLayers
 
 /// The inverted residual / MBConv block (Sandler et al. 2018, MobileNetV2; Tan & Le 2019,

@@ -1,3 +1,4 @@
+import CNNConfig
 import CNNLayers
 
 /// `count` copies of one entry (a layer or a block), each reading the previous copy's output,

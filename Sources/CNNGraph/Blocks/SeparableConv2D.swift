@@ -1,3 +1,4 @@
+import CNNConfig
 import CNNLayers
 
 /// Depthwise-separable convolution (Chollet 2017, "Xception"; Keras SeparableConv2D): a

@@ -1,3 +1,4 @@
+import CNNConfig
 import CNNLayers
 
 /// Squeeze-and-excitation (Hu et al. 2018): s = gate(W₂ · act(W₁ · avgpool(x) + b₁) + b₂),

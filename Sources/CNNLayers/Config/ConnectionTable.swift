@@ -1,3 +1,5 @@
+import CNNConfig
+
 /// Which input maps each output map of a convolution sees: a named table or an explicit list
 /// (`[[0, 1, 2], [1, 2, 3], …]`, one entry per filter).
 public enum ConnectionTable: Decodable, Sendable, Equatable {

@@ -1,3 +1,4 @@
+import CNNConfig
 import CNNCore
 
 /// A per-axis integer written as `3` (both axes) or `[height, width]`, e.g. a 1x3 kernel.

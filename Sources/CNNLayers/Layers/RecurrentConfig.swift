@@ -1,3 +1,4 @@
+import CNNConfig
 import CNNCore
 
 /// How a recurrent layer's state starts: zeros (PyTorch's default) or learned vectors, one per

@@ -1,3 +1,4 @@
+import CNNConfig
 import CNNCore
 
 /// Elman recurrent layer (Elman 1990; PyTorch `nn.RNN`):

@@ -1,3 +1,4 @@
+import CNNConfig
 import CNNCore
 
 /// Upsampling by integer factors (PyTorch `Upsample(scale_factor:, mode:)`).

@@ -1,6 +1,4 @@
-import CNNLayers
-
-/// Where a training config section sits (file and key path, e.g. `train.optimizer`), captured
+/// Where a config section sits (file and key path, e.g. `train.optimizer`), captured
 /// while decoding so that checks made after decoding still report the key they are about:
 /// `run.json: train.optimizer.momentum: must be in [0, 1), got 1.5`.
 public struct ConfigPlace: Sendable, Equatable {
@@ -15,9 +13,7 @@ public struct ConfigPlace: Sendable, Equatable {
     /// The place of `decoder`'s value; `fallback` when the decoder is not a `ConfigDecoder`
     /// (e.g. a spec decoded by Foundation's JSONDecoder in a tool).
     public init(_ decoder: any Decoder, fallback: String) {
-        // `configError` is the one public way to learn the decoder's file.
-        let probe = decoder.configError("") as? ConfigError
-        self.init(file: probe?.file, path: decoder.configPath ?? fallback)
+        self.init(file: decoder.configFile, path: decoder.configPath ?? fallback)
     }
 
     /// An error about `key` of this section (or the section itself when `key` is nil).

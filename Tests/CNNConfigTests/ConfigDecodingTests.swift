@@ -1,7 +1,6 @@
+import CNNConfig
 import Foundation
 import XCTest
-@testable import CNNGraph
-import CNNLayers
 
 #if canImport(Glibc)
 import Glibc

@@ -11,13 +11,18 @@ extension JSONValue {
         case .string(let s): return Self.quoted(s)
         case .array(let items):
             if items.isEmpty { return "[]" }
-            if items.allSatisfy({ if case .array = $0 { false } else if case .object = $0 { false } else { true } }) {
+            let scalars = items.allSatisfy {
+                if case .array = $0 { false } else if case .object = $0 { false } else { true }
+            }
+            if scalars {
                 return "[" + items.map { $0.serialized() }.joined(separator: ", ") + "]"
             }
-            return "[\n" + items.map { inner + $0.serialized(indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
+            return "[\n" + items.map { inner + $0.serialized(indent: inner) }.joined(separator: ",\n")
+                + "\n\(indent)]"
         case .object(let object):
             if object.isEmpty { return "{}" }
-            return "{\n" + object.pairs.map { inner + Self.quoted($0.key) + ": " + $0.value.serialized(indent: inner) }
+            return "{\n" + object.pairs
+                .map { inner + Self.quoted($0.key) + ": " + $0.value.serialized(indent: inner) }
                 .joined(separator: ",\n") + "\n\(indent)}"
         }
     }

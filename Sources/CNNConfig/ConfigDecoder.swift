@@ -10,9 +10,9 @@ public enum ConfigDecoder {
     /// offending value. After `T(from:)` returns, any key of any object that was decoded through
     /// a keyed container but never asked for (via `decode`, `decodeIfPresent`, `contains`,
     /// `decodeNil`, nested containers) is reported as an unknown key, the first in file order.
-    /// The top-level object is checked even if `T` never opens it. `extraKeys` are top-level keys that count as known although `T` does not read them (for
-    /// keys such as `"type"` that the caller has already consumed). `recorder` receives the
-    /// top-level keys `T` asked for.
+    /// The top-level object is checked even if `T` never opens it. `extraKeys` are top-level
+    /// keys that count as known although `T` does not read them (for keys such as `"type"` that
+    /// the caller has already consumed). `recorder` receives the top-level keys `T` asked for.
     public static func decode<T: Decodable>(
         _ type: T.Type, from value: JSONValue, path: String, file: String?,
         extraKeys: [String] = [], recorder: KeyRecorder? = nil
@@ -76,6 +76,10 @@ extension Decoder {
 
     /// The key path of this decoder's value, when it is a `ConfigDecoder`.
     public var configPath: String? { (self as? ValueDecoder)?.path }
+
+    /// The file this decoder's value comes from, when it is a `ConfigDecoder` given one; lets a
+    /// type keep its place (`ConfigPlace`) for checks made after decoding.
+    public var configFile: String? { (self as? ValueDecoder)?.file }
 }
 
 /// A string-valued config enum whose decoding error lists the valid values:
