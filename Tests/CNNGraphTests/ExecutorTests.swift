@@ -346,6 +346,19 @@ final class ExecutionSettingsTests: XCTestCase {
     ]}
     """#
 
+    /// One training step of each executor on the same seeded batch of 9: outputs and gradients.
+    private func step(_ executors: [Executor]) -> [(y: [Float], gradients: [Float])] {
+        var rng = RNG(seed: 5)
+        let x = GraphGradientCheck.random(executors[0].graph.inputShape.batched(9), &rng)
+        let dy = GraphGradientCheck.random([9, 4], &rng)
+        return executors.map { executor in
+            var run = RNG(seed: 1)
+            let y = executor.forward(x, training: true, rng: &run)[0].array
+            executor.backward(x, outputGradients: [dy], rng: &run)
+            return (y, executor.gradients.array)
+        }
+    }
+
     func testGraphsWithOtherKernelsAgreeInOneProcess() throws {
         let plain = KernelOptions(avx512: false, winograd: false)
         let graphs = try [KernelOptions.environment, plain].map {
@@ -358,16 +371,7 @@ final class ExecutionSettingsTests: XCTestCase {
         XCTAssertEqual(algorithm(graphs[1], "c2"), "lowered")
         XCTAssertEqual(algorithm(graphs[0], "c1"), WinogradPlan.enabled ? "winograd"
                        : CPUFeatures.avx512Kernels ? "direct" : "lowered")
-        var rng = RNG(seed: 5)
-        let x = GraphGradientCheck.random(graphs[0].inputShape.batched(9), &rng)
-        let dy = GraphGradientCheck.random([9, 4], &rng)
-        let results = graphs.map { g -> (y: [Float], gradients: [Float]) in
-            let executor = Executor(graph: g, maxBatch: 9, seed: 3)
-            var run = RNG(seed: 1)
-            let y = executor.forward(x, training: true, rng: &run)[0].array
-            executor.backward(x, outputGradients: [dy], rng: &run)
-            return (y, executor.gradients.array)
-        }
+        let results = step(graphs.map { Executor(graph: $0, maxBatch: 9, seed: 3) })
         assertClose(results[0].y, results[1].y, within: .relativeToLargest(1e-5), "outputs")
         assertClose(results[0].gradients, results[1].gradients, within: .relativeToLargest(1e-4), "gradients")
     }
@@ -382,15 +386,7 @@ final class ExecutionSettingsTests: XCTestCase {
                      maxBatch: 9, seed: 3, pool: pool)
         }
         XCTAssertEqual(executors.map { $0.pool.parts }, [2, 1])
-        var rng = RNG(seed: 6)
-        let x = GraphGradientCheck.random(executors[0].graph.inputShape.batched(9), &rng)
-        let dy = GraphGradientCheck.random([9, 4], &rng)
-        let results = executors.map { executor -> (y: [Float], gradients: [Float]) in
-            var run = RNG(seed: 1)
-            let y = executor.forward(x, training: true, rng: &run)[0].array
-            executor.backward(x, outputGradients: [dy], rng: &run)
-            return (y, executor.gradients.array)
-        }
+        let results = step(executors)
         assertClose(results[0].y, results[1].y, within: .relativeToLargest(1e-6), "outputs")
         assertClose(results[0].gradients, results[1].gradients, within: .relativeToLargest(1e-5), "gradients")
     }

@@ -106,3 +106,18 @@ extension LayerBuildContext {
                               outHeight: oh, outWidth: ow)
     }
 }
+
+/// The window keys of the 2-D pools, documented once; `paddingReadsAs` is what a padded pixel
+/// counts as (−∞ for max pooling, 0 for average pooling).
+func poolingWindowKeys(paddingReadsAs: String) -> [ConfigKey] {
+    [
+        ConfigKey("kernel", "int or [h, w]", "Window size (PyTorch `kernel_size`)."),
+        ConfigKey("stride", "int or [h, w]", default: "same as kernel", "Step S between windows."),
+        ConfigKey("padding", "int, [h, w], [top, bottom, left, right], \"same\" or \"valid\"", default: "0",
+                  "Pixels added per side, read as \(paddingReadsAs); each at most ⌊k/2⌋; \"same\" pads k − 1 per "
+                  + "axis, the odd one bottom/right, \"valid\" is 0."),
+        ConfigKey("ceil_mode", "bool", default: "false",
+                  "Rounds the output size up, not down: one more window if it starts inside the input or "
+                  + "the top/left padding (PyTorch's rule)."),
+    ]
+}

@@ -117,16 +117,7 @@ public final class AvgPool2D: Layer {
 
     public static let registration = LayerRegistration(
         type: "avgpool2d", summary: "2-D average pooling (padding, ceil mode, count_include_pad)",
-        keys: [
-            ConfigKey("kernel", "int or [h, w]", "Window size (PyTorch `kernel_size`)."),
-            ConfigKey("stride", "int or [h, w]", default: "same as kernel", "Step S between windows."),
-            ConfigKey("padding", "int, [h, w], [top, bottom, left, right], \"same\" or \"valid\"",
-                      default: "0",
-                      "Pixels added per side, read as 0; each at most ⌊k/2⌋; \"same\" pads k − 1 per axis, "
-                      + "the odd one bottom/right, \"valid\" is 0."),
-            ConfigKey("ceil_mode", "bool", default: "false",
-                      "Rounds the output size up, not down: one more window if it starts inside the "
-                      + "input or the top/left padding (PyTorch's rule)."),
+        keys: poolingWindowKeys(paddingReadsAs: "0") + [
             ConfigKey("count_include_pad", "bool", default: "true",
                       "Divides by the window clipped to the padded input (padding counts), or, when "
                       + "false, by the number of input pixels in the window."),

@@ -215,17 +215,7 @@ public final class MaxPool2D: Layer {
 
     public static let registration = LayerRegistration(
         type: "maxpool2d", summary: "2-D max pooling (padding, ceil mode; argmax kept for unpool)",
-        keys: [
-            ConfigKey("kernel", "int or [h, w]", "Window size (PyTorch `kernel_size`)."),
-            ConfigKey("stride", "int or [h, w]", default: "same as kernel", "Step S between windows."),
-            ConfigKey("padding", "int, [h, w], [top, bottom, left, right], \"same\" or \"valid\"",
-                      default: "0",
-                      "Pixels added per side, read as −∞; each at most ⌊k/2⌋; \"same\" pads k − 1 per "
-                      + "axis, the odd one bottom/right, \"valid\" is 0."),
-            ConfigKey("ceil_mode", "bool", default: "false",
-                      "Rounds the output size up, not down: one more window if it starts inside the "
-                      + "input or the top/left padding (PyTorch's rule)."),
-        ],
+        keys: poolingWindowKeys(paddingReadsAs: "−∞"),
         example: LayerExample(["kernel": 3, "stride": [2, 1], "padding": 1, "ceil_mode": true],
                               inputs: [[2, 6, 5]], spacedInputs: true)
     ) { context in try MaxPool2D(context.decode(Config.self), context: &context) }
