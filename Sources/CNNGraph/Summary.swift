@@ -51,6 +51,9 @@ public struct SummaryReport: Sendable, Encodable {
     public var totalMACs: Int
     public var parameterBytes: Int
     public var activationBytes: Int
+    /// What layers keep from forward for backward besides the outputs (`Layer.savedStateFloats`),
+    /// for the batch.
+    public var savedStateBytes: Int
     public var receptiveField: ReceptiveField?
 
     enum CodingKeys: String, CodingKey {
@@ -58,7 +61,8 @@ public struct SummaryReport: Sendable, Encodable {
         case totalParams = "total_params", trainableParams = "trainable_params"
         case nonTrainableParams = "non_trainable_params", nonTrainableState = "non_trainable_state"
         case totalMACs = "total_macs", parameterBytes = "parameter_bytes"
-        case activationBytes = "activation_bytes", receptiveField = "receptive_field", layers, blocks
+        case activationBytes = "activation_bytes", savedStateBytes = "saved_state_bytes"
+        case receptiveField = "receptive_field", layers, blocks
     }
 
     /// Layers and blocks interleaved in graph order (each block right before its first layer),
@@ -73,13 +77,14 @@ public enum Summary {
         var layers: [SummaryReport.Row] = []
         var blockRows: [String: SummaryReport.Row] = [:], blockOrder: [String] = []
         var order: [(isBlock: Bool, index: Int)] = []
-        var trainable = 0, state = 0, macs = 0, activations = 0
+        var trainable = 0, state = 0, macs = 0, activations = 0, saved = 0
         for node in graph.nodes {
             let l = node.layer
             let p = l.parameterSpecs.filter(\.isTrainable).reduce(0) { $0 + $1.shape.count }
             let s = l.parameterCount - p
             trainable += p; state += s; macs += l.macs
             activations += l.outputShape.count
+            saved += l.savedStateFloats(batch: batch)
             for (depth, frame) in node.blocks.enumerated() {
                 if blockRows[frame.name] == nil {
                     order.append((true, blockOrder.count))
@@ -104,6 +109,7 @@ public enum Summary {
             layers: layers, blocks: blockOrder.map { blockRows[$0]! },
             totalParams: trainable, trainableParams: trainable, nonTrainableParams: 0, nonTrainableState: state,
             totalMACs: macs, parameterBytes: 4 * (trainable + state), activationBytes: 4 * batch * activations,
+            savedStateBytes: 4 * saved,
             receptiveField: receptiveField(graph), order: order)
     }
 

@@ -40,6 +40,8 @@ public enum SummaryTable {
             ("Parameter memory", bytes(t.parameterBytes) + " (float32, parameters and state)"),
             ("Activation memory", bytes(t.activationBytes) + " forward, batch \(t.batch); "
              + "training also holds their gradients (about 2×)"),
+            ("Saved for backward", bytes(t.savedStateBytes) + " (pooling indices, dropout masks, norm "
+             + "statistics, recurrent gates and states), batch \(t.batch)"),
         ]
         if let rf = t.receptiveField {
             totals.append(("Receptive field", "\(rf.height)x\(rf.width) pixels at \(rf.node) "

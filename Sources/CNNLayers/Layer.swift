@@ -23,6 +23,10 @@ public protocol Layer: AnyObject {
     var details: String? { get }
     /// Floats of scratch memory needed for a batch of `batch` (shared between layers).
     func workspaceSize(batch: Int) -> Int
+    /// Floats (or 4-byte indices) this layer keeps from forward for backward, beyond its output,
+    /// for a batch of `batch`: pooling argmaxes, dropout masks, normalization statistics, a
+    /// recurrent layer's gates and states. `summarize` counts it with the activations.
+    func savedStateFloats(batch: Int) -> Int
     func bind(parameters: [Tensor], gradients: [Tensor])
     func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext)
     /// Adds into `inputGradients` (nil where no gradient is wanted) and into the parameter
@@ -43,6 +47,7 @@ extension Layer {
     public var details: String? { nil }
     public var canOverwriteInputGradient: Bool { false }
     public func workspaceSize(batch: Int) -> Int { 0 }
+    public func savedStateFloats(batch: Int) -> Int { 0 }
     public func bind(parameters: [Tensor], gradients: [Tensor]) {}
     public var parameterCount: Int { parameterSpecs.reduce(0) { $0 + $1.shape.count } }
 }

@@ -17,6 +17,8 @@ final class SummarizeCommandTests: XCTestCase {
         XCTAssertEqual(object["total_params"] as? Int, 61_706)
         XCTAssertEqual(object["trainable_params"] as? Int, 61_706)
         XCTAssertEqual(object["total_macs"] as? Int, 423_038)
+        // The two max pools' argmaxes: 6·14·14 + 16·5·5 indices of 4 bytes.
+        XCTAssertEqual(object["saved_state_bytes"] as? Int, 4 * (6 * 14 * 14 + 16 * 5 * 5))
         let layers = try XCTUnwrap(object["layers"] as? [[String: Any]])
         XCTAssertEqual(layers.first?["name"] as? String, "c1")
         XCTAssertEqual(layers.first?["type"] as? String, "conv2d")

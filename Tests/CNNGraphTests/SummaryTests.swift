@@ -63,6 +63,29 @@ final class SummaryTests: XCTestCase {
         XCTAssertEqual(report.parameterBytes, 4 * (1101 + 48))
         XCTAssertEqual(report.activationBytes, 4 * (64 + 9 * 128 + 8 + 5))
         XCTAssertEqual(Summary.make(try graph(Self.model), batch: 8).activationBytes, 8 * 4 * (64 + 9 * 128 + 8 + 5))
+        // Saved for backward: μ and rstd of the three batch norms' 8 channels, whatever the batch.
+        XCTAssertEqual(report.savedStateBytes, 4 * 3 * 2 * 8)
+        XCTAssertEqual(Summary.make(try graph(Self.model), batch: 8).savedStateBytes, 4 * 3 * 2 * 8)
+    }
+
+    /// What layers keep for backward grows with the batch where it is per sample: a max pool's
+    /// indices (one per output), dropout's mask, an LSTM's time-major input, outputs, gates
+    /// (4·H per step), cell planes (2·H per step: c and tanh c) and initial states (h, c).
+    func testSavedStateOfPoolsDropoutAndRecurrentLayers() throws {
+        let model = #"""
+        {"name": "s", "input": [6, 5], "layers": [
+            {"type": "dropout", "rate": 0.5},
+            {"type": "lstm", "name": "lstm", "hidden": 4, "return_sequences": true},
+            {"type": "reshape", "shape": [1, 6, 4]},
+            {"type": "maxpool2d", "kernel": 2}
+        ]}
+        """#
+        let g = try graph(model)
+        let (t, f, h) = (6, 5, 4)
+        let lstm = t * f + t * h + t * 4 * h + 2 * t * h + 2 * h
+        for batch in [1, 3] {
+            XCTAssertEqual(Summary.make(g, batch: batch).savedStateBytes, 4 * batch * (t * f + lstm + 3 * 2))
+        }
     }
 
     func testBlockRowsAggregateTheirLayers() throws {
@@ -206,8 +229,10 @@ final class SummaryTests: XCTestCase {
         XCTAssertEqual(lines[24], "Total MACs:             16,221 (16.22 K) per sample")
         XCTAssertEqual(lines[25], "Parameter memory:       4.49 KiB (float32, parameters and state)")
         XCTAssertEqual(lines[26], "Activation memory:      4.80 KiB forward, batch 1; training also holds their gradients (about 2×)")
-        XCTAssertEqual(lines[27], "Receptive field:        11x11 pixels at r_relu (jump 2)")
-        XCTAssertEqual(lines[28], "Shape notes:            1 inexact output-size division(s), shown on their rows")
+        XCTAssertEqual(lines[27], "Saved for backward:     192 B (pooling indices, dropout masks, norm statistics, "
+                       + "recurrent gates and states), batch 1")
+        XCTAssertEqual(lines[28], "Receptive field:        11x11 pixels at r_relu (jump 2)")
+        XCTAssertEqual(lines[29], "Shape notes:            1 inexact output-size division(s), shown on their rows")
         XCTAssertEqual(text.filter { $0 == "\n" }.count, lines.count - 1)
         XCTAssertTrue(text.hasSuffix("recurrent layers count every time step.\n"))
     }

@@ -103,6 +103,9 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
         }
     }
 
+    /// μ and rstd of each channel from the last forward in training.
+    public func savedStateFloats(batch: Int) -> Int { 2 * channels }
+
     /// Channels are independent, so they are split between the worker pool's parts.
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         forward(inputs: inputs, output: output, epilogue: nil, training: context.isTraining, pool: context.pool)

@@ -32,6 +32,9 @@ public final class Dropout: Layer {
         rate = c.rate
     }
 
+    /// The mask of the last forward in training.
+    public func savedStateFloats(batch: Int) -> Int { rate > 0 ? batch * outputShape.count : 0 }
+
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let x = inputs[0].data, y = output.data, count = output.count
         masked = context.isTraining && rate > 0

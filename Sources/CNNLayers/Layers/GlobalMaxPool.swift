@@ -29,6 +29,9 @@ public final class GlobalMaxPool: Layer {
 
     deinit { argmax?.deallocate() }
 
+    /// The argmax of every output element.
+    public func savedStateFloats(batch: Int) -> Int { batch * outputShape.count }
+
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let x = inputs[0], n = x.shape[0], area = planes.area
         if n > argmaxBatch || argmax == nil {

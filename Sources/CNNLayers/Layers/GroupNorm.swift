@@ -57,6 +57,9 @@ public final class GroupNorm: Layer {
 
     var channelsPerGroup: Int { channels / groups }
 
+    /// μ and rstd of every group of every sample.
+    public func savedStateFloats(batch: Int) -> Int { 2 * batch * groups }
+
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let x = inputs[0].data, y = output.data, rows = inputs[0].shape[0] * groups
         statistics.reserve(rows: rows)

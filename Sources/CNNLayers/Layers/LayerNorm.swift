@@ -55,6 +55,9 @@ public final class LayerNorm: Layer {
         affine.bind(parameters: parameters, gradients: gradients)
     }
 
+    /// μ and rstd of every row.
+    public func savedStateFloats(batch: Int) -> Int { 2 * batch * rowsPerSample }
+
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let x = inputs[0].data, y = output.data, rows = inputs[0].shape[0] * rowsPerSample
         statistics.reserve(rows: rows)

@@ -68,6 +68,9 @@ public final class LocalResponseNorm: Layer {
         max(0, c - (size - 1) / 2)...min(channels - 1, c + size / 2)
     }
 
+    /// The denominator `k + α/n·Σ x²` of every element, before the power.
+    public func savedStateFloats(batch: Int) -> Int { batch * outputShape.count }
+
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let x = inputs[0], count = x.count, perSample = channels * plane
         if scale.count < count { scale = Tensor(shape: [count]) }

@@ -42,6 +42,9 @@ public final class MaxPool2D: Layer {
 
     deinit { argmax?.deallocate() }
 
+    /// The argmax of every output element.
+    public func savedStateFloats(batch: Int) -> Int { batch * outputShape.count }
+
     /// The pooling window shared with `avgpool2d`: stride defaults to the kernel, and PyTorch's
     /// limit on padding (at most half the kernel, so no window is only padding) is enforced.
     static func geometry(kernel: IntPair, stride: IntPair?, padding: PaddingSpec?, ceilMode: Bool?,

@@ -142,6 +142,11 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
         grads = stride(from: 0, to: parameters.count, by: per).map { gradients[$0..<$0 + per].map(\.data) }
     }
 
+    /// What forward keeps for backward (`RecurrentStorage.savedFloats`): the time-major input,
+    /// every layer's outputs (and dropout masks and dropped copies), gates, cell planes and
+    /// initial states.
+    public func savedStateFloats(batch: Int) -> Int { RecurrentStorage.savedFloats(self, batch: batch) }
+
     /// The layers in order, each direction of a layer over the same (dropped-out) input; see
     /// `forwardUnit` for how one runs on the worker pool's parts.
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
@@ -253,4 +258,11 @@ protocol RecurrentLayerProtocol: Layer {
     var directions: Int { get }
     /// Whether the output is every step's `[T, H·dirs]` rather than the final states.
     var returnSequences: Bool { get }
+    /// Floats a storage for `batch` allocates for what forward keeps for backward, which
+    /// `savedStateFloats` must declare.
+    func allocatedSavedFloats(batch: Int) -> Int
+}
+
+extension RecurrentLayer {
+    func allocatedSavedFloats(batch: Int) -> Int { RecurrentStorage(self, capacity: batch).savedFloatsAllocated }
 }

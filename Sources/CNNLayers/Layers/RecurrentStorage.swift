@@ -25,6 +25,20 @@ final class RecurrentStorage {
     /// `RecurrentProducts.WeightGradients` makes them (AVX-512, G·H a multiple of 64).
     let transposedWeights: Tensor?
 
+    /// Floats of the buffers forward fills and backward reads (`input` through `initial`) for a
+    /// batch of `n`; the rest is backward's scratch.
+    static func savedFloats<Cell>(_ l: RecurrentLayer<Cell>, batch n: Int) -> Int {
+        let rows = l.steps * n, width = l.directions * l.hidden, units = l.layers * l.directions
+        let between = l.dropout > 0 ? l.layers - 1 : 0
+        return rows * l.features + rows * width * (l.layers + 2 * between)
+            + units * (rows * l.gateWidth + Cell.auxPlanes * rows * l.hidden + l.stateCount * n * l.hidden)
+    }
+
+    /// Floats of `input` through `initial`, as allocated (what `savedFloats` must count).
+    var savedFloatsAllocated: Int {
+        ([input] + outputs + dropped + masks + gates + aux + initial).reduce(0) { $0 + $1.count }
+    }
+
     init<Cell>(_ l: RecurrentLayer<Cell>, capacity n: Int) {
         capacity = n
         let cell = l.cell
