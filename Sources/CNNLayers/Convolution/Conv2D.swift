@@ -20,11 +20,16 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
         var kernel: IntPair
         var stride: IntPair?
         var padding: PaddingSpec?
-        var padding_mode: PaddingMode?
+        var paddingMode: PaddingMode?
         var dilation: IntPair?
         var groups: Int?
         var bias: Bool?
         var connections: ConnectionTable?
+
+        private enum CodingKeys: String, CodingKey {
+            case filters, kernel, stride, padding, paddingMode = "padding_mode", dilation, groups, bias
+            case connections
+        }
     }
 
     public let name: String
@@ -72,7 +77,7 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
             denseWeight = Tensor(shape: [c.filters, g.columnRows])
             denseWeightGrad = Tensor(shape: [c.filters, g.columnRows])
         }
-        (algorithm, smallBatchAlgorithm) = ConvolutionSelection.choose(shape, mode: c.padding_mode ?? .zeros,
+        (algorithm, smallBatchAlgorithm) = ConvolutionSelection.choose(shape, mode: c.paddingMode ?? .zeros,
                                                                        kernels: context.kernels)
     }
 

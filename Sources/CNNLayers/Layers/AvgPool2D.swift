@@ -13,8 +13,12 @@ public final class AvgPool2D: Layer {
         var kernel: IntPair
         var stride: IntPair?
         var padding: PaddingSpec?
-        var ceil_mode: Bool?
-        var count_include_pad: Bool?
+        var ceilMode: Bool?
+        var countIncludePad: Bool?
+
+        private enum CodingKeys: String, CodingKey {
+            case kernel, stride, padding, ceilMode = "ceil_mode", countIncludePad = "count_include_pad"
+        }
     }
 
     public let name: String
@@ -28,8 +32,8 @@ public final class AvgPool2D: Layer {
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let g = try MaxPool2D.geometry(kernel: c.kernel, stride: c.stride, padding: c.padding,
-                                       ceilMode: c.ceil_mode, context: &context)
-        let includePad = c.count_include_pad ?? true
+                                       ceilMode: c.ceilMode, context: &context)
+        let includePad = c.countIncludePad ?? true
         name = context.name
         inputShapes = context.inputShapes
         outputShape = [g.channels, g.outHeight, g.outWidth]

@@ -18,9 +18,13 @@ public final class ConvTranspose2D: Layer {
         var kernel: IntPair
         var stride: IntPair?
         var padding: IntPair?
-        var output_padding: IntPair?
+        var outputPadding: IntPair?
         var bias: Bool?
         var dilation: IntPair?
+
+        private enum CodingKeys: String, CodingKey {
+            case filters, kernel, stride, padding, outputPadding = "output_padding", bias, dilation
+        }
     }
 
     public let name: String
@@ -41,7 +45,7 @@ public final class ConvTranspose2D: Layer {
             throw context.error("must be ≥ 1, got \(c.filters)", key: "filters")
         }
         let (stride, padding) = (c.stride ?? IntPair(1), c.padding ?? IntPair(0))
-        let (dilation, extra) = (c.dilation ?? IntPair(1), c.output_padding ?? IntPair(0))
+        let (dilation, extra) = (c.dilation ?? IntPair(1), c.outputPadding ?? IntPair(0))
         try c.kernel.check(minimum: 1, "kernel", in: context)
         try stride.check(minimum: 1, "stride", in: context)
         try dilation.check(minimum: 1, "dilation", in: context)

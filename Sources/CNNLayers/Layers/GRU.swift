@@ -40,7 +40,9 @@ extension GRU {
 /// Per step it keeps `r, z, n` and `W_hn h₋₁ + b_hn` (reset after) or `r ⊙ h₋₁` (before).
 public struct GRUCell: RecurrentCell {
     public struct Options: Decodable, Sendable {
-        var reset_after: Bool?
+        var resetAfter: Bool?
+
+        private enum CodingKeys: String, CodingKey { case resetAfter = "reset_after" }
     }
 
     public static let type = "gru"
@@ -51,7 +53,7 @@ public struct GRUCell: RecurrentCell {
     public let resetAfter: Bool
 
     public init(_ options: Options, hidden: Int, context: inout LayerBuildContext) throws {
-        resetAfter = options.reset_after ?? true
+        resetAfter = options.resetAfter ?? true
     }
 
     public func details(hidden: Int) -> String? {

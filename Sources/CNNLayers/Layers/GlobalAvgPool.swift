@@ -6,7 +6,9 @@ import CNNCore
 /// `x: [N, C, H, W] → y: [N, C]`, or `[N, C, 1, 1]` with `keep_dims`. No parameters.
 public final class GlobalAvgPool: Layer {
     public struct Config: Decodable, Sendable {
-        var keep_dims: Bool?
+        var keepDims: Bool?
+
+        private enum CodingKeys: String, CodingKey { case keepDims = "keep_dims" }
     }
 
     public let name: String
@@ -17,7 +19,7 @@ public final class GlobalAvgPool: Layer {
     let planes: GlobalPlanes
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
-        planes = try GlobalPlanes(keepDims: c.keep_dims, context: context)
+        planes = try GlobalPlanes(keepDims: c.keepDims, context: context)
         name = context.name
         inputShapes = context.inputShapes
     }

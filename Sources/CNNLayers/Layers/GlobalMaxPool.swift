@@ -7,7 +7,9 @@ import CNNCore
 /// of each plane (the first maximum; a NaN wins, as in PyTorch) is kept for backward.
 public final class GlobalMaxPool: Layer {
     public struct Config: Decodable, Sendable {
-        var keep_dims: Bool?
+        var keepDims: Bool?
+
+        private enum CodingKeys: String, CodingKey { case keepDims = "keep_dims" }
     }
 
     public let name: String
@@ -22,7 +24,7 @@ public final class GlobalMaxPool: Layer {
     private var argmaxBatch = 0
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
-        planes = try GlobalPlanes(keepDims: c.keep_dims, context: context)
+        planes = try GlobalPlanes(keepDims: c.keepDims, context: context)
         name = context.name
         inputShapes = context.inputShapes
     }

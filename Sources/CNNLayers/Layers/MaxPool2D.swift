@@ -16,7 +16,11 @@ public final class MaxPool2D: Layer {
         var kernel: IntPair
         var stride: IntPair?
         var padding: PaddingSpec?
-        var ceil_mode: Bool?
+        var ceilMode: Bool?
+
+        private enum CodingKeys: String, CodingKey {
+            case kernel, stride, padding, ceilMode = "ceil_mode"
+        }
     }
 
     public let name: String
@@ -32,7 +36,7 @@ public final class MaxPool2D: Layer {
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let g = try Self.geometry(kernel: c.kernel, stride: c.stride, padding: c.padding,
-                                  ceilMode: c.ceil_mode, context: &context)
+                                  ceilMode: c.ceilMode, context: &context)
         name = context.name
         inputShapes = context.inputShapes
         outputShape = [g.channels, g.outHeight, g.outWidth]
