@@ -33,7 +33,8 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
     }
 
     public let name: String
-    public var type: String { "conv2d" }
+    public static let typeName = "conv2d"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     public let window: WindowGeometry?
@@ -246,7 +247,8 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
     }
 
     public static let registration = LayerRegistration(
-        type: "conv2d", summary: "2-D convolution (groups, depthwise, dilation, padding modes, connection tables)",
+        type: typeName,
+        summary: "2-D convolution (groups, depthwise, dilation, padding modes, connection tables)",
         keys: [
             ConfigKey("filters", "int", "Output channels F (PyTorch `out_channels`)."),
             ConfigKey("kernel", "int or [h, w]", "Kernel size (PyTorch `kernel_size`)."),

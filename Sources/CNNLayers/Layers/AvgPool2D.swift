@@ -22,7 +22,8 @@ public final class AvgPool2D: Layer {
     }
 
     public let name: String
-    public var type: String { "avgpool2d" }
+    public static let typeName = "avgpool2d"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     public let window: WindowGeometry?
@@ -120,7 +121,7 @@ public final class AvgPool2D: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "avgpool2d", summary: "2-D average pooling (padding, ceil mode, count_include_pad)",
+        type: typeName, summary: "2-D average pooling (padding, ceil mode, count_include_pad)",
         keys: poolingWindowKeys(paddingReadsAs: "0") + [
             ConfigKey("count_include_pad", "bool", default: "true",
                       "Divides by the window clipped to the padded input (padding counts), or, when "

@@ -28,7 +28,8 @@ public final class ConvTranspose2D: Layer {
     }
 
     public let name: String
-    public var type: String { "conv_transpose2d" }
+    public static let typeName = "conv_transpose2d"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     /// The convolution whose adjoint this is: `[F, H′, W′]` image, `[C, H, W]` output.
@@ -155,7 +156,7 @@ public final class ConvTranspose2D: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "conv_transpose2d",
+        type: typeName,
         summary: "2-D transposed convolution (stride, padding, output_padding, dilation)",
         keys: [
             ConfigKey("filters", "int", "Output channels F (PyTorch `out_channels`)."),

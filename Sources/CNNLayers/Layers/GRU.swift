@@ -10,7 +10,8 @@ extension GRU {
 
     public static var registration: LayerRegistration {
         LayerRegistration(
-            type: "gru", summary: "gated recurrent unit (PyTorch nn.GRU; stacked, bidirectional, reset_after)",
+            type: Cell.type,
+            summary: "gated recurrent unit (PyTorch nn.GRU; stacked, bidirectional, reset_after)",
             keys: Config.documentedKeys + [
                 ConfigKey("reset_after", "bool", default: "true",
                           "true: PyTorch's, cuDNN's and Keras' form, n = tanh(W_in x + b_in + r ⊙ (W_hn h₋₁ + b_hn)); "

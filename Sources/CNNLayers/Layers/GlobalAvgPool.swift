@@ -12,7 +12,8 @@ public final class GlobalAvgPool: Layer {
     }
 
     public let name: String
-    public var type: String { "global_avgpool" }
+    public static let typeName = "global_avgpool"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public var outputShape: Shape { planes.outputShape }
     public var window: WindowGeometry? { planes.window }
@@ -45,7 +46,7 @@ public final class GlobalAvgPool: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "global_avgpool", summary: "global average pooling, [C, H, W] → [C] (or [C, 1, 1])",
+        type: typeName, summary: "global average pooling, [C, H, W] → [C] (or [C, 1, 1])",
         keys: [
             ConfigKey("keep_dims", "bool", default: "false", "Outputs [C, 1, 1] instead of [C]."),
         ],

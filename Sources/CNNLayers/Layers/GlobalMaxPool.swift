@@ -13,7 +13,8 @@ public final class GlobalMaxPool: Layer {
     }
 
     public let name: String
-    public var type: String { "global_maxpool" }
+    public static let typeName = "global_maxpool"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public var outputShape: Shape { planes.outputShape }
     public var window: WindowGeometry? { planes.window }
@@ -59,7 +60,7 @@ public final class GlobalMaxPool: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "global_maxpool", summary: "global max pooling, [C, H, W] → [C] (or [C, 1, 1])",
+        type: typeName, summary: "global max pooling, [C, H, W] → [C] (or [C, 1, 1])",
         keys: [
             ConfigKey("keep_dims", "bool", default: "false", "Outputs [C, 1, 1] instead of [C]."),
         ],

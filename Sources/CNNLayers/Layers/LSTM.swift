@@ -14,7 +14,7 @@ extension LSTM {
 
     public static var registration: LayerRegistration {
         LayerRegistration(
-            type: "lstm",
+            type: Cell.type,
             summary: "long short-term memory (PyTorch nn.LSTM; stacked, bidirectional, peepholes)",
             keys: Config.documentedKeys + [
                 ConfigKey("peepholes", "bool", default: "false",

@@ -21,7 +21,8 @@ public final class LayerNorm: Layer {
     }
 
     public let name: String
-    public var type: String { "layernorm" }
+    public static let typeName = "layernorm"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     let normalizedShape: Shape
@@ -108,7 +109,7 @@ public final class LayerNorm: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "layernorm",
+        type: typeName,
         summary: "layer normalization over the last normalized_dims dimensions of each sample",
         keys: [
             ConfigKey("normalized_dims", "int", default: "all dimensions",

@@ -24,7 +24,8 @@ public final class MaxPool2D: Layer {
     }
 
     public let name: String
-    public var type: String { "maxpool2d" }
+    public static let typeName = "maxpool2d"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     public let window: WindowGeometry?
@@ -218,7 +219,7 @@ public final class MaxPool2D: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "maxpool2d", summary: "2-D max pooling (padding, ceil mode; argmax kept for unpool)",
+        type: typeName, summary: "2-D max pooling (padding, ceil mode; argmax kept for unpool)",
         keys: poolingWindowKeys(paddingReadsAs: "−∞"),
         example: LayerExample(["kernel": 3, "stride": [2, 1], "padding": 1, "ceil_mode": true],
                               inputs: [[2, 6, 5]], spacedInputs: true)
