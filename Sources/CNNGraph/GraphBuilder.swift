@@ -55,7 +55,7 @@ public struct GraphBuilder {
                               + "\(Self.maximumElements) elements, got \(header.input)")
         }
         var builder = GraphBuilder(inputShape: Shape(header.input), file: file,
-                                   strictShapes: header.strict_shapes ?? false, kernels: kernels)
+                                   strictShapes: header.strictShapes ?? false, kernels: kernels)
         guard case .array(let entries) = layers, !entries.isEmpty else {
             throw ConfigError(file: file, place: "\(path).layers", message: "expected a non-empty list of layers")
         }
@@ -79,8 +79,12 @@ public struct GraphBuilder {
         var name: String?
         var input: [Int]
         var outputs: [String]?
-        var strict_shapes: Bool?
+        var strictShapes: Bool?
         var description: String?
+
+        private enum CodingKeys: String, CodingKey {
+            case name, input, outputs, strictShapes = "strict_shapes", description
+        }
     }
 
     // MARK: - Adding entries (also the API blocks use)

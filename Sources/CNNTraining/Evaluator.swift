@@ -26,11 +26,11 @@ public enum Evaluator {
 public enum LossFunction {
     public static func evaluate(_ spec: LossSpec?, logits: Tensor, labels: UnsafeBufferPointer<Int32>,
                                 gradient: Tensor?, weight: Float) -> Double {
-        switch spec?.type ?? .cross_entropy {
-        case .cross_entropy:
+        switch spec?.type ?? .crossEntropy {
+        case .crossEntropy:
             SoftmaxCrossEntropy.evaluate(logits: logits, labels: labels, smoothing: spec?.labelSmoothing ?? 0,
                                          gradient: gradient, weight: weight)
-        case .binary_cross_entropy:
+        case .binaryCrossEntropy:
             BinaryCrossEntropy.evaluate(logits: logits, labels: labels, gradient: gradient, weight: weight)
         case .mse:
             MeanSquaredError.evaluate(logits: logits, labels: labels, gradient: gradient, weight: weight)

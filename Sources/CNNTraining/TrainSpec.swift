@@ -55,7 +55,9 @@ public struct TrainSpec: Decodable, Sendable {
 }
 
 public struct LossSpec: Decodable, Sendable {
-    public enum Kind: String, ConfigEnum, Sendable { case cross_entropy, binary_cross_entropy, mse }
+    public enum Kind: String, ConfigEnum, Sendable {
+        case crossEntropy = "cross_entropy", binaryCrossEntropy = "binary_cross_entropy", mse
+    }
     public var type: Kind?
     public var labelSmoothing: Float?
     /// One weight per model output (GoogLeNet: main 1, auxiliary heads 0.3).
@@ -74,19 +76,20 @@ public struct EarlyStoppingSpec: Decodable, Sendable {
 
 /// A per-epoch metric a run can monitor.
 public enum Metric: String, ConfigEnum, Sendable {
-    case val_loss, val_accuracy, test_loss, test_accuracy, train_loss, train_accuracy
+    case valLoss = "val_loss", valAccuracy = "val_accuracy", testLoss = "test_loss"
+    case testAccuracy = "test_accuracy", trainLoss = "train_loss", trainAccuracy = "train_accuracy"
 
     /// Lower is better for losses.
     public var minimize: Bool { rawValue.hasSuffix("loss") }
 
     public func value(in r: EpochRecord) -> Double? {
         switch self {
-        case .val_loss: r.valLoss
-        case .val_accuracy: r.valAccuracy
-        case .test_loss: r.testLoss
-        case .test_accuracy: r.testAccuracy
-        case .train_loss: r.trainLoss
-        case .train_accuracy: r.trainAccuracy
+        case .valLoss: r.valLoss
+        case .valAccuracy: r.valAccuracy
+        case .testLoss: r.testLoss
+        case .testAccuracy: r.testAccuracy
+        case .trainLoss: r.trainLoss
+        case .trainAccuracy: r.trainAccuracy
         }
     }
 }

@@ -39,7 +39,8 @@ public final class Trainer {
                                  baseDirectory: (config.path as NSString).deletingLastPathComponent)
         self.options = options
         self.observer = observer
-        monitor = spec.monitor ?? (data.validation != nil ? .val_accuracy : data.test != nil ? .test_accuracy : .train_loss)
+        monitor = spec.monitor
+            ?? (data.validation != nil ? .valAccuracy : data.test != nil ? .testAccuracy : .trainLoss)
         headWeights = spec.loss?.headWeights ?? [1] + Array(repeating: 0.3, count: max(0, graph.outputs.count - 1))
         checkpointMetadata = data.train.vocabulary.map { ["vocabulary": $0.serialized()] } ?? [:]
         try checkCompatibility()
@@ -63,8 +64,9 @@ public final class Trainer {
             throw ConfigError(file: file, place: "train.loss.head_weights",
                               message: "has \(headWeights.count) weights for \(graph.outputs.count) model outputs")
         }
-        let available: [Metric: Bool] = [.val_loss: data.validation != nil, .val_accuracy: data.validation != nil,
-                                         .test_loss: data.test != nil, .test_accuracy: data.test != nil]
+        let available: [Metric: Bool] = [.valLoss: data.validation != nil,
+                                         .valAccuracy: data.validation != nil,
+                                         .testLoss: data.test != nil, .testAccuracy: data.test != nil]
         for (key, metric) in [("monitor", spec.monitor), ("early_stopping.monitor", spec.earlyStopping?.monitor)] {
             if let metric, available[metric] == false {
                 throw ConfigError(file: file, place: "train.\(key)", message: "\(metric.rawValue) needs a "

@@ -35,7 +35,7 @@ enum FusedMBConv: Block {
         let prefix = entry.name + "."
         let fusedOnly = p.hidden == p.inChannels
         var x = try builder.convNormAct(prefix + "fused.", input: input, filters: fusedOnly ? c.filters : p.hidden,
-                                        kernel: p.kernel, stride: p.stride, eps: c.bn_eps, activation: p.act,
+                                        kernel: p.kernel, stride: p.stride, eps: c.bnEps, activation: p.act,
                                         place: entry.path)
         if let squeeze = p.squeeze {
             x = try builder.inBlock(BlockFrame(name: prefix + "se", type: SqueezeExcitation.type)) { b in
@@ -44,8 +44,8 @@ enum FusedMBConv: Block {
             }
         }
         if !fusedOnly {
-            x = try builder.convNormAct(prefix + "project.", input: x, filters: c.filters, kernel: 1, eps: c.bn_eps,
-                                        activation: nil, place: entry.path)
+            x = try builder.convNormAct(prefix + "project.", input: x, filters: c.filters, kernel: 1,
+                                        eps: c.bnEps, activation: nil, place: entry.path)
         }
         return try p.addSkip(prefix, input: input, output: x, entry: entry, builder: &builder)
     }

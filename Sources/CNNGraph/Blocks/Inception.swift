@@ -42,13 +42,18 @@ enum Inception: Block {
                               input: [3, 5, 5])
     ) { entry, input, builder in try expand(entry, input: input, builder: &builder) }
 
-    enum ConvKind: String, ConfigEnum { case conv_bn_relu, conv_relu }
+    enum ConvKind: String, ConfigEnum { case convBNReLU = "conv_bn_relu", convReLU = "conv_relu" }
 
     struct Config: Decodable {
-        var ch1x1: Int?, ch3x3red: Int?, ch3x3: Int?, ch5x5red: Int?, ch5x5: Int?, pool_proj: Int?
+        var ch1x1: Int?, ch3x3Reduce: Int?, ch3x3: Int?, ch5x5Reduce: Int?, ch5x5: Int?, poolProjection: Int?
         var conv: ConvKind?
         var kernel5: Int?
-        var bn_eps: Double?
+        var bnEps: Double?
+
+        private enum CodingKeys: String, CodingKey {
+            case ch1x1, ch3x3Reduce = "ch3x3red", ch3x3, ch5x5Reduce = "ch5x5red", ch5x5
+            case poolProjection = "pool_proj", conv, kernel5, bnEps = "bn_eps"
+        }
     }
 
     static func expand(_ entry: BlockEntry, input: Int, builder: inout GraphBuilder) throws -> Int {
@@ -69,8 +74,8 @@ enum Inception: Block {
             }
         } else {
             let c = try entry.decode(Config.self, file: file)
-            let required = [("ch1x1", c.ch1x1), ("ch3x3red", c.ch3x3red), ("ch3x3", c.ch3x3),
-                            ("ch5x5red", c.ch5x5red), ("ch5x5", c.ch5x5), ("pool_proj", c.pool_proj)]
+            let required = [("ch1x1", c.ch1x1), ("ch3x3red", c.ch3x3Reduce), ("ch3x3", c.ch3x3),
+                            ("ch5x5red", c.ch5x5Reduce), ("ch5x5", c.ch5x5), ("pool_proj", c.poolProjection)]
             var ch: [Int] = []
             for (key, value) in required {
                 guard let value, value >= 1 else {
@@ -79,10 +84,10 @@ enum Inception: Block {
                 }
                 ch.append(value)
             }
-            let norm = (c.conv ?? .conv_bn_relu) == .conv_bn_relu
+            let norm = (c.conv ?? .convBNReLU) == .convBNReLU
             func unit(_ name: String, _ x: Int, _ f: Int, _ k: Int) throws -> Int {
                 try builder.convNormAct("\(prefix)\(name).", input: x, filters: f, kernel: k, norm: norm,
-                                        eps: c.bn_eps, activation: "relu", place: entry.path)
+                                        eps: c.bnEps, activation: "relu", place: entry.path)
             }
             outputs.append(try unit("branch1", input, ch[0], 1))
             outputs.append(try unit("branch2.1", unit("branch2.0", input, ch[1], 1), ch[2], 3))

@@ -43,8 +43,12 @@ enum MBConv: Block {
         var stride: Int?
         var se: Double?
         var nonlinearity: String?
-        var bn_eps: Double?
+        var bnEps: Double?
         var skip: Bool?
+
+        private enum CodingKeys: String, CodingKey {
+            case filters, expand, kernel, stride, se, nonlinearity, bnEps = "bn_eps", skip
+        }
     }
 
     static func expand(_ entry: BlockEntry, input: Int, builder: inout GraphBuilder) throws -> Int {
@@ -54,10 +58,10 @@ enum MBConv: Block {
         var x = input
         if params.hidden != params.inChannels {
             x = try builder.convNormAct(prefix + "expand.", input: x, filters: params.hidden, kernel: 1,
-                                        eps: c.bn_eps, activation: params.act, place: entry.path)
+                                        eps: c.bnEps, activation: params.act, place: entry.path)
         }
         x = try builder.convNormAct(prefix + "depthwise.", input: x, filters: params.hidden, kernel: params.kernel,
-                                    stride: params.stride, groups: params.hidden, eps: c.bn_eps,
+                                    stride: params.stride, groups: params.hidden, eps: c.bnEps,
                                     activation: params.act, place: entry.path)
         if let squeeze = params.squeeze {
             x = try builder.inBlock(BlockFrame(name: prefix + "se", type: SqueezeExcitation.type)) { b in
@@ -65,8 +69,8 @@ enum MBConv: Block {
                                           gate: "sigmoid", place: entry.path, builder: &b)
             }
         }
-        x = try builder.convNormAct(prefix + "project.", input: x, filters: c.filters, kernel: 1, eps: c.bn_eps,
-                                    activation: nil, place: entry.path)
+        x = try builder.convNormAct(prefix + "project.", input: x, filters: c.filters, kernel: 1,
+                                    eps: c.bnEps, activation: nil, place: entry.path)
         return try params.addSkip(prefix, input: input, output: x, entry: entry, builder: &builder)
     }
 

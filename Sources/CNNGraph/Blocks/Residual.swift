@@ -44,7 +44,7 @@ enum Residual: Block {
     ) { entry, input, builder in try expand(entry, input: input, builder: &builder) }
 
     enum Variant: String, ConfigEnum { case basic, bottleneck }
-    enum Shortcut: String, ConfigEnum { case auto, identity, projection, zero_pad }
+    enum Shortcut: String, ConfigEnum { case auto, identity, projection, zeroPad = "zero_pad" }
 
     struct Config: Decodable {
         var variant: Variant?
@@ -52,7 +52,11 @@ enum Residual: Block {
         var stride: Int?
         var expansion: Int?
         var shortcut: Shortcut?
-        var bn_eps: Double?
+        var bnEps: Double?
+
+        private enum CodingKeys: String, CodingKey {
+            case variant, filters, stride, expansion, shortcut, bnEps = "bn_eps"
+        }
     }
 
     static func expand(_ entry: BlockEntry, input: Int, builder: inout GraphBuilder) throws -> Int {
@@ -75,8 +79,9 @@ enum Residual: Block {
             let stride = c.stride ?? 1
             let place = entry.path
             func conv(_ n: Int, _ input: Int, _ f: Int, _ k: Int, _ s: Int, relu: Bool) throws -> Int {
-                let x = try builder.convNormAct("", input: input, filters: f, kernel: k, stride: s, eps: c.bn_eps,
-                                                activation: nil, place: place, names: ("\(prefix)conv\(n)", "\(prefix)bn\(n)"))
+                let x = try builder.convNormAct("", input: input, filters: f, kernel: k, stride: s,
+                                                eps: c.bnEps, activation: nil, place: place,
+                                                names: ("\(prefix)conv\(n)", "\(prefix)bn\(n)"))
                 return relu ? try builder.addLayer(type: "relu", name: "\(prefix)relu\(n)", config: .object(JSONObject()),
                                                    inputs: [x], place: place) : x
             }
@@ -92,7 +97,7 @@ enum Residual: Block {
             throw entry.error("needs a \"variant\" (basic, bottleneck) or a \"body\" list", file: file)
         }
         let shortcut = try addShortcut(c.shortcut ?? .auto, entry: entry, input: input, bodyOut: bodyOut,
-                                       eps: c.bn_eps, builder: &builder)
+                                       eps: c.bnEps, builder: &builder)
         return try builder.addLayer(type: "add", name: prefix + "add", config: .object(JSONObject()),
                                     inputs: [bodyOut, shortcut], place: entry.path)
     }
@@ -113,7 +118,7 @@ enum Residual: Block {
             throw entry.error("cannot match \(x) to the body's \(y) with a strided shortcut", key: "shortcut", file: file)
         }
         let prefix = entry.name + "."
-        if kind == .zero_pad {
+        if kind == .zeroPad {
             var out = input
             if stride > 1 {
                 let pool = JSONObject([("kernel", .int(1)), ("stride", .int(stride))])

@@ -35,22 +35,27 @@ enum SeparableConv2D: Block {
         var kernel: JSONValue
         var stride: JSONValue?
         var padding: JSONValue?
-        var padding_mode: JSONValue?
+        var paddingMode: JSONValue?
         var dilation: JSONValue?
-        var depth_multiplier: Int?
+        var depthMultiplier: Int?
         var bias: Bool?
+
+        private enum CodingKeys: String, CodingKey {
+            case filters, kernel, stride, padding, paddingMode = "padding_mode", dilation
+            case depthMultiplier = "depth_multiplier", bias
+        }
     }
 
     static func expand(_ entry: BlockEntry, input: Int, builder: inout GraphBuilder) throws -> Int {
         let c = try entry.decode(Config.self, file: builder.file)
         let channels = builder.shape(of: input).dims.first ?? 0
-        let multiplier = c.depth_multiplier ?? 1
+        let multiplier = c.depthMultiplier ?? 1
         guard multiplier >= 1 else {
             throw entry.error("must be ≥ 1", key: "depth_multiplier", file: builder.file)
         }
         var depthwise = JSONObject([("filters", .int(channels * multiplier)), ("kernel", c.kernel),
                                     ("groups", .int(channels)), ("bias", false)])
-        for (key, value) in [("stride", c.stride), ("padding", c.padding), ("padding_mode", c.padding_mode),
+        for (key, value) in [("stride", c.stride), ("padding", c.padding), ("padding_mode", c.paddingMode),
                              ("dilation", c.dilation)] {
             if let value { depthwise[key] = value }
         }

@@ -20,15 +20,21 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
         var kernel: IntPair
         var stride: IntPair?
         var padding: PaddingSpec?
-        var padding_mode: PaddingMode?
+        var paddingMode: PaddingMode?
         var dilation: IntPair?
         var groups: Int?
         var bias: Bool?
         var connections: ConnectionTable?
+
+        private enum CodingKeys: String, CodingKey {
+            case filters, kernel, stride, padding, paddingMode = "padding_mode", dilation, groups, bias
+            case connections
+        }
     }
 
     public let name: String
-    public var type: String { "conv2d" }
+    public static let typeName = "conv2d"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     public let window: WindowGeometry?
@@ -72,7 +78,7 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
             denseWeight = Tensor(shape: [c.filters, g.columnRows])
             denseWeightGrad = Tensor(shape: [c.filters, g.columnRows])
         }
-        (algorithm, smallBatchAlgorithm) = ConvolutionSelection.choose(shape, mode: c.padding_mode ?? .zeros,
+        (algorithm, smallBatchAlgorithm) = ConvolutionSelection.choose(shape, mode: c.paddingMode ?? .zeros,
                                                                        kernels: context.kernels)
     }
 
@@ -241,7 +247,8 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
     }
 
     public static let registration = LayerRegistration(
-        type: "conv2d", summary: "2-D convolution (groups, depthwise, dilation, padding modes, connection tables)",
+        type: typeName,
+        summary: "2-D convolution (groups, depthwise, dilation, padding modes, connection tables)",
         keys: [
             ConfigKey("filters", "int", "Output channels F (PyTorch `out_channels`)."),
             ConfigKey("kernel", "int or [h, w]", "Kernel size (PyTorch `kernel_size`)."),

@@ -43,7 +43,9 @@ public final class Activation: Layer {
     }
 
     struct LeakyReLUConfig: Decodable {
-        var negative_slope: Float?
+        var negativeSlope: Float?
+
+        private enum CodingKeys: String, CodingKey { case negativeSlope = "negative_slope" }
     }
 
     struct ELUConfig: Decodable {
@@ -81,7 +83,7 @@ public final class Activation: Layer {
     static func build(_ function: Function, context: inout LayerBuildContext) throws -> Activation {
         var slope: Float = 0.01, alpha: Float = 1
         switch function {
-        case .leakyReLU: slope = try context.decode(LeakyReLUConfig.self).negative_slope ?? slope
+        case .leakyReLU: slope = try context.decode(LeakyReLUConfig.self).negativeSlope ?? slope
         case .elu: alpha = try context.decode(ELUConfig.self).alpha ?? alpha
         default: _ = try context.decode(NoConfig.self)
         }

@@ -15,7 +15,8 @@ public final class Add: ActivationFusing {
     }
 
     public let name: String
-    public var type: String { "add" }
+    public static let typeName = "add"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
 
@@ -73,7 +74,7 @@ public final class Add: ActivationFusing {
     }
 
     public static let registration = LayerRegistration(
-        type: "add", summary: "elementwise sum of ≥ 2 inputs of identical shape (residual join)",
+        type: typeName, summary: "elementwise sum of ≥ 2 inputs of identical shape (residual join)",
         keys: [],
         example: LayerExample([:], inputs: [[2, 3, 5], [2, 3, 5], [2, 3, 5]])
     ) { context in try Add(context.decode(Config.self), context: &context) }

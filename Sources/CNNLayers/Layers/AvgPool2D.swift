@@ -13,12 +13,17 @@ public final class AvgPool2D: Layer {
         var kernel: IntPair
         var stride: IntPair?
         var padding: PaddingSpec?
-        var ceil_mode: Bool?
-        var count_include_pad: Bool?
+        var ceilMode: Bool?
+        var countIncludePad: Bool?
+
+        private enum CodingKeys: String, CodingKey {
+            case kernel, stride, padding, ceilMode = "ceil_mode", countIncludePad = "count_include_pad"
+        }
     }
 
     public let name: String
-    public var type: String { "avgpool2d" }
+    public static let typeName = "avgpool2d"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     public let window: WindowGeometry?
@@ -28,8 +33,8 @@ public final class AvgPool2D: Layer {
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let g = try MaxPool2D.geometry(kernel: c.kernel, stride: c.stride, padding: c.padding,
-                                       ceilMode: c.ceil_mode, context: &context)
-        let includePad = c.count_include_pad ?? true
+                                       ceilMode: c.ceilMode, context: &context)
+        let includePad = c.countIncludePad ?? true
         name = context.name
         inputShapes = context.inputShapes
         outputShape = [g.channels, g.outHeight, g.outWidth]
@@ -116,7 +121,7 @@ public final class AvgPool2D: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "avgpool2d", summary: "2-D average pooling (padding, ceil mode, count_include_pad)",
+        type: typeName, summary: "2-D average pooling (padding, ceil mode, count_include_pad)",
         keys: poolingWindowKeys(paddingReadsAs: "0") + [
             ConfigKey("count_include_pad", "bool", default: "true",
                       "Divides by the window clipped to the padded input (padding counts), or, when "

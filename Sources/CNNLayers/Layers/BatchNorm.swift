@@ -20,7 +20,8 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
     }
 
     public let name: String
-    public var type: String { "batchnorm" }
+    public static let typeName = "batchnorm"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     let channels: Int
@@ -307,7 +308,7 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
     }
 
     public static let registration = LayerRegistration(
-        type: "batchnorm",
+        type: typeName,
         summary: "batch normalization over channels ([C, H, W]) or features ([F], [T, F])",
         keys: [
             ConfigKey("momentum", "number", default: "0.1",

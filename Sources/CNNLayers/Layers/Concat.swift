@@ -12,7 +12,8 @@ public final class Concat: Layer {
     }
 
     public let name: String
-    public var type: String { "concat" }
+    public static let typeName = "concat"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     /// Per input: floats in one contiguous slice (its length along the axis × inner size).
@@ -78,7 +79,7 @@ public final class Concat: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "concat", summary: "concatenates inputs along the channel axis (or `axis`)",
+        type: typeName, summary: "concatenates inputs along the channel axis (or `axis`)",
         keys: [
             ConfigKey("axis", "int", default: "0",
                       "Per-sample axis to join along, 0 the channels; negative counts from the end "

@@ -18,13 +18,18 @@ public final class ConvTranspose2D: Layer {
         var kernel: IntPair
         var stride: IntPair?
         var padding: IntPair?
-        var output_padding: IntPair?
+        var outputPadding: IntPair?
         var bias: Bool?
         var dilation: IntPair?
+
+        private enum CodingKeys: String, CodingKey {
+            case filters, kernel, stride, padding, outputPadding = "output_padding", bias, dilation
+        }
     }
 
     public let name: String
-    public var type: String { "conv_transpose2d" }
+    public static let typeName = "conv_transpose2d"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     /// The convolution whose adjoint this is: `[F, H′, W′]` image, `[C, H, W]` output.
@@ -41,7 +46,7 @@ public final class ConvTranspose2D: Layer {
             throw context.error("must be ≥ 1, got \(c.filters)", key: "filters")
         }
         let (stride, padding) = (c.stride ?? IntPair(1), c.padding ?? IntPair(0))
-        let (dilation, extra) = (c.dilation ?? IntPair(1), c.output_padding ?? IntPair(0))
+        let (dilation, extra) = (c.dilation ?? IntPair(1), c.outputPadding ?? IntPair(0))
         try c.kernel.check(minimum: 1, "kernel", in: context)
         try stride.check(minimum: 1, "stride", in: context)
         try dilation.check(minimum: 1, "dilation", in: context)
@@ -151,7 +156,7 @@ public final class ConvTranspose2D: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "conv_transpose2d",
+        type: typeName,
         summary: "2-D transposed convolution (stride, padding, output_padding, dilation)",
         keys: [
             ConfigKey("filters", "int", "Output channels F (PyTorch `out_channels`)."),

@@ -14,7 +14,8 @@ public final class Dense: ActivationFusing {
     }
 
     public let name: String
-    public var type: String { "dense" }
+    public static let typeName = "dense"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     let units: Int, features: Int, hasBias: Bool
@@ -108,7 +109,7 @@ public final class Dense: ActivationFusing {
     }
 
     public static let registration = LayerRegistration(
-        type: "dense", summary: "fully connected layer (per time step on [T, F] sequences)",
+        type: typeName, summary: "fully connected layer (per time step on [T, F] sequences)",
         keys: [
             ConfigKey("units", "int", "Output features (PyTorch `out_features`)."),
             ConfigKey("bias", "bool", default: "true", "Adds a learned bias b: y = x·Wᵀ + b."),

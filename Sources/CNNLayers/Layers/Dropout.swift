@@ -13,7 +13,8 @@ public final class Dropout: Layer {
     }
 
     public let name: String
-    public var type: String { "dropout" }
+    public static let typeName = "dropout"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     let rate: Float
@@ -62,7 +63,7 @@ public final class Dropout: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "dropout", summary: "inverted dropout (identity in inference)",
+        type: typeName, summary: "inverted dropout (identity in inference)",
         keys: [
             ConfigKey("rate", "number",
                       "Probability p in [0, 1) of zeroing each element in training; the others are "

@@ -14,7 +14,8 @@ public final class Embedding: Layer {
     }
 
     public let name: String
-    public var type: String { "embedding" }
+    public static let typeName = "embedding"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     let vocabulary: Int, dim: Int, steps: Int
@@ -73,7 +74,7 @@ public final class Embedding: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "embedding", summary: "token index → learned vector lookup ([T] → [T, dim])",
+        type: typeName, summary: "token index → learned vector lookup ([T] → [T, dim])",
         keys: [
             ConfigKey("vocabulary", "int",
                       "Table rows; inputs are indices in 0..<vocabulary (PyTorch `num_embeddings`)."),

@@ -7,6 +7,8 @@ import CNNCore
 /// to `[C·H·W]` (the same one-copy forward and one-accumulation backward), built as a `Reshape`
 /// that reports itself as `flatten`.
 public enum Flatten {
+    public static let typeName = "flatten"
+
     public struct Config: Decodable, Sendable {
         /// Asks for the (empty) object so that any key is reported as unknown.
         public init(from decoder: Decoder) throws {
@@ -16,12 +18,12 @@ public enum Flatten {
     }
 
     public static let registration = LayerRegistration(
-        type: "flatten", summary: "flattens each sample to a vector",
+        type: typeName, summary: "flattens each sample to a vector",
         keys: [],
         example: LayerExample([:], inputs: [[2, 3, 5]])
     ) { context in
         _ = try context.decode(Config.self)
         let s = try context.singleInput()
-        return Reshape(to: [s.count], type: "flatten", context: context)
+        return Reshape(to: [s.count], type: typeName, context: context)
     }
 }

@@ -10,7 +10,8 @@ extension GRU {
 
     public static var registration: LayerRegistration {
         LayerRegistration(
-            type: "gru", summary: "gated recurrent unit (PyTorch nn.GRU; stacked, bidirectional, reset_after)",
+            type: Cell.type,
+            summary: "gated recurrent unit (PyTorch nn.GRU; stacked, bidirectional, reset_after)",
             keys: Config.documentedKeys + [
                 ConfigKey("reset_after", "bool", default: "true",
                           "true: PyTorch's, cuDNN's and Keras' form, n = tanh(W_in x + b_in + r ⊙ (W_hn h₋₁ + b_hn)); "
@@ -40,7 +41,9 @@ extension GRU {
 /// Per step it keeps `r, z, n` and `W_hn h₋₁ + b_hn` (reset after) or `r ⊙ h₋₁` (before).
 public struct GRUCell: RecurrentCell {
     public struct Options: Decodable, Sendable {
-        var reset_after: Bool?
+        var resetAfter: Bool?
+
+        private enum CodingKeys: String, CodingKey { case resetAfter = "reset_after" }
     }
 
     public static let type = "gru"
@@ -51,7 +54,7 @@ public struct GRUCell: RecurrentCell {
     public let resetAfter: Bool
 
     public init(_ options: Options, hidden: Int, context: inout LayerBuildContext) throws {
-        resetAfter = options.reset_after ?? true
+        resetAfter = options.resetAfter ?? true
     }
 
     public func details(hidden: Int) -> String? {

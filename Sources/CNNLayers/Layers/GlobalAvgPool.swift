@@ -6,18 +6,21 @@ import CNNCore
 /// `x: [N, C, H, W] → y: [N, C]`, or `[N, C, 1, 1]` with `keep_dims`. No parameters.
 public final class GlobalAvgPool: Layer {
     public struct Config: Decodable, Sendable {
-        var keep_dims: Bool?
+        var keepDims: Bool?
+
+        private enum CodingKeys: String, CodingKey { case keepDims = "keep_dims" }
     }
 
     public let name: String
-    public var type: String { "global_avgpool" }
+    public static let typeName = "global_avgpool"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public var outputShape: Shape { planes.outputShape }
     public var window: WindowGeometry? { planes.window }
     let planes: GlobalPlanes
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
-        planes = try GlobalPlanes(keepDims: c.keep_dims, context: context)
+        planes = try GlobalPlanes(keepDims: c.keepDims, context: context)
         name = context.name
         inputShapes = context.inputShapes
     }
@@ -43,7 +46,7 @@ public final class GlobalAvgPool: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "global_avgpool", summary: "global average pooling, [C, H, W] → [C] (or [C, 1, 1])",
+        type: typeName, summary: "global average pooling, [C, H, W] → [C] (or [C, 1, 1])",
         keys: [
             ConfigKey("keep_dims", "bool", default: "false", "Outputs [C, 1, 1] instead of [C]."),
         ],

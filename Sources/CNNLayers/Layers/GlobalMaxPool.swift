@@ -7,11 +7,14 @@ import CNNCore
 /// of each plane (the first maximum; a NaN wins, as in PyTorch) is kept for backward.
 public final class GlobalMaxPool: Layer {
     public struct Config: Decodable, Sendable {
-        var keep_dims: Bool?
+        var keepDims: Bool?
+
+        private enum CodingKeys: String, CodingKey { case keepDims = "keep_dims" }
     }
 
     public let name: String
-    public var type: String { "global_maxpool" }
+    public static let typeName = "global_maxpool"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public var outputShape: Shape { planes.outputShape }
     public var window: WindowGeometry? { planes.window }
@@ -22,7 +25,7 @@ public final class GlobalMaxPool: Layer {
     private var argmaxBatch = 0
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
-        planes = try GlobalPlanes(keepDims: c.keep_dims, context: context)
+        planes = try GlobalPlanes(keepDims: c.keepDims, context: context)
         name = context.name
         inputShapes = context.inputShapes
     }
@@ -60,7 +63,7 @@ public final class GlobalMaxPool: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "global_maxpool", summary: "global max pooling, [C, H, W] → [C] (or [C, 1, 1])",
+        type: typeName, summary: "global max pooling, [C, H, W] → [C] (or [C, 1, 1])",
         keys: [
             ConfigKey("keep_dims", "bool", default: "false", "Outputs [C, 1, 1] instead of [C]."),
         ],

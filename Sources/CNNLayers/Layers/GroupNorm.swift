@@ -17,7 +17,8 @@ public final class GroupNorm: Layer {
     }
 
     public let name: String
-    public var type: String { "groupnorm" }
+    public static let typeName = "groupnorm"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     let channels: Int, groups: Int
@@ -111,7 +112,7 @@ public final class GroupNorm: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "groupnorm", summary: "group normalization over groups of channels of each sample",
+        type: typeName, summary: "group normalization over groups of channels of each sample",
         keys: [
             ConfigKey("groups", "int",
                       "Number of channel groups (PyTorch `num_groups`); must divide the channels; 1 "

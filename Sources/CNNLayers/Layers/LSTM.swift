@@ -14,7 +14,7 @@ extension LSTM {
 
     public static var registration: LayerRegistration {
         LayerRegistration(
-            type: "lstm",
+            type: Cell.type,
             summary: "long short-term memory (PyTorch nn.LSTM; stacked, bidirectional, peepholes)",
             keys: Config.documentedKeys + [
                 ConfigKey("peepholes", "bool", default: "false",
@@ -49,7 +49,9 @@ extension LSTM {
 public struct LSTMMemoryCell: RecurrentCell {
     public struct Options: Decodable, Sendable {
         var peepholes: Bool?
-        var forget_bias: Float?
+        var forgetBias: Float?
+
+        private enum CodingKeys: String, CodingKey { case peepholes, forgetBias = "forget_bias" }
     }
 
     public static let type = "lstm"
@@ -64,7 +66,7 @@ public struct LSTMMemoryCell: RecurrentCell {
 
     public init(_ options: Options, hidden: Int, context: inout LayerBuildContext) throws {
         peepholes = options.peepholes ?? false
-        forgetBias = options.forget_bias ?? 1
+        forgetBias = options.forgetBias ?? 1
         vectorCell = context.kernels.avx512 && !peepholes && LSTMCell.supports(hidden: hidden)
         guard forgetBias.isFinite else {
             throw context.error("must be a finite number, got \(forgetBias)", key: "forget_bias")

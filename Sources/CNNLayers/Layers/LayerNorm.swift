@@ -11,13 +11,18 @@ import CNNCore
 /// `[D₁, …, D_k]`, as in PyTorch.
 public final class LayerNorm: Layer {
     public struct Config: Decodable, Sendable {
-        var normalized_dims: Int?
+        var normalizedDims: Int?
         var eps: Float?
-        var elementwise_affine: Bool?
+        var elementwiseAffine: Bool?
+
+        private enum CodingKeys: String, CodingKey {
+            case normalizedDims = "normalized_dims", eps, elementwiseAffine = "elementwise_affine"
+        }
     }
 
     public let name: String
-    public var type: String { "layernorm" }
+    public static let typeName = "layernorm"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     let normalizedShape: Shape
@@ -31,7 +36,7 @@ public final class LayerNorm: Layer {
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let s = try context.singleInput()
         guard s.rank >= 1 else { throw context.error("expects a non-scalar input, got \(s)") }
-        let k = c.normalized_dims ?? s.rank
+        let k = c.normalizedDims ?? s.rank
         guard k >= 1, k <= s.rank else {
             throw context.error("must be in 1...\(s.rank) (the input \(s) has \(s.rank) "
                                 + "dimension(s)), got \(k)", key: "normalized_dims")
@@ -43,7 +48,7 @@ public final class LayerNorm: Layer {
         normalizedShape = Shape(Array(s.dims.suffix(k)))
         size = normalizedShape.count
         rowsPerSample = s.count / size
-        affine = NormAffine(normalizedShape, enabled: c.elementwise_affine)
+        affine = NormAffine(normalizedShape, enabled: c.elementwiseAffine)
     }
 
     public var parameterSpecs: [ParameterSpec] { affine.specs }
@@ -107,7 +112,7 @@ public final class LayerNorm: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "layernorm",
+        type: typeName,
         summary: "layer normalization over the last normalized_dims dimensions of each sample",
         keys: [
             ConfigKey("normalized_dims", "int", default: "all dimensions",

@@ -24,7 +24,8 @@ public final class LocalResponseNorm: Layer {
     }
 
     public let name: String
-    public var type: String { "lrn" }
+    public static let typeName = "lrn"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     let channels: Int, plane: Int
@@ -118,7 +119,7 @@ public final class LocalResponseNorm: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "lrn", summary: "AlexNet's cross-channel local response normalization",
+        type: typeName, summary: "AlexNet's cross-channel local response normalization",
         keys: [
             ConfigKey("size", "int", default: "5",
                       "Channels n in each window, c − ⌊n/2⌋ … c + ⌊(n − 1)/2⌋ (outside ones count as 0)."),

@@ -16,11 +16,16 @@ public final class MaxPool2D: Layer {
         var kernel: IntPair
         var stride: IntPair?
         var padding: PaddingSpec?
-        var ceil_mode: Bool?
+        var ceilMode: Bool?
+
+        private enum CodingKeys: String, CodingKey {
+            case kernel, stride, padding, ceilMode = "ceil_mode"
+        }
     }
 
     public let name: String
-    public var type: String { "maxpool2d" }
+    public static let typeName = "maxpool2d"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     public let window: WindowGeometry?
@@ -32,7 +37,7 @@ public final class MaxPool2D: Layer {
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let g = try Self.geometry(kernel: c.kernel, stride: c.stride, padding: c.padding,
-                                  ceilMode: c.ceil_mode, context: &context)
+                                  ceilMode: c.ceilMode, context: &context)
         name = context.name
         inputShapes = context.inputShapes
         outputShape = [g.channels, g.outHeight, g.outWidth]
@@ -217,7 +222,7 @@ public final class MaxPool2D: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "maxpool2d", summary: "2-D max pooling (padding, ceil mode; argmax kept for unpool)",
+        type: typeName, summary: "2-D max pooling (padding, ceil mode; argmax kept for unpool)",
         keys: poolingWindowKeys(paddingReadsAs: "−∞"),
         example: LayerExample(["kernel": 3, "stride": [2, 1], "padding": 1, "ceil_mode": true],
                               inputs: [[2, 6, 5]], spacedInputs: true)

@@ -18,7 +18,8 @@ public final class MaxUnpool2D: Layer {
     }
 
     public let name: String
-    public var type: String { "max_unpool2d" }
+    public static let typeName = "max_unpool2d"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     let pool: MaxPool2D
@@ -85,7 +86,7 @@ public final class MaxUnpool2D: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "max_unpool2d", summary: "max unpooling: values back to their maxpool2d's argmax",
+        type: typeName, summary: "max unpooling: values back to their maxpool2d's argmax",
         keys: [
             ConfigKey("pool", "string",
                       "Full node name (with any block prefix) of the earlier maxpool2d whose argmax places "

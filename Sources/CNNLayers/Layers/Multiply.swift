@@ -16,7 +16,8 @@ public final class Multiply: Layer {
     }
 
     public let name: String
-    public var type: String { "multiply" }
+    public static let typeName = "multiply"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     let channels: Int
@@ -80,7 +81,7 @@ public final class Multiply: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "multiply",
+        type: typeName,
         summary: "elementwise product, or per-channel scaling by a [C, 1, 1] or [C] input (SE)",
         keys: [],
         example: LayerExample([:], inputs: [[3, 4, 5], [3, 1, 1]])

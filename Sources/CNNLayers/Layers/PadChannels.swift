@@ -13,7 +13,8 @@ public final class PadChannels: Layer {
     }
 
     public let name: String
-    public var type: String { "pad_channels" }
+    public static let typeName = "pad_channels"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     /// Floats per input sample, and zeros written before it in each output sample.
@@ -56,7 +57,7 @@ public final class PadChannels: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "pad_channels",
+        type: typeName,
         summary: "zero-pads channels equally on both sides (ResNet option-A shortcut)",
         keys: [
             ConfigKey("channels", "int",

@@ -34,14 +34,15 @@ public struct RecurrentConfig<Options: Decodable & Sendable>: Decodable, Sendabl
     var hidden: Int
     var layers: Int?
     var bidirectional: Bool?
-    var return_sequences: Bool?
+    var returnSequences: Bool?
     var dropout: Float?
-    var initial_state: RecurrentInitialState?
+    var initialState: RecurrentInitialState?
     var bptt: Int?
     var options: Options
 
     private enum CodingKeys: String, CodingKey {
-        case hidden, layers, bidirectional, return_sequences, dropout, initial_state, bptt
+        case hidden, layers, bidirectional, returnSequences = "return_sequences", dropout
+        case initialState = "initial_state", bptt
     }
 
     public init(from decoder: any Decoder) throws {
@@ -49,9 +50,9 @@ public struct RecurrentConfig<Options: Decodable & Sendable>: Decodable, Sendabl
         hidden = try c.decode(Int.self, forKey: .hidden)
         layers = try c.decodeIfPresent(Int.self, forKey: .layers)
         bidirectional = try c.decodeIfPresent(Bool.self, forKey: .bidirectional)
-        return_sequences = try c.decodeIfPresent(Bool.self, forKey: .return_sequences)
+        returnSequences = try c.decodeIfPresent(Bool.self, forKey: .returnSequences)
         dropout = try c.decodeIfPresent(Float.self, forKey: .dropout)
-        initial_state = try c.decodeIfPresent(RecurrentInitialState.self, forKey: .initial_state)
+        initialState = try c.decodeIfPresent(RecurrentInitialState.self, forKey: .initialState)
         bptt = try c.decodeIfPresent(Int.self, forKey: .bptt)
         options = try Options(from: decoder)
     }

@@ -89,9 +89,9 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
         inputShapes = context.inputShapes
         steps = s[0]; features = s[1]; hidden = c.hidden; self.layers = layers
         directions = c.bidirectional ?? false ? 2 : 1
-        returnSequences = c.return_sequences ?? false
+        returnSequences = c.returnSequences ?? false
         self.dropout = dropout
-        learnedInitialState = c.initial_state == .learned
+        learnedInitialState = c.initialState == .learned
         bptt = c.bptt
         gateWidth = Cell.gateNames.count * hidden
         outputShape = returnSequences ? [steps, directions * hidden] : [directions * hidden]

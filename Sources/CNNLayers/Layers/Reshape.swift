@@ -12,6 +12,7 @@ public final class Reshape: Layer {
     }
 
     public let name: String
+    public static let typeName = "reshape"
     /// `reshape`, or `flatten` for the flatten special case.
     public let type: String
     public let inputShapes: [Shape]
@@ -50,7 +51,7 @@ public final class Reshape: Layer {
             throw context.error("cannot reshape \(s) (\(s.count) elements) into \(written) "
                                 + "(\(known) elements)", key: "shape")
         }
-        self.init(to: Shape(dims), type: "reshape", context: context)
+        self.init(to: Shape(dims), type: Self.typeName, context: context)
     }
 
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
@@ -64,7 +65,7 @@ public final class Reshape: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "reshape", summary: "gives each sample a new shape (one -1 entry is inferred)",
+        type: typeName, summary: "gives each sample a new shape (one -1 entry is inferred)",
         keys: [
             ConfigKey("shape", "[int, …]",
                       "New per-sample shape, batch excluded, with the same element count; one entry may be "

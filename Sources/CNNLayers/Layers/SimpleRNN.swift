@@ -11,7 +11,8 @@ public typealias SimpleRNN = RecurrentLayer<RNNCell>
 extension SimpleRNN {
     public static var registration: LayerRegistration {
         LayerRegistration(
-            type: "rnn", summary: "Elman recurrent layer, tanh or relu (PyTorch nn.RNN; stacked, bidirectional)",
+            type: Cell.type,
+            summary: "Elman recurrent layer, tanh or relu (PyTorch nn.RNN; stacked, bidirectional)",
             keys: Config.documentedKeys + [
                 ConfigKey("nonlinearity", "\"tanh\" | \"relu\"", default: "\"tanh\"",
                           "The step's function, h = f(W_ih x + b_ih + W_hh h₋₁ + b_hh) (PyTorch's key)."),

@@ -20,7 +20,8 @@ public final class Softmax: Layer {
     }
 
     public let name: String
-    public var type: String { "softmax" }
+    public static let typeName = "softmax"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     /// The per-sample axis, non-negative.
@@ -96,7 +97,7 @@ public final class Softmax: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "softmax", summary: "softmax along a per-sample axis (default 0, the channels)",
+        type: typeName, summary: "softmax along a per-sample axis (default 0, the channels)",
         keys: [
             ConfigKey("axis", "int", default: "0",
                       "Per-sample axis to normalize along, 0 the channels; negative counts from the end "

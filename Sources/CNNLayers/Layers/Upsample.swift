@@ -25,7 +25,8 @@ public final class Upsample: Layer {
     }
 
     public let name: String
-    public var type: String { "upsample" }
+    public static let typeName = "upsample"
+    public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
     let mode: Mode
@@ -116,7 +117,7 @@ public final class Upsample: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: "upsample", summary: "upsampling by integer factors (nearest or bilinear)",
+        type: typeName, summary: "upsampling by integer factors (nearest or bilinear)",
         keys: [
             ConfigKey("scale", "int or [h, w]", "Integer factor per axis, ≥ 1 (PyTorch `scale_factor`)."),
             ConfigKey("mode", "\"nearest\" | \"bilinear\"", default: "\"nearest\"",
