@@ -7,9 +7,8 @@ import PackageDescription
 // CNNGraph, CNNData and CNNTraining use it, and it uses nothing of the project but CJSON, so the
 // data loaders need no layers to decode their section.
 // The kernels' loops vectorize for Haswell-level x86-64 (AVX2 + FMA, 8 lanes; x86-64 CPUs since
-// about 2015) instead of the SSE2 baseline (4 lanes): LSTM-128 training 12,500 → 14,600 and
-// MBConv 387 → 487 images/s on this machine; AVX-512 code (skylake-avx512) measured no faster
-// for them. CNNAVX512's register-blocked kernels are the exception (24 accumulators of 16
+// about 2015) instead of the SSE2 baseline (4 lanes), which made the recurrent and MBConv models
+// markedly faster; AVX-512 code (skylake-avx512) was no faster for them (docs/PERFORMANCE.md). CNNAVX512's register-blocked kernels are the exception (24 accumulators of 16
 // lanes need AVX-512's 32 zmm registers): it is compiled for skylake-avx512 and only called when
 // CPUFeatures.hasAVX512 says the CPU has it.
 #if arch(x86_64)
@@ -22,7 +21,8 @@ let avx512: [SwiftSetting] = []
 
 // CNNCore's loops are optimized in debug builds too: the tests run them thousands of times
 // (finite differences call a layer's forward twice per checked element), and unoptimized SIMD
-// code is many times slower (the Winograd convolutions' gradient checks took 75 s instead of 9).
+// code is many times slower. So are CNNTestSupport's reference loops (the 7-loop convolution
+// the convolution tests compare every algorithm with).
 let optimizedInTests: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(

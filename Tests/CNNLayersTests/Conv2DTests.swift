@@ -277,7 +277,7 @@ final class Conv2DTests: XCTestCase {
         XCTAssertEqual(layer.parameterCount, 1_516)
         XCTAssertEqual(layer.parameterSpecs.map(\.shape), [[60, 5, 5], [16]])
         XCTAssertEqual(layer.macs, 1_516 * 100)
-        let table = try XCTUnwrap(layer.table)
+        let table = try XCTUnwrap(layer.connected?.table)
         for f in 0..<16 {
             let paper = Set((0..<6).filter { paperTable[$0].contains(f) })
             XCTAssertEqual(Set(table[f]), paper, "map \(f)")

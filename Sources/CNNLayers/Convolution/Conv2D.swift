@@ -11,9 +11,8 @@ import CNNCore
 /// (lowered, pointwise, depthwise, AVX-512 direct, Winograd), chosen once by
 /// `ConvolutionSelection`.
 ///
-/// A connection table (LeNet-5's C3, LeCun et al. 1998, Table I) lists for each output map the
-/// input maps it sees; the weight then holds only those kernels, `[connections, kh, kw]`, and is
-/// scattered into a dense masked `[F, C, kh, kw]` matrix for the algorithm.
+/// With a connection table (LeNet-5's C3) the weight holds only the connected kernels,
+/// `[connections, kh, kw]` (`ConnectedWeights`).
 public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
     public struct Config: Decodable, Sendable {
         var filters: Int
@@ -40,7 +39,8 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
     public let window: WindowGeometry?
     let shape: ConvolutionShape
     let hasBias: Bool
-    let table: [[Int]]?
+    /// The connection table's weights, when there is one.
+    let connected: ConnectedWeights?
     /// The algorithm, and the one that runs batches below `minimumBatch` (Winograd's fallback).
     let algorithm: any ConvolutionAlgorithm
     let smallBatchAlgorithm: (any ConvolutionAlgorithm)?
@@ -49,8 +49,6 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
 
     var weight: Tensor!, bias: Tensor?
     var weightGrad: Tensor!, biasGrad: Tensor?
-    /// Dense `[F, C, kh, kw]` weights and their gradient when a connection table is used.
-    private var denseWeight: Tensor?, denseWeightGrad: Tensor?
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let g = try context.windowGeometry(kernel: c.kernel, stride: c.stride ?? IntPair(1),
@@ -64,9 +62,10 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
         }
         if let t = c.connections {
             guard groups == 1 else { throw context.error("cannot be combined with groups", key: "connections") }
-            table = try t.resolve(filters: c.filters, channels: g.channels, context: context)
+            connected = ConnectedWeights(try t.resolve(filters: c.filters, channels: g.channels, context: context),
+                                         geometry: g)
         } else {
-            table = nil
+            connected = nil
         }
         name = context.name
         inputShapes = context.inputShapes
@@ -74,10 +73,6 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
         shape = ConvolutionShape(geometry: g, filters: c.filters, groups: groups)
         hasBias = c.bias ?? true
         outputShape = [c.filters, g.outHeight, g.outWidth]
-        if table != nil {
-            denseWeight = Tensor(shape: [c.filters, g.columnRows])
-            denseWeightGrad = Tensor(shape: [c.filters, g.columnRows])
-        }
         (algorithm, smallBatchAlgorithm) = ConvolutionSelection.choose(shape, mode: c.paddingMode ?? .zeros,
                                                                        kernels: context.kernels)
     }
@@ -86,7 +81,6 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
     var geometry: WindowGeometry { shape.geometry }
     var filters: Int { shape.filters }
     var fanIn: Int { shape.kernelsPerFilter * geometry.kernelArea }
-    var connectionCount: Int { table?.reduce(0) { $0 + $1.count } ?? 0 }
 
     /// The algorithm a call with `batch` images runs.
     func algorithm(batch: Int) -> any ConvolutionAlgorithm {
@@ -97,10 +91,10 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
 
     public var parameterSpecs: [ParameterSpec] {
         let g = geometry
-        let fan = table.map { ($0.map(\.count).max() ?? 1) * g.kernelArea } ?? fanIn
+        let fan = connected.map { ($0.table.map(\.count).max() ?? 1) * g.kernelArea } ?? fanIn
         let init_ = Initializer.pytorchDefault(fanIn: fan)
-        let wShape: Shape = table == nil
-            ? [filters, shape.kernelsPerFilter, g.kernelH, g.kernelW] : [connectionCount, g.kernelH, g.kernelW]
+        let wShape: Shape = connected.map { [$0.connections, g.kernelH, g.kernelW] }
+            ?? [filters, shape.kernelsPerFilter, g.kernelH, g.kernelW]
         var specs = [ParameterSpec("weight", wShape, role: .weight, initializer: init_)]
         if hasBias { specs.append(ParameterSpec("bias", [filters], role: .bias, initializer: init_)) }
         return specs
@@ -176,8 +170,8 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
     public func backward(inputs: [Tensor], output: Tensor, outputGradient: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
         let n = inputs[0].shape[0], algorithm = algorithm(batch: n)
-        let dw = denseWeightGrad?.data ?? weightGrad.data, db = biasGrad?.data
-        denseWeightGrad?.zero()
+        let dw = connected?.denseGradient.data ?? weightGrad.data, db = biasGrad?.data
+        connected?.denseGradient.zero()
         let pool = context.pool
         let parts = min(pool.parts, n), workspace = context.workspace, slice = partWorkspace(batch: n)
         let weightCount = shape.gradientFloats - filters
@@ -195,7 +189,7 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
                 if let db { for f in 0..<filters { db[f] += own[weightCount + f] } }
             }
         }
-        if let table, let dense = denseWeightGrad { gatherConnections(table, from: dense.data, into: weightGrad.data) }
+        connected?.gather(into: weightGrad.data)
     }
 
     /// One backward call, for the worker pool: part `part`'s images, into its private gradients
@@ -217,33 +211,9 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
         }
     }
 
-    // MARK: - Connection tables
-
     /// The weights as a dense `[F, C/groups·kh·kw]` matrix (the stored one, or the table's scatter).
     private func expandedWeight() -> UnsafeMutablePointer<Float> {
-        guard let table, let dense = denseWeight else { return weight.data }
-        dense.zero()
-        let area = geometry.kernelArea, rowLength = geometry.columnRows
-        var k = 0
-        for (f, maps) in table.enumerated() {
-            for c in maps {
-                (dense.data + f * rowLength + c * area).update(from: weight.data + k * area, count: area)
-                k += 1
-            }
-        }
-        return dense.data
-    }
-
-    /// Adds the connected kernels' gradients from the dense gradient into the compact one.
-    private func gatherConnections(_ table: [[Int]], from dense: UnsafePointer<Float>, into compact: UnsafeMutablePointer<Float>) {
-        let area = geometry.kernelArea, rowLength = geometry.columnRows
-        var k = 0
-        for (f, maps) in table.enumerated() {
-            for c in maps {
-                for i in 0..<area { compact[k * area + i] += dense[f * rowLength + c * area + i] }
-                k += 1
-            }
-        }
+        connected?.scatter(weight.data) ?? weight.data
     }
 
     public static let registration = LayerRegistration(
