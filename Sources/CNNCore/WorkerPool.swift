@@ -79,6 +79,9 @@ public final class WorkerPool: @unchecked Sendable {
     static let spinSeconds = 100e-6
     private var spinLimit = 0.0
     private var job: (work: UnsafeRawPointer, invoke: (UnsafeRawPointer, Int) -> Void)?
+    /// Jobs handed to this pool's workers so far (a pool of one part runs them on the caller and
+    /// hands out none): how a test sees which pool did an executor's work.
+    public var jobsHandedOut: Int { generation.load(ordering: .acquiring) }
     /// The cores it was configured for: its parts, or OpenBLAS's threads with one part.
     public private(set) var threadCount = 1
 

@@ -376,7 +376,8 @@ final class ExecutionSettingsTests: XCTestCase {
         assertClose(results[0].gradients, results[1].gradients, within: .relativeToLargest(1e-4), "gradients")
     }
 
-    /// Two executors, each on a pool of its own, of two parts and of one: the same results.
+    /// Two executors, each on a pool of its own, of two parts and of one: the same results, and
+    /// the two-part executor's layers split their work on its pool, not on the shared one.
     func testExecutorsWithTheirOwnPools() throws {
         let (double, single) = (WorkerPool(), WorkerPool())
         double.configure(threads: 2)
@@ -386,7 +387,10 @@ final class ExecutionSettingsTests: XCTestCase {
                      maxBatch: 9, seed: 3, pool: pool)
         }
         XCTAssertEqual(executors.map { $0.pool.parts }, [2, 1])
+        let (ownBefore, sharedBefore) = (double.jobsHandedOut, WorkerPool.shared.jobsHandedOut)
         let results = step(executors)
+        XCTAssertGreaterThan(double.jobsHandedOut, ownBefore)
+        XCTAssertEqual(WorkerPool.shared.jobsHandedOut, sharedBefore)
         assertClose(results[0].y, results[1].y, within: .relativeToLargest(1e-6), "outputs")
         assertClose(results[0].gradients, results[1].gradients, within: .relativeToLargest(1e-5), "gradients")
     }
