@@ -3,7 +3,8 @@ import CNNLayers
 
 /// Runs a graph: one topological order, parameters and their gradients in two flat arenas
 /// (so optimizers and checkpoints are one loop each, as in llm.c), one activation and one
-/// activation-gradient buffer per node sized for the largest batch, and one shared workspace.
+/// activation-gradient buffer per node sized for the largest batch, each layer's saved state in
+/// one arena, and one shared workspace.
 /// Everything is allocated here, once: the model input is copied into a buffer of its own so
 /// that every node's argument lists can be built once per batch size, and a step then allocates
 /// nothing. Backward zeroes the activation gradients and lets layers add into them, so a fork
@@ -52,6 +53,11 @@ public final class Executor {
     private let activations: [Tensor]
     private let activationGradients: [Tensor]
     private let workspace: Tensor
+    /// Every node's saved state (`Layer.savedStateFloats` for `maxBatch`), each region starting
+    /// on a cache line, and each node's view of it and of the state it reads through edges.
+    private let savedArena: Tensor
+    private let saved: [SavedState]
+    private let stateInputs: [[SavedState]]
     private var bound: BoundViews
 
     /// Views of the first `batch` samples of every buffer, and each node's argument lists.
@@ -105,6 +111,15 @@ public final class Executor {
         self.activations = activations
         self.activationGradients = activationGradients
         workspace = Tensor(shape: [max(1, graph.nodes.map { $0.layer.workspaceSize(batch: maxBatch) }.max() ?? 0)])
+        let words = graph.nodes.map { ($0.layer.savedStateFloats(batch: maxBatch) + 15) / 16 * 16 }
+        savedArena = Tensor(shape: [max(1, words.reduce(0, +))])
+        var saved: [SavedState] = [], offset = 0
+        for w in words {
+            saved.append(w == 0 ? .none : SavedState(UnsafeMutableRawPointer(savedArena.data + offset), words: w))
+            offset += w
+        }
+        self.saved = saved
+        stateInputs = graph.nodes.map { $0.stateInputs.map { saved[$0] } }
         bound = Self.bind(graph, batch: maxBatch, input: input, activations: activations,
                           activationGradients: activationGradients)
         initializeParameters(seed: seed)
@@ -144,6 +159,8 @@ public final class Executor {
         for i in nodes.indices {
             let start = profile == nil ? 0 : MonotonicClock.seconds()
             if plan[i].runsInPlace != nil || folds && plan[i].foldedAway { continue }
+            context.saved = saved[i]
+            context.stateInputs = stateInputs[i]
             if folds, let (layer, affine, target, buffer) = plan[i].fold {
                 let c = buffer.shape[1]
                 affine.inferenceAffine(scale: buffer.data, shift: buffer.data + c)
@@ -180,6 +197,8 @@ public final class Executor {
         for i in nodes.indices.reversed() where plan[i].runsInPlace == nil {
             let start = profile == nil ? 0 : MonotonicClock.seconds()
             context.overwritesInputGradient = plan[i].overwritesInputGradient
+            context.saved = saved[i]
+            context.stateInputs = stateInputs[i]
             if let (layer, activation) = plan[i].epilogue {
                 layer.backward(inputs: b.nodeInputs[i], output: b.outputs[i], outputGradient: b.gradients[i],
                                inputGradients: b.nodeInputGradients[i], through: activation, context: &context)

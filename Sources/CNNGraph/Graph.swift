@@ -40,6 +40,8 @@ public struct Node {
     public let layer: any Layer
     /// Node indices of the inputs; `Node.modelInput` is the model's input.
     public let inputs: [Int]
+    /// Node indices whose saved state this node reads (max_unpool2d: its pool's argmax).
+    public let stateInputs: [Int]
     /// The composite blocks this node was expanded from, outermost first.
     public let blocks: [BlockFrame]
     /// Output-size arithmetic that did not divide evenly (shown on this node's row).

@@ -169,8 +169,9 @@ public struct GraphBuilder {
         guard nodes.count < Self.maximumNodes else {
             throw ConfigError(file: file, place: place, message: "the model has more than \(Self.maximumNodes) nodes")
         }
-        let (layer, notes) = try build(registration, name: name, config: config, inputs: inputs, place: place)
-        nodes.append(Node(layer: layer, inputs: inputs, blocks: frames, notes: notes))
+        let (layer, notes, stateInputs) = try build(registration, name: name, config: config, inputs: inputs,
+                                                    place: place)
+        nodes.append(Node(layer: layer, inputs: inputs, stateInputs: stateInputs, blocks: frames, notes: notes))
         indexByName[name] = nodes.count - 1
         return nodes.count - 1
     }
@@ -178,15 +179,15 @@ public struct GraphBuilder {
     /// Builds one layer. Its context's `lookup` shares the node tables; the context ends here,
     /// before `addLayer` appends, so the tables are not copied on every append.
     private func build(_ registration: LayerRegistration, name: String, config: JSONValue, inputs: [Int],
-                       place: String) throws -> (any Layer, [String]) {
+                       place: String) throws -> (any Layer, notes: [String], stateInputs: [Int]) {
         var context = LayerBuildContext(name: name, inputShapes: inputs.map(shape(of:)), config: config,
                                         path: place, file: file, strictShapes: strictShapes)
         context.kernels = kernels
         let nodes = self.nodes, indexByName = self.indexByName
-        context.lookup = { n in indexByName[n].map { nodes[$0].layer } }
+        context.lookup = { n in indexByName[n].map { ($0, nodes[$0].layer) } }
         let layer = try registration.build(&context)
         try checkSizes(layer, place: place)
-        return (layer, context.notes)
+        return (layer, context.notes, context.stateInputs)
     }
 
     /// Adds a generated layer from a type name and a config object (for blocks).

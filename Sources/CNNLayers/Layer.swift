@@ -25,7 +25,8 @@ public protocol Layer: AnyObject {
     func workspaceSize(batch: Int) -> Int
     /// Floats (or 4-byte indices) this layer keeps from forward for backward, beyond its output,
     /// for a batch of `batch`: pooling argmaxes, dropout masks, normalization statistics, a
-    /// recurrent layer's gates and states. `summarize` counts it with the activations.
+    /// recurrent layer's gates and states. The executor allocates it (`SavedState`) and
+    /// `summarize` counts it with the activations; it must not shrink as the batch grows.
     func savedStateFloats(batch: Int) -> Int
     func bind(parameters: [Tensor], gradients: [Tensor])
     func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext)
@@ -106,6 +107,12 @@ public struct ExecutionContext {
     public var pool: WorkerPool
     /// Set by the executor for one `backward` call: write the input gradient, do not add into it.
     public var overwritesInputGradient = false
+    /// The running layer's saved state (`savedStateFloats` words for this batch), the same
+    /// memory in its forward and its backward.
+    public var saved = SavedState.none
+    /// The saved state of the nodes this one reads through state edges (`LayerBuildContext`'s
+    /// `readSavedState(ofNode:)`), in the order it asked for them.
+    public var stateInputs: [SavedState] = []
 
     public init(isTraining: Bool, rng: RNG, workspace: UnsafeMutablePointer<Float>, workspaceCount: Int,
                 pool: WorkerPool = .shared) {

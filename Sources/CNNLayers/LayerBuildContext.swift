@@ -16,9 +16,12 @@ public struct LayerBuildContext {
     public let strictShapes: Bool
     /// The optional kernels the layer may choose (the environment's switches by default).
     public var kernels = KernelOptions.environment
-    /// Finds an already-built layer by node name (max-unpool reads its pool's indices).
-    public var lookup: (String) -> (any Layer)? = { _ in nil }
+    /// Finds an already-built node by name: its index and layer.
+    public var lookup: (String) -> (index: Int, layer: any Layer)? = { _ in nil }
     public private(set) var notes: [String] = []
+    /// The nodes whose saved state this layer reads (`readSavedState(ofNode:)`), in order: its
+    /// state edges in the graph.
+    public private(set) var stateInputs: [Int] = []
 
     public init(name: String, inputShapes: [Shape], config: JSONValue, path: String,
                 file: String?, strictShapes: Bool = false) {
@@ -35,6 +38,15 @@ public struct LayerBuildContext {
 
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
         try ConfigDecoder.decode(type, from: config, path: path, file: file, recorder: keyRecorder)
+    }
+
+    /// The earlier node named `name`, whose saved state this layer's forward and backward then
+    /// receive in `ExecutionContext.stateInputs` (max_unpool2d reads its pool's argmax so); nil
+    /// when no node of that name is built yet.
+    public mutating func readSavedState(ofNode name: String) -> (any Layer)? {
+        guard let (index, layer) = lookup(name) else { return nil }
+        stateInputs.append(index)
+        return layer
     }
 
     /// An error at this layer, or at one of its keys.

@@ -16,6 +16,7 @@ open class DelegatingLayer: Layer {
     public var window: WindowGeometry? { inner.window }
     public var details: String? { inner.details }
     public func workspaceSize(batch: Int) -> Int { inner.workspaceSize(batch: batch) }
+    public func savedStateFloats(batch: Int) -> Int { inner.savedStateFloats(batch: batch) }
     public func bind(parameters: [Tensor], gradients: [Tensor]) {
         inner.bind(parameters: parameters, gradients: gradients)
     }

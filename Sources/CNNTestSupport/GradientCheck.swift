@@ -36,13 +36,15 @@ public enum GradientCheck {
         return check(try build(registration), batch: batch, indexInputs: e.indexInputs, spacedInputs: e.spacedInputs)
     }
 
+    /// Checks one layer; `stateInputs` is the saved state of the nodes it reads through state
+    /// edges (an unpool's pool, after a forward of `batch` samples).
     public static func check(_ layer: any Layer, batch: Int = 2, seed: UInt64 = 7,
                              indexInputs: Int? = nil, spacedInputs: Bool = false,
                              training: Bool = true, tolerance: Double = 5e-3, step: Float = 1e-2,
-                             maxElements: Int = 600) -> [String] {
+                             maxElements: Int = 600, stateInputs: [SavedState] = []) -> [String] {
         var rng = RNG(seed: seed)
         let fixture = Fixture(layer: layer, batch: batch, rng: &rng, indexInputs: indexInputs,
-                              spacedInputs: spacedInputs, training: training)
+                              spacedInputs: spacedInputs, training: training, stateInputs: stateInputs)
         var failures: [String] = []
 
         // Analytic gradients, pre-filled with a constant to catch assignment instead of addition.
@@ -82,15 +84,19 @@ public enum GradientCheck {
         return failures
     }
 
-    /// Runs forward once on the given batch and returns the output.
+    /// Runs forward once on the given batch and returns the output; `saved` (memory of its own
+    /// by default) receives the layer's saved state, for a backward to follow.
     public static func forward(_ layer: any Layer, inputs: [Tensor], parameters: [Tensor],
-                               training: Bool = false, seed: UInt64 = 1) -> Tensor {
+                               training: Bool = false, seed: UInt64 = 1, saved: SavedState? = nil,
+                               stateInputs: [SavedState] = []) -> Tensor {
         let n = inputs[0].shape[0]
         let grads = parameters.map { Tensor(shape: $0.shape) }
         layer.bind(parameters: parameters, gradients: grads)
         let workspace = Tensor(shape: [max(layer.workspaceSize(batch: n), 1)])
         var context = ExecutionContext(isTraining: training, rng: RNG(seed: seed),
                                        workspace: workspace.data, workspaceCount: workspace.count)
+        context.saved = saved ?? SavedState(allocating: layer.savedStateFloats(batch: n))
+        context.stateInputs = stateInputs
         let output = Tensor(shape: layer.outputShape.batched(n))
         layer.forward(inputs: inputs, output: output, context: &context)
         return output
@@ -105,10 +111,13 @@ private final class Fixture {
     let gradients: [Tensor]
     let r: [Float]
     let workspace: Tensor
+    /// The layer's saved state, shared by every forward and the backward.
+    let saved: SavedState, stateInputs: [SavedState]
     let training: Bool
     let batch: Int
 
-    init(layer: any Layer, batch: Int, rng: inout RNG, indexInputs: Int?, spacedInputs: Bool, training: Bool) {
+    init(layer: any Layer, batch: Int, rng: inout RNG, indexInputs: Int?, spacedInputs: Bool, training: Bool,
+         stateInputs: [SavedState]) {
         self.layer = layer
         self.batch = batch
         self.training = training
@@ -139,11 +148,16 @@ private final class Fixture {
         layer.bind(parameters: parameters, gradients: gradients)
         r = (0..<layer.outputShape.batched(batch).count).map { _ in rng.uniform(bound: 1) }
         workspace = Tensor(shape: [max(layer.workspaceSize(batch: batch), 1)])
+        saved = SavedState(allocating: layer.savedStateFloats(batch: batch))
+        self.stateInputs = stateInputs
     }
 
     func context() -> ExecutionContext {
-        ExecutionContext(isTraining: training, rng: RNG(seed: 99), workspace: workspace.data,
-                         workspaceCount: workspace.count)
+        var c = ExecutionContext(isTraining: training, rng: RNG(seed: 99), workspace: workspace.data,
+                                 workspaceCount: workspace.count)
+        c.saved = saved
+        c.stateInputs = stateInputs
+        return c
     }
 
     func forward() -> Tensor {

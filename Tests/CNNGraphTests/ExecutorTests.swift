@@ -72,12 +72,33 @@ final class ExecutorTests: XCTestCase {
         XCTAssertEqual(failures, [], "\(failures.count) of \(checked) elements disagree")
     }
 
+    /// A SegNet-style encoder-decoder: the unpool receives its pool's argmax (the pool's saved
+    /// state) through a state edge, and gradients reach the encoder through it. Max-style layers
+    /// are flat between argmax changes, so h is small and the check kink-tolerant.
+    func testUnpoolReadsItsPoolThroughAStateEdge() throws {
+        let g = try graph(#"""
+        {"name": "segnet", "input": [2, 6, 6], "layers": [
+            {"type": "conv2d", "name": "enc", "filters": 3, "kernel": 3, "padding": 1, "activation": "tanh"},
+            {"type": "maxpool2d", "name": "pool", "kernel": 2},
+            {"type": "dropout", "name": "drop", "rate": 0.2},
+            {"type": "conv2d", "name": "mid", "filters": 3, "kernel": 1},
+            {"type": "max_unpool2d", "name": "unpool", "pool": "pool"},
+            {"type": "conv2d", "name": "dec", "filters": 2, "kernel": 3, "padding": 1}
+        ]}
+        """#)
+        let unpool = try XCTUnwrap(g.nodes.firstIndex { $0.layer.name == "unpool" })
+        XCTAssertEqual(g.nodes[unpool].stateInputs.map { g.nodes[$0].layer.name }, ["pool"])
+        let (failures, checked) = GraphGradientCheck.check(g, step: 1e-3, kinkTolerant: true, extra: ["enc.weight"])
+        XCTAssertEqual(failures, [], "\(failures.count) of \(checked) elements disagree")
+    }
+
     /// The same check with every layer assigning into its input gradients (as if a fork's
     /// gradients were overwritten, not summed) must fail: the check really sees forks.
     func testGradientCheckCatchesAssignedForkGradients() throws {
         let g = try graph()
         let assigning = Graph(name: g.name, description: g.description, inputShape: g.inputShape,
                               nodes: g.nodes.map { Node(layer: AssigningLayer($0.layer), inputs: $0.inputs,
+                                                        stateInputs: $0.stateInputs,
                                                         blocks: $0.blocks, notes: $0.notes) },
                               outputs: g.outputs, file: g.file)
         let (failures, _) = GraphGradientCheck.check(assigning, extra: ["c1.weight", "c1.bias"])

@@ -41,6 +41,7 @@ final class RegistryTests: XCTestCase {
         let g = try graph(Residual.registration)
         let assigning = Graph(name: g.name, description: g.description, inputShape: g.inputShape,
                               nodes: g.nodes.map { Node(layer: AssigningLayer($0.layer), inputs: $0.inputs,
+                                                        stateInputs: $0.stateInputs,
                                                         blocks: $0.blocks, notes: $0.notes) },
                               outputs: g.outputs, file: g.file)
         let (failures, _) = GraphGradientCheck.check(assigning, step: 1e-3, kinkTolerant: true,

@@ -138,6 +138,7 @@ final class ParallelLayerTests: XCTestCase {
         let workspace = Tensor(shape: [max(layer.workspaceSize(batch: 17), 1)])
         var context = ExecutionContext(isTraining: true, rng: RNG(seed: 1), workspace: workspace.data,
                                        workspaceCount: workspace.count)
+        context.saved = SavedState(allocating: layer.savedStateFloats(batch: 17))
         let y = Tensor(shape: layer.outputShape.batched(17)), dx = Tensor(shape: x.shape)
         layer.forward(inputs: [x], output: y, context: &context)
         layer.backward(inputs: [x], output: y, outputGradient: dy, inputGradients: [dx], context: &context)

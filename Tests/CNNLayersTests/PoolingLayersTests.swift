@@ -26,8 +26,17 @@ private func buildError(_ reg: LayerRegistration, _ config: JSONValue, _ input: 
 }
 
 /// One forward pass (no parameters), as an array.
-private func apply(_ layer: any Layer, _ x: Tensor) -> [Float] {
-    GradientCheck.forward(layer, inputs: [x], parameters: []).array
+private func apply(_ layer: any Layer, _ x: Tensor, stateInputs: [SavedState] = []) -> [Float] {
+    GradientCheck.forward(layer, inputs: [x], parameters: [], stateInputs: stateInputs).array
+}
+
+/// A max pool's forward: its output and, per sample, the argmax it saved (`[C, H′, W′]` each).
+private func maxPoolForward(_ pool: MaxPool2D, _ x: Tensor) -> (y: [Float], argmax: [[Int32]]) {
+    let n = x.shape[0], per = pool.outputShape.count
+    let saved = SavedState(allocating: pool.savedStateFloats(batch: n))
+    let y = GradientCheck.forward(pool, inputs: [x], parameters: [], saved: saved).array
+    let all = Array(UnsafeBufferPointer(start: saved.indices(count: n * per), count: n * per))
+    return (y, (0..<n).map { Array(all[$0 * per..<($0 + 1) * per]) })
 }
 
 private func maxPool(_ config: JSONValue, _ input: Shape) throws -> MaxPool2D {
@@ -43,13 +52,15 @@ private func buildWithNotes(_ reg: LayerRegistration, _ config: JSONValue, _ inp
     return (layer, context.notes)
 }
 
-/// An unpool built the way the graph builder does: `lookup` finds `layer` under "pool1".
+/// An unpool built the way the graph builder does: `lookup` finds `layer` under "pool1" (node 0).
 private func unpool(of layer: any Layer, input: Shape? = nil, config: String = "pool1") throws
     -> any Layer {
     var context = LayerBuildContext(name: "unpool", inputShapes: [input ?? layer.outputShape],
                                     config: ["pool": .string(config)], path: "unpool", file: nil)
-    context.lookup = { $0 == "pool1" ? layer : nil }
-    return try MaxUnpool2D.registration.build(&context)
+    context.lookup = { $0 == "pool1" ? (0, layer) : nil }
+    let unpool = try MaxUnpool2D.registration.build(&context)
+    XCTAssertEqual(context.stateInputs, [0])
+    return unpool
 }
 
 final class PoolingLayersTests: XCTestCase {
@@ -76,12 +87,14 @@ final class PoolingLayersTests: XCTestCase {
         let pool = try maxPool(["kernel": 2], [1, 4, 4])
         XCTAssertEqual(pool.outputShape, [1, 2, 2])
         let x = Tensor(shape: [1, 1, 4, 4], values: (0..<16).map(Float.init))
-        XCTAssertEqual(apply(pool, x), [5, 7, 13, 15])
-        XCTAssertEqual(Array(pool.indices(sample: 0)), [5, 7, 13, 15])
+        let (y, argmax) = maxPoolForward(pool, x)
+        XCTAssertEqual(y, [5, 7, 13, 15])
+        XCTAssertEqual(argmax[0], [5, 7, 13, 15])
         // Ties keep the first maximum in scan order, as PyTorch: each window's top-left.
         let flat = Tensor(shape: [1, 1, 4, 4], values: Array(repeating: 7, count: 16))
-        XCTAssertEqual(apply(pool, flat), [7, 7, 7, 7])
-        XCTAssertEqual(Array(pool.indices(sample: 0)), [0, 2, 8, 10])
+        let (tied, tiedArgmax) = maxPoolForward(pool, flat)
+        XCTAssertEqual(tied, [7, 7, 7, 7])
+        XCTAssertEqual(tiedArgmax[0], [0, 2, 8, 10])
     }
 
     func testMaxPoolMatchesNaiveWithPaddingAndCeil() throws {
@@ -92,9 +105,9 @@ final class PoolingLayersTests: XCTestCase {
         // width's floor((6 + 2 − 3)/2) + 1 = 3 becomes 4 too (padded column 6 < 6 + 1).
         XCTAssertEqual(pool.outputShape, [C, 4, 4])
         let x = randomTensor([2, C, H, W])
-        let y = apply(pool, x)
+        let (y, argmax) = maxPoolForward(pool, x)
         for n in 0..<2 {
-            let idx = pool.indices(sample: n)
+            let idx = argmax[n]
             for c in 0..<C { for oh in 0..<4 { for ow in 0..<4 {
                 var best = -Float.infinity, at = -1
                 for h in (oh * s - p)..<(oh * s - p + k) where h >= 0 && h < H {
@@ -113,9 +126,9 @@ final class PoolingLayersTests: XCTestCase {
 
     func testMaxPoolPropagatesNaN() throws {
         let pool = try maxPool(["kernel": 2], [1, 2, 2])
-        let y = apply(pool, Tensor(shape: [1, 1, 2, 2], values: [1, .nan, 3, 2]))
+        let (y, argmax) = maxPoolForward(pool, Tensor(shape: [1, 1, 2, 2], values: [1, .nan, 3, 2]))
         XCTAssertTrue(y[0].isNaN, "\(y)")
-        XCTAssertEqual(Array(pool.indices(sample: 0)), [1])
+        XCTAssertEqual(argmax[0], [1])
     }
 
     /// The 2x2/2 path handles eight windows per vector, stores only a short row's own lanes and
@@ -130,9 +143,9 @@ final class PoolingLayersTests: XCTestCase {
             let x = randomTensor([2, C, H, W], seed: 9)
             for i in 0..<x.count { x.data[i] = (x.data[i] * 2).rounded() / 2 }
             for i in [5, 80, 300, 390] { x.data[i] = .nan }
-            let y = apply(pool, x)
+            let (y, argmax) = maxPoolForward(pool, x)
             for n in 0..<2 {
-                let idx = pool.indices(sample: n)
+                let idx = argmax[n]
                 for c in 0..<C { for oh in 0..<OH { for ow in 0..<OW {
                     let plane = x.data + (n * C + c) * H * W
                     var at = 2 * oh * W + 2 * ow
@@ -251,11 +264,13 @@ final class PoolingLayersTests: XCTestCase {
         XCTAssertEqual(apply(avg, x), [2, -4])
         let max = try build(GlobalMaxPool.registration, ["keep_dims": true], [2, 2, 3])
         XCTAssertEqual(max.outputShape, [2, 1, 1])
-        XCTAssertEqual(apply(max, x), [5, -1])
+        let argmax = SavedState(allocating: max.savedStateFloats(batch: 1))
+        XCTAssertEqual(GradientCheck.forward(max, inputs: [x], parameters: [], saved: argmax).array, [5, -1])
         // The gradient goes to the argmax only.
         let dx = Tensor(shape: x.shape)
         var context = ExecutionContext(isTraining: true, rng: RNG(seed: 1),
                                        workspace: dx.data, workspaceCount: 0)
+        context.saved = argmax
         max.backward(inputs: [x], output: Tensor(shape: [1, 2, 1, 1]),
                      outputGradient: Tensor(shape: [1, 2, 1, 1], values: [10, 20]),
                      inputGradients: [dx], context: &context)
@@ -273,14 +288,15 @@ final class PoolingLayersTests: XCTestCase {
     func testUnpoolGradientAndValues() throws {
         let pool = try maxPool(["kernel": 2], [2, 6, 5])
         let x = randomTensor([2, 2, 6, 5])
-        let pooled = GradientCheck.forward(pool, inputs: [x], parameters: [])
+        let argmax = SavedState(allocating: pool.savedStateFloats(batch: 2))
+        let pooled = GradientCheck.forward(pool, inputs: [x], parameters: [], saved: argmax)
         let layer = try unpool(of: pool)
         XCTAssertEqual(layer.inputShapes, [[2, 3, 2]])
         XCTAssertEqual(layer.outputShape, [2, 6, 5])
-        XCTAssertEqual(GradientCheck.check(layer), [])
+        XCTAssertEqual(GradientCheck.check(layer, stateInputs: [argmax]), [])
         // unpool(pool(x)) keeps each window's maximum in place and zeroes the rest (the last
         // column, outside every floor-mode window, included).
-        let y = apply(layer, pooled)
+        let y = apply(layer, pooled, stateInputs: [argmax])
         var kept = 0
         for i in 0..<x.count {
             let (w, h) = (i % 5, (i / 5) % 6)
@@ -300,13 +316,14 @@ final class PoolingLayersTests: XCTestCase {
         let pool = try maxPool(["kernel": 2, "stride": 1], [1, 3, 3])
         let x = Tensor(shape: [2, 1, 3, 3], values: [0, 1, 0, 1, 9, 1, 0, 1, 0,
                                                      2, 3, 4, 5, 6, 5, 4, 3, 2])
-        _ = GradientCheck.forward(pool, inputs: [x], parameters: [])
-        XCTAssertEqual(Array(pool.indices(sample: 0)), [4, 4, 4, 4])
+        let argmax = SavedState(allocating: pool.savedStateFloats(batch: 2))
+        _ = GradientCheck.forward(pool, inputs: [x], parameters: [], saved: argmax)
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: argmax.indices(count: 4), count: 4)), [4, 4, 4, 4])
         let layer = try unpool(of: pool)
         // The last write wins, as in PyTorch's CPU kernel.
-        let y = apply(layer, Tensor(shape: [2, 1, 2, 2], values: [1, 2, 3, 4, 5, 6, 7, 8]))
+        let y = apply(layer, Tensor(shape: [2, 1, 2, 2], values: [1, 2, 3, 4, 5, 6, 7, 8]), stateInputs: [argmax])
         XCTAssertEqual(Array(y[0..<9]), [0, 0, 0, 0, 4, 0, 0, 0, 0])
-        XCTAssertEqual(GradientCheck.check(layer), [])
+        XCTAssertEqual(GradientCheck.check(layer, stateInputs: [argmax]), [])
     }
 
     func testUnpoolConfigErrors() throws {

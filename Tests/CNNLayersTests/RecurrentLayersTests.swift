@@ -46,6 +46,7 @@ final class RecurrentLayersTests: XCTestCase {
         let workspace = Tensor(shape: [1])
         var context = ExecutionContext(isTraining: true, rng: RNG(seed: 5), workspace: workspace.data,
                                        workspaceCount: 1)
+        context.saved = SavedState(allocating: layer.savedStateFloats(batch: x.shape[0]))
         let y = Tensor(shape: layer.outputShape.batched(x.shape[0])), dx = Tensor(shape: x.shape)
         layer.forward(inputs: [x], output: y, context: &context)
         layer.backward(inputs: [x], output: y, outputGradient: dy, inputGradients: [dx], context: &context)

@@ -32,9 +32,8 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
     /// γ and β per channel.
     private let affine: NormAffine
     var runningMean: Tensor!, runningVar: Tensor!
-    /// The statistics of the last forward (llm.c keeps mean and rstd for backward) and whether
-    /// they came from the batch, which decides the backward formula.
-    let mean: Tensor, rstd: Tensor
+    /// Whether the last forward's statistics (its saved state: llm.c keeps mean and rstd for
+    /// backward) came from the batch, which decides the backward formula.
     private(set) var usedBatchStatistics = false
     /// Two Double accumulators per channel, so large batches do not lose precision.
     private let sums: UnsafeMutablePointer<Double>
@@ -58,8 +57,6 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
         self.momentum = momentum
         self.eps = eps
         affine = NormAffine([channels], enabled: c.affine)
-        mean = Tensor(shape: [channels])
-        rstd = Tensor(shape: [channels])
         sums = .allocate(capacity: 2 * channels)
     }
 
@@ -104,39 +101,53 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
         }
     }
 
-    /// μ and rstd of each channel from the last forward in training.
+    /// μ and rstd of each channel, from the batch in training and from the running estimates in
+    /// inference: `[μ_0 … μ_C−1, rstd_0 … rstd_C−1]`.
     public func savedStateFloats(batch: Int) -> Int { 2 * channels }
 
     /// Channels are independent, so they are split between the worker pool's parts.
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
-        forward(inputs: inputs, output: output, epilogue: nil, training: context.isTraining, pool: context.pool)
+        forward(inputs: inputs, output: output, epilogue: nil, context: context)
     }
 
     public func forward(inputs: [Tensor], output: Tensor, epilogue: Activation, context: inout ExecutionContext) {
-        forward(inputs: inputs, output: output, epilogue: epilogue, training: context.isTraining, pool: context.pool)
+        forward(inputs: inputs, output: output, epilogue: epilogue, context: context)
     }
 
-    private func forward(inputs: [Tensor], output: Tensor, epilogue: Activation?, training: Bool, pool: WorkerPool) {
-        let rows = inputs[0].shape[0] * outer
-        pool.forEachRange(channels, itemSize: rows * inner,
-                          Forward(layer: self, x: inputs[0].data, y: output.data, rows: rows,
-                                  training: training, epilogue: epilogue))
+    private func forward(inputs: [Tensor], output: Tensor, epilogue: Activation?, context: ExecutionContext) {
+        let rows = inputs[0].shape[0] * outer, training = context.isTraining
+        context.pool.forEachRange(channels, itemSize: rows * inner,
+                                  Forward(layer: self, x: inputs[0].data, y: output.data, rows: rows,
+                                          statistics: statistics(context), training: training, epilogue: epilogue))
         usedBatchStatistics = training
+    }
+
+    /// μ and rstd per channel, in the saved state.
+    private func statistics(_ context: ExecutionContext) -> Statistics {
+        let p = context.saved.floats(count: 2 * channels)
+        return Statistics(mean: p, rstd: p + channels)
+    }
+
+    struct Statistics {
+        let mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>
     }
 
     struct Forward: RangeWork {
         let layer: BatchNorm, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int
+        let statistics: Statistics
         let training: Bool, epilogue: Activation?
         func run(_ range: Range<Int>) {
-            layer.forward(channels: range, x: x, y: y, rows: rows, training: training, epilogue: epilogue)
+            layer.forward(channels: range, x: x, y: y, rows: rows, statistics: statistics, training: training,
+                          epilogue: epilogue)
         }
     }
 
     private func forward(channels range: Range<Int>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
-                         rows: Int, training: Bool, epilogue: Activation?) {
-        let (m, s, inner) = (mean.data, rstd.data, inner)
+                         rows: Int, statistics: Statistics,
+                         training: Bool, epilogue: Activation?) {
+        let (m, s, inner) = (statistics.mean, statistics.rstd, inner)
         if training {
-            batchStatistics(x, rows: rows, channels: range)
+            batchStatistics(x, rows: rows, channels: range, into: statistics)
         } else {
             for c in range {
                 m[c] = runningMean.data[c]
@@ -155,7 +166,8 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
     /// accuracy; sixteen Float lanes, results in Double), and the runs are merged with Chan et
     /// al.'s pairwise update (1979): `δ = μ_b − μ_a`, `μ = μ_a + δ·n_b/n`,
     /// `M2 = M2_a + M2_b + δ²·n_a·n_b/n`. Then the running update.
-    private func batchStatistics(_ x: UnsafeMutablePointer<Float>, rows: Int, channels range: Range<Int>) {
+    private func batchStatistics(_ x: UnsafeMutablePointer<Float>, rows: Int, channels range: Range<Int>,
+                                 into statistics: Statistics) {
         let (mu, m2, inner) = (sums, sums + channels, inner)
         let count = Double(rows * inner), runLength = Double(inner)
         for c in range { mu[c] = 0; m2[c] = 0 }
@@ -173,8 +185,8 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
         let m = Double(momentum)
         for c in range {
             let variance = m2[c] / count
-            mean.data[c] = Float(mu[c])
-            rstd.data[c] = Float(1 / (variance + Double(eps)).squareRoot())
+            statistics.mean[c] = Float(mu[c])
+            statistics.rstd[c] = Float(1 / (variance + Double(eps)).squareRoot())
             // PyTorch tracks the unbiased variance; with a single value it stays the biased one.
             let unbiased = count > 1 ? variance * count / (count - 1) : variance
             runningMean.data[c] = Float((1 - m) * Double(runningMean.data[c]) + m * mu[c])
@@ -234,8 +246,7 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
     /// statistics (constants): `dx = γ·rstd·dy`. Always `dγ += Σ dy·x̂`, `dβ += Σ dy`.
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
-        backward(inputs: inputs, outputGradient: dy, inputGradients: inputGradients, relu: false,
-                 overwriting: context.overwritesInputGradient, pool: context.pool)
+        backward(inputs: inputs, outputGradient: dy, inputGradients: inputGradients, relu: false, context: context)
     }
 
     public var canOverwriteInputGradient: Bool { true }
@@ -247,28 +258,34 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
                          through activation: Activation, context: inout ExecutionContext) {
         if activation.function != .relu { activation.backwardInPlace(output: output, gradient: dy, pool: context.pool) }
         backward(inputs: inputs, outputGradient: dy, inputGradients: inputGradients, relu: activation.function == .relu,
-                 overwriting: context.overwritesInputGradient, pool: context.pool)
+                 context: context)
     }
 
     private func backward(inputs: [Tensor], outputGradient dy: Tensor, inputGradients: [Tensor?], relu: Bool,
-                          overwriting: Bool, pool: WorkerPool) {
+                          context: ExecutionContext) {
         let rows = inputs[0].shape[0] * outer
-        pool.forEachRange(channels, itemSize: rows * inner,
-                          Backward(layer: self, x: inputs[0].data, g: dy.data, dx: inputGradients[0]?.data,
-                                   rows: rows, relu: relu, overwriting: overwriting))
+        context.pool.forEachRange(channels, itemSize: rows * inner,
+                                  Backward(layer: self, x: inputs[0].data, g: dy.data, dx: inputGradients[0]?.data,
+                                           rows: rows, statistics: statistics(context), relu: relu,
+                                           overwriting: context.overwritesInputGradient))
     }
 
     struct Backward: RangeWork {
         let layer: BatchNorm, x: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>
-        let dx: UnsafeMutablePointer<Float>?, rows: Int, relu: Bool, overwriting: Bool
+        let dx: UnsafeMutablePointer<Float>?, rows: Int
+        let statistics: Statistics
+        let relu: Bool, overwriting: Bool
         func run(_ range: Range<Int>) {
-            layer.backward(channels: range, x: x, g: g, dx: dx, rows: rows, relu: relu, overwriting: overwriting)
+            layer.backward(channels: range, x: x, g: g, dx: dx, rows: rows, statistics: statistics, relu: relu,
+                           overwriting: overwriting)
         }
     }
 
     private func backward(channels range: Range<Int>, x: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
-                          dx: UnsafeMutablePointer<Float>?, rows: Int, relu: Bool, overwriting: Bool) {
-        let (m, s, inner) = (mean.data, rstd.data, inner)
+                          dx: UnsafeMutablePointer<Float>?, rows: Int,
+                          statistics: Statistics,
+                          relu: Bool, overwriting: Bool) {
+        let (m, s, inner) = (statistics.mean, statistics.rstd, inner)
         let (sumDy, sumDyXhat) = (sums, sums + channels)
         let count = Float(rows * inner), batch = usedBatchStatistics
         // The forward's output is `(x − mean)·scale + shift` (then the ReLU).

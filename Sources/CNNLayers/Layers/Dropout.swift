@@ -6,7 +6,7 @@ import CNNCore
 /// inference needs no rescaling.
 ///
 /// `x: [N] + shape → y: [N] + shape`. No parameters. The scaled mask (`0` or `1/(1 − p)`) is
-/// kept for backward in a layer-owned buffer that grows with the batch.
+/// its saved state.
 public final class Dropout: Layer {
     public struct Config: Decodable, Sendable {
         var rate: Float
@@ -18,7 +18,6 @@ public final class Dropout: Layer {
     public let inputShapes: [Shape]
     public let outputShape: Shape
     let rate: Float
-    private var mask: Tensor?
     /// Whether the last forward applied a mask (training with p > 0), so backward matches it.
     private var masked = false
 
@@ -43,8 +42,7 @@ public final class Dropout: Layer {
             y.update(from: x, count: count)
             return
         }
-        if (mask?.count ?? 0) < count { mask = Tensor(shape: [count]) }
-        let m = mask!.data, keep = 1 - rate, scale = 1 / keep
+        let m = context.saved.floats(count: count), keep = 1 - rate, scale = 1 / keep
         for i in 0..<count {
             m[i] = context.rng.uniform() < keep ? scale : 0
             y[i] = x[i] * m[i]
@@ -55,7 +53,8 @@ public final class Dropout: Layer {
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
         guard let dx = inputGradients[0] else { return }
         let g = dy.data, d = dx.data
-        if masked, let m = mask?.data {
+        if masked {
+            let m = context.saved.floats(count: dy.count)
             for i in 0..<dy.count { d[i] += g[i] * m[i] }
         } else {
             for i in 0..<dy.count { d[i] += g[i] }

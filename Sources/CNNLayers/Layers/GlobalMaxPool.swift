@@ -20,29 +20,18 @@ public final class GlobalMaxPool: Layer {
     public var window: WindowGeometry? { planes.window }
     let planes: GlobalPlanes
 
-    /// `[N, C]` argmax indices of the last forward; grown only when the batch grows.
-    private var argmax: UnsafeMutablePointer<Int32>?
-    private var argmaxBatch = 0
-
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         planes = try GlobalPlanes(keepDims: c.keepDims, context: context)
         name = context.name
         inputShapes = context.inputShapes
     }
 
-    deinit { argmax?.deallocate() }
-
-    /// The argmax of every output element.
+    /// The argmax of every output element, `[N, C]` Int32.
     public func savedStateFloats(batch: Int) -> Int { batch * outputShape.count }
 
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let x = inputs[0], n = x.shape[0], area = planes.area
-        if n > argmaxBatch || argmax == nil {
-            argmax?.deallocate()
-            argmax = .allocate(capacity: planes.count(batch: max(n, 1)))
-            argmaxBatch = n
-        }
-        let idx = argmax!
+        let idx = context.saved.indices(count: planes.count(batch: n))
         for p in 0..<planes.count(batch: n) {
             let xp = x.data + p * area
             var best = -Float.infinity, at = 0
@@ -57,8 +46,8 @@ public final class GlobalMaxPool: Layer {
 
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
-        guard let dx = inputGradients[0], let idx = argmax else { return }
-        let area = planes.area
+        guard let dx = inputGradients[0] else { return }
+        let area = planes.area, idx = context.saved.indices(count: planes.count(batch: dy.shape[0]))
         for p in 0..<planes.count(batch: dy.shape[0]) { dx.data[p * area + Int(idx[p])] += dy.data[p] }
     }
 

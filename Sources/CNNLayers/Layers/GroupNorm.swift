@@ -27,7 +27,7 @@ public final class GroupNorm: Layer {
     /// γ and β per channel.
     private let affine: NormAffine
     /// ε, and μ and rstd per (sample, group) of the last forward.
-    private var statistics: RowStatistics
+    private let statistics: RowStatistics
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let s = try context.singleInput()
@@ -59,16 +59,16 @@ public final class GroupNorm: Layer {
     var channelsPerGroup: Int { channels / groups }
 
     /// μ and rstd of every group of every sample.
-    public func savedStateFloats(batch: Int) -> Int { 2 * batch * groups }
+    public func savedStateFloats(batch: Int) -> Int { RowStatistics.savedFloats(rows: batch * groups) }
 
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let x = inputs[0].data, y = output.data, rows = inputs[0].shape[0] * groups
-        statistics.reserve(rows: rows)
+        let recorded = RowStatistics.recorded(rows: rows, in: context.saved)
         let cpg = channelsPerGroup, weight = affine.weight, bias = affine.bias
         // A group of one sample is contiguous: row r covers channels (r % groups)·cpg ..< +cpg.
         for r in 0..<rows {
             let xr = x + r * groupSize, yr = y + r * groupSize
-            let (m, s) = statistics.measure(row: r, xr, count: groupSize)
+            let (m, s) = statistics.measure(row: r, xr, count: groupSize, into: recorded)
             for k in 0..<cpg {
                 let c = (r % groups) * cpg + k, off = k * inner
                 let scale = s * (weight?.data[c] ?? 1), shift = bias?.data[c] ?? 0
@@ -82,11 +82,12 @@ public final class GroupNorm: Layer {
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
         let x = inputs[0].data, g = dy.data, rows = inputs[0].shape[0] * groups
+        let recorded = RowStatistics.recorded(rows: rows, in: context.saved)
         let dx = inputGradients[0]?.data, cpg = channelsPerGroup, n = Float(groupSize)
         let weight = affine.weight, weightGrad = affine.weightGrad, biasGrad = affine.biasGrad
         for r in 0..<rows {
             let xr = x + r * groupSize, gr = g + r * groupSize
-            let m = statistics.mean.data[r], s = statistics.rstd.data[r]
+            let m = recorded.mean[r], s = recorded.rstd[r]
             var sumD = 0.0, sumDXhat = 0.0
             for k in 0..<cpg {
                 let c = (r % groups) * cpg + k, off = k * inner, gamma = weight?.data[c] ?? 1

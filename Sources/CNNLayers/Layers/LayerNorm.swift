@@ -31,7 +31,7 @@ public final class LayerNorm: Layer {
     /// γ and β, of the normalized shape.
     private let affine: NormAffine
     /// ε, and μ and rstd per row of the last forward.
-    private var statistics: RowStatistics
+    private let statistics: RowStatistics
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let s = try context.singleInput()
@@ -61,15 +61,15 @@ public final class LayerNorm: Layer {
     }
 
     /// μ and rstd of every row.
-    public func savedStateFloats(batch: Int) -> Int { 2 * batch * rowsPerSample }
+    public func savedStateFloats(batch: Int) -> Int { RowStatistics.savedFloats(rows: batch * rowsPerSample) }
 
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let x = inputs[0].data, y = output.data, rows = inputs[0].shape[0] * rowsPerSample
-        statistics.reserve(rows: rows)
+        let recorded = RowStatistics.recorded(rows: rows, in: context.saved)
         let gamma = affine.weight?.data, beta = affine.bias?.data
         for r in 0..<rows {
             let xr = x + r * size, yr = y + r * size
-            let (m, s) = statistics.measure(row: r, xr, count: size)
+            let (m, s) = statistics.measure(row: r, xr, count: size, into: recorded)
             if let gamma, let beta {
                 for j in 0..<size { yr[j] = (xr[j] - m) * s * gamma[j] + beta[j] }
             } else {
@@ -83,12 +83,13 @@ public final class LayerNorm: Layer {
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
         let x = inputs[0].data, g = dy.data, rows = inputs[0].shape[0] * rowsPerSample
+        let recorded = RowStatistics.recorded(rows: rows, in: context.saved)
         let dx = inputGradients[0]?.data, gamma = affine.weight?.data
         let weightGrad = affine.weightGrad, biasGrad = affine.biasGrad
         let n = Float(size)
         for r in 0..<rows {
             let xr = x + r * size, gr = g + r * size
-            let m = statistics.mean.data[r], s = statistics.rstd.data[r]
+            let m = recorded.mean[r], s = recorded.rstd[r]
             if let weightGrad, let biasGrad {
                 for j in 0..<size {
                     weightGrad.data[j] += gr[j] * (xr[j] - m) * s

@@ -30,8 +30,6 @@ public final class LocalResponseNorm: Layer {
     public let outputShape: Shape
     let channels: Int, plane: Int
     let size: Int, alpha: Float, beta: Float, k: Float
-    /// `s` for every element of the last forward (Caffe's scale blob), grown with the batch.
-    private var scale = Tensor(shape: [1])
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let s = try context.singleInput()
@@ -69,16 +67,15 @@ public final class LocalResponseNorm: Layer {
         max(0, c - (size - 1) / 2)...min(channels - 1, c + size / 2)
     }
 
-    /// The denominator `k + α/n·Σ x²` of every element, before the power.
+    /// The denominator `s = k + α/n·Σ x²` of every element, before the power (Caffe's scale blob).
     public func savedStateFloats(batch: Int) -> Int { batch * outputShape.count }
 
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let x = inputs[0], count = x.count, perSample = channels * plane
-        if scale.count < count { scale = Tensor(shape: [count]) }
-        let alphaOverN = alpha / Float(size), plane = plane
+        let scale = context.saved.floats(count: count), alphaOverN = alpha / Float(size), plane = plane
         for b in 0..<x.shape[0] {
             let xb = x.data + b * perSample, yb = output.data + b * perSample
-            let sb = scale.data + b * perSample
+            let sb = scale + b * perSample
             for c in 0..<channels {
                 let sc = sb + c * plane
                 sc.update(repeating: k, count: plane)
@@ -96,11 +93,11 @@ public final class LocalResponseNorm: Layer {
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
         guard let dx = inputGradients[0] else { return }
         let x = inputs[0], perSample = channels * plane, plane = plane
-        let coefficient = 2 * alpha * beta / Float(size)
+        let coefficient = 2 * alpha * beta / Float(size), scale = context.saved.floats(count: x.count)
         let p = context.workspace, ratio = context.workspace + perSample
         for b in 0..<x.shape[0] {
             let off = b * perSample
-            let xb = x.data + off, gb = dy.data + off, dxb = dx.data + off, sb = scale.data + off
+            let xb = x.data + off, gb = dy.data + off, dxb = dx.data + off, sb = scale + off
             // b/s is recomputed from a rather than read from the output, which a following
             // in-place operation may have changed.
             for i in 0..<perSample {

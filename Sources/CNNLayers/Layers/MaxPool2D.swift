@@ -9,8 +9,9 @@ import CNNCore
 /// window is entirely padding. No parameters.
 ///
 /// The argmax of every output element (flat `h·W + w` within its plane, the first maximum in
-/// scan order, as PyTorch) is kept for backward, which routes each gradient to its argmax, and
-/// for `max_unpool2d`, which reads it through `indices(sample:)`.
+/// scan order, as PyTorch) is its saved state, `[N, C, H′, W′]` Int32: backward routes each
+/// gradient to its argmax, and `max_unpool2d` receives it through a state edge (PyTorch's
+/// `return_indices`, the pool's second output).
 public final class MaxPool2D: Layer {
     public struct Config: Decodable, Sendable {
         var kernel: IntPair
@@ -31,10 +32,6 @@ public final class MaxPool2D: Layer {
     public let window: WindowGeometry?
     let geometry: WindowGeometry
 
-    /// `[N, C, H′, W′]` argmax indices of the last forward; grown only when the batch grows.
-    private var argmax: UnsafeMutablePointer<Int32>?
-    private var argmaxBatch = 0
-
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let g = try Self.geometry(kernel: c.kernel, stride: c.stride, padding: c.padding,
                                   ceilMode: c.ceilMode, context: &context)
@@ -44,8 +41,6 @@ public final class MaxPool2D: Layer {
         geometry = g
         window = g
     }
-
-    deinit { argmax?.deallocate() }
 
     /// The argmax of every output element.
     public func savedStateFloats(batch: Int) -> Int { batch * outputShape.count }
@@ -69,26 +64,15 @@ public final class MaxPool2D: Layer {
         return g
     }
 
-    /// The argmax indices of sample `b` of the last forward: `[C, H′, W′]`, each `h·W + w`.
-    public func indices(sample b: Int) -> UnsafeBufferPointer<Int32> {
-        precondition(argmax != nil && b < argmaxBatch, "\(name): no indices for sample \(b) yet")
-        let per = outputShape.count
-        return UnsafeBufferPointer(start: argmax! + b * per, count: per)
-    }
-
-    private func argmaxBuffer(batch n: Int) -> UnsafeMutablePointer<Int32> {
-        if n > argmaxBatch || argmax == nil {
-            argmax?.deallocate()
-            argmax = .allocate(capacity: max(n, 1) * outputShape.count)
-            argmaxBatch = n
-        }
-        return argmax!
+    /// The argmax indices of a batch of `n` in `state`, `[n, C, H′, W′]`, each `h·W + w`.
+    func indices(in state: SavedState, batch n: Int) -> UnsafeMutablePointer<Int32> {
+        state.indices(count: n * outputShape.count)
     }
 
     /// Planes are independent: split between the worker pool's parts.
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let x = inputs[0], g = geometry
-        let idx = argmaxBuffer(batch: x.shape[0])
+        let idx = indices(in: context.saved, batch: x.shape[0])
         context.pool.forEachRange(x.shape[0] * g.channels, itemSize: g.height * g.width,
                                   Forward(layer: self, x: x.data, end: x.data + x.count, y: output.data,
                                                indices: idx))
@@ -201,8 +185,8 @@ public final class MaxPool2D: Layer {
 
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
-        guard let dx = inputGradients[0], let idx = argmax else { return }
-        let g = geometry
+        guard let dx = inputGradients[0] else { return }
+        let g = geometry, idx = indices(in: context.saved, batch: dy.shape[0])
         context.pool.forEachRange(dy.shape[0] * g.channels, itemSize: g.height * g.width,
                                   Backward(plane: g.height * g.width, outPlane: g.outArea, dx: dx.data,
                                                 dy: dy.data, indices: idx))

@@ -6,8 +6,8 @@ import CNNCore
 /// `y[n, c, argmax[n, c, i]] = x[n, c, i]`.
 ///
 /// `x: [N, C, H′, W′]` (the pool's output shape) `→ y: [N, C, H, W]` (the pool's input shape).
-/// Config `pool` names the `maxpool2d` node whose indices of the current forward are used, so
-/// that pool must run before this layer. No parameters.
+/// Config `pool` names an earlier `maxpool2d` node; its argmax of the current forward (its saved
+/// state) reaches this layer through a state edge of the graph. No parameters.
 ///
 /// Overlapping pool windows can pick the same pixel twice; the later write wins (as PyTorch's
 /// CPU kernel), and backward sends the gradient only to that writer, so it is the exact adjoint
@@ -22,12 +22,11 @@ public final class MaxUnpool2D: Layer {
     public var type: String { Self.typeName }
     public let inputShapes: [Shape]
     public let outputShape: Shape
-    let pool: MaxPool2D
     let channels: Int, plane: Int, pooledPlane: Int
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let x = try context.singleInput(rank: 3, what: "[channels, height, width]")
-        guard let found = context.lookup(c.pool) else {
+        guard let found = context.readSavedState(ofNode: c.pool) else {
             throw context.error("no layer named \"\(c.pool)\" is built before this one "
                                 + "(max_unpool2d needs its maxpool2d)", key: "pool")
         }
@@ -41,10 +40,14 @@ public final class MaxUnpool2D: Layer {
         name = context.name
         inputShapes = context.inputShapes
         outputShape = pool.inputShapes[0]
-        self.pool = pool
         channels = x[0]
         pooledPlane = x[1] * x[2]
         plane = outputShape[1] * outputShape[2]
+    }
+
+    /// The pool's argmax for this batch: its saved state, `[N, C, H′, W′]` (`MaxPool2D`).
+    private func argmax(_ context: ExecutionContext, batch n: Int) -> UnsafeMutablePointer<Int32> {
+        context.stateInputs[0].indices(count: n * channels * pooledPlane)
     }
 
     /// One plane of "which pooled element wrote here" for backward.
@@ -52,34 +55,26 @@ public final class MaxUnpool2D: Layer {
 
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let x = inputs[0]
+        let idx = argmax(context, batch: x.shape[0])
         output.zero()
-        for b in 0..<x.shape[0] {
-            let idx = pool.indices(sample: b)
-            for c in 0..<channels {
-                let xp = x.data + (b * channels + c) * pooledPlane
-                let yp = output.data + (b * channels + c) * plane
-                let ip = idx.baseAddress! + c * pooledPlane
-                for i in 0..<pooledPlane { yp[Int(ip[i])] = xp[i] }
-            }
+        for p in 0..<x.shape[0] * channels {
+            let xp = x.data + p * pooledPlane, yp = output.data + p * plane, ip = idx + p * pooledPlane
+            for i in 0..<pooledPlane { yp[Int(ip[i])] = xp[i] }
         }
     }
 
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
         guard let dx = inputGradients[0] else { return }
-        let (channels, plane, pooledPlane) = (channels, plane, pooledPlane)
+        let (plane, pooledPlane) = (plane, pooledPlane)
+        let idx = argmax(context, batch: dy.shape[0])
         context.workspace.withMemoryRebound(to: Int32.self, capacity: plane) { writer in
-            for b in 0..<dy.shape[0] {
-                let idx = pool.indices(sample: b)
-                for c in 0..<channels {
-                    let dxp = dx.data + (b * channels + c) * pooledPlane
-                    let dyp = dy.data + (b * channels + c) * plane
-                    let ip = idx.baseAddress! + c * pooledPlane
-                    // Replay forward's writes so each target remembers its last writer.
-                    for i in 0..<pooledPlane { writer[Int(ip[i])] = Int32(i) }
-                    for i in 0..<pooledPlane where writer[Int(ip[i])] == Int32(i) {
-                        dxp[i] += dyp[Int(ip[i])]
-                    }
+            for p in 0..<dy.shape[0] * channels {
+                let dxp = dx.data + p * pooledPlane, dyp = dy.data + p * plane, ip = idx + p * pooledPlane
+                // Replay forward's writes so each target remembers its last writer.
+                for i in 0..<pooledPlane { writer[Int(ip[i])] = Int32(i) }
+                for i in 0..<pooledPlane where writer[Int(ip[i])] == Int32(i) {
+                    dxp[i] += dyp[Int(ip[i])]
                 }
             }
         }

@@ -22,10 +22,11 @@ import CNNCore
 /// step makes both in one (`RecurrentCell.fusesInputProjection`), and without peepholes its gate
 /// passes are `LSTMCell`'s. BPTT walks the steps back computing the gate gradients and `dh₋₁` (one
 /// product per step), then the weight gradients are one product each over all steps (sgemm, or
-/// `TransposedWeightGradient` on AVX-512). Gates and states that backward reads stay in
-/// layer-owned buffers (`RecurrentStorage`), allocated on the first forward and again only when
-/// the batch grows. This file stacks the layers and directions; `RecurrentSteps.swift` runs one
-/// of them over its steps and `RecurrentProducts.swift` makes its products over all steps.
+/// `TransposedWeightGradient` on AVX-512). Gates and states that backward reads are the layer's
+/// saved state (`RecurrentSaved`); backward's scratch is layer-owned (`RecurrentScratch`),
+/// allocated on the first call and again only when the batch grows. This file stacks the layers
+/// and directions; `RecurrentSteps.swift` runs one of them over its steps and
+/// `RecurrentProducts.swift` makes its products over all steps.
 ///
 /// `bptt: K` truncates back-propagation through time: each direction's steps are cut, in its
 /// reading order (the backward direction reads from t = T − 1 down), into blocks of K steps, and
@@ -60,7 +61,9 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
     private var values: [[UnsafeMutablePointer<Float>]] = [], grads: [[UnsafeMutablePointer<Float>]] = []
     /// The bound tensors, kept alive while their pointers are in use.
     private var bound: [Tensor] = []
-    private(set) var storage: RecurrentStorage?
+    private(set) var storage: RecurrentScratch?
+    /// The saved state's buffers as last carved, reused while the batch and memory are the same.
+    private var carved: RecurrentSaved?
     private var dropoutActive = false
 
     var stateCount: Int { Cell.stateCount }
@@ -142,30 +145,30 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
         grads = stride(from: 0, to: parameters.count, by: per).map { gradients[$0..<$0 + per].map(\.data) }
     }
 
-    /// What forward keeps for backward (`RecurrentStorage.savedFloats`): the time-major input,
-    /// every layer's outputs (and dropout masks and dropped copies), gates, cell planes and
-    /// initial states.
-    public func savedStateFloats(batch: Int) -> Int { RecurrentStorage.savedFloats(self, batch: batch) }
+    /// What forward keeps for backward (`RecurrentSaved`): the time-major input, every layer's
+    /// outputs (and dropout masks and dropped copies), gates, cell planes and initial states.
+    public func savedStateFloats(batch: Int) -> Int { RecurrentSaved.floats(self, batch: batch) }
 
     /// The layers in order, each direction of a layer over the same (dropped-out) input; see
     /// `forwardUnit` for how one runs on the worker pool's parts.
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
-        let n = inputs[0].shape[0], st = reserve(batch: n), width = directions * hidden
-        RecurrentKernels.transpose(inputs[0].data, into: st.input.data, outer: n, inner: steps, width: features)
+        let n = inputs[0].shape[0], sv = saved(batch: n, context.saved), st = reserve(batch: n)
+        let width = directions * hidden
+        RecurrentKernels.transpose(inputs[0].data, into: sv.input, outer: n, inner: steps, width: features)
         dropoutActive = context.isTraining && dropout > 0
         for k in 0..<layers {
-            var x = k == 0 ? st.input.data : st.outputs[k - 1].data
+            var x = k == 0 ? sv.input : sv.outputs[k - 1]
             if k > 0 && dropoutActive {
-                let m = st.masks[k - 1].data, y = st.dropped[k - 1].data, keep = 1 - dropout
+                let m = sv.masks[k - 1], y = sv.dropped[k - 1], keep = 1 - dropout
                 for i in 0..<steps * n * width {
                     m[i] = context.rng.uniform() < keep ? 1 / keep : 0
                     y[i] = x[i] * m[i]
                 }
                 x = y
             }
-            for d in 0..<directions { forwardUnit(unit(k, d, batch: n, input: x, st, pool: context.pool)) }
+            for d in 0..<directions { forwardUnit(unit(k, d, batch: n, input: x, sv, st, pool: context.pool)) }
         }
-        let last = st.outputs[layers - 1].data
+        let last = sv.outputs[layers - 1]
         if returnSequences {
             RecurrentKernels.transpose(last, into: output.data, outer: steps, inner: n, width: width)
         } else {
@@ -177,8 +180,8 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
     /// goes through the dropout mask below to become the output gradient of the layer under it.
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
-        guard let st = storage else { preconditionFailure("\(name): backward before forward") }
-        let n = dy.shape[0], width = directions * hidden, dOut = st.dOutput.data
+        let n = dy.shape[0], sv = saved(batch: n, context.saved), st = reserve(batch: n)
+        let width = directions * hidden, dOut = st.dOutput.data
         if returnSequences {
             RecurrentKernels.transpose(dy.data, into: dOut, outer: n, inner: steps, width: width)
         } else {
@@ -188,11 +191,11 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
             dOut.update(repeating: 0, count: n * width)
         }
         for k in stride(from: layers - 1, through: 0, by: -1) {
-            let x = k == 0 ? st.input.data : dropoutActive ? st.dropped[k - 1].data : st.outputs[k - 1].data
+            let x = k == 0 ? sv.input : dropoutActive ? sv.dropped[k - 1] : sv.outputs[k - 1]
             let dIn = k > 0 || inputGradients[0] != nil ? st.dInput.data : nil
             dIn?.update(repeating: 0, count: steps * n * inputSize(layer: k))
             for d in 0..<directions {
-                let u = unit(k, d, batch: n, input: x, st, pool: context.pool)
+                let u = unit(k, d, batch: n, input: x, sv, st, pool: context.pool)
                 let final = UnsafePointer(dy.data + d * hidden)
                 backwardUnit(u, inputGradient: dIn, finalGradient: u.finalGradientOnly ? final : nil)
             }
@@ -200,7 +203,7 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
                 // The previous layer's output gradient, through this layer's dropout mask.
                 let src = st.dInput.data, count = steps * n * width
                 if dropoutActive {
-                    let m = st.masks[k - 1].data
+                    let m = sv.masks[k - 1]
                     for i in 0..<count { dOut[i] = src[i] * m[i] }
                 } else {
                     dOut.update(from: src, count: count)
@@ -226,26 +229,34 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
 
     /// Layer k's direction d over a batch of n, reading `input` (`[T, N, F_in]`).
     private func unit(_ k: Int, _ d: Int, batch n: Int, input: UnsafeMutablePointer<Float>,
-                      _ st: RecurrentStorage, pool: WorkerPool) -> RecurrentUnit {
+                      _ sv: RecurrentSaved, _ st: RecurrentScratch, pool: WorkerPool) -> RecurrentUnit {
         let i = k * directions + d, packed = n >= PackedMatrix.minimumRows ? st.packed?.data : nil
-        let dGates = st.dGates?.data ?? st.gates[i].data
+        let dGates = st.dGates?.data ?? sv.gates[i]
         return RecurrentUnit(
             steps: steps, batch: n, hidden: hidden, gateWidth: gateWidth, reverse: d == 1,
             learnedInitialState: learnedInitialState, values: values[i], grads: grads[i],
-            input: input, inputSize: inputSize(layer: k), output: st.outputs[k].data + d * hidden,
+            input: input, inputSize: inputSize(layer: k), output: sv.outputs[k] + d * hidden,
             outputStride: directions * hidden, dOutput: st.dOutput.data + d * hidden,
             finalGradientOnly: !returnSequences && k == layers - 1,
-            gateBase: st.gates[i].data, auxBase: st.aux[i].data, initial: st.initial[i].data,
+            gateBase: sv.gates[i], auxBase: sv.aux[i], initial: sv.initial[i],
             dGateBase: dGates, dRecurrentBase: st.dRecurrent?.data ?? dGates,
             carry: st.carry.data, scratch: st.scratch.data, stepBias: st.stepBias.data, gateSums: st.gateSums.data,
             packed: packed, fusedProjection: packed != nil && cell.fusesInputProjection, pool: pool)
     }
 
-    private func reserve(batch n: Int) -> RecurrentStorage {
+    private func reserve(batch n: Int) -> RecurrentScratch {
         if let s = storage, s.capacity >= n { return s }
-        let s = RecurrentStorage(self, capacity: n)
+        let s = RecurrentScratch(self, capacity: n)
         storage = s
         return s
+    }
+
+    /// The saved state's buffers for a batch of `n`.
+    private func saved(batch n: Int, _ state: SavedState) -> RecurrentSaved {
+        if let c = carved, c.batch == n, c.base == state.base { return c }
+        let c = RecurrentSaved(self, batch: n, in: state)
+        carved = c
+        return c
     }
 }
 
@@ -258,11 +269,12 @@ protocol RecurrentLayerProtocol: Layer {
     var directions: Int { get }
     /// Whether the output is every step's `[T, H·dirs]` rather than the final states.
     var returnSequences: Bool { get }
-    /// Floats a storage for `batch` allocates for what forward keeps for backward, which
-    /// `savedStateFloats` must declare.
+    /// Floats the saved buffers for `batch` span, which `savedStateFloats` must declare.
     func allocatedSavedFloats(batch: Int) -> Int
 }
 
 extension RecurrentLayer {
-    func allocatedSavedFloats(batch: Int) -> Int { RecurrentStorage(self, capacity: batch).savedFloatsAllocated }
+    func allocatedSavedFloats(batch: Int) -> Int {
+        RecurrentSaved(self, batch: batch, in: SavedState(allocating: savedStateFloats(batch: batch))).floats
+    }
 }

@@ -149,7 +149,7 @@ extension RecurrentLayer {
     }
 
     /// One unit's steps back, the batch rows split between `parts` parts, each adding its gate
-    /// sums into its own `columns` floats of `RecurrentStorage.gateSums`.
+    /// sums into its own `columns` floats of `RecurrentScratch.gateSums`.
     struct BackwardSteps: PartitionedWork {
         let layer: RecurrentLayer, unit: RecurrentUnit, parts: Int, columns: Int
         func run(part: Int) {

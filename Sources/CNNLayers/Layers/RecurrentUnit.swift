@@ -27,9 +27,9 @@ public struct RecurrentUnit {
     /// `[G·H]`: the bias of every step's pre-activations (see `RecurrentCell.stepBias`).
     let stepBias: UnsafePointer<Float>
     /// `[2][G·H]`: where backward steps add the column sums of their gate gradients (this part's
-    /// share of `RecurrentStorage.gateSums`).
+    /// share of `RecurrentScratch.gateSums`).
     var gateSums: UnsafeMutablePointer<Float>
-    /// The weights packed for the step products of the pass under way (see `RecurrentStorage.packed`).
+    /// The weights packed for the step products of the pass under way (see `RecurrentScratch.packed`).
     let packed: UnsafeMutablePointer<Float>?
     /// Forward steps make their whole pre-activations in one packed product (the cell's
     /// `RecurrentCell.fusesInputProjection`, where `packed` is set).

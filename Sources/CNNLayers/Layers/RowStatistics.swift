@@ -7,11 +7,15 @@ import CNNCore
 ///     μ = (1/D)·Σ_j x_j,    σ² = (1/D)·Σ_j (x_j − μ)²  (biased),    rstd = 1/√(σ² + ε)
 ///
 /// Summed in Double and in two passes (mean first, then squared deviations) so a row with a
-/// large mean keeps its digits. μ and rstd are kept per row for backward, as llm.c does; the
-/// buffers grow with the batch and are never shrunk.
+/// large mean keeps its digits. μ and rstd are kept per row for backward, as llm.c does, in the
+/// layer's saved state: every row's μ, then every row's rstd.
 struct RowStatistics {
     let eps: Float
-    private(set) var mean = Tensor(shape: [1]), rstd = Tensor(shape: [1])
+
+    /// The recorded μ and rstd of each row.
+    struct Recorded {
+        let mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>
+    }
 
     /// ε from the config's `eps` (default 1e-5, as in PyTorch), which must be positive.
     init(eps: Float?, context: LayerBuildContext) throws {
@@ -20,16 +24,18 @@ struct RowStatistics {
         self.eps = eps
     }
 
-    /// Makes room for `rows` rows, reallocating only when the batch has grown.
-    mutating func reserve(rows: Int) {
-        if mean.count < rows {
-            mean = Tensor(shape: [rows])
-            rstd = Tensor(shape: [rows])
-        }
+    /// The saved state of `rows` rows.
+    static func savedFloats(rows: Int) -> Int { 2 * rows }
+
+    /// The statistics of `rows` rows in a layer's saved state.
+    static func recorded(rows: Int, in state: SavedState) -> Recorded {
+        let p = state.floats(count: savedFloats(rows: rows))
+        return Recorded(mean: p, rstd: p + rows)
     }
 
     /// Measures row `r`, the `count` values at `x`: records its μ and rstd and returns them.
-    func measure(row r: Int, _ x: UnsafePointer<Float>, count: Int) -> (mean: Float, rstd: Float) {
+    func measure(row r: Int, _ x: UnsafePointer<Float>, count: Int, into recorded: Recorded)
+        -> (mean: Float, rstd: Float) {
         let n = Double(count)
         var sum = 0.0
         for j in 0..<count { sum += Double(x[j]) }
@@ -40,8 +46,8 @@ struct RowStatistics {
             sq += d * d
         }
         let m = Float(mu), s = Float(1 / (sq / n + Double(eps)).squareRoot())
-        mean.data[r] = m
-        rstd.data[r] = s
+        recorded.mean[r] = m
+        recorded.rstd[r] = s
         return (m, s)
     }
 }
