@@ -153,24 +153,47 @@ public struct GraphBuilder {
                               message: "unknown layer type \"\(type)\"" + Suggestion.hint(for: type, among: known)
                               + "; known types: " + known.joined(separator: ", "))
         }
-        if let activation {
-            output = try addLayer(LayerRegistry.registration(for: activation)!, name: "\(name)_\(activation)",
-                                  config: .object(JSONObject()), inputs: [output], place: "\(place).activation")
+        if let activation, let function = Activation.Function(rawValue: activation) {
+            output = try addLayer(name: "\(name)_\(activation)", config: .object(JSONObject()), inputs: [output],
+                                  place: "\(place).activation") { try Activation(function, context: &$0) }
         }
         return output
     }
 
-    /// Builds a primitive layer node directly (blocks use this for the layers they generate).
+    /// Adds a layer node from a config entry's keys, decoded by its registration.
     mutating func addLayer(_ registration: LayerRegistration, name: String, config: JSONValue,
                            inputs: [Int], place: String) throws -> Int {
+        try addLayer(name: name, config: config, inputs: inputs, place: place, build: registration.build)
+    }
+
+    /// Adds a layer a block generates, from its typed config; errors name the block's entry and
+    /// the generated layer (`… → conv2d "layer1.0.conv1"`).
+    mutating func addLayer<L: ConfiguredLayer>(_ layer: L.Type, _ config: L.Config, name: String, inputs: [Int],
+                                               place: String) throws -> Int {
+        try addLayer(name: name, config: .object(JSONObject()), inputs: inputs,
+                     place: "\(place) → \(L.typeName) \"\(name)\"") { try L(config, context: &$0) }
+    }
+
+    /// Adds an activation a block generates, by its type name (a block's validated
+    /// `nonlinearity`, `inner`, `gate`), with the function's default settings.
+    mutating func addActivation(_ type: String, name: String, input: Int, place: String) throws -> Int {
+        guard let function = Activation.Function(rawValue: type) else {
+            preconditionFailure("\(type) is not an activation; blocks check their activation keys")
+        }
+        return try addLayer(name: name, config: .object(JSONObject()), inputs: [input],
+                            place: "\(place) → \(type) \"\(name)\"") { try Activation(function, context: &$0) }
+    }
+
+    private mutating func addLayer(name: String, config: JSONValue, inputs: [Int], place: String,
+                                   build: (inout LayerBuildContext) throws -> any Layer) throws -> Int {
         guard indexByName[name] == nil else {
             throw ConfigError(file: file, place: place, message: "duplicate node name \"\(name)\"")
         }
         guard nodes.count < Self.maximumNodes else {
             throw ConfigError(file: file, place: place, message: "the model has more than \(Self.maximumNodes) nodes")
         }
-        let (layer, notes, stateInputs) = try build(registration, name: name, config: config, inputs: inputs,
-                                                    place: place)
+        let (layer, notes, stateInputs) = try self.build(name: name, config: config, inputs: inputs, place: place,
+                                                         build)
         nodes.append(Node(layer: layer, inputs: inputs, stateInputs: stateInputs, blocks: frames, notes: notes))
         indexByName[name] = nodes.count - 1
         return nodes.count - 1
@@ -178,22 +201,17 @@ public struct GraphBuilder {
 
     /// Builds one layer. Its context's `lookup` shares the node tables; the context ends here,
     /// before `addLayer` appends, so the tables are not copied on every append.
-    private func build(_ registration: LayerRegistration, name: String, config: JSONValue, inputs: [Int],
-                       place: String) throws -> (any Layer, notes: [String], stateInputs: [Int]) {
+    private func build(name: String, config: JSONValue, inputs: [Int], place: String,
+                       _ build: (inout LayerBuildContext) throws -> any Layer)
+        throws -> (any Layer, notes: [String], stateInputs: [Int]) {
         var context = LayerBuildContext(name: name, inputShapes: inputs.map(shape(of:)), config: config,
                                         path: place, file: file, strictShapes: strictShapes)
         context.kernels = kernels
         let nodes = self.nodes, indexByName = self.indexByName
         context.lookup = { n in indexByName[n].map { ($0, nodes[$0].layer) } }
-        let layer = try registration.build(&context)
+        let layer = try build(&context)
         try checkSizes(layer, place: place)
         return (layer, context.notes, context.stateInputs)
-    }
-
-    /// Adds a generated layer from a type name and a config object (for blocks).
-    mutating func addLayer(type: String, name: String, config: JSONValue, inputs: [Int], place: String) throws -> Int {
-        try addLayer(LayerRegistry.registration(for: type)!, name: name, config: config, inputs: inputs,
-                     place: "\(place) → \(type) \"\(name)\"")
     }
 
     /// Runs `body` with `frame` as the innermost enclosing block of the nodes it adds.

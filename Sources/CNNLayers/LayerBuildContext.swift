@@ -119,6 +119,16 @@ extension Double {
     }
 }
 
+/// A layer built from a typed config: what the registry decodes from a config entry, and what a
+/// block writes directly when it expands into layers (`GraphBuilder.addLayer(_:_:…)`), so that
+/// generated layers are checked exactly as written ones without a round trip through JSON.
+public protocol ConfiguredLayer: Layer {
+    associatedtype Config: Decodable & Sendable
+    /// The config type name, written once.
+    static var typeName: String { get }
+    init(_ c: Config, context: inout LayerBuildContext) throws
+}
+
 /// How the registry knows a layer type: its config name, a one-line description, its keys
 /// (`cnnctl layers TYPE` and docs/CONFIG.md print them; a test holds them to the keys its
 /// config decoder asks for), an example (listings, the registry-wide gradient check) and a
@@ -137,6 +147,14 @@ public struct LayerRegistration: Sendable {
         self.keys = keys
         self.example = example
         self.build = build
+    }
+
+    /// A `ConfiguredLayer`'s registration: decodes its `Config` from the entry and builds it.
+    public init<L: ConfiguredLayer>(_ layer: L.Type, summary: String, keys: [ConfigKey] = [],
+                                    example: LayerExample) {
+        self.init(type: L.typeName, summary: summary, keys: keys, example: example) { context in
+            try L(context.decode(L.Config.self), context: &context)
+        }
     }
 }
 

@@ -474,6 +474,17 @@ final class GraphBuilderTests: XCTestCase {
         XCTAssertEqual(trainable(multiplier), 8 * 9 + 8 * 6 + 6)
     }
 
+    /// A block decodes its keys as typed values, so a bad one is blamed on the block's key; what
+    /// only the generated layer can check names both the block entry and that layer.
+    func testBlockErrorsNameTheEntryAndTheGeneratedLayer() {
+        let kernel = error(#"{"type": "separable_conv2d", "name": "s", "filters": 6, "kernel": "x"}"#)
+        let expected = #"(separable_conv2d "s").kernel: expected an integer or [height, width], got a string"#
+        XCTAssertTrue(kernel.hasSuffix(expected), kernel)
+        let range = error(#"{"type": "separable_conv2d", "name": "s", "filters": 6, "kernel": 0}"#)
+        let generated = #"(separable_conv2d "s") → conv2d "s.depthwise".kernel: must be in 1...1024, got 0"#
+        XCTAssertTrue(range.hasSuffix(generated), range)
+    }
+
     func testSqueezeExcitation() throws {
         let g = try build(#"{"type": "squeeze_excitation", "name": "se"}"#, input: "[32, 4, 4]")
         XCTAssertEqual(names(g), ["se.pool", "se.fc1", "se.fc1_relu", "se.fc2", "se.gate", "se.scale"])

@@ -108,17 +108,16 @@ extension GraphBuilder {
                               activation: String?, place: String,
                               names: (conv: String, bn: String)? = nil) throws -> Int {
         let names = names ?? (prefix + "conv", prefix + "bn")
-        var conv: JSONObject = JSONObject([("filters", .int(filters)), ("kernel", .int(kernel)),
-                                           ("stride", .int(stride)), ("padding", .int((kernel - 1) / 2))])
-        if groups != 1 { conv["groups"] = .int(groups) }
-        if norm { conv["bias"] = .bool(false) }
-        var out = try addLayer(type: "conv2d", name: names.conv, config: .object(conv), inputs: [input], place: place)
+        let conv = Conv2D.Config(filters: filters, kernel: IntPair(kernel), stride: IntPair(stride),
+                                 padding: .uniform((kernel - 1) / 2),
+                                 groups: groups == 1 ? nil : groups, bias: norm ? false : nil)
+        var out = try addLayer(Conv2D.self, conv, name: names.conv, inputs: [input], place: place)
         if norm {
-            let bn = eps.map { JSONObject([("eps", .double($0))]) } ?? JSONObject()
-            out = try addLayer(type: "batchnorm", name: names.bn, config: .object(bn), inputs: [out], place: place)
+            out = try addLayer(BatchNorm.self, BatchNorm.Config(eps: eps.map(Float.init)), name: names.bn,
+                               inputs: [out], place: place)
         }
         if let activation {
-            out = try addLayer(type: activation, name: prefix + "act", config: .object(JSONObject()), inputs: [out], place: place)
+            out = try addActivation(activation, name: prefix + "act", input: out, place: place)
         }
         return out
     }

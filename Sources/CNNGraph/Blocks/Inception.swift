@@ -92,12 +92,12 @@ enum Inception: Block {
             outputs.append(try unit("branch1", input, ch[0], 1))
             outputs.append(try unit("branch2.1", unit("branch2.0", input, ch[1], 1), ch[2], 3))
             outputs.append(try unit("branch3.1", unit("branch3.0", input, ch[3], 1), ch[4], c.kernel5 ?? 5))
-            let pool = JSONObject([("kernel", 3), ("stride", 1), ("padding", 1), ("ceil_mode", true)])
-            let pooled = try builder.addLayer(type: "maxpool2d", name: "\(prefix)branch4.0", config: .object(pool),
-                                              inputs: [input], place: entry.path)
+            let pool = MaxPool2D.Config(kernel: IntPair(3), stride: IntPair(1), padding: .uniform(1), ceilMode: true)
+            let pooled = try builder.addLayer(MaxPool2D.self, pool, name: "\(prefix)branch4.0", inputs: [input],
+                                              place: entry.path)
             outputs.append(try unit("branch4.1", pooled, ch[5], 1))
         }
-        return try builder.addLayer(type: "concat", name: prefix + "concat", config: .object(JSONObject()),
-                                    inputs: outputs, place: entry.path)
+        return try builder.addLayer(Concat.self, Concat.Config(), name: prefix + "concat", inputs: outputs,
+                                    place: entry.path)
     }
 }

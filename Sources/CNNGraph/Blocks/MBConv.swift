@@ -103,8 +103,8 @@ enum MBConv: Block {
 
         func addSkip(_ prefix: String, input: Int, output: Int, entry: BlockEntry, builder: inout GraphBuilder) throws -> Int {
             guard skip else { return output }
-            return try builder.addLayer(type: "add", name: prefix + "add", config: .object(JSONObject()),
-                                        inputs: [output, input], place: entry.path)
+            return try builder.addLayer(Add.self, Add.Config(), name: prefix + "add", inputs: [output, input],
+                                        place: entry.path)
         }
     }
 }

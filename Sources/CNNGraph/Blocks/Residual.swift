@@ -82,8 +82,7 @@ enum Residual: Block {
                 let x = try builder.convNormAct("", input: input, filters: f, kernel: k, stride: s,
                                                 eps: c.bnEps, activation: nil, place: place,
                                                 names: ("\(prefix)conv\(n)", "\(prefix)bn\(n)"))
-                return relu ? try builder.addLayer(type: "relu", name: "\(prefix)relu\(n)", config: .object(JSONObject()),
-                                                   inputs: [x], place: place) : x
+                return relu ? try builder.addActivation("relu", name: "\(prefix)relu\(n)", input: x, place: place) : x
             }
             if variant == .basic {
                 bodyOut = try conv(2, conv(1, input, filters, 3, stride, relu: true), filters, 3, 1, relu: false)
@@ -98,8 +97,8 @@ enum Residual: Block {
         }
         let shortcut = try addShortcut(c.shortcut ?? .auto, entry: entry, input: input, bodyOut: bodyOut,
                                        eps: c.bnEps, builder: &builder)
-        return try builder.addLayer(type: "add", name: prefix + "add", config: .object(JSONObject()),
-                                    inputs: [bodyOut, shortcut], place: entry.path)
+        return try builder.addLayer(Add.self, Add.Config(), name: prefix + "add", inputs: [bodyOut, shortcut],
+                                    place: entry.path)
     }
 
     private static func addShortcut(_ kind: Shortcut, entry: BlockEntry, input: Int, bodyOut: Int, eps: Double?,
@@ -121,14 +120,12 @@ enum Residual: Block {
         if kind == .zeroPad {
             var out = input
             if stride > 1 {
-                let pool = JSONObject([("kernel", .int(1)), ("stride", .int(stride))])
-                out = try builder.addLayer(type: "avgpool2d", name: prefix + "shortcut_subsample",
-                                           config: .object(pool), inputs: [out], place: entry.path)
+                out = try builder.addLayer(AvgPool2D.self, AvgPool2D.Config(kernel: IntPair(1), stride: IntPair(stride)),
+                                           name: prefix + "shortcut_subsample", inputs: [out], place: entry.path)
             }
             if y[0] != x[0] {
-                out = try builder.addLayer(type: "pad_channels", name: prefix + "shortcut_pad",
-                                           config: .object(JSONObject([("channels", .int(y[0]))])),
-                                           inputs: [out], place: entry.path)
+                out = try builder.addLayer(PadChannels.self, PadChannels.Config(channels: y[0]),
+                                           name: prefix + "shortcut_pad", inputs: [out], place: entry.path)
             }
             return out
         }

@@ -1,4 +1,5 @@
 import CNNConfig
+import CNNCore
 import CNNLayers
 
 /// Depthwise-separable convolution (Chollet 2017, "Xception"; Keras SeparableConv2D): a
@@ -32,11 +33,11 @@ enum SeparableConv2D: Block {
 
     struct Config: Decodable {
         var filters: Int
-        var kernel: JSONValue
-        var stride: JSONValue?
-        var padding: JSONValue?
-        var paddingMode: JSONValue?
-        var dilation: JSONValue?
+        var kernel: IntPair
+        var stride: IntPair?
+        var padding: PaddingSpec?
+        var paddingMode: PaddingMode?
+        var dilation: IntPair?
         var depthMultiplier: Int?
         var bias: Bool?
 
@@ -53,17 +54,13 @@ enum SeparableConv2D: Block {
         guard multiplier >= 1 else {
             throw entry.error("must be ≥ 1", key: "depth_multiplier", file: builder.file)
         }
-        var depthwise = JSONObject([("filters", .int(channels * multiplier)), ("kernel", c.kernel),
-                                    ("groups", .int(channels)), ("bias", false)])
-        for (key, value) in [("stride", c.stride), ("padding", c.padding), ("padding_mode", c.paddingMode),
-                             ("dilation", c.dilation)] {
-            if let value { depthwise[key] = value }
-        }
+        let depthwise = Conv2D.Config(filters: channels * multiplier, kernel: c.kernel, stride: c.stride,
+                                      padding: c.padding, paddingMode: c.paddingMode, dilation: c.dilation,
+                                      groups: channels, bias: false)
         let prefix = entry.name + "."
-        let d = try builder.addLayer(type: "conv2d", name: prefix + "depthwise", config: .object(depthwise),
-                                     inputs: [input], place: entry.path)
-        let pointwise = JSONObject([("filters", .int(c.filters)), ("kernel", 1), ("bias", .bool(c.bias ?? true))])
-        return try builder.addLayer(type: "conv2d", name: prefix + "pointwise", config: .object(pointwise),
-                                    inputs: [d], place: entry.path)
+        let d = try builder.addLayer(Conv2D.self, depthwise, name: prefix + "depthwise", inputs: [input],
+                                     place: entry.path)
+        let pointwise = Conv2D.Config(filters: c.filters, kernel: IntPair(1), bias: c.bias ?? true)
+        return try builder.addLayer(Conv2D.self, pointwise, name: prefix + "pointwise", inputs: [d], place: entry.path)
     }
 }

@@ -54,18 +54,15 @@ enum SqueezeExcitation: Block {
     static func add(_ prefix: String, input: Int, squeeze: Int, inner: String, gate: String, place: String,
                     builder: inout GraphBuilder) throws -> Int {
         let channels = builder.shape(of: input)[0]
-        let empty = JSONValue.object(JSONObject())
-        var x = try builder.addLayer(type: "global_avgpool", name: prefix + "pool",
-                                     config: .object(JSONObject([("keep_dims", true)])), inputs: [input], place: place)
-        x = try builder.addLayer(type: "conv2d", name: prefix + "fc1",
-                                 config: .object(JSONObject([("filters", .int(squeeze)), ("kernel", 1)])),
+        var x = try builder.addLayer(GlobalAvgPool.self, GlobalAvgPool.Config(keepDims: true), name: prefix + "pool",
+                                     inputs: [input], place: place)
+        x = try builder.addLayer(Conv2D.self, Conv2D.Config(filters: squeeze, kernel: IntPair(1)), name: prefix + "fc1",
                                  inputs: [x], place: place)
-        x = try builder.addLayer(type: inner, name: prefix + "fc1_" + inner, config: empty, inputs: [x], place: place)
-        x = try builder.addLayer(type: "conv2d", name: prefix + "fc2",
-                                 config: .object(JSONObject([("filters", .int(channels)), ("kernel", 1)])),
+        x = try builder.addActivation(inner, name: prefix + "fc1_" + inner, input: x, place: place)
+        x = try builder.addLayer(Conv2D.self, Conv2D.Config(filters: channels, kernel: IntPair(1)), name: prefix + "fc2",
                                  inputs: [x], place: place)
-        x = try builder.addLayer(type: gate, name: prefix + "gate", config: empty, inputs: [x], place: place)
-        return try builder.addLayer(type: "multiply", name: prefix + "scale", config: empty, inputs: [input, x],
+        x = try builder.addActivation(gate, name: prefix + "gate", input: x, place: place)
+        return try builder.addLayer(Multiply.self, Multiply.Config(), name: prefix + "scale", inputs: [input, x],
                                     place: place)
     }
 }

@@ -44,7 +44,7 @@ public enum PaddingSpec: Decodable, Sendable, Equatable {
         case .int(let p)?:
             self = .explicit(top: p, bottom: p, left: p, right: p)
         case .string("valid")?:
-            self = .explicit(top: 0, bottom: 0, left: 0, right: 0)
+            self = .uniform(0)
         case .string("same")?:
             self = .same
         case .array(let a)? where a.count == 2 || a.count == 4:
@@ -58,6 +58,9 @@ public enum PaddingSpec: Decodable, Sendable, Equatable {
                                       + "\"same\" or \"valid\"")
         }
     }
+
+    /// `p` on every side.
+    public static func uniform(_ p: Int) -> PaddingSpec { .explicit(top: p, bottom: p, left: p, right: p) }
 
     /// Per-side padding for one axis; "same" pads `F_eff − 1` in total (stride 1 semantics).
     public func resolve(kernel: IntPair, dilation: IntPair) -> (top: Int, bottom: Int, left: Int, right: Int) {

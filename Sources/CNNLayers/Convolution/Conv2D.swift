@@ -13,7 +13,7 @@ import CNNCore
 ///
 /// With a connection table (LeNet-5's C3) the weight holds only the connected kernels,
 /// `[connections, kh, kw]` (`ConnectedWeights`).
-public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
+public final class Conv2D: ConfiguredLayer, AffineAbsorbing, AlgorithmChoosing {
     public struct Config: Decodable, Sendable {
         var filters: Int
         var kernel: IntPair
@@ -28,6 +28,19 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
         private enum CodingKeys: String, CodingKey {
             case filters, kernel, stride, padding, paddingMode = "padding_mode", dilation, groups, bias
             case connections
+        }
+
+        public init(filters: Int, kernel: IntPair, stride: IntPair? = nil, padding: PaddingSpec? = nil,
+                    paddingMode: PaddingMode? = nil, dilation: IntPair? = nil, groups: Int? = nil,
+                    bias: Bool? = nil) {
+            self.filters = filters
+            self.kernel = kernel
+            self.stride = stride
+            self.padding = padding
+            self.paddingMode = paddingMode
+            self.dilation = dilation
+            self.groups = groups
+            self.bias = bias
         }
     }
 
@@ -52,7 +65,7 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let g = try context.windowGeometry(kernel: c.kernel, stride: c.stride ?? IntPair(1),
-                                           padding: c.padding ?? .explicit(top: 0, bottom: 0, left: 0, right: 0),
+                                           padding: c.padding ?? .uniform(0),
                                            dilation: c.dilation ?? IntPair(1))
         let groups = c.groups ?? 1
         guard c.filters >= 1 else { throw context.error("must be ≥ 1, got \(c.filters)", key: "filters") }
@@ -217,7 +230,7 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName,
+        Conv2D.self,
         summary: "2-D convolution (groups, depthwise, dilation, padding modes, connection tables)",
         keys: [
             ConfigKey("filters", "int", "Output channels F (PyTorch `out_channels`)."),
@@ -244,5 +257,5 @@ public final class Conv2D: AffineAbsorbing, AlgorithmChoosing {
         ],
         example: LayerExample(["filters": 4, "kernel": [3, 2], "stride": 2, "padding": [1, 0, 1, 1],
                                "padding_mode": "reflect", "groups": 1], inputs: [[3, 5, 6]])
-    ) { context in try Conv2D(context.decode(Config.self), context: &context) }
+    )
 }

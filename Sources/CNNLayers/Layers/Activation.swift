@@ -79,9 +79,19 @@ public final class Activation: Layer {
         Activation(function, name: name, shape: shape, negativeSlope: negativeSlope, alpha: alpha)
     }
 
+    /// PyTorch's defaults: `nn.LeakyReLU(negative_slope=0.01)`, `nn.ELU(alpha=1.0)`.
+    static let defaultNegativeSlope: Float = 0.01, defaultAlpha: Float = 1
+
+    /// `function` with its default settings on the single input (blocks build theirs so).
+    public convenience init(_ function: Function, context: inout LayerBuildContext) throws {
+        let shape = try context.singleInput()
+        self.init(function, name: context.name, shape: shape, negativeSlope: Self.defaultNegativeSlope,
+                  alpha: Self.defaultAlpha)
+    }
+
     /// Decodes the function's own settings (none for most) and checks for a single input.
     static func build(_ function: Function, context: inout LayerBuildContext) throws -> Activation {
-        var slope: Float = 0.01, alpha: Float = 1
+        var slope = defaultNegativeSlope, alpha = defaultAlpha
         switch function {
         case .leakyReLU: slope = try context.decode(LeakyReLUConfig.self).negativeSlope ?? slope
         case .elu: alpha = try context.decode(ELUConfig.self).alpha ?? alpha

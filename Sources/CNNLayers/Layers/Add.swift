@@ -5,13 +5,15 @@ import CNNCore
 ///
 /// `xᵢ: [N] + shape (≥ 2 inputs, identical shapes) → y: [N] + shape`. No parameters; each
 /// input receives the output gradient unchanged.
-public final class Add: ActivationFusing {
+public final class Add: ConfiguredLayer, ActivationFusing {
     public struct Config: Decodable, Sendable {
         /// Asks for the (empty) object so that any key is reported as unknown.
         public init(from decoder: Decoder) throws {
             _ = try decoder.container(keyedBy: NoKeys.self)
         }
         private enum NoKeys: CodingKey {}
+
+        public init() {}
     }
 
     public let name: String
@@ -74,8 +76,8 @@ public final class Add: ActivationFusing {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName, summary: "elementwise sum of ≥ 2 inputs of identical shape (residual join)",
+        Add.self, summary: "elementwise sum of ≥ 2 inputs of identical shape (residual join)",
         keys: [],
         example: LayerExample([:], inputs: [[2, 3, 5], [2, 3, 5], [2, 3, 5]])
-    ) { context in try Add(context.decode(Config.self), context: &context) }
+    )
 }

@@ -8,7 +8,7 @@ import CNNCore
 /// PyTorch. The divisor `d` is, as in PyTorch's `avg_pool2d`: with `count_include_pad` (the
 /// default) the window clipped to the padded image, so a ceil-mode window hanging past the padding
 /// counts only its in-image and padding part; without it, only the in-image pixels. No parameters.
-public final class AvgPool2D: Layer {
+public final class AvgPool2D: ConfiguredLayer {
     public struct Config: Decodable, Sendable {
         var kernel: IntPair
         var stride: IntPair?
@@ -18,6 +18,15 @@ public final class AvgPool2D: Layer {
 
         private enum CodingKeys: String, CodingKey {
             case kernel, stride, padding, ceilMode = "ceil_mode", countIncludePad = "count_include_pad"
+        }
+
+        public init(kernel: IntPair, stride: IntPair? = nil, padding: PaddingSpec? = nil, ceilMode: Bool? = nil,
+                    countIncludePad: Bool? = nil) {
+            self.kernel = kernel
+            self.stride = stride
+            self.padding = padding
+            self.ceilMode = ceilMode
+            self.countIncludePad = countIncludePad
         }
     }
 
@@ -121,7 +130,7 @@ public final class AvgPool2D: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName, summary: "2-D average pooling (padding, ceil mode, count_include_pad)",
+        AvgPool2D.self, summary: "2-D average pooling (padding, ceil mode, count_include_pad)",
         keys: poolingWindowKeys(paddingReadsAs: "0") + [
             ConfigKey("count_include_pad", "bool", default: "true",
                       "Divides by the window clipped to the padded input (padding counts), or, when "
@@ -129,5 +138,5 @@ public final class AvgPool2D: Layer {
         ],
         example: LayerExample(["kernel": [3, 2], "stride": 2, "padding": [1, 0], "ceil_mode": true,
                                "count_include_pad": false], inputs: [[2, 6, 5]])
-    ) { context in try AvgPool2D(context.decode(Config.self), context: &context) }
+    )
 }

@@ -12,11 +12,17 @@ import CNNCore
 /// each feature over all `N·T` steps, since features come last here).
 /// Parameters (PyTorch order and init): `weight` [C] = 1 and `bias` [C] = 0 when `affine`,
 /// then `running_mean` [C] = 0 and `running_var` [C] = 1.
-public final class BatchNorm: ActivationFusing, InferenceAffine {
+public final class BatchNorm: ConfiguredLayer, ActivationFusing, InferenceAffine {
     public struct Config: Decodable, Sendable {
         var momentum: Float?
         var eps: Float?
         var affine: Bool?
+
+        public init(momentum: Float? = nil, eps: Float? = nil, affine: Bool? = nil) {
+            self.momentum = momentum
+            self.eps = eps
+            self.affine = affine
+        }
     }
 
     public let name: String
@@ -325,7 +331,7 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName,
+        BatchNorm.self,
         summary: "batch normalization over channels ([C, H, W]) or features ([F], [T, F])",
         keys: [
             ConfigKey("momentum", "number", default: "0.1",
@@ -338,5 +344,5 @@ public final class BatchNorm: ActivationFusing, InferenceAffine {
                       "Learns the per-channel scale γ (`weight`) and shift β (`bias`)."),
         ],
         example: LayerExample(["momentum": 0.2, "eps": 1e-4], inputs: [[3, 5, 3]])
-    ) { context in try BatchNorm(context.decode(Config.self), context: &context) }
+    )
 }

@@ -6,9 +6,11 @@ import CNNCore
 /// `xᵢ: [N, Cᵢ, H, W] → y: [N, Σ Cᵢ, H, W]`; all other dimensions must match. `axis` counts
 /// per-sample dimensions (0 = channels of an image, 1 = features of a `[T, F]` sequence);
 /// negative values count from the end. No parameters; backward routes each slice back.
-public final class Concat: Layer {
+public final class Concat: ConfiguredLayer {
     public struct Config: Decodable, Sendable {
         var axis: Int?
+
+        public init(axis: Int? = nil) { self.axis = axis }
     }
 
     public let name: String
@@ -79,12 +81,12 @@ public final class Concat: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName, summary: "concatenates inputs along the channel axis (or `axis`)",
+        Concat.self, summary: "concatenates inputs along the channel axis (or `axis`)",
         keys: [
             ConfigKey("axis", "int", default: "0",
                       "Per-sample axis to join along, 0 the channels; negative counts from the end "
                       + "(PyTorch `dim` = axis + 1 for axis ≥ 0)."),
         ],
         example: LayerExample([:], inputs: [[2, 3, 5], [1, 3, 5], [3, 3, 5]])
-    ) { context in try Concat(context.decode(Config.self), context: &context) }
+    )
 }

@@ -12,7 +12,7 @@ import CNNCore
 /// Lowering (Caffe's "deconvolution"): per image `col = Wᵀ·x` (`[F·kh·kw, H·W]`), then col2im
 /// into the zeroed output, with the im2col geometry of a convolution from `[F, H′, W′]` to
 /// `[C, H, W]`. Backward is that convolution: `col = im2col(dy)`, `dx += W·col`, `dW += x·colᵀ`.
-public final class ConvTranspose2D: Layer {
+public final class ConvTranspose2D: ConfiguredLayer {
     public struct Config: Decodable, Sendable {
         var filters: Int
         var kernel: IntPair
@@ -156,7 +156,7 @@ public final class ConvTranspose2D: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName,
+        ConvTranspose2D.self,
         summary: "2-D transposed convolution (stride, padding, output_padding, dilation)",
         keys: [
             ConfigKey("filters", "int", "Output channels F (PyTorch `out_channels`)."),
@@ -176,5 +176,5 @@ public final class ConvTranspose2D: Layer {
         ],
         example: LayerExample(["filters": 3, "kernel": [3, 2], "stride": [2, 3], "padding": 1,
                                "output_padding": [1, 0], "dilation": [1, 2]], inputs: [[2, 3, 4]])
-    ) { context in try ConvTranspose2D(context.decode(Config.self), context: &context) }
+    )
 }

@@ -7,7 +7,7 @@ import CNNCore
 /// weights applied at every time step (Linear acts on the last dimension). Images must be
 /// flattened first. Weight `[units, F]` (PyTorch layout), bias `[units]`, both PyTorch's
 /// default init U(±1/√F). One sgemm over all `N·T` rows.
-public final class Dense: ActivationFusing {
+public final class Dense: ConfiguredLayer, ActivationFusing {
     public struct Config: Decodable, Sendable {
         var units: Int
         var bias: Bool?
@@ -109,11 +109,11 @@ public final class Dense: ActivationFusing {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName, summary: "fully connected layer (per time step on [T, F] sequences)",
+        Dense.self, summary: "fully connected layer (per time step on [T, F] sequences)",
         keys: [
             ConfigKey("units", "int", "Output features (PyTorch `out_features`)."),
             ConfigKey("bias", "bool", default: "true", "Adds a learned bias b: y = x·Wᵀ + b."),
         ],
         example: LayerExample(["units": 3], inputs: [[5]])
-    ) { context in try Dense(context.decode(Config.self), context: &context) }
+    )
 }

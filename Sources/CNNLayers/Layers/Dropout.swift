@@ -7,7 +7,7 @@ import CNNCore
 ///
 /// `x: [N] + shape → y: [N] + shape`. No parameters. The scaled mask (`0` or `1/(1 − p)`) is
 /// its saved state.
-public final class Dropout: Layer {
+public final class Dropout: ConfiguredLayer {
     public struct Config: Decodable, Sendable {
         var rate: Float
     }
@@ -62,12 +62,12 @@ public final class Dropout: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName, summary: "inverted dropout (identity in inference)",
+        Dropout.self, summary: "inverted dropout (identity in inference)",
         keys: [
             ConfigKey("rate", "number",
                       "Probability p in [0, 1) of zeroing each element in training; the others are "
                       + "scaled by 1/(1 − p) (PyTorch `p`)."),
         ],
         example: LayerExample(["rate": 0.3], inputs: [[4, 5]])
-    ) { context in try Dropout(context.decode(Config.self), context: &context) }
+    )
 }

@@ -7,7 +7,7 @@ import CNNCore
 /// `inputGradients` is nil); `dW[x[n, t], :] += dy[n, t, :]`. An index that is not an integer
 /// in `0..<vocabulary` stops the program: clamping would silently train the wrong row.
 /// MACs follow torchinfo, which counts every table element once per sample.
-public final class Embedding: Layer {
+public final class Embedding: ConfiguredLayer {
     public struct Config: Decodable, Sendable {
         var vocabulary: Int
         var dim: Int
@@ -74,12 +74,12 @@ public final class Embedding: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName, summary: "token index → learned vector lookup ([T] → [T, dim])",
+        Embedding.self, summary: "token index → learned vector lookup ([T] → [T, dim])",
         keys: [
             ConfigKey("vocabulary", "int",
                       "Table rows; inputs are indices in 0..<vocabulary (PyTorch `num_embeddings`)."),
             ConfigKey("dim", "int", "Length of each learned vector (PyTorch `embedding_dim`)."),
         ],
         example: LayerExample(["vocabulary": 7, "dim": 3], inputs: [[5]], indexInputs: 7)
-    ) { context in try Embedding(context.decode(Config.self), context: &context) }
+    )
 }

@@ -4,11 +4,13 @@ import CNNCore
 /// `AdaptiveAvgPool2d(1)` followed by `flatten`): `y[n, c] = (1/(H·W)) Σ_{h, w} x[n, c, h, w]`.
 ///
 /// `x: [N, C, H, W] → y: [N, C]`, or `[N, C, 1, 1]` with `keep_dims`. No parameters.
-public final class GlobalAvgPool: Layer {
+public final class GlobalAvgPool: ConfiguredLayer {
     public struct Config: Decodable, Sendable {
         var keepDims: Bool?
 
         private enum CodingKeys: String, CodingKey { case keepDims = "keep_dims" }
+
+        public init(keepDims: Bool? = nil) { self.keepDims = keepDims }
     }
 
     public let name: String
@@ -46,10 +48,10 @@ public final class GlobalAvgPool: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName, summary: "global average pooling, [C, H, W] → [C] (or [C, 1, 1])",
+        GlobalAvgPool.self, summary: "global average pooling, [C, H, W] → [C] (or [C, 1, 1])",
         keys: [
             ConfigKey("keep_dims", "bool", default: "false", "Outputs [C, 1, 1] instead of [C]."),
         ],
         example: LayerExample(["keep_dims": true], inputs: [[3, 5, 4]])
-    ) { context in try GlobalAvgPool(context.decode(Config.self), context: &context) }
+    )
 }

@@ -5,7 +5,7 @@ import CNNCore
 ///
 /// `x: [N, C, H, W] → y: [N, C]`, or `[N, C, 1, 1]` with `keep_dims`. No parameters. The argmax
 /// of each plane (the first maximum; a NaN wins, as in PyTorch) is kept for backward.
-public final class GlobalMaxPool: Layer {
+public final class GlobalMaxPool: ConfiguredLayer {
     public struct Config: Decodable, Sendable {
         var keepDims: Bool?
 
@@ -52,10 +52,10 @@ public final class GlobalMaxPool: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName, summary: "global max pooling, [C, H, W] → [C] (or [C, 1, 1])",
+        GlobalMaxPool.self, summary: "global max pooling, [C, H, W] → [C] (or [C, 1, 1])",
         keys: [
             ConfigKey("keep_dims", "bool", default: "false", "Outputs [C, 1, 1] instead of [C]."),
         ],
         example: LayerExample([:], inputs: [[3, 5, 4]], spacedInputs: true)
-    ) { context in try GlobalMaxPool(context.decode(Config.self), context: &context) }
+    )
 }

@@ -9,7 +9,7 @@ import CNNCore
 /// `x: [N, C, H, W] → y: [N, C, H, W]`; channels are the first per-sample dimension, as in
 /// PyTorch (`[C]`, `[C, L]` and `[C, D, H, W]` work too; a `[T, F]` sequence would be grouped
 /// along T, so use `layernorm` there). With `affine`, `weight` [C] = 1 and `bias` [C] = 0.
-public final class GroupNorm: Layer {
+public final class GroupNorm: ConfiguredLayer {
     public struct Config: Decodable, Sendable {
         var groups: Int
         var eps: Float?
@@ -113,7 +113,7 @@ public final class GroupNorm: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName, summary: "group normalization over groups of channels of each sample",
+        GroupNorm.self, summary: "group normalization over groups of channels of each sample",
         keys: [
             ConfigKey("groups", "int",
                       "Number of channel groups (PyTorch `num_groups`); must divide the channels; 1 "
@@ -124,5 +124,5 @@ public final class GroupNorm: Layer {
                       "Learns the per-channel scale γ (`weight`) and shift β (`bias`)."),
         ],
         example: LayerExample(["groups": 2, "eps": 1e-4], inputs: [[4, 3, 5]])
-    ) { context in try GroupNorm(context.decode(Config.self), context: &context) }
+    )
 }

@@ -9,7 +9,7 @@ import CNNCore
 /// `[N, T, F]` with `normalized_dims: 1` normalised per time step (as in Transformers).
 /// With `elementwise_affine`, `weight` (= 1) and `bias` (= 0) have the normalized shape
 /// `[D₁, …, D_k]`, as in PyTorch.
-public final class LayerNorm: Layer {
+public final class LayerNorm: ConfiguredLayer {
     public struct Config: Decodable, Sendable {
         var normalizedDims: Int?
         var eps: Float?
@@ -113,7 +113,7 @@ public final class LayerNorm: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName,
+        LayerNorm.self,
         summary: "layer normalization over the last normalized_dims dimensions of each sample",
         keys: [
             ConfigKey("normalized_dims", "int", default: "all dimensions",
@@ -125,5 +125,5 @@ public final class LayerNorm: Layer {
                       "Learns `weight` γ and `bias` β of the normalized shape."),
         ],
         example: LayerExample(["normalized_dims": 2, "eps": 1e-4], inputs: [[2, 3, 5]])
-    ) { context in try LayerNorm(context.decode(Config.self), context: &context) }
+    )
 }

@@ -15,7 +15,7 @@ import CNNCore
 /// Defaults `size` 5, `alpha` 1e-4, `beta` 0.75, `k` 2 are AlexNet's; note PyTorch's default
 /// `k` is 1. Backward is Caffe's exact derivative (lrn_layer.cpp):
 /// `∂a_c = ∂b_c · s_c^(−β) − (2αβ/n) · a_c · Σ_{c′ whose window holds c} ∂b_{c′} · b_{c′} / s_{c′}`.
-public final class LocalResponseNorm: Layer {
+public final class LocalResponseNorm: ConfiguredLayer {
     public struct Config: Decodable, Sendable {
         var size: Int?
         var alpha: Float?
@@ -116,7 +116,7 @@ public final class LocalResponseNorm: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName, summary: "AlexNet's cross-channel local response normalization",
+        LocalResponseNorm.self, summary: "AlexNet's cross-channel local response normalization",
         keys: [
             ConfigKey("size", "int", default: "5",
                       "Channels n in each window, c − ⌊n/2⌋ … c + ⌊(n − 1)/2⌋ (outside ones count as 0)."),
@@ -126,5 +126,5 @@ public final class LocalResponseNorm: Layer {
                       "Additive constant k > 0 in s (AlexNet's 2; PyTorch's default is 1)."),
         ],
         example: LayerExample(["size": 3, "alpha": 0.5, "beta": 0.75, "k": 2], inputs: [[5, 3, 5]])
-    ) { context in try LocalResponseNorm(context.decode(Config.self), context: &context) }
+    )
 }

@@ -12,7 +12,7 @@ import CNNCore
 /// scan order, as PyTorch) is its saved state, `[N, C, H′, W′]` Int32: backward routes each
 /// gradient to its argmax, and `max_unpool2d` receives it through a state edge (PyTorch's
 /// `return_indices`, the pool's second output).
-public final class MaxPool2D: Layer {
+public final class MaxPool2D: ConfiguredLayer {
     public struct Config: Decodable, Sendable {
         var kernel: IntPair
         var stride: IntPair?
@@ -21,6 +21,13 @@ public final class MaxPool2D: Layer {
 
         private enum CodingKeys: String, CodingKey {
             case kernel, stride, padding, ceilMode = "ceil_mode"
+        }
+
+        public init(kernel: IntPair, stride: IntPair? = nil, padding: PaddingSpec? = nil, ceilMode: Bool? = nil) {
+            self.kernel = kernel
+            self.stride = stride
+            self.padding = padding
+            self.ceilMode = ceilMode
         }
     }
 
@@ -51,7 +58,7 @@ public final class MaxPool2D: Layer {
                          context: inout LayerBuildContext) throws -> WindowGeometry {
         let g = try context.windowGeometry(
             kernel: kernel, stride: stride ?? kernel,
-            padding: padding ?? .explicit(top: 0, bottom: 0, left: 0, right: 0),
+            padding: padding ?? .uniform(0),
             ceilMode: ceilMode ?? false)
         let (hh, hw) = (g.kernelH / 2, g.kernelW / 2)
         if max(g.padTop, g.padBottom) > hh || max(g.padLeft, g.padRight) > hw {
@@ -206,9 +213,9 @@ public final class MaxPool2D: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName, summary: "2-D max pooling (padding, ceil mode; argmax kept for unpool)",
+        MaxPool2D.self, summary: "2-D max pooling (padding, ceil mode; argmax kept for unpool)",
         keys: poolingWindowKeys(paddingReadsAs: "−∞"),
         example: LayerExample(["kernel": 3, "stride": [2, 1], "padding": 1, "ceil_mode": true],
                               inputs: [[2, 6, 5]], spacedInputs: true)
-    ) { context in try MaxPool2D(context.decode(Config.self), context: &context) }
+    )
 }

@@ -12,7 +12,7 @@ import CNNCore
 /// Overlapping pool windows can pick the same pixel twice; the later write wins (as PyTorch's
 /// CPU kernel), and backward sends the gradient only to that writer, so it is the exact adjoint
 /// of forward.
-public final class MaxUnpool2D: Layer {
+public final class MaxUnpool2D: ConfiguredLayer {
     public struct Config: Decodable, Sendable {
         var pool: String
     }
@@ -81,7 +81,7 @@ public final class MaxUnpool2D: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName, summary: "max unpooling: values back to their maxpool2d's argmax",
+        MaxUnpool2D.self, summary: "max unpooling: values back to their maxpool2d's argmax",
         keys: [
             ConfigKey("pool", "string",
                       "Full node name (with any block prefix) of the earlier maxpool2d whose argmax places "
@@ -89,5 +89,5 @@ public final class MaxUnpool2D: Layer {
                       + "input shape."),
         ],
         example: LayerExample(["pool": "pool1"], inputs: [[2, 3, 2]], standalone: false)
-    ) { context in try MaxUnpool2D(context.decode(Config.self), context: &context) }
+    )
 }

@@ -6,13 +6,15 @@ import CNNCore
 ///
 /// `x: [N, C, H, W], s: [N, C, 1, 1] or [N, C] → y: [N, C, H, W]`; equal shapes → that shape.
 /// No parameters; `dx = dy · s`, `ds[c] = Σ_{h,w} dy · x`.
-public final class Multiply: Layer {
+public final class Multiply: ConfiguredLayer {
     public struct Config: Decodable, Sendable {
         /// Asks for the (empty) object so that any key is reported as unknown.
         public init(from decoder: Decoder) throws {
             _ = try decoder.container(keyedBy: NoKeys.self)
         }
         private enum NoKeys: CodingKey {}
+
+        public init() {}
     }
 
     public let name: String
@@ -81,9 +83,9 @@ public final class Multiply: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName,
+        Multiply.self,
         summary: "elementwise product, or per-channel scaling by a [C, 1, 1] or [C] input (SE)",
         keys: [],
         example: LayerExample([:], inputs: [[3, 4, 5], [3, 1, 1]])
-    ) { context in try Multiply(context.decode(Config.self), context: &context) }
+    )
 }

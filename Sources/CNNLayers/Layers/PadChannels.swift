@@ -7,9 +7,11 @@ import CNNCore
 /// average pool for the spatial subsampling.
 ///
 /// `x: [N, C, H, W] → y: [N, channels, H, W]`. No parameters.
-public final class PadChannels: Layer {
+public final class PadChannels: ConfiguredLayer {
     public struct Config: Decodable, Sendable {
         var channels: Int
+
+        public init(channels: Int) { self.channels = channels }
     }
 
     public let name: String
@@ -57,7 +59,7 @@ public final class PadChannels: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName,
+        PadChannels.self,
         summary: "zero-pads channels equally on both sides (ResNet option-A shortcut)",
         keys: [
             ConfigKey("channels", "int",
@@ -65,5 +67,5 @@ public final class PadChannels: Layer {
                       + "maps go before the input's and as many after."),
         ],
         example: LayerExample(["channels": 6], inputs: [[2, 3, 5]])
-    ) { context in try PadChannels(context.decode(Config.self), context: &context) }
+    )
 }

@@ -6,7 +6,7 @@ import CNNCore
 /// `x: [N] + inShape → y: [N] + shape`, e.g. `[N, 60] → [N, 3, 4, 5]`. No parameters. The data
 /// is already contiguous, so forward is one copy and backward one accumulation. `flatten` is the
 /// same layer with the shape `[inShape.count]`.
-public final class Reshape: Layer {
+public final class Reshape: ConfiguredLayer {
     public struct Config: Decodable, Sendable {
         var shape: [Int]
     }
@@ -65,12 +65,12 @@ public final class Reshape: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName, summary: "gives each sample a new shape (one -1 entry is inferred)",
+        Reshape.self, summary: "gives each sample a new shape (one -1 entry is inferred)",
         keys: [
             ConfigKey("shape", "[int, …]",
                       "New per-sample shape, batch excluded, with the same element count; one entry may be "
                       + "-1, inferred from the others."),
         ],
         example: LayerExample(["shape": [5, -1]], inputs: [[2, 3, 5]])
-    ) { context in try Reshape(context.decode(Config.self), context: &context) }
+    )
 }

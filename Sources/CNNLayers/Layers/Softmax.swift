@@ -14,7 +14,7 @@ import Glibc
 /// The tensor is seen as `[outer, length, inner]` with the softmax over `length`; the loops run
 /// over whole contiguous rows of `inner` values with the per-position max and sum in the
 /// workspace, so a channel softmax on images reads memory in order.
-public final class Softmax: Layer {
+public final class Softmax: ConfiguredLayer {
     public struct Config: Decodable, Sendable {
         var axis: Int?
     }
@@ -97,12 +97,12 @@ public final class Softmax: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName, summary: "softmax along a per-sample axis (default 0, the channels)",
+        Softmax.self, summary: "softmax along a per-sample axis (default 0, the channels)",
         keys: [
             ConfigKey("axis", "int", default: "0",
                       "Per-sample axis to normalize along, 0 the channels; negative counts from the end "
                       + "(PyTorch `dim` = axis + 1 for axis ≥ 0)."),
         ],
         example: LayerExample(["axis": 1], inputs: [[3, 5, 4]])
-    ) { context in try Softmax(context.decode(Config.self), context: &context) }
+    )
 }

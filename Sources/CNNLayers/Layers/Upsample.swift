@@ -9,7 +9,7 @@ import CNNCore
 /// columns likewise, and the two blends multiply.
 ///
 /// `x: [N, C, H, W] → y: [N, C, s_h·H, s_w·W]`. No parameters.
-public final class Upsample: Layer {
+public final class Upsample: ConfiguredLayer {
     public enum Mode: String, Sendable, CaseIterable, ConfigEnum {
         case nearest, bilinear
     }
@@ -117,7 +117,7 @@ public final class Upsample: Layer {
     }
 
     public static let registration = LayerRegistration(
-        type: typeName, summary: "upsampling by integer factors (nearest or bilinear)",
+        Upsample.self, summary: "upsampling by integer factors (nearest or bilinear)",
         keys: [
             ConfigKey("scale", "int or [h, w]", "Integer factor per axis, ≥ 1 (PyTorch `scale_factor`)."),
             ConfigKey("mode", "\"nearest\" | \"bilinear\"", default: "\"nearest\"",
@@ -125,5 +125,5 @@ public final class Upsample: Layer {
                       + "align_corners=False."),
         ],
         example: LayerExample(["scale": [2, 3], "mode": "bilinear"], inputs: [[2, 3, 4]])
-    ) { context in try Upsample(context.decode(Config.self), context: &context) }
+    )
 }
