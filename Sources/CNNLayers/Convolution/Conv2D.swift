@@ -164,18 +164,6 @@ public final class Conv2D: ConfiguredLayer, AffineAbsorbing, AlgorithmChoosing {
         }
     }
 
-    /// One forward call, for the worker pool.
-    struct ForwardParts: PartitionedWork {
-        let algorithm: any ConvolutionAlgorithm, call: ConvolutionForward
-        let workspace: UnsafeMutablePointer<Float>, slice: Int, parts: Int
-
-        func run(part: Int) {
-            guard part < parts else { return }
-            algorithm.forward(call, images: WorkerPool.share(call.batch, part: part, of: parts),
-                              workspace: workspace + part * slice)
-        }
-    }
-
     // MARK: - Backward
 
     /// Each part back-propagates its own images into private weight and bias gradients, which are
@@ -187,41 +175,16 @@ public final class Conv2D: ConfiguredLayer, AffineAbsorbing, AlgorithmChoosing {
         connected?.denseGradient.zero()
         let pool = context.pool
         let parts = min(pool.parts, n), workspace = context.workspace, slice = partWorkspace(batch: n)
-        let weightCount = shape.gradientFloats - filters
         var weight = expandedWeight()
         if inputGradients[0] != nil { weight = algorithm.inputGradientWeights(weight, pool: pool) }
         let call = ConvolutionBackward(x: inputs[0].data, dy: outputGradient.data, dx: inputGradients[0]?.data,
                                        overwriting: context.overwritesInputGradient, weight: weight, batch: n)
-        pool.run(BackwardParts(algorithm: algorithm, call: call, weightGrad: dw, biasGrad: db,
-                               workspace: workspace, slice: slice, parts: parts,
-                               gradientFloats: shape.gradientFloats, weightCount: weightCount))
-        if parts > 1 {
-            for part in 0..<parts {
-                let own = workspace + part * slice + slice - shape.gradientFloats
-                for i in 0..<weightCount { dw[i] += own[i] }
-                if let db { for f in 0..<filters { db[f] += own[weightCount + f] } }
-            }
-        }
+        let work = BackwardParts(algorithm: algorithm, call: call, weightGrad: dw, biasGrad: db,
+                                 workspace: workspace, slice: slice, parts: parts,
+                                 gradientFloats: shape.gradientFloats, weightCount: shape.gradientFloats - filters)
+        pool.run(work)
+        work.sumPrivateGradients()
         connected?.gather(into: weightGrad.data)
-    }
-
-    /// One backward call, for the worker pool: part `part`'s images, into its private gradients
-    /// at the end of its slice (the layer's own with one part).
-    struct BackwardParts: PartitionedWork {
-        let algorithm: any ConvolutionAlgorithm, call: ConvolutionBackward
-        let weightGrad: UnsafeMutablePointer<Float>, biasGrad: UnsafeMutablePointer<Float>?
-        let workspace: UnsafeMutablePointer<Float>, slice: Int, parts: Int
-        /// Floats of the private weight and bias gradients, and of the weight's (the bias follows).
-        let gradientFloats: Int, weightCount: Int
-
-        func run(part: Int) {
-            guard part < parts else { return }
-            let ws = workspace + part * slice, own = ws + slice - gradientFloats
-            let (dw, db) = parts == 1 ? (weightGrad, biasGrad) : (own, biasGrad == nil ? nil : own + weightCount)
-            if parts > 1 { own.update(repeating: 0, count: gradientFloats) }
-            algorithm.backward(call, images: WorkerPool.share(call.batch, part: part, of: parts),
-                               weightGradient: dw, biasGradient: db, workspace: ws)
-        }
     }
 
     /// The weights as a dense `[F, C/groups·kh·kw]` matrix (the stored one, or the table's scatter).
