@@ -1,4 +1,5 @@
 import CNNConfig
+import CNNCore
 
 /// The `train` section of a config:
 ///
@@ -42,10 +43,11 @@ public struct TrainSpec: Decodable, Sendable {
         func check(_ ok: Bool, _ key: String, _ message: String) throws {
             if !ok { throw ConfigError(file: file, place: "train.\(key)", message: message) }
         }
-        try check(spec.epochs >= 1, "epochs", "must be ≥ 1, got \(spec.epochs)")
-        try check((1...65_536).contains(spec.batchSize), "batch_size", "must be in 1...65536, got \(spec.batchSize)")
-        try check((spec.accumulate ?? 1) >= 1, "accumulate", "must be ≥ 1")
-        try check((spec.threads ?? 1) >= 1, "threads", "must be ≥ 1")
+        for (key, value, range) in [("epochs", spec.epochs, Limits.epochs), ("batch_size", spec.batchSize, Limits.batch),
+                                    ("threads", spec.threads ?? 1, Limits.threads), ("seed", spec.seed ?? 0, Limits.seed),
+                                    ("accumulate", spec.accumulate ?? 1, Limits.batch)] {
+            if let problem = Limits.violation(value, range) { try check(false, key, problem) }
+        }
         try check((spec.clipGradNorm ?? 1) > 0, "clip_grad_norm", "must be > 0")
         try check((spec.clipGradValue ?? 1) > 0, "clip_grad_value", "must be > 0")
         if let s = spec.loss?.labelSmoothing { try check((0..<1).contains(s), "loss.label_smoothing", "must be in [0, 1)") }

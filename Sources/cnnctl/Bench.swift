@@ -1,4 +1,5 @@
 import ArgumentParser
+import CNNCore
 import CNNBench
 import CNNGraph
 import CNNTraining
@@ -27,11 +28,12 @@ struct Bench: ParsableCommand {
     @Option(help: "Output format: table or json.") var format = Format.table
 
     func validate() throws {
-        for (name, value, least) in [("--iterations", iterations, 1), ("--rounds", rounds, 1), ("--soak", soak, 0),
-                                     ("--layers", layers, 0), ("--batch", batch ?? 1, 1), ("--threads", threads ?? 1, 1)]
-        where value < least {
-            throw ValidationError("\(name) must be ≥ \(least)")
-        }
+        try checkOption("batch", batch, Limits.batch)
+        try checkOption("threads", threads, Limits.threads)
+        try checkOption("iterations", iterations, Limits.repetitions)
+        try checkOption("rounds", rounds, 1...1_000)
+        try checkOption("soak", soak, 0...Limits.repetitions.upperBound)
+        try checkOption("layers", layers, 0...100_000)
     }
 
     func run() throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CNNCore
 import CNNConfig
 import CNNData
 import CNNGraph
@@ -17,6 +18,10 @@ struct Eval: ParsableCommand {
     @Option(help: "Which data to evaluate on.") var split = Split.test
     @Option(help: "Batch size.") var batch = 256
     @Option(help: "Output format: table or json.") var format = Format.table
+
+    func validate() throws {
+        try checkOption("batch", batch, Limits.batch)
+    }
 
     func run() throws {
         let report = try Failure.reporting { () throws -> MetricsReport in

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CNNCore
 import CNNData
 import CNNGraph
 import CNNTraining
@@ -16,8 +17,9 @@ struct Generate: ParsableCommand {
     @Option(help: "Seed for sampling.") var seed = 1
 
     func validate() throws {
-        guard length >= 1 else { throw ValidationError("--length must be ≥ 1") }
-        guard temperature >= 0 else { throw ValidationError("--temperature must be ≥ 0") }
+        try checkOption("length", length, Limits.repetitions)
+        try checkOption("temperature", temperature, 0...100)
+        try checkOption("seed", seed, Limits.seed)
     }
 
     func run() throws {

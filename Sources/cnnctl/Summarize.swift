@@ -1,4 +1,5 @@
 import ArgumentParser
+import CNNCore
 import CNNGraph
 import Foundation
 
@@ -18,8 +19,8 @@ struct Summarize: ParsableCommand {
     @Option(help: "Output format: table or json.") var format = Format.table
 
     func validate() throws {
-        guard batch >= 1 else { throw ValidationError("--batch must be ≥ 1") }
-        if let depth, depth < 0 { throw ValidationError("--depth must be ≥ 0") }
+        try checkOption("batch", batch, Limits.batch)
+        try checkOption("depth", depth, 0...1_000)
     }
 
     func run() throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CNNCore
 import CNNData
 import CNNTraining
 #if canImport(Glibc)
@@ -21,8 +22,9 @@ struct Train: ParsableCommand {
     @Option(help: "BLAS threads (default: train.threads, else 2).") var threads: Int?
 
     func validate() throws {
-        if let epochs, epochs < 1 { throw ValidationError("--epochs must be ≥ 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be ≥ 1") }
+        try checkOption("epochs", epochs, Limits.epochs)
+        try checkOption("threads", threads, Limits.threads)
+        try checkOption("seed", seed, Limits.seed)
         if out != nil && resume != nil { throw ValidationError("--out and --resume exclude each other") }
     }
 
