@@ -39,7 +39,7 @@ let package = Package(
         .systemLibrary(name: "CJSON", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "CNNConfig", dependencies: ["CJSON"]),
+        .target(name: "CNNConfig", dependencies: ["CJSON", "CNNCore"]),
         .target(name: "CNNCore", dependencies: ["COpenBLAS"], swiftSettings: kernels + optimizedInTests),
         .target(name: "CNNAVX512", dependencies: ["CNNCore"], swiftSettings: avx512),
         .target(name: "CNNLayers", dependencies: ["CNNCore", "CNNAVX512", "CNNConfig"],

@@ -1,4 +1,5 @@
 import CJSON
+import CNNCore
 
 #if canImport(Glibc)
 import Glibc
@@ -65,31 +66,25 @@ public enum JSONSource {
     }
 
     /// Reads and parses a file; a missing or unreadable file throws
-    /// `ConfigError(file: path, place: "", message: "cannot read file: <strerror>")`.
+    /// `ConfigError(file: path, place: "", message: "cannot open: <strerror>")`; so does a path
+    /// that is no regular file or a file over `maximumFileBytes`.
     public static func load(path: String) throws -> JSONValue {
         try parse(try readText(path: path), file: path)
     }
 
-    /// The contents of a file as text (invalid UTF-8 is replaced, not rejected).
+    /// The contents of a file as text (invalid UTF-8 is replaced, not rejected): a regular file
+    /// of at most `maximumFileBytes`, read whole (`BoundedFile`).
     static func readText(path: String) throws -> String {
-        func failure(_ code: Int32) -> ConfigError {
-            ConfigError(file: path, place: "",
-                        message: "cannot read file: \(String(cString: strerror(code)))")
+        do {
+            return String(decoding: try BoundedFile.readAll(path, limit: maximumFileBytes, what: "config file"),
+                          as: UTF8.self)
+        } catch let error as FileError {
+            throw ConfigError(file: path, place: "", message: error.message)
         }
-        guard let handle = fopen(path, "rb") else { throw failure(errno) }
-        defer { fclose(handle) }
-        var data: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, handle) }
-            if n > 0 { data.append(contentsOf: chunk[0..<n]) }
-            if n < chunk.count {
-                if ferror(handle) != 0 { throw failure(errno) }
-                break
-            }
-        }
-        return String(decoding: data, as: UTF8.self)
     }
+
+    /// The largest config file read: far beyond any model written by hand or generated.
+    static let maximumFileBytes = 16 << 20
 
     // MARK: - json_object → JSONValue
 

@@ -1,3 +1,5 @@
+import CNNCore
+
 /// CIFAR-10 (Krizhevsky 2009, "Learning Multiple Layers of Features from Tiny Images"; the
 /// "binary version" at https://www.cs.toronto.edu/~kriz/cifar.html): each file is a sequence of
 /// 3,073-byte records — one label byte (0…9), then a 32x32 image as 1,024 red, 1,024 green and
@@ -18,7 +20,9 @@ public enum CIFAR10 {
         var values: [Float] = []
         var labels: [Int32] = []
         for file in files {
-            let bytes = try IDX.readFile(file)
+            // Each byte becomes a float: the file may take a fifth of the memory left.
+            let limit = min(1 << 31, (SystemMemory.availableBytes ?? Int.max) / 5)
+            let bytes = try IDX.readFile(file, limit: limit, what: "CIFAR-10 batch file")
             guard !bytes.isEmpty, bytes.count % recordBytes == 0 else {
                 throw DataError(file: file, message: "size \(bytes.count) bytes is not a "
                                 + "positive multiple of \(recordBytes) (a CIFAR-10 binary record "

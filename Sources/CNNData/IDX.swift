@@ -16,9 +16,9 @@ public enum IDX {
     /// otherwise the largest label + 1.
     public static func load(images: String, labels: String, name: String,
                             classNames: [String]?) throws -> LabeledDataset {
-        let imageBytes = try readFile(images)
+        let imageBytes = try readFile(images, rank: 3)
         let imageDims = try dimensions(imageBytes, file: images, rank: 3)
-        let labelBytes = try readFile(labels)
+        let labelBytes = try readFile(labels, rank: 1)
         let labelDims = try dimensions(labelBytes, file: labels, rank: 1)
         let (n, rows, columns) = (imageDims[0], imageDims[1], imageDims[2])
         guard labelDims[0] == n else {
@@ -58,11 +58,34 @@ public enum IDX {
         }
     }
 
-    /// The whole (decompressed) file, with a read failure as a `DataError`.
-    static func readFile(_ path: String) throws -> [UInt8] {
+    /// The header and the data it declares, read no further than that (and one byte, to see an
+    /// over-long file): the data is inflated only once the header's sizes are known and the
+    /// memory they need (the bytes and their floats) is available. A malformed header is
+    /// returned as read, for `dimensions` to describe.
+    static func readFile(_ path: String, rank: Int) throws -> [UInt8] {
+        try asDataError {
+            let file = try GzipFile(path)
+            var bytes = try file.read(upTo: 4 + 4 * rank)
+            guard bytes.count == 4 + 4 * rank, bigEndian(bytes, at: 0) == 0x0800 | UInt32(rank) else { return bytes }
+            let declared = Shape((0..<rank).map { Int(bigEndian(bytes, at: 4 + 4 * $0)) }).checkedCount ?? Int.max
+            try SystemMemory.require(declared.multipliedReportingOverflow(by: 5).overflow ? Int.max : 5 * declared,
+                                     for: "the \(declared) bytes its header declares, as floats", file: path)
+            bytes += try file.read(upTo: declared + 1)
+            return bytes
+        }
+    }
+
+    /// A whole (decompressed) file of at most `limit` bytes, for formats without a header.
+    static func readFile(_ path: String, limit: Int, what: String) throws -> [UInt8] {
+        try asDataError { try GzipFile.read(path, limit: limit, what: what) }
+    }
+
+    private static func asDataError<T>(_ body: () throws -> T) throws -> T {
         do {
-            return try GzipFile.read(path)
+            return try body()
         } catch let error as GzipFile.ReadError {
+            throw DataError(file: error.path, message: error.message)
+        } catch let error as FileError {
             throw DataError(file: error.path, message: error.message)
         }
     }
@@ -102,14 +125,13 @@ public enum IDX {
                             + "\(headerLength)-byte header")
         }
         if actual > declared {
-            throw DataError(file: file, message: "\(actual - declared) bytes more than the "
-                            + "header declares (\(sizes) = \(declared) data bytes after the "
-                            + "\(headerLength)-byte header)")
+            throw DataError(file: file, message: "more bytes than the header declares (\(sizes) = \(declared) "
+                            + "data bytes after the \(headerLength)-byte header)")
         }
         return dims
     }
 
-    private static func bigEndian(_ bytes: [UInt8], at i: Int) -> UInt32 {
+    static func bigEndian(_ bytes: [UInt8], at i: Int) -> UInt32 {
         UInt32(bytes[i]) << 24 | UInt32(bytes[i + 1]) << 16 | UInt32(bytes[i + 2]) << 8
             | UInt32(bytes[i + 3])
     }

@@ -22,7 +22,9 @@ public struct TextCorpus: Sendable {
     /// empty or non-UTF-8 file, or a character outside the given vocabulary, is a `DataError`
     /// naming the file.
     public static func load(_ path: String, vocabulary: Vocabulary? = nil) throws -> TextCorpus {
-        let bytes = try IDX.readFile(path)
+        // Each byte may become a scalar and an index (8 bytes) besides itself.
+        let limit = min(1 << 30, (SystemMemory.availableBytes ?? Int.max) / 9)
+        let bytes = try IDX.readFile(path, limit: limit, what: "text corpus")
         guard !bytes.isEmpty else {
             throw DataError(file: path, message: "is empty; a text dataset needs text to cut "
                             + "into windows")

@@ -1,3 +1,5 @@
+import CNNCore
+
 /// Renders a `SummaryReport` as a torchinfo/Keras-style table.
 public enum SummaryTable {
     /// `depth`: rows nested deeper than this are folded into their block's row.
@@ -85,11 +87,7 @@ public enum SummaryTable {
         return "\(n)"
     }
 
-    public static func bytes(_ n: Int) -> String {
-        let units: [(Double, String)] = [(1_073_741_824, "GiB"), (1_048_576, "MiB"), (1024, "KiB")]
-        for (scale, unit) in units where Double(n) >= scale { return fixed(Double(n) / scale, 2) + " " + unit }
-        return "\(n) B"
-    }
+    public static func bytes(_ n: Int) -> String { ByteCount(n).description }
 
     /// `x` rounded to `decimals` places, without Foundation's locale-dependent formatting.
     public static func fixed(_ x: Double, _ decimals: Int) -> String {

@@ -32,24 +32,52 @@ public enum AtomicFile {
         to path: String,
         _ body: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
     ) throws {
+        try prepare(to: path, body).commit()
+    }
+
+    /// The first half of `write`: the contents written and synced under a temporary name, not
+    /// yet renamed over `path`. Files that must change together are all prepared before any is
+    /// committed, so a write that fails (a full disk) leaves every one of them as it was.
+    public static func prepare(
+        to path: String,
+        _ body: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws -> PendingFile {
         let temporary = "\(path).tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw failure(path, "cannot create \(temporary)") }
-        var renamed = false
+        let pending = PendingFile(path: path, temporary: temporary)
         var closed = false
-        defer {
-            if !closed { close(fd) }
-            if !renamed { unlink(temporary) }
-        }
+        defer { if !closed { close(fd) } }
         try body { chunk in try writeAll(chunk, to: fd, temporary: temporary, path: path) }
         guard fsync(fd) == 0 else { throw failure(path, "cannot sync \(temporary)") }
         closed = true
         guard close(fd) == 0 else { throw failure(path, "cannot close \(temporary)") }
-        guard rename(temporary, path) == 0 else {
-            throw failure(path, "cannot rename \(temporary) over it")
+        return pending
+    }
+
+    /// A file written and synced under a temporary name; `commit` renames it into place, and one
+    /// dropped uncommitted is removed.
+    public final class PendingFile {
+        public let path: String
+        let temporary: String
+        private var committed = false
+
+        init(path: String, temporary: String) {
+            self.path = path
+            self.temporary = temporary
         }
-        renamed = true
-        try syncDirectory(of: path)
+
+        deinit { if !committed { unlink(temporary) } }
+
+        /// Renames the file over `path` (atomic by POSIX) and syncs the directory, so that the
+        /// rename survives a crash.
+        public func commit() throws {
+            guard rename(temporary, path) == 0 else {
+                throw AtomicFile.failure(path, "cannot rename \(temporary) over it")
+            }
+            committed = true
+            try AtomicFile.syncDirectory(of: path)
+        }
     }
 
     private static func writeAll(_ chunk: UnsafeRawBufferPointer, to fd: Int32,
@@ -69,7 +97,7 @@ public enum AtomicFile {
 
     /// Makes the rename durable. Some file systems cannot sync a directory and say EINVAL; the
     /// rename has happened by then, so that is not reported as a failed write.
-    private static func syncDirectory(of path: String) throws {
+    fileprivate static func syncDirectory(of path: String) throws {
         let directory: String
         if let slash = path.lastIndex(of: "/") {
             directory = slash == path.startIndex ? "/" : String(path[..<slash])
@@ -85,7 +113,7 @@ public enum AtomicFile {
     }
 
     /// An error naming `path`, the step that failed and the system's reason (errno).
-    private static func failure(_ path: String, _ what: String) -> CheckpointError {
+    fileprivate static func failure(_ path: String, _ what: String) -> CheckpointError {
         CheckpointError(file: path, message: "\(what): \(String(cString: strerror(errno)))")
     }
 }

@@ -1,38 +1,46 @@
+import CNNCore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The files of one training run: `config.json` (the resolved config, model inline), `log.txt`,
 /// `metrics.csv`, `curves.svg`, and the checkpoints `last`/`best` (+ `.state`). Every file but the
 /// log is replaced atomically, so a killed run never leaves half a file behind.
 public final class RunDirectory {
     public let path: String
-    private let log: FileHandle
+    /// `log.txt`, open for appending.
+    private let log: Int32
 
-    /// Creates (or, for a resume, reopens) the directory.
+    /// Creates (or, for a resume, reopens) the directory. Nothing is written until the directory
+    /// is known to be usable: a resume of a directory that holds no run leaves it untouched.
     public init(path: String, resuming: Bool) throws {
         self.path = path
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         if fm.fileExists(atPath: path, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { throw RunError("\(path) exists and is not a directory") }
-            if !resuming && fm.fileExists(atPath: path + "/last.safetensors") {
+            let holdsRun = fm.fileExists(atPath: path + "/last.safetensors")
+            if !resuming && holdsRun {
                 throw RunError("\(path) already holds a run; continue it with --resume \(path) or choose another --out")
+            }
+            if resuming && !holdsRun {
+                throw RunError("\(path) holds no run to resume (no last.safetensors)")
             }
         } else {
             if resuming { throw RunError("\(path): no such run directory to resume") }
             do {
                 try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
             } catch {
-                throw RunError("cannot create \(path): \(error.localizedDescription)")
+                throw RunError("cannot create \(path): \((error as NSError).localizedFailureReason ?? "\(error)")")
             }
         }
         let logPath = path + "/log.txt"
-        if !fm.fileExists(atPath: logPath) { fm.createFile(atPath: logPath, contents: nil) }
-        guard let handle = FileHandle(forWritingAtPath: logPath) else { throw RunError("cannot write \(logPath)") }
-        handle.seekToEndOfFile()
-        log = handle
+        log = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard log >= 0 else { throw RunError("cannot open \(logPath): \(String(cString: strerror(errno)))") }
     }
 
-    deinit { try? log.close() }
+    deinit { close(log) }
 
     /// A default location: `runs/<config name>-<UTC timestamp>`.
     public static func defaultPath(configPath: String, date: Date = Date()) -> String {
@@ -43,16 +51,26 @@ public final class RunDirectory {
         return "runs/\(base)-\(f.string(from: date))"
     }
 
-    public func appendLog(_ line: String) {
-        log.write(Data((line + "\n").utf8))
+    /// Appends a line to `log.txt`; a failed write (a full disk) is an error naming the file.
+    public func appendLog(_ line: String) throws {
+        var text = line + "\n"
+        let written = text.withUTF8 { bytes in Glibc.write(log, bytes.baseAddress, bytes.count) }
+        guard written == text.utf8.count else {
+            let reason = written < 0 ? String(cString: strerror(errno)) : "only \(written) bytes written"
+            throw RunError("cannot append to \(path)/log.txt: \(reason)")
+        }
     }
 
     public func write(_ name: String, _ text: String) throws {
         try AtomicFile.write(Array(text.utf8), to: path + "/" + name)
     }
 
-    public func read(_ name: String) -> String? {
-        try? String(contentsOfFile: path + "/" + name, encoding: .utf8)
+    /// A file of the run as text, nil when there is none; one that cannot be read as a file of
+    /// at most 64 MiB is an error naming it.
+    public func read(_ name: String) throws -> String? {
+        let file = path + "/" + name
+        guard FileManager.default.fileExists(atPath: file) else { return nil }
+        return String(decoding: try BoundedFile.readAll(file, limit: 64 << 20, what: name), as: UTF8.self)
     }
 }
 

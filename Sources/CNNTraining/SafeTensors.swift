@@ -1,4 +1,5 @@
 import CNNConfig
+import CNNCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,6 +26,12 @@ public enum SafeTensors {
     /// number of values are errors.
     public static func write(_ tensors: [Entry], metadata: [String: String] = [:],
                              to path: String) throws {
+        try prepare(tensors, metadata: metadata, to: path).commit()
+    }
+
+    /// As `write`, but only written and synced under a temporary name (`AtomicFile.prepare`).
+    public static func prepare(_ tensors: [Entry], metadata: [String: String] = [:],
+                               to path: String) throws -> AtomicFile.PendingFile {
         var seen = Set<String>()
         for tensor in tensors {
             func fail(_ message: String) -> CheckpointError {
@@ -39,7 +46,7 @@ public enum SafeTensors {
             }
         }
         let header = self.header(tensors, metadata: metadata)
-        try AtomicFile.write(to: path) { emit in
+        return try AtomicFile.prepare(to: path) { emit in
             var length = UInt64(header.count).littleEndian
             try withUnsafeBytes(of: &length) { try emit($0) }
             try header.withUnsafeBytes { try emit($0) }
@@ -47,9 +54,15 @@ public enum SafeTensors {
         }
     }
 
-    /// Reads and validates a whole safetensors file; see `SafeTensorsFile` for what is checked.
-    public static func read(_ path: String) throws -> SafeTensorsFile {
-        try SafeTensorsFile(bytes: try readAll(path), path: path)
+    /// Reads and validates a safetensors file; see `SafeTensorsFile` for what is checked. The
+    /// header is read and checked against the file's size first; the tensors are read only then,
+    /// and only if they need at most `maxDataBytes` (and the memory is available).
+    public static func read(_ path: String, maxDataBytes: Int = Int.max) throws -> SafeTensorsFile {
+        do {
+            return try SafeTensorsFile(BoundedFile(path), maxDataBytes: maxDataBytes)
+        } catch let error as FileError {
+            throw CheckpointError(file: path, message: error.message)
+        }
     }
 
     /// ∏ shape, or nil for a negative dimension or a product that overflows `Int`.
@@ -104,30 +117,4 @@ public enum SafeTensors {
         }
     }
 
-    /// The whole file, with the system's reason when it cannot be read.
-    private static func readAll(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw failure(path, "cannot open") }
-        defer { close(fd) }
-        var status = stat()
-        guard fstat(fd, &status) == 0 else { throw failure(path, "cannot stat") }
-        let size = Int(status.st_size)
-        var bytes = [UInt8](repeating: 0, count: size)
-        var done = 0
-        while done < size {
-            let n = bytes.withUnsafeMutableBytes {
-                Glibc.read(fd, $0.baseAddress! + done, size - done)
-            }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { throw failure(path, "cannot read") }
-            // The file shrank while being read: keep what is there; validation reports it.
-            if n == 0 { bytes.removeLast(size - done); break }
-            done += n
-        }
-        return bytes
-    }
-
-    private static func failure(_ path: String, _ what: String) -> CheckpointError {
-        CheckpointError(file: path, message: "\(what): \(String(cString: strerror(errno)))")
-    }
 }

@@ -1,8 +1,11 @@
 import CNNConfig
+import CNNCore
 import Foundation
 
-/// A safetensors file read whole and validated (format: see `SafeTensors`). Every check a
-/// corrupt, truncated or foreign file could fail is made up front and reported as a
+/// A safetensors file read and validated (format: see `SafeTensors`), its header first: the
+/// data section is read only once the header has been checked against the file's size and the
+/// caller's bound. Every check a corrupt, truncated or foreign file could fail is made up front
+/// and reported as a
 /// `CheckpointError` naming the file — the header length against the file size, the header as
 /// JSON, each entry's keys, dtype (F32 only: cnnctl computes in float32 and never converts
 /// silently), shape, and `data_offsets` in range, matching the shape's byte count and tiling the
@@ -16,10 +19,11 @@ public struct SafeTensorsFile: Sendable {
     private struct Entry: Sendable {
         let shape: [Int]
         let count: Int
-        let begin: Int  // byte offset in `bytes`
+        let begin: Int  // byte offset in the data section
     }
 
     private let entries: [String: Entry]
+    /// The data section: the bytes after the header.
     private let bytes: [UInt8]
 
     /// The shape of `name`, or nil when the file has no such tensor.
@@ -66,22 +70,50 @@ public struct SafeTensorsFile: Sendable {
     }
 
     /// Parses and validates `bytes`, the contents of `path`.
-    init(bytes: [UInt8], path: String) throws {
+    /// The header's tensors, checked against the file's size before the data section is read.
+    init(_ file: BoundedFile, maxDataBytes: Int) throws {
+        let path = file.path
         func fail(_ message: String) -> CheckpointError {
             CheckpointError(file: path, message: message)
         }
-        guard bytes.count >= 8 else {
-            throw fail("file is \(bytes.count) bytes, too short for the 8-byte header length that "
+        guard file.size >= 8 else {
+            throw fail("file is \(file.size) bytes, too short for the 8-byte header length that "
                        + "starts a safetensors file")
         }
-        let length = bytes[0..<8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        guard length <= UInt64(bytes.count - 8) else {
-            throw fail("header length \(length) exceeds the \(bytes.count - 8) bytes that follow "
+        let prefix = try file.read(at: 0, count: 8)
+        let length = prefix.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard length <= UInt64(file.size - 8) else {
+            throw fail("header length \(length) exceeds the \(file.size - 8) bytes that follow "
                        + "it (truncated, or not a safetensors file)")
         }
-        let dataStart = 8 + Int(length)
-        let dataCount = bytes.count - dataStart
-        let header = try Self.parseHeader(Data(bytes[8..<dataStart]), fail: fail)
+        guard length <= Self.maximumHeaderBytes else {
+            throw fail("header length \(length) is more than the \(Self.maximumHeaderBytes) bytes a "
+                       + "safetensors header may have")
+        }
+        let dataStart = 8 + Int(length), dataCount = file.size - dataStart
+        let header = try file.read(at: 8, count: Int(length))
+        try self.init(header: header, dataCount: dataCount, path: path) {
+            guard dataCount <= maxDataBytes else {
+                throw fail("holds \(ByteCount(dataCount)) of tensors, more than the \(ByteCount(maxDataBytes)) "
+                           + "expected (is it another model's file?)")
+            }
+            try SystemMemory.require(dataCount, for: "its tensors", file: path)
+            let data = try file.read(at: dataStart, count: dataCount)
+            guard data.count == dataCount else { throw fail("file shrank while it was read") }
+            return data
+        }
+    }
+
+    /// The largest header accepted, as in the safetensors reference implementation (100 MB).
+    static let maximumHeaderBytes: UInt64 = 100_000_000
+
+    /// Parses and checks `header` against a data section of `dataCount` bytes, then reads that
+    /// section with `readData`.
+    private init(header headerBytes: [UInt8], dataCount: Int, path: String, readData: () throws -> [UInt8]) throws {
+        func fail(_ message: String) -> CheckpointError {
+            CheckpointError(file: path, message: message)
+        }
+        let header = try Self.parseHeader(Data(headerBytes), fail: fail)
 
         var metadata: [String: String] = [:]
         if let value = header["__metadata__"] {
@@ -102,14 +134,13 @@ public struct SafeTensorsFile: Sendable {
             let (shape, begin, end) = try Self.parseEntry(header[name]!, dataCount: dataCount) {
                 fail("tensor \"\(name)\": \($0)")
             }
-            found.append((name, Entry(shape: shape, count: (end - begin) / 4,
-                                      begin: dataStart + begin), end))
+            found.append((name, Entry(shape: shape, count: (end - begin) / 4, begin: begin), end))
         }
         // File order is data order; names break ties between empty tensors at one offset.
         found.sort { ($0.entry.begin, $0.end, $0.name) < ($1.entry.begin, $1.end, $1.name) }
         var covered = 0
         for (name, entry, end) in found {
-            let begin = entry.begin - dataStart
+            let begin = entry.begin
             guard begin == covered else {
                 throw fail("tensor \"\(name)\": data_offsets [\(begin), \(end)] "
                            + (begin > covered ? "leave bytes \(covered)..<\(begin) unused"
@@ -125,7 +156,7 @@ public struct SafeTensorsFile: Sendable {
         self.names = found.map(\.name)
         self.metadata = metadata
         self.entries = Dictionary(uniqueKeysWithValues: found.map { ($0.name, $0.entry) })
-        self.bytes = bytes
+        self.bytes = try readData()
     }
 
     private static func parseHeader(_ data: Data, fail: (String) -> CheckpointError) throws

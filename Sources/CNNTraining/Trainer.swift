@@ -80,9 +80,16 @@ public final class Trainer {
     public func run() throws -> TrainResult {
         WorkerPool.shared.configure(threads: spec.threads ?? 2)
         let resuming = options.resumeDirectory != nil
+        let executor = Executor(graph: graph, maxBatch: spec.batchSize, seed: seed)
+        // Everything that can fail on the inputs runs before the run directory is written.
+        var transferred: [String] = []
+        if !resuming, let from = spec.initFrom {
+            let path = from.hasPrefix("/") ? from : ((config.path as NSString).deletingLastPathComponent as NSString)
+                .appendingPathComponent(from)
+            transferred = try WeightTransfer.load(path, into: executor)
+        }
         let run = try RunDirectory(path: options.resumeDirectory ?? options.outDirectory
                                    ?? RunDirectory.defaultPath(configPath: config.path), resuming: resuming)
-        let executor = Executor(graph: graph, maxBatch: spec.batchSize, seed: seed)
         let groups = try ParameterGroups.groups(for: graph, offsets: executor.parameterOffsets, freeze: spec.freeze ?? [],
                                                 regularization: spec.regularization, file: config.path)
         let optimizer = try spec.optimizer.make(parameterCount: executor.parameters.count)
@@ -93,30 +100,34 @@ public final class Trainer {
         if resuming {
             let meta = try TrainingCheckpoint.loadWeights(TrainingCheckpoint.weightsPath(run.path, "last"), into: executor)
             progress = try TrainingCheckpoint.loadState(directory: run.path, name: "last", weightsMetadata: meta,
-                                                        optimizer: optimizer)
+                                                        optimizer: optimizer, parameterCount: executor.parameters.count)
             guard progress.seed == seed else {
                 throw RunError("the run used seed \(progress.seed); resume it with the same seed")
             }
             try schedule.restore(progress.schedule)
-            records = try MetricsCSV.parse(run.read("metrics.csv") ?? "").filter { $0.epoch <= progress.epoch }
-            say(run, "resuming \(run.path) at epoch \(progress.epoch + 1), batch \(progress.batch + 1) (step \(progress.step))")
+            records = try MetricsCSV.parse(run.read("metrics.csv") ?? "", file: run.path + "/metrics.csv")
+                .filter { $0.epoch <= progress.epoch }
         } else {
             try run.write("config.json", resolvedConfig())
-            if let from = spec.initFrom {
-                let path = from.hasPrefix("/") ? from : ((config.path as NSString).deletingLastPathComponent as NSString)
-                    .appendingPathComponent(from)
-                for line in try WeightTransfer.load(path, into: executor) { say(run, line) }
-            }
+            for line in transferred { try say(run, line) }
         }
-        sayHeader(run, executor: executor, groups: groups)
         let loop = EpochLoop(trainer: self, run: run, executor: executor, groups: groups, optimizer: optimizer,
                              schedule: schedule)
+        if resuming, let problem = progress.inconsistency(epochs: spec.epochs, batchesPerEpoch: loop.loader.batchesPerEpoch,
+                                                          batchSize: spec.batchSize) {
+            throw TrainingStateError(component: TrainingCheckpoint.statePath(run.path, "last"),
+                                     message: "cannot resume: \(problem)")
+        }
+        if resuming {
+            try say(run, "resuming \(run.path) at epoch \(progress.epoch + 1), batch \(progress.batch + 1) (step \(progress.step))")
+        }
+        try sayHeader(run, executor: executor, groups: groups)
         var result = TrainResult(runDirectory: run.path, records: records, interrupted: false, stoppedEarly: false)
         while progress.epoch < spec.epochs {
             guard try loop.trainEpoch(&progress) else {
                 try TrainingCheckpoint.save(executor: executor, optimizer: optimizer, progress: progress,
                                             directory: run.path, name: "last", metadata: checkpointMetadata)
-                say(run, "interrupted at epoch \(progress.epoch + 1), batch \(progress.batch) (step \(progress.step)); "
+                try say(run, "interrupted at epoch \(progress.epoch + 1), batch \(progress.batch) (step \(progress.step)); "
                     + "checkpoint written. Continue with: cnnctl train \(config.path) --resume \(run.path)")
                 result.interrupted = true
                 result.records = records
@@ -133,9 +144,9 @@ public final class Trainer {
             try run.write("metrics.csv", MetricsCSV.render(records))
             try run.write("curves.svg", CurvesSVG.render(records, title: "\(graph.name) — \(run.path)"))
             observer.epochFinished(record)
-            run.appendLog(EpochLine.format(record, epochs: spec.epochs))
+            try run.appendLog(EpochLine.format(record, epochs: spec.epochs))
             if stop {
-                say(run, "early stopping: \(spec.earlyStopping!.monitor?.rawValue ?? monitor.rawValue) did not improve "
+                try say(run, "early stopping: \(spec.earlyStopping!.monitor?.rawValue ?? monitor.rawValue) did not improve "
                     + "for \(progress.badEpochs) epochs")
                 result.stoppedEarly = true
                 break
@@ -165,20 +176,20 @@ public final class Trainer {
         return progress.badEpochs >= early.patience
     }
 
-    func say(_ run: RunDirectory, _ line: String) {
+    func say(_ run: RunDirectory, _ line: String) throws {
         observer.log(line)
-        run.appendLog(line)
+        try run.appendLog(line)
     }
 
-    private func sayHeader(_ run: RunDirectory, executor: Executor, groups: [ParameterGroup]) {
+    private func sayHeader(_ run: RunDirectory, executor: Executor, groups: [ParameterGroup]) throws {
         let trainable = groups.filter { !$0.frozen && $0.role != .runningStatistic }.reduce(0) { $0 + $1.range.count }
         let frozen = groups.filter(\.frozen).map(\.name)
-        say(run, "model \(graph.name): \(trainable) trainable parameters"
+        try say(run, "model \(graph.name): \(trainable) trainable parameters"
             + (frozen.isEmpty ? "" : ", frozen: " + frozen.joined(separator: ", ")))
-        say(run, "data: \(data.train.count) training samples"
+        try say(run, "data: \(data.train.count) training samples"
             + (data.validation.map { ", \($0.count) validation" } ?? "") + (data.test.map { ", \($0.count) test" } ?? "")
             + "; batch \(spec.batchSize), \(spec.epochs) epochs, seed \(seed), \(WorkerPool.shared.threadCount) threads")
-        say(run, "run directory: \(run.path)")
+        try say(run, "run directory: \(run.path)")
     }
 
     /// The config as run: the full config with the model inline.

@@ -22,3 +22,37 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
 
     public init() {}
 }
+
+extension TrainingProgress {
+    /// Why this progress cannot belong to a run of `epochs` epochs of `batchesPerEpoch` batches of
+    /// up to `batchSize` samples, or nil when it can: the position must lie inside the run (the
+    /// step is the batches done before it), the epoch's counts must be ones its batches can give,
+    /// and every number must be finite. A damaged or hand-edited state file then stops the resume
+    /// with the reason, instead of resuming into nothing or into arithmetic on absurd values.
+    public func inconsistency(epochs: Int, batchesPerEpoch: Int, batchSize: Int) -> String? {
+        guard (0...epochs).contains(epoch) else {
+            return "epoch \(epoch) is outside the run's 0...\(epochs)"
+        }
+        guard epoch < epochs else {
+            return "the run has finished its \(epochs) epochs; give --epochs with more to train on"
+        }
+        guard (0...batchesPerEpoch).contains(batch) else {
+            return "batch \(batch) is outside the epoch's 0...\(batchesPerEpoch)"
+        }
+        let expected = epoch * batchesPerEpoch + batch
+        guard step == expected else {
+            return "step \(step) is not the \(expected) batches done before epoch \(epoch + 1), batch \(batch + 1) "
+                + "at \(batchesPerEpoch) batches per epoch (were the data or the batch size changed?)"
+        }
+        guard (0...batch * batchSize).contains(seen), correct >= 0, (correct...).contains(predictions) else {
+            return "the epoch's counts (seen \(seen), correct \(correct), predictions \(predictions)) cannot come "
+                + "from \(batch) batches of up to \(batchSize) samples"
+        }
+        guard lossSum.isFinite, seconds.isFinite, seconds >= 0, (0...epoch).contains(badEpochs),
+              bestMetric?.isFinite ?? true, schedule.values.allSatisfy(\.isFinite) else {
+            return "it holds a negative or non-finite number (loss sum \(lossSum), seconds \(seconds), "
+                + "bad epochs \(badEpochs), best \(bestMetric.map { "\($0)" } ?? "none"))"
+        }
+        return nil
+    }
+}

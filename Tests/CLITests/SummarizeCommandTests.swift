@@ -95,7 +95,7 @@ final class SummarizeCommandTests: XCTestCase {
     func testMissingFileIsAClearError() throws {
         let r = try CLI.run(["summarize", "no/such/model.json"])
         XCTAssertEqual(r.status, 2)
-        XCTAssertEqual(r.stderr, "error: no/such/model.json: cannot read file: No such file or directory\n")
+        XCTAssertEqual(r.stderr, "error: no/such/model.json: cannot open: No such file or directory\n")
     }
 
     func testFullConfigWithAModelPathIsSummarized() throws {

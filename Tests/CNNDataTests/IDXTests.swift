@@ -88,7 +88,7 @@ final class IDXTests: XCTestCase {
         (i, l) = writePair(dir, labels: [0, 0])
         assertError(i, l, "\(l): truncated: 2 bytes, shorter than the 4-byte IDX magic number")
         (i, l) = writePair(dir, labels: TestFiles.idxHeader([3]) + labelBytes + [7, 7])
-        assertError(i, l, "\(l): 2 bytes more than the header declares (3 = 3 data bytes after "
+        assertError(i, l, "\(l): more bytes than the header declares (3 = 3 data bytes after "
                     + "the 8-byte header)")
     }
 
