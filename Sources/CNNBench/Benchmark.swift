@@ -45,6 +45,8 @@ public final class Benchmark {
         self.graph = graph
         self.options = options
         let spec = train?.optimizer ?? OptimizerSpec(type: .sgd, lr: 0.01, momentum: 0.9)
+        try Executor.checkMemory(graph, maxBatch: options.batch, extraBytes: 8 * graph.parameterCount,
+                                 what: "benchmarking")
         executor = Executor(graph: graph, maxBatch: options.batch, seed: 1)
         optimizer = try spec.make(parameterCount: executor.parameters.count)
         groups = try ParameterGroups.groups(for: graph, offsets: executor.parameterOffsets, file: file)

@@ -7,6 +7,22 @@ struct JSONScanner {
     let bytes: [UInt8]
     let file: String?
 
+    /// The offset of the first `\u0000` escape: json-c keeps the NUL it stands for, but keys and
+    /// strings reach Swift as C strings, which would end there (`"na\u0000me"` read as `"na"`).
+    /// An escaped backslash before the `u` (`\\u0000`, the text itself) does not count.
+    func nulEscape() -> Int? {
+        var i = 0
+        while i + 5 < bytes.count {
+            if bytes[i] == UInt8(ascii: "\\") {
+                if Array(bytes[i + 1...i + 5]) == Array("u0000".utf8) { return i }
+                i += 2
+            } else {
+                i += 1
+            }
+        }
+        return nil
+    }
+
     /// Whether there is anything other than whitespace and comments.
     func hasContent() -> Bool {
         var i = 0

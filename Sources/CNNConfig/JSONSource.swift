@@ -26,6 +26,9 @@ public enum JSONSource {
         guard scanner.hasContent() else {
             throw ConfigError(file: file, place: "", message: "empty file")
         }
+        if let offset = scanner.nulEscape() {
+            throw scanner.error("a \\u0000 escape (the NUL character) cannot be part of a config", at: offset)
+        }
         guard bytes.count < Int(Int32.max) else {
             throw ConfigError(file: file, place: "", message: "file too large")
         }

@@ -59,7 +59,13 @@ public enum SystemMemory {
     /// the decoded images, 1.20 GiB is available`. Without a figure from the system it passes.
     public static func require(_ bytes: Int, for what: String, file: String?) throws {
         guard let available = availableBytes, bytes > available else { return }
-        throw FileError(path: file ?? "memory", message: "needs \(ByteCount(bytes)) for \(what), but only "
-                        + "\(ByteCount(available)) of memory is available")
+        throw MemoryError(location: file, message: "needs \(ByteCount(bytes)) for \(what), but only "
+                          + "\(ByteCount(available)) of memory is available")
     }
+}
+
+/// More memory asked for than the machine can give, refused before the allocation.
+public struct MemoryError: LocatedError {
+    public let location: String?
+    public let message: String
 }

@@ -62,3 +62,22 @@ public final class Tensor {
         data.update(from: other.data, count: count)
     }
 }
+
+/// Floats a layer keeps beside its parameters at run time (weights repacked or transformed for
+/// a kernel), allocated the first time they are used rather than when the layer is built: a
+/// graph that is only described (`summarize`) or rejected before it runs allocates none of them.
+public final class DeferredBuffer {
+    public let count: Int
+    private var storage: Tensor?
+
+    public init(count: Int) { self.count = count }
+
+    public var data: UnsafeMutablePointer<Float> {
+        if let storage { return storage.data }
+        let made = Tensor(shape: [count])
+        storage = made
+        return made.data
+    }
+
+    public func zero() { data.update(repeating: 0, count: count) }
+}

@@ -39,7 +39,7 @@ public enum IDX {
         let values = unitFloats(imageBytes, from: 4 + 4 * 3, count: n * rows * columns)
         return LabeledDataset(name: name, sampleShape: [1, rows, columns], values: values,
                               labels: labelValues, classCount: classCount,
-                              classNames: classNames)
+                              classNames: classNames, classCountSource: classNames == nil ? labels : nil)
     }
 
     /// `bytes[offset..<offset + count] / 255` as floats, through a 256-entry table (the exact

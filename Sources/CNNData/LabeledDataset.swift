@@ -21,6 +21,8 @@ public final class LabeledDataset: Sendable {
     /// The number of classes; every label is in `0..<classCount`.
     public let classCount: Int
     public let classNames: [String]?
+    /// The labels file whose largest label + 1 is `classCount`, where no class names fixed it.
+    public let classCountSource: String?
     /// 1 for one class per sample, `T` for one per time step.
     public let labelsPerSample: Int
     /// The symbols of a text dataset, whose class `k` is `vocabulary.symbols[k]`; nil otherwise.
@@ -39,7 +41,8 @@ public final class LabeledDataset: Sendable {
     /// needs `[C, H, W]` samples (the loaders check these on user data before calling this).
     public init(name: String, sampleShape: Shape, values: [Float], labels: [Int32],
                 classCount: Int, classNames: [String]?, labelsPerSample: Int = 1,
-                vocabulary: Vocabulary? = nil, sequenceView: SequenceView? = nil) {
+                vocabulary: Vocabulary? = nil, sequenceView: SequenceView? = nil,
+                classCountSource: String? = nil) {
         precondition(labelsPerSample >= 1 && labels.count % labelsPerSample == 0,
                      "\(labels.count) labels are not a multiple of \(labelsPerSample) per sample")
         let count = labels.count / labelsPerSample
@@ -57,6 +60,7 @@ public final class LabeledDataset: Sendable {
         self.labels = labels
         self.classCount = classCount
         self.classNames = classNames
+        self.classCountSource = classCountSource
         self.labelsPerSample = labelsPerSample
         self.vocabulary = vocabulary
         self.sequenceView = sequenceView
@@ -69,7 +73,7 @@ public final class LabeledDataset: Sendable {
         LabeledDataset(name: name, sampleShape: sampleShape, values: values, labels: labels,
                        classCount: classCount, classNames: classNames,
                        labelsPerSample: labelsPerSample, vocabulary: vocabulary,
-                       sequenceView: view)
+                       sequenceView: view, classCountSource: classCountSource)
     }
 
     /// The samples at `indices` (in that order) as a new dataset with the same classes.
@@ -90,7 +94,8 @@ public final class LabeledDataset: Sendable {
         return LabeledDataset(name: name, sampleShape: sampleShape, values: gather(values, per),
                               labels: gather(labels, labelsPerSample), classCount: classCount,
                               classNames: classNames, labelsPerSample: labelsPerSample,
-                              vocabulary: vocabulary, sequenceView: sequenceView)
+                              vocabulary: vocabulary, sequenceView: sequenceView,
+                              classCountSource: classCountSource)
     }
 
     /// Splits off `round(validationFraction × count)` randomly chosen samples as a validation

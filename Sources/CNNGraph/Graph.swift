@@ -25,6 +25,9 @@ public final class Graph {
 
     public func node(named name: String) -> Node? { nodes.first { $0.layer.name == name } }
 
+    /// Floats of all parameters and running statistics.
+    public var parameterCount: Int { nodes.reduce(0) { $0 + $1.layer.parameterCount } }
+
     /// Every parameter of every layer with its full name (`layer1.0.conv1.weight`), in bind order.
     public var parameters: [(name: String, spec: ParameterSpec, node: Int)] {
         nodes.enumerated().flatMap { i, node in

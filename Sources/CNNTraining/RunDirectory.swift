@@ -29,11 +29,7 @@ public final class RunDirectory {
             }
         } else {
             if resuming { throw RunError("\(path): no such run directory to resume") }
-            do {
-                try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
-            } catch {
-                throw RunError("cannot create \(path): \((error as NSError).localizedFailureReason ?? "\(error)")")
-            }
+            try Self.makeDirectories(path)
         }
         let logPath = path + "/log.txt"
         log = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
@@ -41,6 +37,17 @@ public final class RunDirectory {
     }
 
     deinit { close(log) }
+
+    /// `mkdir -p`, with the system's reason for the component that cannot be made.
+    private static func makeDirectories(_ path: String) throws {
+        var current = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") {
+            current += (current.isEmpty || current.hasSuffix("/") ? "" : "/") + part
+            if mkdir(current, 0o755) != 0 && errno != EEXIST {
+                throw RunError("cannot create \(current): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
 
     /// A default location: `runs/<config name>-<UTC timestamp>`.
     public static func defaultPath(configPath: String, date: Date = Date()) -> String {

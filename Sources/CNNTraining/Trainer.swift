@@ -56,9 +56,24 @@ public final class Trainer {
         let steps = data.train.labelsPerSample, classes = data.train.classCount
         let expected: Shape = steps == 1 ? [classes] : [steps, classes]
         for (k, o) in graph.outputs.enumerated() where graph.nodes[o].layer.outputShape != expected {
+            // Without class names the class count is the largest label + 1: say so, since a
+            // stray label is as likely as a wrong head.
+            let source = data.train.classCountSource.map {
+                " (the largest label in \($0) is \(classes - 1); give data.train.class_names to check the labels "
+                    + "against the classes instead)"
+            } ?? ""
             throw ConfigError(file: file, place: "model", message: "output \(k) (\(graph.nodes[o].layer.name)) is "
                               + "\(graph.nodes[o].layer.outputShape); the data has \(classes) classes"
-                              + (steps == 1 ? "" : " at each of \(steps) time steps") + ", so it must be \(expected)")
+                              + (steps == 1 ? "" : " at each of \(steps) time steps") + source
+                              + ", so it must be \(expected)")
+        }
+        if let vocabulary = data.train.vocabulary {
+            for node in graph.nodes where node.inputs.contains(Node.modelInput) {
+                guard let table = node.layer as? any IndexReading, table.indexLimit < vocabulary.count else { continue }
+                throw ConfigError(file: file, place: "model", message: "\(node.layer.name) (\(node.layer.type)) has "
+                                  + "\(table.indexLimit) rows, but the text of \(data.train.name) has \(vocabulary.count) "
+                                  + "distinct characters: its vocabulary must be at least \(vocabulary.count)")
+            }
         }
         guard headWeights.count == graph.outputs.count else {
             throw ConfigError(file: file, place: "train.loss.head_weights",
@@ -80,6 +95,8 @@ public final class Trainer {
     public func run() throws -> TrainResult {
         WorkerPool.shared.configure(threads: spec.threads ?? 2)
         let resuming = options.resumeDirectory != nil
+        // Parameters, gradients, up to two optimizer moments (Adam), activations and their gradients.
+        try Executor.checkMemory(graph, maxBatch: spec.batchSize, extraBytes: 8 * graph.parameterCount, what: "training")
         let executor = Executor(graph: graph, maxBatch: spec.batchSize, seed: seed)
         // Everything that can fail on the inputs runs before the run directory is written.
         var transferred: [String] = []

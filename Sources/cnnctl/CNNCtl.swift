@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct CNNCtl: ParsableCommand {
@@ -8,6 +11,11 @@ struct CNNCtl: ParsableCommand {
         subcommands: [Train.self, Eval.self, Generate.self, Summarize.self, Bench.self, Layers.self])
 
     static func main() {
+        if let (index, shown) = ArgumentEncoding.firstInvalid() {
+            Failure.printError("error: argument \(index) (\(shown)) is not valid UTF-8; cnnctl takes UTF-8 paths "
+                               + "and values only")
+            Glibc.exit(ExitCode.validationFailure.rawValue)
+        }
         BLASCoreSelection.reexecIfNeeded()
         main(nil)
     }

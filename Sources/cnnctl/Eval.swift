@@ -40,7 +40,10 @@ struct Eval: ParsableCommand {
             guard let dataset else {
                 throw ConfigError(file: config, place: "data", message: "has no \(split.rawValue) set")
             }
-            let executor = Executor(graph: graph, maxBatch: max(1, batch))
+            // Memory for a batch larger than the data would never be used.
+            let batch = min(batch, max(dataset.count, 1))
+            try Executor.checkMemory(graph, maxBatch: batch, what: "evaluation")
+            let executor = Executor(graph: graph, maxBatch: batch)
             try TrainingCheckpoint.loadWeights(checkpoint, into: executor)
             let loss = try? TrainSpec.load(file.train, file: config).loss
             return Evaluator.evaluate(executor: executor, dataset: dataset, normalization: data.normalization,

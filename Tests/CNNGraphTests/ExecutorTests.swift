@@ -72,6 +72,23 @@ final class ExecutorTests: XCTestCase {
         XCTAssertEqual(failures, [], "\(failures.count) of \(checked) elements disagree")
     }
 
+    /// The estimate made before allocating covers what the executor allocates, and an absurd
+    /// batch is refused with the figures instead of aborting in an allocation.
+    func testMemoryIsCheckedBeforeTheExecutorAllocates() throws {
+        let g = try graph()
+        let batch = 4, floats = Executor.bytesNeeded(g, maxBatch: batch) / 4
+        let parameters = g.parameterCount
+        let activations = g.nodes.reduce(0) { $0 + $1.layer.outputShape.count } * batch
+        XCTAssertGreaterThanOrEqual(floats, 2 * parameters + 2 * activations + g.inputShape.count * batch)
+        XCTAssertLessThan(floats, 2 * parameters + 3 * activations + g.inputShape.count * batch + 100_000)
+        XCTAssertNoThrow(try Executor.checkMemory(g, maxBatch: batch, what: "a test"))
+        let huge = try graph(#"{"name": "huge", "input": [3, 1000, 1000], "layers": [{"type": "conv2d", "filters": 512, "kernel": 3}]}"#)
+        XCTAssertEqual(Executor.bytesNeeded(huge, maxBatch: Int.max), Int.max)
+        XCTAssertThrowsError(try Executor.checkMemory(huge, maxBatch: 65_536, what: "training")) { error in
+            XCTAssertTrue("\(error)".contains("for training of model huge at batch 65536, but only "), "\(error)")
+        }
+    }
+
     /// A SegNet-style encoder-decoder: the unpool receives its pool's argmax (the pool's saved
     /// state) through a state edge, and gradients reach the encoder through it. Max-style layers
     /// are flat between argmax changes, so h is small and the check kink-tolerant.

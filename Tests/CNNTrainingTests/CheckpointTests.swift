@@ -202,6 +202,30 @@ final class CheckpointTests: XCTestCase {
         assertReadError(directory + "/none.safetensors", "cannot open: No such file or directory")
     }
 
+    /// The header is believed only after it is checked against the file's size, and the data
+    /// only within the caller's bound: a sparse 10 GiB file is refused unread.
+    func testSizesAreCheckedBeforeTheDataIsRead() throws {
+        let header = #"{"big":{"dtype":"F32","shape":[2684354560],"data_offsets":[0,10737418240]}}"#
+        let path = try raw(header, [])
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
+        try handle.truncate(atOffset: handle.seekToEndOfFile() + 10_737_418_240)
+        try handle.close()
+        XCTAssertThrowsError(try SafeTensors.read(path, maxDataBytes: 1 << 20)) { error in
+            XCTAssertEqual("\(error)", "\(path): holds 10.00 GiB of tensors, more than the 1.00 MiB expected "
+                           + "(is it another model's file?)")
+        }
+        let short = try raw(header, [0, 0, 0, 0])
+        assertReadError(short, "tensor \"big\": data_offsets [0, 10737418240] extend past the data section's 4 bytes "
+                        + "(truncated file?)")
+        // A header length within a (sparse) file, but past the format's limit, is not read.
+        let oversized = try raw("{}", [], length: 200_000_000)
+        let sparse = try XCTUnwrap(FileHandle(forWritingAtPath: oversized))
+        try sparse.truncate(atOffset: 300_000_000)
+        try sparse.close()
+        assertReadError(oversized, "header length 200000000 is more than the 100000000 bytes a safetensors header "
+                        + "may have")
+    }
+
     func testWriterRefusesBadTensorsAndLeavesNoFile() throws {
         let path = directory + "/bad.safetensors"
         let cases: [([(String, [Int], [Float])], String)] = [

@@ -9,14 +9,14 @@ final class ConnectedWeights {
     let table: [[Int]]
     let kernelArea: Int, rowLength: Int
     /// Dense `[F, C·kh·kw]` weights and their gradient.
-    let dense: Tensor, denseGradient: Tensor
+    let dense: DeferredBuffer, denseGradient: DeferredBuffer
 
     init(_ table: [[Int]], geometry g: WindowGeometry) {
         self.table = table
         kernelArea = g.kernelArea
         rowLength = g.columnRows
-        dense = Tensor(shape: [table.count, g.columnRows])
-        denseGradient = Tensor(shape: [table.count, g.columnRows])
+        dense = DeferredBuffer(count: table.count * g.columnRows)
+        denseGradient = DeferredBuffer(count: table.count * g.columnRows)
     }
 
     var connections: Int { table.reduce(0) { $0 + $1.count } }

@@ -26,7 +26,7 @@ final class DirectConvolution: ConvolutionAlgorithm {
     let depthwise: Bool
     /// The weights in the kernels' register-block order, repacked on every call (dense only),
     /// and the flipped ones of the input gradient.
-    private let packedWeight: Tensor?, packedFlippedWeight: Tensor
+    private let packedWeight: DeferredBuffer?, packedFlippedWeight: DeferredBuffer
 
     init(_ shape: ConvolutionShape, plan: DirectConvPlan, depthwise: Bool) {
         self.shape = shape
@@ -37,11 +37,11 @@ final class DirectConvolution: ConvolutionAlgorithm {
         spreadShift = plan.spreadInputGradientShift
         if depthwise {
             packedWeight = nil
-            packedFlippedWeight = Tensor(shape: [plan.channels * plan.kernelArea])
+            packedFlippedWeight = DeferredBuffer(count: plan.channels * plan.kernelArea)
         } else {
-            packedWeight = Tensor(shape: [plan.kernel.packedWeightFloats])
+            packedWeight = DeferredBuffer(count: plan.kernel.packedWeightFloats)
             let flipped = inputGradient?.kernel.packedWeightFloats ?? phases?.packedWeightFloats ?? 0
-            packedFlippedWeight = Tensor(shape: [flipped])
+            packedFlippedWeight = DeferredBuffer(count: flipped)
         }
     }
 

@@ -10,14 +10,14 @@ final class WinogradConvolution: ConvolutionAlgorithm {
     let shape: ConvolutionShape
     let plan: WinogradPlan, inputGradient: WinogradPlan
     /// The transformed kernels `U` and those of the input gradient, made on every call.
-    private let transformedWeight: Tensor, transformedFlippedWeight: Tensor
+    private let transformedWeight: DeferredBuffer, transformedFlippedWeight: DeferredBuffer
 
     init(_ shape: ConvolutionShape, plan: WinogradPlan) {
         self.shape = shape
         self.plan = plan
         inputGradient = plan.inputGradientPlan
-        transformedWeight = Tensor(shape: [plan.weightFloats])
-        transformedFlippedWeight = Tensor(shape: [inputGradient.weightFloats])
+        transformedWeight = DeferredBuffer(count: plan.weightFloats)
+        transformedFlippedWeight = DeferredBuffer(count: inputGradient.weightFloats)
     }
 
     var name: String { "winograd" }

@@ -25,7 +25,7 @@ public final class Dense: ConfiguredLayer, ActivationFusing {
     var weight: Tensor!, bias: Tensor?
     var weightGrad: Tensor!, biasGrad: Tensor?
     /// W packed for the input gradient's `PackedMatrix` product (AVX-512 only).
-    private let packedWeight: Tensor?
+    private let packedWeight: DeferredBuffer?
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let s = try context.singleInput()
@@ -42,7 +42,7 @@ public final class Dense: ConfiguredLayer, ActivationFusing {
         hasBias = c.bias ?? true
         outputShape = s.rank == 2 ? [steps, units] : [units]
         let product = PackedMatrix(rows: units, columns: features)
-        packedWeight = context.kernels.avx512 ? Tensor(shape: [product.floats]) : nil
+        packedWeight = context.kernels.avx512 ? DeferredBuffer(count: product.floats) : nil
     }
 
     /// `dX[rows, F] += dY[rows, units] · W`. On AVX-512, batches of `PackedMatrix.minimumRows` and

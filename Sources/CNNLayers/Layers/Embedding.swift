@@ -7,7 +7,7 @@ import CNNCore
 /// `inputGradients` is nil); `dW[x[n, t], :] += dy[n, t, :]`. An index that is not an integer
 /// in `0..<vocabulary` stops the program: clamping would silently train the wrong row.
 /// MACs follow torchinfo, which counts every table element once per sample.
-public final class Embedding: ConfiguredLayer {
+public final class Embedding: ConfiguredLayer, IndexReading {
     public struct Config: Decodable, Sendable {
         var vocabulary: Int
         var dim: Int
@@ -41,6 +41,8 @@ public final class Embedding: ConfiguredLayer {
     }
 
     public var macs: Int { parameterCount }
+
+    public var indexLimit: Int { vocabulary }
 
     public func bind(parameters: [Tensor], gradients: [Tensor]) {
         weight = parameters[0]; weightGrad = gradients[0]
