@@ -36,6 +36,28 @@ public enum ConfigDecoder {
         path.isEmpty ? key : "\(path).\(key)"
     }
 
+    /// Throws for the first integer in `value` outside `range`, at its key path. Layer and block
+    /// keys are sizes and counts that layers multiply together while they are built; bounding
+    /// them all here keeps every product of two inside `Int` before any layer's own check runs.
+    public static func checkIntegers(in value: JSONValue, _ range: ClosedRange<Int>, path: String,
+                                     file: String?) throws {
+        switch value {
+        case .int(let i) where !range.contains(i):
+            throw ConfigError(file: file, place: path, message: "integer \(i) is out of range for a layer "
+                              + "(\(range.lowerBound)...\(range.upperBound))")
+        case .array(let items):
+            for (k, item) in items.enumerated() {
+                try checkIntegers(in: item, range, path: keyPath(path, index: k), file: file)
+            }
+        case .object(let object):
+            for key in object.keys {
+                try checkIntegers(in: object[key]!, range, path: keyPath(path, key: key), file: file)
+            }
+        default:
+            break
+        }
+    }
+
     /// Joins a key path and an array index: `a[3]`.
     public static func keyPath(_ path: String, index: Int) -> String {
         "\(path)[\(index)]"

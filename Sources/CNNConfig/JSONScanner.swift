@@ -7,10 +7,12 @@ struct JSONScanner {
     let bytes: [UInt8]
     let file: String?
 
-    /// The offset of the first `\u0000` escape: json-c keeps the NUL it stands for, but keys and
+    /// The offset of the first NUL byte or `\u0000` escape: json-c stops at a NUL byte (which
+    /// it reports as the end of the file), and keeps the NUL an escape stands for, but keys and
     /// strings reach Swift as C strings, which would end there (`"na\u0000me"` read as `"na"`).
     /// An escaped backslash before the `u` (`\\u0000`, the text itself) does not count.
-    func nulEscape() -> Int? {
+    func nul() -> Int? {
+        if let raw = bytes.firstIndex(of: 0) { return raw }
         var i = 0
         while i + 5 < bytes.count {
             if bytes[i] == UInt8(ascii: "\\") {

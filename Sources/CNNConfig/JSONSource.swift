@@ -26,8 +26,8 @@ public enum JSONSource {
         guard scanner.hasContent() else {
             throw ConfigError(file: file, place: "", message: "empty file")
         }
-        if let offset = scanner.nulEscape() {
-            throw scanner.error("a \\u0000 escape (the NUL character) cannot be part of a config", at: offset)
+        if let offset = scanner.nul() {
+            throw scanner.error("the NUL character (a zero byte or \\u0000) cannot be part of a config", at: offset)
         }
         guard bytes.count < Int(Int32.max) else {
             throw ConfigError(file: file, place: "", message: "file too large")

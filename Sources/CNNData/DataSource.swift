@@ -107,6 +107,12 @@ enum DataSource {
                 throw fail("count", "\(c.count) samples of \(Shape(c.shape)) are \(total) "
                            + "values; the limit is \(maxSyntheticValues)")
             }
+            // One prototype image per class.
+            let prototypes = Shape(c.shape + [c.classes]).checkedCount ?? Int.max
+            guard prototypes <= maxSyntheticValues else {
+                throw fail("classes", "\(c.classes) classes of \(Shape(c.shape)) prototypes are \(prototypes) "
+                           + "values; the limit is \(maxSyntheticValues)")
+            }
             if let noise = c.noise, !(noise >= 0 && noise.isFinite) {
                 throw fail("noise", "must be a finite number ≥ 0, got \(noise)")
             }
@@ -148,6 +154,9 @@ enum DataSource {
         case .cifar10(let c):
             return try CIFAR10.load(files: c.files.map(resolve), name: "CIFAR-10 \(role)")
         case .synthetic(let c):
+            // The images as floats and their prototypes (the sizes are checked at decoding).
+            try SystemMemory.require(4 * Shape(c.shape).count * (c.count + c.classes),
+                                     for: "\(c.count) synthetic samples of \(Shape(c.shape))", file: nil)
             return SyntheticImages.make(count: c.count, shape: Shape(c.shape),
                                         classes: c.classes, seed: c.seed ?? 0,
                                         noise: c.noise ?? 0.5, stream: Self.stream(role: role),

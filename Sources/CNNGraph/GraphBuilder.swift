@@ -222,7 +222,7 @@ public struct GraphBuilder {
     }
 
     /// The most elements one activation or parameter tensor may have (2³¹, 8 GiB of floats).
-    static let maximumElements = 1 << 31
+    static let maximumElements = LayerBuildContext.maximumElements
     /// The most primitive nodes a model may expand into (ResNet-152 has about 500).
     static let maximumNodes = 100_000
 
@@ -231,10 +231,8 @@ public struct GraphBuilder {
     private func checkSizes(_ layer: any Layer, place: String) throws {
         let tensors = [("output", layer.outputShape)] + layer.parameterSpecs.map { ($0.name, $0.shape) }
         for (what, shape) in tensors {
-            guard let n = shape.checkedCount, n <= Self.maximumElements, shape.dims.allSatisfy({ $0 > 0 }) else {
-                throw ConfigError(file: file, place: place,
-                                  message: "\(what) shape \(shape) is empty or too large (at most \(Self.maximumElements) elements)")
-            }
+            try LayerBuildContext(name: layer.name, inputShapes: [], config: .null, path: place, file: file)
+                .checkSize(shape, what)
         }
     }
 

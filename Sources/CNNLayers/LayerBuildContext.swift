@@ -36,9 +36,14 @@ public struct LayerBuildContext {
     /// Receives the keys the layer's decoding asks for (the registry's key documentation test).
     public var keyRecorder: KeyRecorder?
 
+    /// The layer's config as `T`, every integer in it first held to `integerRange`.
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try ConfigDecoder.decode(type, from: config, path: path, file: file, recorder: keyRecorder)
+        try ConfigDecoder.checkIntegers(in: config, Self.integerRange, path: path, file: file)
+        return try ConfigDecoder.decode(type, from: config, path: path, file: file, recorder: keyRecorder)
     }
+
+    /// The integers a layer or block key may hold: ±2³¹, as large as any tensor may be.
+    public static let integerRange = -(1 << 31)...(1 << 31)
 
     /// The earlier node named `name`, whose saved state this layer's forward and backward then
     /// receive in `ExecutionContext.stateInputs` (max_unpool2d reads its pool's argmax so); nil
@@ -47,6 +52,18 @@ public struct LayerBuildContext {
         guard let (index, layer) = lookup(name) else { return nil }
         stateInputs.append(index)
         return layer
+    }
+
+    /// The most elements one activation or parameter tensor may have (2³¹, 8 GiB of floats).
+    public static let maximumElements = 1 << 31
+
+    /// Rejects a tensor `what` of `shape` that is empty or too large to hold. The graph builder
+    /// checks every layer's output and parameters after it is built; a layer whose building
+    /// does work in proportion to its sizes (a convolution's kernel plans) checks them first.
+    public func checkSize(_ shape: Shape, _ what: String) throws {
+        guard let n = shape.checkedCount, n <= Self.maximumElements, shape.dims.allSatisfy({ $0 > 0 }) else {
+            throw error("\(what) shape \(shape) is empty or too large (at most \(Self.maximumElements) elements)")
+        }
     }
 
     /// An error at this layer, or at one of its keys.

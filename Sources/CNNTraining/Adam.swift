@@ -31,7 +31,7 @@ public final class Adam: Optimizer {
         self.weightDecay = weightDecay
         self.decoupled = decoupled
         state = OptimizerState(optimizer: decoupled ? "adamw" : "adam",
-                               names: ["exp_avg", "exp_avg_sq"], count: parameterCount)
+                               names: ["exp_avg", "exp_avg_sq"], squares: ["exp_avg_sq"], count: parameterCount)
     }
 
     public func step(parameters p: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>,

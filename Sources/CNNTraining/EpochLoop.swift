@@ -129,8 +129,10 @@ final class EpochLoop {
                                + "checkpoint is kept (lower the learning rate or set clip_grad_norm)")
     }
 
+    /// Where a divergence happened: the config whose settings (learning rate, clipping) govern
+    /// it, and the step.
     private func where_(_ p: TrainingProgress, _ batch: Int) -> String {
-        "step \(p.step + 1) (epoch \(p.epoch + 1), batch \(batch + 1))"
+        "\(trainer.config.path): step \(p.step + 1) (epoch \(p.epoch + 1), batch \(batch + 1))"
     }
 
     /// Closes the epoch: evaluates on the validation and test sets and resets the running sums.

@@ -6,7 +6,10 @@ import CNNGraph
 public enum Evaluator {
     public static func evaluate(executor: Executor, dataset: LabeledDataset, normalization: Normalization?,
                                 batchSize: Int, loss: LossSpec?) -> ClassificationMetrics {
-        let metrics = ClassificationMetrics(classes: dataset.classCount, classNames: dataset.classNames)
+        // The head's classes: an evaluation set may lack some (`DataCompatibility`).
+        let classes = DataCompatibility.classes(of: executor.graph)
+        let names = dataset.classNames?.count == classes ? dataset.classNames : nil
+        let metrics = ClassificationMetrics(classes: classes, classNames: names)
         let loader = BatchLoader(dataset: dataset, batchSize: min(batchSize, executor.maxBatch), shuffle: false,
                                  seed: 0, normalization: normalization, augmentation: nil)
         var rng = RNG(seed: 0)

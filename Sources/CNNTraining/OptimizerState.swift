@@ -6,11 +6,15 @@ final class OptimizerState {
     let names: [String]
     /// For messages: `optimizer state (adam)`.
     let component: String
+    /// The buffers that are running means of squares (`exp_avg_sq`, `square_avg`): a negative
+    /// value there would be a square root of a negative number at the next step.
+    let squares: Set<String>
     private(set) var buffers: [UnsafeMutablePointer<Float>] = []
     private(set) var count = 0
 
-    init(optimizer: String, names: [String], count: Int?) {
+    init(optimizer: String, names: [String], squares: Set<String> = [], count: Int?) {
         self.names = names.map { "optimizer.\($0)" }
+        self.squares = Set(squares.map { "optimizer.\($0)" })
         component = "optimizer state (\(optimizer))"
         if let count, !names.isEmpty { allocate(count: count) }
     }
@@ -73,6 +77,14 @@ final class OptimizerState {
         if !buffers.isEmpty && size != count {
             throw TrainingStateError(component: component,
                                      message: "has \(size) values per tensor, the model \(count)")
+        }
+        // Checked before anything is restored: damaged moments would only show as a diverged
+        // loss steps later, with nothing pointing at the file.
+        for (name, values) in zip(names, arrays) {
+            if let i = values.firstIndex(where: { !$0.isFinite || squares.contains(name) && $0 < 0 }) {
+                throw TrainingStateError(component: component, message: "tensor \"\(name)\" holds \(values[i]) at "
+                                         + "index \(i), which no training step can produce")
+            }
         }
         if buffers.isEmpty { allocate(count: size) }
         for (buffer, values) in zip(buffers, arrays) {

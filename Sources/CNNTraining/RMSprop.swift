@@ -23,7 +23,7 @@ public final class RMSprop: Optimizer {
         self.momentum = momentum
         self.weightDecay = weightDecay
         let names = momentum != 0 ? ["square_avg", "momentum_buffer"] : ["square_avg"]
-        state = OptimizerState(optimizer: "rmsprop", names: names, count: parameterCount)
+        state = OptimizerState(optimizer: "rmsprop", names: names, squares: ["square_avg"], count: parameterCount)
     }
 
     public func step(parameters p: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>,

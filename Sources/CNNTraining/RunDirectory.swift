@@ -32,8 +32,14 @@ public final class RunDirectory {
             try Self.makeDirectories(path)
         }
         let logPath = path + "/log.txt"
-        log = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        // O_NONBLOCK: a FIFO in its place must not block the open; it is refused below.
+        log = open(logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0o644)
         guard log >= 0 else { throw RunError("cannot open \(logPath): \(String(cString: strerror(errno)))") }
+        var status = stat()
+        guard fstat(log, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            close(log)
+            throw RunError("\(logPath) is not a regular file")
+        }
     }
 
     deinit { close(log) }

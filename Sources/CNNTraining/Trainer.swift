@@ -67,14 +67,10 @@ public final class Trainer {
                               + (steps == 1 ? "" : " at each of \(steps) time steps") + source
                               + ", so it must be \(expected)")
         }
-        if let vocabulary = data.train.vocabulary {
-            for node in graph.nodes where node.inputs.contains(Node.modelInput) {
-                guard let table = node.layer as? any IndexReading, table.indexLimit < vocabulary.count else { continue }
-                throw ConfigError(file: file, place: "model", message: "\(node.layer.name) (\(node.layer.type)) has "
-                                  + "\(table.indexLimit) rows, but the text of \(data.train.name) has \(vocabulary.count) "
-                                  + "distinct characters: its vocabulary must be at least \(vocabulary.count)")
-            }
+        for (role, set) in [("validation", data.validation), ("test", data.test)] {
+            if let set { try DataCompatibility.checkEvaluable(set, role: role, by: graph, file: file) }
         }
+        try DataCompatibility.checkIndices(data.train, role: "train", by: graph, file: file)
         guard headWeights.count == graph.outputs.count else {
             throw ConfigError(file: file, place: "train.loss.head_weights",
                               message: "has \(headWeights.count) weights for \(graph.outputs.count) model outputs")

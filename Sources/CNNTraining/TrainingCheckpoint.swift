@@ -130,9 +130,10 @@ public enum TrainingCheckpoint {
             throw CheckpointError(file: path, message: error.description)
         }
         let optimizerSteps = Int(file.metadata["optimizer_steps"] ?? "") ?? progress.step
-        // The progress record itself is checked against the run by the trainer.
-        guard (0...max(progress.step, 0)).contains(optimizerSteps) else {
-            throw CheckpointError(file: path, message: "optimizer_steps \(optimizerSteps) is not in 0...\(max(progress.step, 0)), "
+        // The progress record itself is checked against the run by the trainer (a negative step
+        // is its error to report).
+        guard progress.step < 0 || (0...progress.step).contains(optimizerSteps) else {
+            throw CheckpointError(file: path, message: "optimizer_steps \(optimizerSteps) is not in 0...\(progress.step), "
                                   + "the steps of its progress record")
         }
         optimizer.stepCount = optimizerSteps

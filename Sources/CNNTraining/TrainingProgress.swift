@@ -48,7 +48,7 @@ extension TrainingProgress {
             return "the epoch's counts (seen \(seen), correct \(correct), predictions \(predictions)) cannot come "
                 + "from \(batch) batches of up to \(batchSize) samples"
         }
-        guard lossSum.isFinite, seconds.isFinite, seconds >= 0, (0...epoch).contains(badEpochs),
+        guard lossSum.isFinite, lossSum >= 0, seconds.isFinite, seconds >= 0, (0...epoch).contains(badEpochs),
               bestMetric?.isFinite ?? true, schedule.values.allSatisfy(\.isFinite) else {
             return "it holds a negative or non-finite number (loss sum \(lossSum), seconds \(seconds), "
                 + "bad epochs \(badEpochs), best \(bestMetric.map { "\($0)" } ?? "none"))"

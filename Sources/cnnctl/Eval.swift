@@ -40,6 +40,7 @@ struct Eval: ParsableCommand {
             guard let dataset else {
                 throw ConfigError(file: config, place: "data", message: "has no \(split.rawValue) set")
             }
+            try DataCompatibility.checkEvaluable(dataset, role: split.rawValue, by: graph, file: config)
             // Memory for a batch larger than the data would never be used.
             let batch = min(batch, max(dataset.count, 1))
             try Executor.checkMemory(graph, maxBatch: batch, what: "evaluation")

@@ -1,5 +1,8 @@
 import CNNTraining
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Shows training progress: a redrawn one-line bar on a terminal, plain periodic lines in logs
 /// and pipes (CI), so neither gets the other's noise. Lines are written unbuffered, so a log
@@ -18,8 +21,22 @@ final class ProgressReporter: TrainingObserver {
     }
 
     /// Writes a line to standard output at once.
-    static func emit(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    static func emit(_ line: String) { write(line + "\n") }
+
+    /// Standard output is a courtesy copy of what `log.txt` records, so a write that fails (a
+    /// closed pipe, a full disk) is dropped instead of stopping the run (Foundation's
+    /// `FileHandle.write` traps on one).
+    private static func write(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            var done = 0
+            while done < bytes.count {
+                let n = Glibc.write(STDOUT_FILENO, bytes.baseAddress! + done, bytes.count - done)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return }
+                done += n
+            }
+        }
     }
 
     func progress(_ p: StepProgress) {
@@ -33,7 +50,7 @@ final class ProgressReporter: TrainingObserver {
             let line = String(format: "epoch %d/%d [%@] %d/%d  loss %.4f  acc %.2f%%  %.0f img/s  ETA %@",
                               p.epoch, p.epochs, bar, p.batch, p.batches, p.loss, 100 * p.accuracy,
                               p.imagesPerSecond, Self.duration(p.etaSeconds))
-            FileHandle.standardOutput.write(Data(("\r" + line + "\u{1B}[K").utf8))
+            Self.write("\r" + line + "\u{1B}[K")
         } else {
             // About ten lines per epoch.
             let every = max(1, p.batches / 10)
@@ -52,11 +69,11 @@ final class ProgressReporter: TrainingObserver {
     }
 
     private func clearBar() {
-        if terminal { FileHandle.standardOutput.write(Data("\r\u{1B}[K".utf8)) }
+        if terminal { Self.write("\r\u{1B}[K") }
     }
 
     static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite else { return "--:--" }
+        guard seconds.isFinite, (0..<1e9).contains(seconds) else { return "--:--" }
         let s = Int(seconds.rounded())
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
             : String(format: "%d:%02d", s / 60, s % 60)

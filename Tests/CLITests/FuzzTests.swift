@@ -21,7 +21,9 @@ final class FuzzTests: XCTestCase {
     private func check(_ arguments: [String], blame: [String], _ label: String,
                        file: StaticString = #filePath, line: UInt = #line) throws {
         let r = try FuzzRunner.run(arguments, timeout: Self.deadline)
-        let what = "\(label): cnnctl \(arguments.joined(separator: " "))"
+        var what = "\(label): cnnctl \(arguments.joined(separator: " "))"
+        let failed = r.signal != nil || r.timedOut || r.peakBytes >= Self.peakLimit || ![0, 1, 2, 64].contains(r.status ?? -1)
+        if failed { what += " (inputs kept in \(keep(blame, label)))" }
         XCTAssertNil(r.signal, "\(what): signal \(r.signal ?? 0)\n\(r.stderr.suffix(2000))", file: file, line: line)
         XCTAssertFalse(r.timedOut, "\(what): still running after \(Self.deadline) s", file: file, line: line)
         XCTAssertLessThan(r.peakBytes, Self.peakLimit, "\(what): peak memory \(r.peakBytes)", file: file, line: line)
@@ -37,6 +39,17 @@ final class FuzzTests: XCTestCase {
     }
 
     private var peak = 0, cases = 0
+
+    /// Copies a failing case's files where they survive the run, to replay it.
+    private func keep(_ files: [String], _ label: String) -> String {
+        let place = FileManager.default.temporaryDirectory.appendingPathComponent("cnnctl-fuzz-failures/"
+            + label.replacingOccurrences(of: " ", with: "-")).path
+        try? FileManager.default.createDirectory(atPath: place, withIntermediateDirectories: true)
+        for file in files {
+            try? FileManager.default.copyItem(atPath: file, toPath: place + "/" + (file as NSString).lastPathComponent)
+        }
+        return place
+    }
 
     override func tearDown() {
         print("fuzz: \(cases) cases, peak resident memory \(peak >> 20) MiB")
@@ -77,6 +90,23 @@ final class FuzzTests: XCTestCase {
          "train": {"epochs": \(epochs), "batch_size": 8, "seed": 1, "optimizer": {"type": "adam", "lr": 0.01}}}
         """
     }
+
+    /// Most layer types and blocks, for the config fuzzer: each of their numbers is a size a
+    /// layer multiplies while it is built.
+    static let wideModel = """
+        {"name": "wide", "input": [1, 8, 8], "layers": [
+          {"type": "conv2d", "name": "c1", "filters": 4, "kernel": 3, "padding": 1, "dilation": 1, "groups": 1},
+          {"type": "residual", "name": "r", "variant": "basic", "filters": 4, "stride": 1},
+          {"type": "mbconv", "name": "m", "filters": 4, "expand": 2, "kernel": 3, "se": 0.25},
+          {"type": "maxpool2d", "name": "p", "kernel": 2, "stride": 2},
+          {"type": "conv_transpose2d", "name": "t", "filters": 2, "kernel": 2, "stride": 2},
+          {"type": "upsample", "scale": 1},
+          {"type": "groupnorm", "groups": 2},
+          {"type": "layernorm", "normalized_dims": 3},
+          {"type": "reshape", "shape": [8, 16]},
+          {"type": "lstm", "hidden": 4, "layers": 2, "bidirectional": true},
+          {"type": "dense", "units": 3}]}
+        """
 
     static let synthetic = """
         "train": {"type": "synthetic", "count": 40, "classes": 3, "shape": [1, 6, 6], "seed": 2},
@@ -148,9 +178,12 @@ final class FuzzTests: XCTestCase {
 
     func testMutatedConfigs() throws {
         var rng = FuzzRandom(seed: Self.seed &+ 1)
-        let base = Self.config(data: Self.synthetic)
+        let bases = [Self.config(data: Self.synthetic),
+                     Self.config(data: Self.synthetic.replacingOccurrences(of: "[1, 6, 6]", with: "[1, 8, 8]"),
+                                 model: Self.wideModel)]
         for i in 0..<60 * Self.scale {
-            let path = write("config-\(i % 4).json", Mutate.json(base, &rng))
+            let numbers = Mutate.extremeNumbers.filter { $0 != "65536" }
+            let path = write("config-\(i % 4).json", Mutate.json(bases[i / 2 % 2], &rng, numbers: numbers))
             try? FileManager.default.removeItem(atPath: directory + "/config-run")
             // One epoch whatever the file says: the file's own count is still checked.
             let command = i % 2 == 0 ? ["summarize", path]

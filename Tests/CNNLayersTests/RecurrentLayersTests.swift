@@ -344,7 +344,7 @@ final class RecurrentLayersTests: XCTestCase {
     func testConfigErrors() {
         XCTAssertEqual(buildError(GRU.registration, ["hidden": 0]), "layer.hidden: must be ≥ 1, got 0")
         XCTAssertEqual(buildError(SimpleRNN.registration, ["hidden": 2, "layers": 0]),
-                       "layer.layers: must be ≥ 1, got 0")
+                       "layer.layers: must be in 1...1000, got 0")
         XCTAssertEqual(buildError(GRU.registration, ["hidden": 2], [[5]]),
                        "layer: expects a rank-2 input ([time, features]), got [5]")
         XCTAssertTrue(buildError(LSTM.registration, ["hidden": 2, "reset_after": true]).hasPrefix(

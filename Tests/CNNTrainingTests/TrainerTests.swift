@@ -139,7 +139,7 @@ final class TrainerTests: XCTestCase {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try train(path, TrainOptions(resumeDirectory: out("nan")))) { error in
             let text = "\(error)"
-            XCTAssertTrue(text.hasPrefix("step 8 (epoch 2, batch 2): "), text)
+            XCTAssertTrue(text.hasPrefix("\(path): step 8 (epoch 2, batch 2): "), text)
             // c1's weights are huge but finite after one step; the products overflow in the last layer.
             XCTAssertTrue(text.contains("the first non-finite values are in the output of layer out"), text)
             XCTAssertTrue(text.hasSuffix("Stopped without saving; the last good checkpoint is kept "

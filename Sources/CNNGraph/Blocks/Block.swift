@@ -92,7 +92,8 @@ struct BlockEntry {
     }
 
     func decode<T: Decodable>(_ type: T.Type, file: String?) throws -> T {
-        try ConfigDecoder.decode(type, from: .object(config), path: path, file: file, recorder: recorder)
+        try ConfigDecoder.checkIntegers(in: .object(config), LayerBuildContext.integerRange, path: path, file: file)
+        return try ConfigDecoder.decode(type, from: .object(config), path: path, file: file, recorder: recorder)
     }
 
     func error(_ message: String, key: String? = nil, file: String?) -> ConfigError {

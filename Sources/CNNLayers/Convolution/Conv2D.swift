@@ -80,6 +80,8 @@ public final class Conv2D: ConfiguredLayer, AffineAbsorbing, AlgorithmChoosing {
         } else {
             connected = nil
         }
+        try context.checkSize([c.filters, g.outHeight, g.outWidth], "output")
+        try context.checkSize([c.filters, g.channels / groups, g.kernelH, g.kernelW], "weight")
         name = context.name
         inputShapes = context.inputShapes
         window = g

@@ -41,6 +41,10 @@ public enum ConvolutionSelection {
     /// because the weight gradient's reduction over one image's positions is too short.
     static let perImageArea = 256
 
+    /// The most taps (channels × kernel area) a direct plan lists: 16× the widest real layer
+    /// (2048 channels of 7x7), so that an absurd layer costs no memory while it is only built.
+    static let directMaximumTaps = 1 << 21
+
     /// The algorithm for `shape`, and the one for batches below `winogradMinimumBatch` where it
     /// differs.
     static func choose(_ shape: ConvolutionShape, mode: PaddingMode, kernels: KernelOptions)
@@ -87,6 +91,8 @@ public enum ConvolutionSelection {
         let g = shape.geometry
         guard mode == .zeros, g.strideH == g.strideW, g.dilationH == 1, g.dilationW == 1
         else { return nil }
+        // A plan lists every tap of its input and of its input gradient's (filters as channels).
+        guard max(g.channels, shape.filters) * g.kernelArea <= directMaximumTaps else { return nil }
         switch g.strideH {
         case 1: guard depthwise ? shape.filters == g.channels : shape.groups == 1 && g.kernelArea > 1 else { return nil }
         case 2: guard shape.groups == 1 && g.kernelArea > 1 else { return nil }

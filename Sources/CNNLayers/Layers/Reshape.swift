@@ -39,7 +39,9 @@ public final class Reshape: ConfiguredLayer {
             throw context.error("entries must be ≥ 1 or -1, got \(bad) in \(written)", key: "shape")
         }
         var dims = c.shape
-        let known = c.shape.filter { $0 != -1 }.reduce(1, *)
+        guard let known = Shape(c.shape.filter { $0 != -1 }).checkedCount else {
+            throw context.error("\(written) holds more elements than any tensor may", key: "shape")
+        }
         if let i = inferred.first {
             guard s.count % known == 0 else {
                 throw context.error("cannot reshape \(s) (\(s.count) elements) into \(written): "
