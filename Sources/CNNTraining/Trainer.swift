@@ -127,7 +127,8 @@ public final class Trainer {
         let loop = EpochLoop(trainer: self, run: run, executor: executor, groups: groups, optimizer: optimizer,
                              schedule: schedule)
         if resuming, let problem = progress.inconsistency(epochs: spec.epochs, batchesPerEpoch: loop.loader.batchesPerEpoch,
-                                                          batchSize: spec.batchSize) {
+                                                          batchSize: spec.batchSize,
+                                                          labelsPerSample: data.train.labelsPerSample) {
             throw TrainingStateError(component: TrainingCheckpoint.statePath(run.path, "last"),
                                      message: "cannot resume: \(problem)")
         }

@@ -25,11 +25,11 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
 
 extension TrainingProgress {
     /// Why this progress cannot belong to a run of `epochs` epochs of `batchesPerEpoch` batches of
-    /// up to `batchSize` samples, or nil when it can: the position must lie inside the run (the
+    /// up to `batchSize` samples of `labelsPerSample` labels, or nil when it can: the position must lie inside the run (the
     /// step is the batches done before it), the epoch's counts must be ones its batches can give,
     /// and every number must be finite. A damaged or hand-edited state file then stops the resume
     /// with the reason, instead of resuming into nothing or into arithmetic on absurd values.
-    public func inconsistency(epochs: Int, batchesPerEpoch: Int, batchSize: Int) -> String? {
+    public func inconsistency(epochs: Int, batchesPerEpoch: Int, batchSize: Int, labelsPerSample: Int = 1) -> String? {
         guard (0...epochs).contains(epoch) else {
             return "epoch \(epoch) is outside the run's 0...\(epochs)"
         }
@@ -44,7 +44,9 @@ extension TrainingProgress {
             return "step \(step) is not the \(expected) batches done before epoch \(epoch + 1), batch \(batch + 1) "
                 + "at \(batchesPerEpoch) batches per epoch (were the data or the batch size changed?)"
         }
-        guard (0...batch * batchSize).contains(seen), correct >= 0, (correct...).contains(predictions) else {
+        // Comparisons, not ranges: a range of two damaged bounds would itself trap.
+        guard seen >= 0, seen <= batch * batchSize, correct >= 0, correct <= predictions,
+              predictions <= seen * labelsPerSample else {
             return "the epoch's counts (seen \(seen), correct \(correct), predictions \(predictions)) cannot come "
                 + "from \(batch) batches of up to \(batchSize) samples"
         }

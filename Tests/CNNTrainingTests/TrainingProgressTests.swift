@@ -33,6 +33,8 @@ final class TrainingProgressTests: XCTestCase {
                        + "come from 2 batches of up to 8 samples")
         XCTAssertEqual(problem { $0.correct = 17 }, "the epoch's counts (seen 16, correct 17, predictions 16) cannot "
                        + "come from 2 batches of up to 8 samples")
+        XCTAssertNotNil(problem { $0.predictions = Int.max })
+        XCTAssertNotNil(problem { $0.correct = 65_536; $0.seen = 0 })
         XCTAssertNotNil(problem { $0.seconds = -3 })
         XCTAssertNotNil(problem { $0.lossSum = .nan })
         XCTAssertNotNil(problem { $0.badEpochs = 2 })
