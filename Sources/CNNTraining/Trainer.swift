@@ -92,8 +92,10 @@ public final class Trainer {
         WorkerPool.shared.configure(threads: spec.threads ?? 2)
         let resuming = options.resumeDirectory != nil
         // Parameters, gradients, up to two optimizer moments (Adam), activations and their gradients.
-        try Executor.checkMemory(graph, maxBatch: spec.batchSize, extraBytes: 8 * graph.parameterCount, what: "training")
-        let executor = Executor(graph: graph, maxBatch: spec.batchSize, seed: seed)
+        // No batch is larger than the training data, so no memory is sized beyond it.
+        let maxBatch = min(spec.batchSize, data.train.count)
+        try Executor.checkMemory(graph, maxBatch: maxBatch, extraBytes: 8 * graph.parameterCount, what: "training")
+        let executor = Executor(graph: graph, maxBatch: maxBatch, seed: seed)
         // Everything that can fail on the inputs runs before the run directory is written.
         var transferred: [String] = []
         if !resuming, let from = spec.initFrom {

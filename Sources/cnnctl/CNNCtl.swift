@@ -18,5 +18,11 @@ struct CNNCtl: ParsableCommand {
         }
         BLASCoreSelection.reexecIfNeeded()
         main(nil)
+        // A report that could not be written (a full disk) is a failure, not a silent success;
+        // a reader that went away (`| head`) is not.
+        if fflush(nil) != 0 && errno != EPIPE {
+            Failure.printError("error: cannot write the output: \(String(cString: strerror(errno)))")
+            Glibc.exit(1)
+        }
     }
 }
