@@ -136,6 +136,10 @@ public final class Trainer {
         }
         if resuming {
             try say(run, "resuming \(run.path) at epoch \(progress.epoch + 1), batch \(progress.batch + 1) (step \(progress.step))")
+            if records.count < progress.epoch {
+                try say(run, "warning: \(run.path)/metrics.csv holds \(records.count) of the \(progress.epoch) finished epochs; "
+                        + "metrics.csv and curves.svg go on from what it holds")
+            }
         }
         try sayHeader(run, executor: executor, groups: groups)
         var result = TrainResult(runDirectory: run.path, records: records, interrupted: false, stoppedEarly: false)

@@ -82,6 +82,17 @@ final class TrainerTests: XCTestCase {
     /// Stopping mid-epoch and resuming gives bit-for-bit the weights, optimizer state and metrics
     /// of an uninterrupted run: momentum, a warm-up + cosine schedule, dropout, batch norm and
     /// augmentation all depend on state the checkpoint must carry.
+    /// A resume whose metrics.csv has gone says so: the history before it is lost, not silently.
+    func testResumeWithoutMetricsSaysTheHistoryIsLost() throws {
+        let path = try config(train: #""epochs": 2, "batch_size": 16, "optimizer": {"type": "sgd", "lr": 0.05}"#)
+        _ = try train(path, TrainOptions(outDirectory: out("no-metrics"), epochs: 1))
+        try FileManager.default.removeItem(atPath: out("no-metrics") + "/metrics.csv")
+        let (result, log) = try train(path, TrainOptions(resumeDirectory: out("no-metrics")))
+        XCTAssertEqual(result.records.map(\.epoch), [2])
+        XCTAssertTrue(log.lines.contains { $0.hasPrefix("warning: ") && $0.contains("metrics.csv holds 0 of the 1 finished") },
+                      "\(log.lines)")
+    }
+
     func testResumeEqualsUninterrupted() throws {
         let path = try config(train: """
             "epochs": 3, "batch_size": 16, "seed": 5,
