@@ -69,7 +69,9 @@ public final class BoundedFile {
     /// `gzdopen`).
     public func duplicateDescriptor() throws -> Int32 {
         let fd = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
-        guard fd >= 0 else { throw FileError(path: path, message: "cannot duplicate: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw FileError(path: path, message: "cannot duplicate: \(String(cString: strerror(errno)))")
+        }
         return fd
     }
 

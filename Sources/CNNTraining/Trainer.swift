@@ -128,17 +128,17 @@ public final class Trainer {
         }
         let loop = EpochLoop(trainer: self, run: run, executor: executor, groups: groups, optimizer: optimizer,
                              schedule: schedule)
-        if resuming, let problem = progress.inconsistency(epochs: spec.epochs, batchesPerEpoch: loop.loader.batchesPerEpoch,
-                                                          batchSize: spec.batchSize,
-                                                          labelsPerSample: data.train.labelsPerSample) {
+        if resuming, let problem = progress.inconsistency(
+            epochs: spec.epochs, batchesPerEpoch: loop.loader.batchesPerEpoch, batchSize: spec.batchSize,
+            labelsPerSample: data.train.labelsPerSample) {
             throw TrainingStateError(component: TrainingCheckpoint.statePath(run.path, "last"),
                                      message: "cannot resume: \(problem)")
         }
         if resuming {
             try say(run, "resuming \(run.path) at epoch \(progress.epoch + 1), batch \(progress.batch + 1) (step \(progress.step))")
             if records.count < progress.epoch {
-                try say(run, "warning: \(run.path)/metrics.csv holds \(records.count) of the \(progress.epoch) finished epochs; "
-                        + "metrics.csv and curves.svg go on from what it holds")
+                try say(run, "warning: \(run.path)/metrics.csv holds \(records.count) of the \(progress.epoch) "
+                        + "finished epochs; metrics.csv and curves.svg go on from what it holds")
             }
         }
         try sayHeader(run, executor: executor, groups: groups)

@@ -42,7 +42,8 @@ public enum TrainingCheckpoint {
             to: weightsPath(directory, name))
         unlink(previous)
         if link(statePath, previous) != 0 && errno != ENOENT {
-            throw CheckpointError(file: previous, message: "cannot keep the previous state: \(String(cString: strerror(errno)))")
+            throw CheckpointError(file: previous,
+                                  message: "cannot keep the previous state: \(String(cString: strerror(errno)))")
         }
         try pendingState.commit()
         try pendingWeights.commit()
@@ -133,8 +134,8 @@ public enum TrainingCheckpoint {
         // The progress record itself is checked against the run by the trainer (a negative step
         // is its error to report).
         guard progress.step < 0 || (0...progress.step).contains(optimizerSteps) else {
-            throw CheckpointError(file: path, message: "optimizer_steps \(optimizerSteps) is not in 0...\(progress.step), "
-                                  + "the steps of its progress record")
+            throw CheckpointError(file: path, message: "optimizer_steps \(optimizerSteps) is not in "
+                                  + "0...\(progress.step), the steps of its progress record")
         }
         optimizer.stepCount = optimizerSteps
         return progress

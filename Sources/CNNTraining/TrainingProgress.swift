@@ -25,11 +25,13 @@ public struct TrainingProgress: Codable, Sendable, Equatable {
 
 extension TrainingProgress {
     /// Why this progress cannot belong to a run of `epochs` epochs of `batchesPerEpoch` batches of
-    /// up to `batchSize` samples of `labelsPerSample` labels, or nil when it can: the position must lie inside the run (the
-    /// step is the batches done before it), the epoch's counts must be ones its batches can give,
-    /// and every number must be finite. A damaged or hand-edited state file then stops the resume
-    /// with the reason, instead of resuming into nothing or into arithmetic on absurd values.
-    public func inconsistency(epochs: Int, batchesPerEpoch: Int, batchSize: Int, labelsPerSample: Int = 1) -> String? {
+    /// up to `batchSize` samples of `labelsPerSample` labels, or nil when it can: the position must
+    /// lie inside the run (the step is the batches done before it), the epoch's counts must be
+    /// ones its batches can give, and every number must be finite. A damaged or hand-edited state
+    /// file then stops the resume with the reason, instead of resuming into nothing or into
+    /// arithmetic on absurd values.
+    public func inconsistency(epochs: Int, batchesPerEpoch: Int, batchSize: Int,
+                              labelsPerSample: Int = 1) -> String? {
         guard (0...epochs).contains(epoch) else {
             return "epoch \(epoch) is outside the run's 0...\(epochs)"
         }

@@ -77,7 +77,9 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
         }
         guard c.hidden >= 1 else { throw context.error("must be ≥ 1, got \(c.hidden)", key: "hidden") }
         let layers = c.layers ?? 1, dropout = c.dropout ?? 0
-        guard (1...1_000).contains(layers) else { throw context.error("must be in 1...1000, got \(layers)", key: "layers") }
+        guard (1...1_000).contains(layers) else {
+            throw context.error("must be in 1...1000, got \(layers)", key: "layers")
+        }
         guard dropout >= 0, dropout < 1 else {
             throw context.error("must be in [0, 1), got \(dropout)", key: "dropout")
         }
