@@ -55,7 +55,7 @@ let package = Package(
         ]),
         .target(name: "CNNTestSupport", dependencies: ["CNNLayers", "CNNConfig"]),
 
-        .testTarget(name: "CNNConfigTests", dependencies: ["CNNConfig"]),
+        .testTarget(name: "CNNConfigTests", dependencies: ["CNNConfig", "CNNCore"]),
         .testTarget(name: "CNNCoreTests", dependencies: ["CNNCore", "CNNTestSupport"]),
         .testTarget(name: "CNNLayersTests",
                     dependencies: ["CNNLayers", "CNNAVX512", "CNNConfig", "CNNTestSupport"]),
