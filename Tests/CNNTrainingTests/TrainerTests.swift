@@ -82,6 +82,28 @@ final class TrainerTests: XCTestCase {
     /// Stopping mid-epoch and resuming gives bit-for-bit the weights, optimizer state and metrics
     /// of an uninterrupted run: momentum, a warm-up + cosine schedule, dropout, batch norm and
     /// augmentation all depend on state the checkpoint must carry.
+    /// A crash between the two renames of a checkpoint leaves the weights of step 4 beside the
+    /// state of step 8: resume takes the previous state, kept until both renames are done, and
+    /// without it says what happened instead of mixing two steps.
+    func testResumeAfterACrashBetweenTheRenames() throws {
+        let path = try config(train: #""epochs": 2, "batch_size": 16, "optimizer": {"type": "adam", "lr": 0.01}"#)
+        let run = out("renames"), fm = FileManager.default
+        _ = try train(path, TrainOptions(outDirectory: run, stopAfterSteps: 4))
+        try fm.copyItem(atPath: run + "/last.safetensors", toPath: run + "/weights4")
+        try fm.copyItem(atPath: run + "/last.state.safetensors", toPath: run + "/state4")
+        _ = try train(path, TrainOptions(resumeDirectory: run, stopAfterSteps: 8))
+        try fm.removeItem(atPath: run + "/last.safetensors")
+        try fm.moveItem(atPath: run + "/weights4", toPath: run + "/last.safetensors")
+        XCTAssertThrowsError(try train(path, TrainOptions(resumeDirectory: run))) { error in
+            XCTAssertTrue("\(error)".contains("is from step 8 but the weights are from step 4"), "\(error)")
+        }
+        try fm.moveItem(atPath: run + "/state4", toPath: run + "/last.previous.state.safetensors")
+        let (result, log) = try train(path, TrainOptions(resumeDirectory: run))
+        XCTAssertFalse(result.interrupted)
+        XCTAssertTrue(log.lines.contains { $0.contains("resuming") && $0.contains("(step 4)") }, "\(log.lines)")
+        XCTAssertFalse(fm.fileExists(atPath: run + "/last.previous.state.safetensors"))
+    }
+
     /// A resume whose metrics.csv has gone says so: the history before it is lost, not silently.
     func testResumeWithoutMetricsSaysTheHistoryIsLost() throws {
         let path = try config(train: #""epochs": 2, "batch_size": 16, "optimizer": {"type": "sgd", "lr": 0.05}"#)
