@@ -12,8 +12,12 @@ public struct BenchOptions: Sendable {
     public var rounds: Int
     /// Extra training steps after the timed ones, sampling resident memory ten times (0 = none).
     public var soakSteps: Int
+    /// Bytes the benchmark may take, when less than the machine has (`--memory-limit`).
+    public var memoryLimit: Int?
 
-    public init(batch: Int, threads: Int, iterations: Int, rounds: Int = 3, soakSteps: Int = 0) {
+    public init(batch: Int, threads: Int, iterations: Int, rounds: Int = 3, soakSteps: Int = 0,
+                memoryLimit: Int? = nil) {
+        self.memoryLimit = memoryLimit
         self.batch = batch
         self.threads = threads
         self.iterations = iterations
@@ -46,7 +50,7 @@ public final class Benchmark {
         self.options = options
         let spec = train?.optimizer ?? OptimizerSpec(type: .sgd, lr: 0.01, momentum: 0.9)
         try Executor.checkMemory(graph, maxBatch: options.batch, extraBytes: 8 * graph.parameterCount,
-                                 what: "benchmarking")
+                                 what: "benchmarking", limit: options.memoryLimit)
         executor = Executor(graph: graph, maxBatch: options.batch, seed: 1)
         optimizer = try spec.make(parameterCount: executor.parameters.count)
         groups = try ParameterGroups.groups(for: graph, offsets: executor.parameterOffsets, file: file)

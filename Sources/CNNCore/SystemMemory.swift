@@ -55,12 +55,16 @@ public enum SystemMemory {
         return Int(String(cString: line).filter(\.isNumber).prefix(19))
     }
 
-    /// Throws when `bytes` (what `what` needs) exceed the available memory: `needs 4.00 GiB for
-    /// the decoded images, 1.20 GiB is available`. Without a figure from the system it passes.
-    public static func require(_ bytes: Int, for what: String, file: String?) throws {
-        guard let available = availableBytes, bytes > available else { return }
+    /// Throws when `bytes` (what `what` needs) exceed the available memory, or `limit` (a user's
+    /// `--memory-limit`) when that is less: `needs 4.00 GiB for the decoded images, but only
+    /// 1.20 GiB of memory is available`. Without a figure from the system or a limit it passes.
+    public static func require(_ bytes: Int, for what: String, file: String?, limit: Int? = nil) throws {
+        let system = availableBytes ?? Int.max
+        let available = min(system, limit ?? Int.max)
+        guard bytes > available else { return }
+        let source = limit.map { $0 < system ? " (--memory-limit)" : "" } ?? ""
         throw MemoryError(location: file, message: "needs \(ByteCount(bytes)) for \(what), but only "
-                          + "\(ByteCount(available)) of memory is available")
+                          + "\(ByteCount(available)) of memory is available\(source)")
     }
 }
 

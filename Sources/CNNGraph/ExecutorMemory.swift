@@ -24,10 +24,11 @@ extension Executor {
 
     /// Refuses, before anything is allocated, an executor (and `extraBytes` besides, e.g. an
     /// optimizer's moments) that needs more memory than is available: `what` says what it is for.
-    public static func checkMemory(_ graph: Graph, maxBatch: Int, extraBytes: Int = 0, what: String) throws {
+    public static func checkMemory(_ graph: Graph, maxBatch: Int, extraBytes: Int = 0, what: String,
+                                   limit: Int? = nil) throws {
         let needed = SaturatingCount(bytesNeeded(graph, maxBatch: maxBatch)) + extraBytes
         try SystemMemory.require(needed.value, for: "\(what) of model \(graph.name) at batch \(maxBatch)",
-                                 file: graph.file)
+                                 file: graph.file, limit: limit)
     }
 }
 

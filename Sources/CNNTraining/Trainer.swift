@@ -94,7 +94,8 @@ public final class Trainer {
         // Parameters, gradients, up to two optimizer moments (Adam), activations and their gradients.
         // No batch is larger than the training data, so no memory is sized beyond it.
         let maxBatch = min(spec.batchSize, data.train.count)
-        try Executor.checkMemory(graph, maxBatch: maxBatch, extraBytes: 8 * graph.parameterCount, what: "training")
+        try Executor.checkMemory(graph, maxBatch: maxBatch, extraBytes: 8 * graph.parameterCount, what: "training",
+                                 limit: options.memoryLimit)
         let executor = Executor(graph: graph, maxBatch: maxBatch, seed: seed)
         // Everything that can fail on the inputs runs before the run directory is written.
         var transferred: [String] = []

@@ -26,9 +26,12 @@ public struct TrainOptions: Sendable {
     public var threads: Int?
     /// Behave as if a stop were requested after this many steps (tests of interrupt and resume).
     public var stopAfterSteps: Int?
+    /// Bytes the run may take, when less than the machine has (`--memory-limit`).
+    public var memoryLimit: Int?
 
     public init(outDirectory: String? = nil, resumeDirectory: String? = nil, epochs: Int? = nil, seed: Int? = nil,
-                threads: Int? = nil, stopAfterSteps: Int? = nil) {
+                threads: Int? = nil, stopAfterSteps: Int? = nil, memoryLimit: Int? = nil) {
+        self.memoryLimit = memoryLimit
         self.outDirectory = outDirectory
         self.resumeDirectory = resumeDirectory
         self.epochs = epochs

@@ -26,6 +26,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Extra training steps sampling resident memory (0 = none).") var soak = 0
     @Option(help: "Rows of the per-layer table.") var layers = 25
     @Option(help: "Output format: table or json.") var format = Format.table
+    @Option(help: "Memory the run may take, below what the machine has: bytes, or 512M, 4G (at least 1M).") var memoryLimit: ByteSize?
 
     func validate() throws {
         try checkOption("batch", batch, Limits.batch)
@@ -41,7 +42,8 @@ struct Bench: ParsableCommand {
             let config = try ConfigFile.load(file)
             let train = try config.train.map { try TrainSpec.load($0, file: file) }
             let options = BenchOptions(batch: batch ?? train?.batchSize ?? 64, threads: threads ?? train?.threads ?? 2,
-                                       iterations: iterations, rounds: rounds, soakSteps: soak)
+                                       iterations: iterations, rounds: rounds, soakSteps: soak,
+                                       memoryLimit: memoryLimit?.bytes)
             return try Benchmark(graph: config.buildGraph(), train: train, options: options, file: file).run(config: file)
         }
         switch format {

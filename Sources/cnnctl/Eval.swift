@@ -18,6 +18,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Which data to evaluate on.") var split = Split.test
     @Option(help: "Batch size.") var batch = 256
     @Option(help: "Output format: table or json.") var format = Format.table
+    @Option(help: "Memory the run may take, below what the machine has: bytes, or 512M, 4G (at least 1M).") var memoryLimit: ByteSize?
 
     func validate() throws {
         try checkOption("batch", batch, Limits.batch)
@@ -43,7 +44,7 @@ struct Eval: ParsableCommand {
             try DataCompatibility.checkEvaluable(dataset, role: split.rawValue, by: graph, file: config)
             // Memory for a batch larger than the data would never be used.
             let batch = min(batch, max(dataset.count, 1))
-            try Executor.checkMemory(graph, maxBatch: batch, what: "evaluation")
+            try Executor.checkMemory(graph, maxBatch: batch, what: "evaluation", limit: memoryLimit?.bytes)
             let executor = Executor(graph: graph, maxBatch: batch)
             try TrainingCheckpoint.loadWeights(checkpoint, into: executor)
             let loss = try? TrainSpec.load(file.train, file: config).loss

@@ -13,3 +13,23 @@ func checkOption(_ name: String, _ value: Double, _ range: ClosedRange<Double>) 
         throw ValidationError("--\(name) must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
     }
 }
+
+/// A size in bytes on the command line: `1073741824`, or with a binary suffix `512M`, `4G`,
+/// `1T` (K, M, G, T: powers of 1024), at least 1 MiB and at most 2⁶⁰.
+struct ByteSize: ExpressibleByArgument {
+    let bytes: Int
+
+    init?(argument: String) {
+        let units: [Character: Int] = ["K": 10, "M": 20, "G": 30, "T": 40]
+        var digits = Substring(argument.uppercased()), shift = 0
+        if let unit = digits.last, let s = units[unit] {
+            shift = s
+            digits = digits.dropLast()
+        }
+        guard let value = Int(digits), value >= 0, value <= (1 << 60) >> shift else { return nil }
+        bytes = value << shift
+        guard bytes >= 1 << 20 else { return nil }
+    }
+
+    static var defaultValueDescription: String { "the machine's" }
+}

@@ -20,6 +20,7 @@ struct Train: ParsableCommand {
     @Option(help: "Continue the run in this directory from its last checkpoint.") var resume: String?
     @Option(help: "Override train.seed.") var seed: Int?
     @Option(help: "BLAS threads (default: train.threads, else 2).") var threads: Int?
+    @Option(help: "Memory the run may take, below what the machine has: bytes, or 512M, 4G (at least 1M).") var memoryLimit: ByteSize?
 
     func validate() throws {
         try checkOption("epochs", epochs, Limits.epochs)
@@ -29,7 +30,8 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let options = TrainOptions(outDirectory: out, resumeDirectory: resume, epochs: epochs, seed: seed, threads: threads)
+        let options = TrainOptions(outDirectory: out, resumeDirectory: resume, epochs: epochs, seed: seed, threads: threads,
+                                   memoryLimit: memoryLimit?.bytes)
         let reporter = ProgressReporter(terminal: isatty(STDOUT_FILENO) == 1)
         let result = try Failure.reporting {
             let trainer = try Trainer(configPath: config, options: options, observer: reporter)

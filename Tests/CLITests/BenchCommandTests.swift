@@ -32,6 +32,11 @@ final class BenchCommandTests: XCTestCase {
         XCTAssertNotEqual(zero.status, 0)
         XCTAssertEqual(zero.status, 64)
         XCTAssertTrue(zero.stderr.contains("--iterations must be in 1...1000000, got 0"), zero.stderr)
+        let small = try CLI.run(["bench", "configs/bench/lenet5.json", "--memory-limit", "1M"])
+        XCTAssertEqual(small.status, 1)
+        XCTAssertTrue(small.stderr.contains("for benchmarking of model lenet5 at batch 64, but only 1.00 MiB of memory is "
+                                            + "available (--memory-limit)"), small.stderr)
+        XCTAssertEqual(try CLI.run(["bench", "configs/bench/lenet5.json", "--memory-limit", "12x"]).status, 64)
         let missing = try CLI.run(["bench", "configs/bench/nope.json"])
         XCTAssertEqual(missing.status, 2)
         XCTAssertTrue(missing.stderr.contains("nope.json"), missing.stderr)

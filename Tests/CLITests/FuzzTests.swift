@@ -146,9 +146,9 @@ final class FuzzTests: XCTestCase {
         var rng = FuzzRandom(seed: Self.seed)
         let commands: [([String], [String])] = [
             (["summarize", model], ["batch", "depth"]),
-            (["eval", config, "--checkpoint", run + "/best.safetensors"], ["batch"]),
-            (["train", config, "--out", directory + "/cli-run"], ["epochs", "threads", "seed"]),
-            (["bench", model, "--iterations", "1", "--rounds", "1"], ["batch", "threads", "soak", "layers"]),
+            (["eval", config, "--checkpoint", run + "/best.safetensors"], ["batch", "memory-limit"]),
+            (["train", config, "--out", directory + "/cli-run"], ["epochs", "threads", "seed", "memory-limit"]),
+            (["bench", model, "--iterations", "1", "--rounds", "1"], ["batch", "threads", "soak", "layers", "memory-limit"]),
             (["bench", model], ["iterations", "rounds"]),
         ]
         // Counts that are valid but would run for hours are left out: the deadline is not theirs.
