@@ -55,6 +55,12 @@ public enum SystemMemory {
         return Int(String(cString: line).filter(\.isNumber).prefix(19))
     }
 
+    /// A `1/divisor` share of the available memory, at most `cap` bytes: the size allowed to a
+    /// headerless file that grows `divisor`-fold once decoded.
+    public static func share(_ divisor: Int, cap: Int) -> Int {
+        min(cap, (availableBytes ?? Int.max) / divisor)
+    }
+
     /// Throws when `bytes` (what `what` needs) exceed the available memory, or `limit` (a user's
     /// `--memory-limit`) when that is less: `needs 4.00 GiB for the decoded images, but only
     /// 1.20 GiB of memory is available`. Without a figure from the system or a limit it passes.

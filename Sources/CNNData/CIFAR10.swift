@@ -20,9 +20,8 @@ public enum CIFAR10 {
         var values: [Float] = []
         var labels: [Int32] = []
         for file in files {
-            // Each byte becomes a float: the file may take a fifth of the memory left.
-            let limit = min(1 << 31, (SystemMemory.availableBytes ?? Int.max) / 5)
-            let bytes = try IDX.readFile(file, limit: limit, what: "CIFAR-10 batch file")
+            // Each byte becomes a float besides itself.
+            let bytes = try IDX.readFile(file, limit: SystemMemory.share(5, cap: 1 << 31), what: "CIFAR-10 batch file")
             guard !bytes.isEmpty, bytes.count % recordBytes == 0 else {
                 throw DataError(file: file, message: "size \(bytes.count) bytes is not a "
                                 + "positive multiple of \(recordBytes) (a CIFAR-10 binary record "

@@ -68,9 +68,9 @@ public enum IDX {
             var bytes = try file.read(upTo: 4 + 4 * rank)
             guard bytes.count == 4 + 4 * rank, bigEndian(bytes, at: 0) == 0x0800 | UInt32(rank) else { return bytes }
             let declared = Shape((0..<rank).map { Int(bigEndian(bytes, at: 4 + 4 * $0)) }).checkedCount ?? Int.max
-            try SystemMemory.require(declared.multipliedReportingOverflow(by: 5).overflow ? Int.max : 5 * declared,
+            try SystemMemory.require(min(declared, Int.max / 5) * 5,
                                      for: "the \(declared) bytes its header declares, as floats", file: path)
-            bytes += try file.read(upTo: declared + 1)
+            bytes += try file.read(upTo: min(declared, Int.max - 1) + 1)
             return bytes
         }
     }
@@ -84,8 +84,6 @@ public enum IDX {
         do {
             return try body()
         } catch let error as GzipFile.ReadError {
-            throw DataError(file: error.path, message: error.message)
-        } catch let error as FileError {
             throw DataError(file: error.path, message: error.message)
         }
     }
@@ -131,7 +129,7 @@ public enum IDX {
         return dims
     }
 
-    static func bigEndian(_ bytes: [UInt8], at i: Int) -> UInt32 {
+    private static func bigEndian(_ bytes: [UInt8], at i: Int) -> UInt32 {
         UInt32(bytes[i]) << 24 | UInt32(bytes[i + 1]) << 16 | UInt32(bytes[i + 2]) << 8
             | UInt32(bytes[i + 3])
     }

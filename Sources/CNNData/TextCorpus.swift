@@ -23,8 +23,7 @@ public struct TextCorpus: Sendable {
     /// naming the file.
     public static func load(_ path: String, vocabulary: Vocabulary? = nil) throws -> TextCorpus {
         // Each byte may become a scalar and an index (8 bytes) besides itself.
-        let limit = min(1 << 30, (SystemMemory.availableBytes ?? Int.max) / 9)
-        let bytes = try IDX.readFile(path, limit: limit, what: "text corpus")
+        let bytes = try IDX.readFile(path, limit: SystemMemory.share(9, cap: 1 << 30), what: "text corpus")
         guard !bytes.isEmpty else {
             throw DataError(file: path, message: "is empty; a text dataset needs text to cut "
                             + "into windows")

@@ -7,9 +7,7 @@ extension Executor {
     /// and the shared workspace. Saturates at `Int.max` instead of overflowing, so an absurd
     /// graph or batch compares as too large.
     public static func bytesNeeded(_ graph: Graph, maxBatch: Int) -> Int {
-        var floats = SaturatingCount()
-        let parameters = graph.nodes.reduce(SaturatingCount()) { $0 + $1.layer.parameterCount }
-        floats += parameters * 2
+        var floats = SaturatingCount(graph.parameterCount) * 2
         floats += SaturatingCount(graph.inputShape.count) * maxBatch
         var workspace = 0
         for node in graph.nodes {

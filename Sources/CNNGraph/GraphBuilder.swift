@@ -210,7 +210,11 @@ public struct GraphBuilder {
         let nodes = self.nodes, indexByName = self.indexByName
         context.lookup = { n in indexByName[n].map { ($0, nodes[$0].layer) } }
         let layer = try build(&context)
-        try checkSizes(layer, place: place)
+        // Absurd sizes in a config are an error here instead of an overflow or a failed
+        // allocation later.
+        for (what, shape) in [("output", layer.outputShape)] + layer.parameterSpecs.map({ ($0.name, $0.shape) }) {
+            try context.checkSize(shape, what)
+        }
         return (layer, context.notes, context.stateInputs)
     }
 
@@ -225,16 +229,6 @@ public struct GraphBuilder {
     static let maximumElements = LayerBuildContext.maximumElements
     /// The most primitive nodes a model may expand into (ResNet-152 has about 500).
     static let maximumNodes = 100_000
-
-    /// Rejects layers whose output or parameters would not fit in memory, so that absurd sizes in
-    /// a config are an error here instead of an overflow or a failed allocation later.
-    private func checkSizes(_ layer: any Layer, place: String) throws {
-        let tensors = [("output", layer.outputShape)] + layer.parameterSpecs.map { ($0.name, $0.shape) }
-        for (what, shape) in tensors {
-            try LayerBuildContext(name: layer.name, inputShapes: [], config: .null, path: place, file: file)
-                .checkSize(shape, what)
-        }
-    }
 
     func shape(of node: Int) -> Shape { node == Node.modelInput ? inputShape : nodes[node].layer.outputShape }
 

@@ -28,9 +28,5 @@ public enum LayerRegistry {
         LSTM.registration,
     ] + Activation.registrations
 
-    public static func registration(for type: String) -> LayerRegistration? {
-        all.first { $0.type == type }
-    }
-
     public static var typeNames: [String] { all.map(\.type) }
 }

@@ -37,7 +37,7 @@ public enum DataCompatibility {
 
     /// Throws when a layer reading the model input takes indices (an embedding) that `dataset`
     /// does not hold: values that are no text's symbols, or symbols past the layer's table.
-    public static func checkIndices(_ dataset: LabeledDataset, role: String, by graph: Graph, file: String) throws {
+    static func checkIndices(_ dataset: LabeledDataset, role: String, by graph: Graph, file: String) throws {
         for node in graph.nodes where node.inputs.contains(Node.modelInput) {
             guard let table = node.layer as? any IndexReading else { continue }
             let what = "\(node.layer.name) (\(node.layer.type))"

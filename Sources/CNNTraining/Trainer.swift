@@ -48,11 +48,8 @@ public final class Trainer {
 
     private func checkCompatibility() throws {
         let file = config.path
-        guard data.train.inputShape == graph.inputShape else {
-            throw ConfigError(file: file, place: "data", message: "samples are \(data.train.inputShape) but the model's "
-                              + "input is \(graph.inputShape) (model.input)")
-        }
-        // One prediction per sample ([C]), or one per time step ([T, C]) for sequence targets.
+        // The training set fills the head exactly: one prediction per sample ([C]), or one per time
+        // step ([T, C]) for sequence targets.
         let steps = data.train.labelsPerSample, classes = data.train.classCount
         let expected: Shape = steps == 1 ? [classes] : [steps, classes]
         for (k, o) in graph.outputs.enumerated() where graph.nodes[o].layer.outputShape != expected {
@@ -67,10 +64,10 @@ public final class Trainer {
                               + (steps == 1 ? "" : " at each of \(steps) time steps") + source
                               + ", so it must be \(expected)")
         }
-        for (role, set) in [("validation", data.validation), ("test", data.test)] {
+        // Every set runs through the model: its input, its indices, classes within the head.
+        for (role, set) in [("train", data.train), ("validation", data.validation), ("test", data.test)] {
             if let set { try DataCompatibility.checkEvaluable(set, role: role, by: graph, file: file) }
         }
-        try DataCompatibility.checkIndices(data.train, role: "train", by: graph, file: file)
         guard headWeights.count == graph.outputs.count else {
             throw ConfigError(file: file, place: "train.loss.head_weights",
                               message: "has \(headWeights.count) weights for \(graph.outputs.count) model outputs")

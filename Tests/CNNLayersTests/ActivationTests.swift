@@ -43,7 +43,8 @@ final class ActivationTests: XCTestCase {
 
     func testDefaultsAndIdentityPassGradientCheck() throws {
         for f in Activation.Function.allCases {
-            let layer = Activation.make(f, name: "act", shape: [2, 3, 5])
+            var context = LayerBuildContext(name: "act", inputShapes: [[2, 3, 5]], config: [:], path: "act", file: nil)
+            let layer = try Activation(f, context: &context)
             XCTAssertEqual(layer.type, f.rawValue)
             XCTAssertEqual(layer.outputShape, [2, 3, 5])
             XCTAssertEqual(layer.macs, 0)

@@ -72,17 +72,11 @@ public final class Activation: Layer {
         self.alpha = alpha
     }
 
-    /// An activation with default settings on a `shape` input, for the graph builder's
-    /// `"activation": "relu"` sugar on conv and dense layers.
-    public static func make(_ function: Function, name: String, shape: Shape,
-                            negativeSlope: Float = 0.01, alpha: Float = 1) -> Activation {
-        Activation(function, name: name, shape: shape, negativeSlope: negativeSlope, alpha: alpha)
-    }
-
     /// PyTorch's defaults: `nn.LeakyReLU(negative_slope=0.01)`, `nn.ELU(alpha=1.0)`.
     static let defaultNegativeSlope: Float = 0.01, defaultAlpha: Float = 1
 
-    /// `function` with its default settings on the single input (blocks build theirs so).
+    /// `function` with its default settings on the single input (the `"activation"` key of an
+    /// entry, and the activations blocks generate).
     public convenience init(_ function: Function, context: inout LayerBuildContext) throws {
         let shape = try context.singleInput()
         self.init(function, name: context.name, shape: shape, negativeSlope: Self.defaultNegativeSlope,
@@ -98,7 +92,7 @@ public final class Activation: Layer {
         default: _ = try context.decode(NoConfig.self)
         }
         let shape = try context.singleInput()
-        return make(function, name: context.name, shape: shape, negativeSlope: slope, alpha: alpha)
+        return Activation(function, name: context.name, shape: shape, negativeSlope: slope, alpha: alpha)
     }
 
     // MARK: - Forward
