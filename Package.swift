@@ -32,12 +32,16 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CJSON", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
 
         .target(name: "CNNConfig", dependencies: ["CJSON", "CNNCore"]),
         .target(name: "CNNCore", dependencies: ["COpenBLAS"], swiftSettings: kernels + optimizedInTests),
@@ -45,7 +49,11 @@ let package = Package(
         .target(name: "CNNLayers", dependencies: ["CNNCore", "CNNAVX512", "CNNConfig"],
                 swiftSettings: kernels),
         .target(name: "CNNGraph", dependencies: ["CNNLayers", "CNNConfig"]),
-        .target(name: "CNNData", dependencies: ["CNNCore", "CNNConfig", "CZlib"]),
+        .target(name: "CNNData", dependencies: [
+            "CNNCore", "CNNConfig", "CZlib", "CTurboJPEG", "CPNG",
+            .product(name: "CSV", package: "CSV.swift"),
+        ],
+                swiftSettings: kernels),
         .target(name: "CNNTraining", dependencies: ["CNNGraph", "CNNData", "CNNConfig"],
                 swiftSettings: kernels),
         .target(name: "CNNBench", dependencies: ["CNNTraining"]),

@@ -3,7 +3,9 @@ import CNNCore
 /// Fills a `BatchSlot` with batch `k` of one epoch: gathers the samples at
 /// `order[k·B ..< min((k+1)·B, N)]`, normalizes each, then augments it with its own generator
 /// `RNG(seed: mixSeed(seed, epoch, datasetIndex, 0xA0))`, and last rearranges it into the
-/// dataset's sequence view, if it has one.
+/// dataset's sequence view, if it has one. An image dataset's sample is decoded (or taken from
+/// its cache) and run through its pipeline instead, whose random steps draw from the same
+/// per-sample generator; a file that fails to decode is an error naming it.
 ///
 /// Every batch is a pure function of (dataset, order, seed, epoch, k), which is what makes
 /// prefetching invisible (either thread may run it) and resuming from a checkpoint exact. Only
@@ -20,9 +22,18 @@ struct BatchAssembler: Sendable {
     /// The number of samples in batch `k`.
     func count(of k: Int) -> Int { min(batchSize, dataset.count - k * batchSize) }
 
-    func fill(_ slot: BatchSlot, batch k: Int) {
+    func fill(_ slot: BatchSlot, batch k: Int) throws {
         let shape = dataset.sampleShape, per = shape.count, perLabels = dataset.labelsPerSample
         let first = k * batchSize
+        if let images = dataset.images {
+            for j in 0..<count(of: k) {
+                let index = order[first + j]
+                slot.labels[j] = dataset.labels[index]
+                var generator = rng(index)
+                try images.write(index, rng: &generator, into: slot.images + j * per)
+            }
+            return
+        }
         let view = dataset.sequenceView.flatMap { $0.isIdentity(for: shape) ? nil : $0 }
         dataset.values.withUnsafeBufferPointer { values in
             dataset.labels.withUnsafeBufferPointer { labels in
@@ -35,8 +46,7 @@ struct BatchAssembler: Sendable {
                             from: labels.baseAddress! + index * perLabels, count: perLabels)
                         normalization?.apply(x, shape: shape)
                         if let augmentation {
-                            var rng = RNG(seed: mixSeed(seed, UInt64(bitPattern: Int64(epoch)),
-                                                        UInt64(index), 0xA0))
+                            var rng = rng(index)
                             augmentation.apply(x, shape: shape, rng: &rng,
                                                scratch: slot.scratch)
                         }
@@ -48,5 +58,10 @@ struct BatchAssembler: Sendable {
                 }
             }
         }
+    }
+
+    /// Sample `index`'s generator for this epoch.
+    private func rng(_ index: Int) -> RNG {
+        RNG(seed: mixSeed(seed, UInt64(bitPattern: Int64(epoch)), UInt64(index), 0xA0))
     }
 }

@@ -10,9 +10,10 @@ import Foundation
 /// (seed, epoch, batch index): a run resumed at batch `k` of an epoch sees exactly the batches
 /// an uninterrupted run would have.
 ///
-/// With `prefetch`, a background thread prepares batch k+1 (gather, normalize, augment) while
-/// the caller's body works on batch k, in two buffers allocated once; the batches are identical
-/// to those made without it. Nothing is allocated per batch.
+/// With `prefetch`, `workers` background threads prepare the next `workers` batches (gather,
+/// normalize, augment; or decode and transform images) while the caller's body works on the
+/// current one, in `workers + 1` buffers allocated once; the batches are identical to those
+/// made without it, whatever the number of workers.
 ///
 /// Batches hold `[n] + dataset.inputShape` samples (a dataset's sequence view is applied after
 /// normalization and augmentation) and `n × dataset.labelsPerSample` labels, sample-major.
@@ -24,6 +25,8 @@ public final class BatchLoader {
     public let normalization: Normalization?
     public let augmentation: Augmentation?
     public let prefetch: Bool
+    /// Threads preparing batches ahead (with prefetch).
+    public let workers: Int
     private let slots: [BatchSlot]
     /// Per slot, the image views for a full batch and for the partial last batch.
     private let fullViews: [Tensor]
@@ -33,9 +36,10 @@ public final class BatchLoader {
     /// `augmentation` needs `[C, H, W]` samples (the config loader checks all three).
     public init(dataset: LabeledDataset, batchSize: Int, shuffle: Bool, seed: UInt64,
                 normalization: Normalization?, augmentation: Augmentation?,
-                prefetch: Bool = true) {
+                prefetch: Bool = true, workers: Int = 1) {
         let shape = dataset.sampleShape, inputShape = dataset.inputShape
         precondition(batchSize >= 1, "batch size \(batchSize) must be at least 1")
+        precondition(workers >= 1, "\(workers) loader workers")
         precondition(normalization.map { n in
             let c = Normalization.channels(of: shape)
             return n.mean.count == c && n.std.count == c
@@ -49,7 +53,8 @@ public final class BatchLoader {
         self.normalization = normalization
         self.augmentation = augmentation
         self.prefetch = prefetch
-        slots = (0..<(prefetch ? 2 : 1)).map { _ in
+        self.workers = workers
+        slots = (0..<(prefetch ? workers + 1 : 1)).map { _ in
             BatchSlot(batchSize: batchSize, sampleCount: shape.count,
                       labelsPerSample: dataset.labelsPerSample)
         }
@@ -75,9 +80,10 @@ public final class BatchLoader {
 
     /// Calls `body` with batches `startingAt ..< batchesPerEpoch` of `epoch`, in order, until
     /// it returns false. The batch's buffers are reused: they are valid only during the call.
-    /// With prefetch, the worker thread has stopped by the time this returns or throws.
+    /// With prefetch, the worker threads have stopped by the time this returns or throws. An
+    /// image that cannot be decoded is thrown when its batch is due.
     public func forEachBatch(epoch: Int, startingAt start: Int = 0,
-                             _ body: (Batch) throws -> Bool) rethrows {
+                             _ body: (Batch) throws -> Bool) throws {
         precondition(start >= 0, "starting batch \(start) is negative")
         let end = batchesPerEpoch
         guard start < end else { return }
@@ -86,46 +92,22 @@ public final class BatchLoader {
             epoch: epoch, normalization: normalization, augmentation: augmentation)
         guard prefetch else {
             for k in start..<end {
-                assembler.fill(slots[0], batch: k)
+                try assembler.fill(slots[0], batch: k)
                 if try !body(batch(k, slot: 0, assembler)) { return }
             }
             return
         }
 
-        let channel = PrefetchChannel()
-        let thread = Thread { [slots] in
-            while true {
-                channel.requested.wait()
-                guard let k = channel.request else { break }
-                assembler.fill(slots[k % 2], batch: k)
-                channel.ready.signal()
-            }
-            channel.finished.signal()
-        }
-        thread.name = "cnnctl batch prefetch"
-        thread.start()
-        channel.request = start
-        channel.requested.signal()
-        var outstanding = true
-        // However the loop ends (done, stopped by the body, or a throw), let the worker finish
-        // what it is doing, tell it to stop and wait for it, so it never outlives this call
-        // and the slots are free for the next one.
-        defer {
-            if outstanding { channel.ready.wait() }
-            channel.request = nil
-            channel.requested.signal()
-            channel.finished.wait()
-        }
+        let ring = BatchRing(depth: slots.count, start: start, end: end)
+        ring.start(workers: workers) { [slots] slot, k in try assembler.fill(slots[slot], batch: k) }
+        // However the loop ends (done, stopped by the body, or a throw), the workers finish the
+        // batch each is filling and exit before this returns, so the slots are free for the
+        // next call.
+        defer { ring.stop() }
         for k in start..<end {
-            channel.ready.wait()
-            outstanding = false
-            // Slot (k+1) % 2 held batch k−1, whose body call has returned.
-            if k + 1 < end {
-                channel.request = k + 1
-                channel.requested.signal()
-                outstanding = true
-            }
-            if try !body(batch(k, slot: k % 2, assembler)) { return }
+            let slot = try ring.take(k)
+            if try !body(batch(k, slot: slot, assembler)) { return }
+            ring.release(k)
         }
     }
 

@@ -9,7 +9,9 @@ import CNNCore
 ///     {"type": "synthetic", "count": 1000, "classes": 10, "shape": [1, 28, 28],
 ///      "seed"?: 0, "noise"?: 0.5}
 ///     {"type": "text", "file": "…", "sequence_length": 64, "samples": 20000, "seed"?: 0}
+///     {"type": "image_folder", "root": "…", …}, {"type": "image_list", "file": "…", …}
 ///
+/// (image sources in `ImageSourceConfig`).
 /// Relative paths resolve against the config file's directory; synthetic data and text windows
 /// default to seed 0, synthetic noise to 0.5. A text source is `samples` windows of
 /// `sequence_length` characters of a UTF-8 file (`TextCorpus`); as validation or test set it is
@@ -20,10 +22,14 @@ enum DataSource {
     case cifar10(CIFAR10Config)
     case synthetic(SyntheticConfig)
     case text(TextConfig)
+    case images(ImageSourceConfig)
 
     enum Kind: String, ConfigEnum {
         case fashionMNIST = "fashion_mnist", idx, cifar10, synthetic, text
+        case imageFolder = "image_folder", imageList = "image_list"
     }
+
+    var isImages: Bool { if case .images = self { true } else { false } }
 
     struct FashionMNISTConfig: Decodable {
         enum Split: String, ConfigEnum { case train, test }
@@ -129,6 +135,10 @@ enum DataSource {
                            + "exceed the limit of \(maxSyntheticValues) values")
             }
             return .text(c)
+        case .imageFolder, .imageList:
+            let c = try decode(ImageSourceConfig.self)
+            try c.validate(folder: kind == .imageFolder, path: path, file: file)
+            return .images(c)
         }
     }
 
@@ -166,6 +176,8 @@ enum DataSource {
             return try corpus.windows(samples: c.samples, length: c.sequenceLength,
                                       seed: c.seed ?? 0, stream: Self.stream(role: role),
                                       name: "text \(role)")
+        case .images:
+            preconditionFailure("image sources load through ImageSourceConfig.load")
         }
     }
 

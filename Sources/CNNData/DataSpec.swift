@@ -31,7 +31,21 @@ public enum DataSpec {
         var augment: AugmentConfig?
         var seed: UInt64?
         var sequence: SequenceView?
+        var transforms: TransformsConfig?
+        var cache: CacheMode?
+        var loaderThreads: Int?
+        enum CodingKeys: String, CodingKey {
+            case train, test, validation, normalize, augment, seed, sequence, transforms, cache
+            case loaderThreads = "loader_threads"
+        }
     }
+
+    struct TransformsConfig: Decodable {
+        var train: JSONValue?
+        var eval: JSONValue?
+    }
+
+    enum CacheMode: String, ConfigEnum { case none, memory }
 
     struct AugmentConfig: Decodable {
         var randomCrop: Int?
@@ -47,8 +61,9 @@ public enum DataSpec {
         var std: [Float]
     }
 
+    /// `inputChannels`, the model input's channels, is what image sources decode to by default.
     public static func load(_ json: JSONValue, path: String = "data", file: String,
-                            baseDirectory: String) throws -> LoadedData {
+                            baseDirectory: String, inputChannels: Int? = nil) throws -> LoadedData {
         let c = try ConfigDecoder.decode(Config.self, from: json, path: path, file: file)
         func place(_ key: String) -> String { ConfigDecoder.keyPath(path, key: key) }
         func fail(_ key: String, _ message: String) -> ConfigError {
@@ -73,6 +88,16 @@ public enum DataSpec {
         }
         if let f = fraction, !(f > 0 && f < 1) {
             throw fail("validation", "a fraction of the training set must be in (0, 1), got \(f)")
+        }
+        if trainSource.isImages {
+            return try loadImages(c, train: trainSource, validation: validationSource, fraction: fraction,
+                                  test: testSource, path: path, file: file, baseDirectory: baseDirectory,
+                                  inputChannels: inputChannels)
+        }
+        for (key, given) in [("transforms", c.transforms != nil), ("cache", c.cache != nil),
+                             ("loader_threads", c.loaderThreads != nil)] where given {
+            throw fail(key, "applies to image_folder and image_list data; for these samples use "
+                       + "\"normalize\" and \"augment\"")
         }
 
         var train: LabeledDataset
@@ -105,22 +130,7 @@ public enum DataSpec {
         }
         var test = try testSource?.load(role: "test", baseDirectory: baseDirectory,
                                         vocabulary: train.vocabulary)
-        for (key, set) in [("validation", validation), ("test", test)] {
-            guard let set else { continue }
-            if (set.vocabulary == nil) != (train.vocabulary == nil) {
-                throw fail(key, train.vocabulary == nil
-                           ? "is text but the training set is not; they must be the same kind"
-                           : "the training set is text, so this must be a text source too")
-            }
-            if set.sampleShape != train.sampleShape {
-                throw fail(key, "samples are \(set.sampleShape) but the training samples are "
-                           + "\(train.sampleShape)")
-            }
-            if set.classCount > train.classCount {
-                throw fail(key, "has labels up to \(set.classCount - 1) but the training set "
-                           + "has \(train.classCount) classes (0...\(train.classCount - 1))")
-            }
-        }
+        try checkAgainstTraining(train, [("validation", validation), ("test", test)], path: path, file: file)
         if let view = c.sequence {
             guard train.sampleShape.rank == 3 else {
                 throw fail("sequence", "a sequence view needs image samples [C, H, W]; the "
@@ -136,6 +146,29 @@ public enum DataSpec {
                                              file: file),
             augmentation: try augmentation(c.augment, shape: train.sampleShape,
                                            path: place("augment"), file: file))
+    }
+
+    /// Validation and test sets must be of the training set's kind and sample shape, with
+    /// classes within its classes.
+    static func checkAgainstTraining(_ train: LabeledDataset, _ sets: [(String, LabeledDataset?)],
+                                     path: String, file: String) throws {
+        for (key, set) in sets {
+            guard let set else { continue }
+            func fail(_ message: String) -> ConfigError {
+                ConfigError(file: file, place: ConfigDecoder.keyPath(path, key: key), message: message)
+            }
+            if (set.vocabulary == nil) != (train.vocabulary == nil) {
+                throw fail(train.vocabulary == nil
+                           ? "is text but the training set is not; they must be the same kind"
+                           : "the training set is text, so this must be a text source too")
+            }
+            if set.sampleShape != train.sampleShape {
+                throw fail("samples are \(set.sampleShape) but the training samples are \(train.sampleShape)")
+            }
+            if set.classCount > train.classCount {
+                throw fail("has labels up to \(set.classCount - 1) but the training set has \(train.classCount) classes (0...\(train.classCount - 1))")
+            }
+        }
     }
 
     static func normalization(_ json: JSONValue?, train: LabeledDataset, path: String,

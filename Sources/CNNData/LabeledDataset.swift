@@ -14,8 +14,11 @@ public final class LabeledDataset: Sendable {
     public let name: String
     /// The shape samples are stored, normalized and augmented in.
     public let sampleShape: Shape
-    /// `count × sampleShape.count` floats, sample-major.
+    /// `count × sampleShape.count` floats, sample-major; empty for an image-file dataset.
     public let values: [Float]
+    /// The image files and their transforms, for `image_folder` and `image_list` sources: the
+    /// samples are decoded as batches are made instead of held in `values`.
+    public let images: ImageSet?
     /// `count × labelsPerSample` labels, sample-major.
     public let labels: [Int32]
     /// The number of classes; every label is in `0..<classCount`.
@@ -42,11 +45,12 @@ public final class LabeledDataset: Sendable {
     public init(name: String, sampleShape: Shape, values: [Float], labels: [Int32],
                 classCount: Int, classNames: [String]?, labelsPerSample: Int = 1,
                 vocabulary: Vocabulary? = nil, sequenceView: SequenceView? = nil,
-                classCountSource: String? = nil) {
+                classCountSource: String? = nil, images: ImageSet? = nil) {
         precondition(labelsPerSample >= 1 && labels.count % labelsPerSample == 0,
                      "\(labels.count) labels are not a multiple of \(labelsPerSample) per sample")
         let count = labels.count / labelsPerSample
-        precondition(values.count == count * sampleShape.count,
+        precondition(images.map { $0.count == count && values.isEmpty }
+                        ?? (values.count == count * sampleShape.count),
                      "\(values.count) values for \(count) samples of \(sampleShape)")
         precondition(classNames == nil || classNames!.count == classCount,
                      "\(classNames?.count ?? 0) class names for \(classCount) classes")
@@ -57,6 +61,7 @@ public final class LabeledDataset: Sendable {
         self.name = name
         self.sampleShape = sampleShape
         self.values = values
+        self.images = images
         self.labels = labels
         self.classCount = classCount
         self.classNames = classNames
@@ -73,7 +78,29 @@ public final class LabeledDataset: Sendable {
         LabeledDataset(name: name, sampleShape: sampleShape, values: values, labels: labels,
                        classCount: classCount, classNames: classNames,
                        labelsPerSample: labelsPerSample, vocabulary: vocabulary,
-                       sequenceView: view, classCountSource: classCountSource)
+                       sequenceView: view, classCountSource: classCountSource, images: images)
+    }
+
+    /// The same image files through `pipeline` (an image dataset's evaluation transforms for a
+    /// validation part split off the training set), with the sample shape it makes.
+    func transformed(by pipeline: ImagePipeline, role: String) throws -> LabeledDataset {
+        guard let images else { return self }
+        let set = images.with(pipeline: pipeline)
+        return LabeledDataset(name: name, sampleShape: try set.sampleShape(name: role),
+                              values: [], labels: labels, classCount: classCount,
+                              classNames: classNames, labelsPerSample: labelsPerSample,
+                              vocabulary: vocabulary, sequenceView: sequenceView,
+                              classCountSource: classCountSource, images: set)
+    }
+
+    /// The image dataset with its images decoded and prepared once, held in memory.
+    func cached(threads: Int) throws -> LabeledDataset {
+        guard let images else { return self }
+        return LabeledDataset(name: name, sampleShape: sampleShape, values: [], labels: labels,
+                              classCount: classCount, classNames: classNames,
+                              labelsPerSample: labelsPerSample, vocabulary: vocabulary,
+                              sequenceView: sequenceView, classCountSource: classCountSource,
+                              images: try images.cached(threads: threads))
     }
 
     /// The samples at `indices` (in that order) as a new dataset with the same classes.
@@ -91,11 +118,12 @@ public final class LabeledDataset: Sendable {
                 made = indices.count * per
             }
         }
-        return LabeledDataset(name: name, sampleShape: sampleShape, values: gather(values, per),
+        return LabeledDataset(name: name, sampleShape: sampleShape,
+                              values: images == nil ? gather(values, per) : [],
                               labels: gather(labels, labelsPerSample), classCount: classCount,
                               classNames: classNames, labelsPerSample: labelsPerSample,
                               vocabulary: vocabulary, sequenceView: sequenceView,
-                              classCountSource: classCountSource)
+                              classCountSource: classCountSource, images: images?.subset(indices))
     }
 
     /// Splits off `round(validationFraction × count)` randomly chosen samples as a validation

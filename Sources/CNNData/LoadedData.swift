@@ -8,13 +8,20 @@ public struct LoadedData: Sendable {
     public let normalization: Normalization?
     /// Applied to the training set only.
     public let augmentation: Augmentation?
+    /// Threads a batch loader prepares batches on (image datasets; 1 for data in memory).
+    public let loaderThreads: Int
+    /// Lines for the user about how the data was read (files ignored or skipped, the cache).
+    public let notices: [String]
 
     public init(train: LabeledDataset, validation: LabeledDataset?, test: LabeledDataset?,
-                normalization: Normalization?, augmentation: Augmentation?) {
+                normalization: Normalization?, augmentation: Augmentation?, loaderThreads: Int = 1,
+                notices: [String] = []) {
         self.train = train
         self.validation = validation
         self.test = test
         self.normalization = normalization
         self.augmentation = augmentation
+        self.loaderThreads = loaderThreads
+        self.notices = notices
     }
 }

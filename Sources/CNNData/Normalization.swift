@@ -1,4 +1,5 @@
 import CNNCore
+import Synchronization
 
 /// Per-channel standardisation, torchvision's `Normalize(mean, std)`:
 ///
@@ -67,5 +68,42 @@ public struct Normalization: Sendable, Equatable {
                 }
             }
         }
+    }
+}
+
+extension Normalization {
+    /// The per-channel mean and population standard deviation of `ToTensor`'s `byte / 255` over
+    /// every pixel of every image of `set` as decoded, from exact per-channel histograms of the
+    /// 256 byte values (so the order the threads decode in does not matter). A constant channel
+    /// gets std 1.
+    static func compute(fromImages set: ImageSet, threads: Int) throws -> Normalization {
+        let c = set.channels
+        // The sum of all histograms, and the first failure by index.
+        let state = Mutex<(total: [Int], failure: (Int, Error)?)>(([Int](repeating: 0, count: 256 * c), nil))
+        ParallelLoop.run(count: set.count, threads: threads) { i in
+            do {
+                var h = [Int](repeating: 0, count: 256 * c)
+                let image = try set.decode(i)
+                for (k, v) in image.pixels.enumerated() { h[(k % c) * 256 + Int(v)] += 1 }
+                state.withLock { s in for k in 0..<h.count { s.total[k] += h[k] } }
+            } catch {
+                state.withLock { s in if s.failure == nil || s.failure!.0 > i { s.failure = (i, error) } }
+            }
+        }
+        let (total, failure) = state.withLock { ($0.total, $0.failure) }
+        if let failure { throw failure.1 }
+        var mean = [Float](), std = [Float]()
+        for ch in 0..<c {
+            let h = total[ch * 256..<(ch + 1) * 256]
+            let n = Double(h.reduce(0, +))
+            let m = h.enumerated().reduce(0.0) { $0 + Double($1.element) * Double($1.offset) / 255 } / n
+            let v = h.enumerated().reduce(0.0) {
+                let d = Double($1.offset) / 255 - m
+                return $0 + Double($1.element) * d * d
+            } / n
+            mean.append(Float(m))
+            std.append(v > 0 ? Float(v.squareRoot()) : 1)
+        }
+        return Normalization(mean: mean, std: std)
     }
 }

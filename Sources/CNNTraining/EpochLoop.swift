@@ -27,7 +27,7 @@ final class EpochLoop {
         self.schedule = schedule
         loader = BatchLoader(dataset: trainer.data.train, batchSize: trainer.spec.batchSize, shuffle: true,
                              seed: mixSeed(trainer.seed, 0x5A), normalization: trainer.data.normalization,
-                             augmentation: trainer.data.augmentation)
+                             augmentation: trainer.data.augmentation, workers: trainer.data.loaderThreads)
         headGradientBuffers = trainer.graph.outputs.map {
             Tensor(shape: trainer.graph.nodes[$0].layer.outputShape.batched(trainer.spec.batchSize))
         }
@@ -55,7 +55,7 @@ final class EpochLoop {
         let clock = Date().addingTimeInterval(-p.seconds)
         var stopped = false
         var failure: DivergenceError?
-        loader.forEachBatch(epoch: p.epoch, startingAt: p.batch) { batch in
+        try loader.forEachBatch(epoch: p.epoch, startingAt: p.batch) { batch in
             let n = batch.count, rows = n * batch.labelsPerSample
             let lr = self.lr(epoch: p.epoch, iteration: batch.index)
             var rng = RNG(seed: mixSeed(trainer.seed, UInt64(p.step), 0xD0))
@@ -136,16 +136,16 @@ final class EpochLoop {
     }
 
     /// Closes the epoch: evaluates on the validation and test sets and resets the running sums.
-    func finishEpoch(_ p: inout TrainingProgress) -> EpochRecord {
+    func finishEpoch(_ p: inout TrainingProgress) throws -> EpochRecord {
         let spec = trainer.spec, data = trainer.data
-        func eval(_ set: LabeledDataset?) -> (Double?, Double?) {
+        func eval(_ set: LabeledDataset?) throws -> (Double?, Double?) {
             guard let set else { return (nil, nil) }
-            let m = Evaluator.evaluate(executor: executor, dataset: set, normalization: data.normalization,
-                                       batchSize: spec.batchSize, loss: spec.loss)
+            let m = try Evaluator.evaluate(executor: executor, dataset: set, normalization: data.normalization,
+                                           batchSize: spec.batchSize, loss: spec.loss, workers: data.loaderThreads)
             return (m.meanLoss, m.accuracy)
         }
-        let (valLoss, valAccuracy) = eval(data.validation)
-        let (testLoss, testAccuracy) = eval(data.test)
+        let (valLoss, valAccuracy) = try eval(data.validation)
+        let (testLoss, testAccuracy) = try eval(data.test)
         let record = EpochRecord(epoch: p.epoch + 1, trainLoss: p.lossSum / Double(max(p.seen, 1)),
                                  trainAccuracy: Double(p.correct) / Double(max(p.predictions, 1)),
                                  valLoss: valLoss, valAccuracy: valAccuracy, testLoss: testLoss, testAccuracy: testAccuracy,

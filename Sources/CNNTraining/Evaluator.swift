@@ -5,15 +5,15 @@ import CNNGraph
 /// Inference over a whole dataset: loss, accuracy, top-5, per-class metrics, confusion matrix.
 public enum Evaluator {
     public static func evaluate(executor: Executor, dataset: LabeledDataset, normalization: Normalization?,
-                                batchSize: Int, loss: LossSpec?) -> ClassificationMetrics {
+                                batchSize: Int, loss: LossSpec?, workers: Int = 1) throws -> ClassificationMetrics {
         // The head's classes: an evaluation set may lack some (`DataCompatibility`).
         let classes = DataCompatibility.classes(of: executor.graph)
         let names = dataset.classNames?.count == classes ? dataset.classNames : nil
         let metrics = ClassificationMetrics(classes: classes, classNames: names)
         let loader = BatchLoader(dataset: dataset, batchSize: min(batchSize, executor.maxBatch), shuffle: false,
-                                 seed: 0, normalization: normalization, augmentation: nil)
+                                 seed: 0, normalization: normalization, augmentation: nil, workers: workers)
         var rng = RNG(seed: 0)
-        loader.forEachBatch(epoch: 0) { batch in
+        try loader.forEachBatch(epoch: 0) { batch in
             let logits = executor.forward(batch.images, training: false, rng: &rng)[0]
             let rows = batch.count * batch.labelsPerSample
             let flat = logits.reshaped([rows, logits.count / rows])

@@ -36,7 +36,8 @@ public final class Trainer {
             throw ConfigError(file: config.path, place: "", message: "missing \"data\" section (train, test, …)")
         }
         data = try DataSpec.load(dataJSON, path: "data", file: config.path,
-                                 baseDirectory: (config.path as NSString).deletingLastPathComponent)
+                                 baseDirectory: (config.path as NSString).deletingLastPathComponent,
+                                 inputChannels: graph.inputShape.rank == 3 ? graph.inputShape[0] : nil)
         self.options = options
         self.observer = observer
         monitor = spec.monitor
@@ -151,7 +152,7 @@ public final class Trainer {
                 result.records = records
                 return result
             }
-            let record = loop.finishEpoch(&progress)
+            let record = try loop.finishEpoch(&progress)
             records.append(record)
             schedule.endEpoch(metric: record.valLoss ?? record.testLoss ?? record.trainLoss)
             progress.schedule = schedule.state
@@ -206,7 +207,9 @@ public final class Trainer {
             + (frozen.isEmpty ? "" : ", frozen: " + frozen.joined(separator: ", ")))
         try say(run, "data: \(data.train.count) training samples"
             + (data.validation.map { ", \($0.count) validation" } ?? "") + (data.test.map { ", \($0.count) test" } ?? "")
-            + "; batch \(spec.batchSize), \(spec.epochs) epochs, seed \(seed), \(WorkerPool.shared.threadCount) threads")
+            + "; batch \(spec.batchSize), \(spec.epochs) epochs, seed \(seed), \(WorkerPool.shared.threadCount) threads"
+            + (data.train.images != nil ? ", \(data.loaderThreads) loader thread(s)" : ""))
+        for notice in data.notices { try say(run, "data: \(notice)") }
         try say(run, "run directory: \(run.path)")
     }
 

@@ -32,7 +32,9 @@ struct Eval: ParsableCommand {
                 throw ConfigError(file: config, place: "", message: "missing \"data\" section")
             }
             let data = try DataSpec.load(dataJSON, path: "data", file: config,
-                                         baseDirectory: (config as NSString).deletingLastPathComponent)
+                                         baseDirectory: (config as NSString).deletingLastPathComponent,
+                                         inputChannels: graph.inputShape.rank == 3 ? graph.inputShape[0] : nil)
+            for notice in data.notices { Failure.printError("data: \(notice)") }
             let dataset: LabeledDataset? = switch split {
             case .test: data.test
             case .validation: data.validation
@@ -48,8 +50,8 @@ struct Eval: ParsableCommand {
             let executor = Executor(graph: graph, maxBatch: batch)
             try TrainingCheckpoint.loadWeights(checkpoint, into: executor)
             let loss = try? TrainSpec.load(file.train, file: config).loss
-            return Evaluator.evaluate(executor: executor, dataset: dataset, normalization: data.normalization,
-                                      batchSize: batch, loss: loss).report()
+            return try Evaluator.evaluate(executor: executor, dataset: dataset, normalization: data.normalization,
+                                          batchSize: batch, loss: loss, workers: data.loaderThreads).report()
         }
         switch format {
         case .json:

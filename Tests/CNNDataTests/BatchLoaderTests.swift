@@ -12,10 +12,10 @@ final class BatchLoaderTests: XCTestCase {
                                  classCount: 3, classNames: nil)
 
     /// Every batch of a pass: (index, image values, labels), copied out during the call.
-    private func collect(_ loader: BatchLoader, epoch: Int, from start: Int = 0)
+    private func collect(_ loader: BatchLoader, epoch: Int, from start: Int = 0) throws
         -> [(Int, [Float], [Int32])] {
         var batches: [(Int, [Float], [Int32])] = []
-        loader.forEachBatch(epoch: epoch, startingAt: start) { b in
+        try loader.forEachBatch(epoch: epoch, startingAt: start) { b in
             XCTAssertEqual(b.images.shape, loader.dataset.sampleShape.batched(b.count))
             batches.append((b.index, b.images.array, Array(b.labels)))
             return true
@@ -27,13 +27,13 @@ final class BatchLoaderTests: XCTestCase {
         batches.flatMap { $0.1.map { Int($0) } }
     }
 
-    func testBatchCountAndPartialLastBatch() {
+    func testBatchCountAndPartialLastBatch() throws {
         for prefetch in [false, true] {
             let loader = BatchLoader(dataset: indexed, batchSize: 4, shuffle: false, seed: 0,
                                      normalization: nil, augmentation: nil, prefetch: prefetch)
             // ⌈10 / 4⌉ = 3 batches of 4, 4, 2.
             XCTAssertEqual(loader.batchesPerEpoch, 3)
-            let batches = collect(loader, epoch: 0)
+            let batches = try collect(loader, epoch: 0)
             XCTAssertEqual(batches.map(\.0), [0, 1, 2])
             XCTAssertEqual(batches.map(\.1.count), [4, 4, 2])
             XCTAssertEqual(order(batches), Array(0..<10))
@@ -41,11 +41,11 @@ final class BatchLoaderTests: XCTestCase {
         }
     }
 
-    func testShuffledEpochsVisitEverySampleOnceInASeededOrder() {
+    func testShuffledEpochsVisitEverySampleOnceInASeededOrder() throws {
         let loader = BatchLoader(dataset: indexed, batchSize: 3, shuffle: true, seed: 7,
                                  normalization: nil, augmentation: nil)
-        let epoch0 = order(collect(loader, epoch: 0))
-        let epoch1 = order(collect(loader, epoch: 1))
+        let epoch0 = order(try collect(loader, epoch: 0))
+        let epoch1 = order(try collect(loader, epoch: 1))
         XCTAssertEqual(epoch0.sorted(), Array(0..<10))
         XCTAssertEqual(epoch1.sorted(), Array(0..<10))
         XCTAssertNotEqual(epoch0, epoch1)
@@ -54,12 +54,12 @@ final class BatchLoaderTests: XCTestCase {
         // A new loader with the same seed repeats the order; labels follow their samples.
         let again = BatchLoader(dataset: indexed, batchSize: 3, shuffle: true, seed: 7,
                                 normalization: nil, augmentation: nil, prefetch: false)
-        let batches = collect(again, epoch: 1)
+        let batches = try collect(again, epoch: 1)
         XCTAssertEqual(order(batches), epoch1)
         XCTAssertEqual(batches.flatMap(\.2), epoch1.map { Int32($0 % 3) })
         let otherSeed = BatchLoader(dataset: indexed, batchSize: 3, shuffle: true, seed: 8,
                                     normalization: nil, augmentation: nil)
-        XCTAssertNotEqual(order(collect(otherSeed, epoch: 1)), epoch1)
+        XCTAssertNotEqual(order(try collect(otherSeed, epoch: 1)), epoch1)
     }
 
     /// Images with normalization and every augmentation, so the comparisons below cover the
@@ -74,36 +74,36 @@ final class BatchLoaderTests: XCTestCase {
                            prefetch: prefetch)
     }
 
-    func testPrefetchDoesNotChangeTheBatches() {
+    func testPrefetchDoesNotChangeTheBatches() throws {
         let on = augmentedLoader(prefetch: true), off = augmentedLoader(prefetch: false)
         for epoch in 0..<3 {
-            let a = collect(on, epoch: epoch), b = collect(off, epoch: epoch)
+            let a = try collect(on, epoch: epoch), b = try collect(off, epoch: epoch)
             XCTAssertEqual(a.count, 5)
             XCTAssertEqual(a.map(\.1), b.map(\.1))
             XCTAssertEqual(a.map(\.2), b.map(\.2))
         }
         // Another epoch reorders and re-augments: different batches from the same loader.
-        XCTAssertNotEqual(collect(on, epoch: 0).map(\.1), collect(on, epoch: 1).map(\.1))
+        XCTAssertNotEqual(try collect(on, epoch: 0).map(\.1), try collect(on, epoch: 1).map(\.1))
     }
 
-    func testStartingAtGivesTheTailOfAFullPass() {
+    func testStartingAtGivesTheTailOfAFullPass() throws {
         for prefetch in [false, true] {
             let loader = augmentedLoader(prefetch: prefetch)
-            let full = collect(loader, epoch: 2)
-            let tail = collect(loader, epoch: 2, from: 3)
+            let full = try collect(loader, epoch: 2)
+            let tail = try collect(loader, epoch: 2, from: 3)
             XCTAssertEqual(tail.map(\.0), [3, 4])
             XCTAssertEqual(tail.map(\.1), full[3...].map(\.1))
             XCTAssertEqual(tail.map(\.2), full[3...].map(\.2))
-            XCTAssertTrue(collect(loader, epoch: 2, from: 5).isEmpty)
+            XCTAssertTrue(try collect(loader, epoch: 2, from: 5).isEmpty)
         }
     }
 
-    func testBodyCanStopEarlyOrThrowAndTheLoaderStaysUsable() {
+    func testBodyCanStopEarlyOrThrowAndTheLoaderStaysUsable() throws {
         struct Stop: Error {}
         for prefetch in [false, true] {
             let loader = augmentedLoader(prefetch: prefetch)
             var seen: [Int] = []
-            loader.forEachBatch(epoch: 0) { b in
+            try loader.forEachBatch(epoch: 0) { b in
                 seen.append(b.index)
                 return b.index < 1
             }
@@ -112,15 +112,15 @@ final class BatchLoaderTests: XCTestCase {
                 if b.index == 2 { throw Stop() }
                 return true
             }) { XCTAssertTrue($0 is Stop) }
-            XCTAssertEqual(collect(loader, epoch: 1).map(\.1),
-                           collect(augmentedLoader(prefetch: false), epoch: 1).map(\.1))
+            XCTAssertEqual(try collect(loader, epoch: 1).map(\.1),
+                           try collect(augmentedLoader(prefetch: false), epoch: 1).map(\.1))
         }
     }
 
     /// The documented streams, which a resumed run relies on: the order comes from
     /// `RNG(seed: mixSeed(seed, epoch))`, sample i's augmentation from
     /// `RNG(seed: mixSeed(seed, epoch, i, 0xA0))`, applied after normalization.
-    func testBatchesFollowTheDocumentedRandomStreams() {
+    func testBatchesFollowTheDocumentedRandomStreams() throws {
         let loader = augmentedLoader(prefetch: true)
         let data = loader.dataset, per = data.sampleShape.count
         var rng = RNG(seed: mixSeed(11, 2))
@@ -140,12 +140,12 @@ final class BatchLoaderTests: XCTestCase {
             }
             expected += x
         }
-        XCTAssertEqual(collect(loader, epoch: 2)[0].1, expected)
+        XCTAssertEqual(try collect(loader, epoch: 2)[0].1, expected)
     }
 
     /// The first sample of a non-shuffled, non-augmented pass is the dataset's first sample,
     /// normalized: (x − mean) / std per channel.
-    func testNormalizationIsApplied() {
+    func testNormalizationIsApplied() throws {
         let data = LabeledDataset(name: "n", sampleShape: [2, 1, 1], values: [0.5, 1, 0.25, 0],
                                   labels: [1, 0], classCount: 2, classNames: nil)
         let loader = BatchLoader(dataset: data, batchSize: 2, shuffle: false, seed: 0,
@@ -154,12 +154,12 @@ final class BatchLoaderTests: XCTestCase {
                                  augmentation: nil)
         // (0.5 − 0.25)/0.5 = 0.5, (1 − 0.5)/0.25 = 2,
         // (0.25 − 0.25)/0.5 = 0, (0 − 0.5)/0.25 = −2.
-        XCTAssertEqual(collect(loader, epoch: 0).map(\.1), [[0.5, 2, 0, -2]])
+        XCTAssertEqual(try collect(loader, epoch: 0).map(\.1), [[0.5, 2, 0, -2]])
     }
 
     /// Three labels per sample: sample i (value i) has labels 10i, 10i + 1, 10i + 2, so every
     /// batch's labels must be its samples' groups, in the samples' order ([n, 3] flattened).
-    func testSeveralLabelsPerSampleAreSampleMajor() {
+    func testSeveralLabelsPerSampleAreSampleMajor() throws {
         let data = LabeledDataset(name: "seq", sampleShape: [1], values: (0..<5).map(Float.init),
                                   labels: (0..<15).map { Int32($0 / 3 * 10 + $0 % 3) },
                                   classCount: 43, classNames: nil, labelsPerSample: 3)
@@ -168,7 +168,7 @@ final class BatchLoaderTests: XCTestCase {
             let loader = BatchLoader(dataset: data, batchSize: 2, shuffle: true, seed: 3,
                                      normalization: nil, augmentation: nil, prefetch: prefetch)
             var counts: [Int] = [], labelCounts: [Int] = [], seen: [Int] = []
-            loader.forEachBatch(epoch: 0) { b in
+            try loader.forEachBatch(epoch: 0) { b in
                 XCTAssertEqual(b.labelsPerSample, 3)
                 counts.append(b.count)
                 labelCounts.append(b.labels.count)

@@ -58,15 +58,15 @@ final class DataSpecTests: XCTestCase {
         let train = synthetic(count: 10)
         assertConfigError(["train": train, "augmnet": ["translate": 1]],
                           "c.json: data.augmnet: unknown key \"augmnet\"; valid keys: train, "
-                            + "test, validation, normalize, augment, seed, sequence (did you "
-                            + "mean \"augment\"?)")
+                            + "test, validation, normalize, augment, seed, sequence, transforms, "
+                            + "cache, loader_threads (did you mean \"augment\"?)")
         assertConfigError(["train": ["type": "fashion-mnist", "split": "train"]],
                           "c.json: data.train.type: unknown value \"fashion-mnist\"; valid: "
-                            + "fashion_mnist, idx, cifar10, synthetic, text (did you mean "
-                            + "\"fashion_mnist\"?)")
+                            + "fashion_mnist, idx, cifar10, synthetic, text, image_folder, "
+                            + "image_list (did you mean \"fashion_mnist\"?)")
         assertConfigError(["train": ["split": "train"]],
                           "c.json: data.train: missing required key \"type\"; valid types: "
-                            + "fashion_mnist, idx, cifar10, synthetic, text")
+                            + "fashion_mnist, idx, cifar10, synthetic, text, image_folder, image_list")
         assertConfigError(["train": ["type": "fashion_mnist", "split": "val"]],
                           "c.json: data.train.split: unknown value \"val\"; valid: train, test")
         assertConfigError(["train": ["type": "cifar10", "files": [], "extra": 1]],

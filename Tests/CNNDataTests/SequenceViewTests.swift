@@ -15,7 +15,7 @@ final class SequenceViewTests: XCTestCase {
         return out
     }
 
-    func testShapes() {
+    func testShapes() throws {
         XCTAssertEqual(SequenceView.rows.shape(of: [1, 28, 28]), [28, 28])
         // rows: T = H, F = C·W; columns: T = W, F = C·H.
         XCTAssertEqual(SequenceView.rows.shape(of: [1, 2, 3]), [2, 3])
@@ -24,7 +24,7 @@ final class SequenceViewTests: XCTestCase {
         XCTAssertEqual(SequenceView.columns.shape(of: [2, 2, 3]), [3, 4])
     }
 
-    func testRowsAndColumnsValues() {
+    func testRowsAndColumnsValues() throws {
         // The 2x3 image [[0, 1, 2], [3, 4, 5]]: rows are its own layout, columns its
         // transpose [[0, 3], [1, 4], [2, 5]].
         let image: [Float] = [0, 1, 2, 3, 4, 5]
@@ -40,10 +40,10 @@ final class SequenceViewTests: XCTestCase {
     /// A loader over the viewed dataset gives the batches of the plain one (normalized and
     /// augmented as images, same seeds) with each sample rearranged by the view. Two channels,
     /// so that neither view is the image's memory layout.
-    func testLoaderAppliesTheViewAfterNormalizationAndAugmentation() {
+    func testLoaderAppliesTheViewAfterNormalizationAndAugmentation() throws {
         let images = SyntheticImages.make(count: 7, shape: [2, 3, 4], classes: 2, seed: 1,
                                           noise: 0.2)
-        func batches(_ data: LabeledDataset, prefetch: Bool) -> [([Float], Shape, [Int32])] {
+        func batches(_ data: LabeledDataset, prefetch: Bool) throws -> [([Float], Shape, [Int32])] {
             let loader = BatchLoader(dataset: data, batchSize: 3, shuffle: true, seed: 5,
                                      normalization: Normalization(mean: [0.5, 0.4],
                                                                   std: [0.25, 0.5]),
@@ -51,19 +51,19 @@ final class SequenceViewTests: XCTestCase {
                                                                 horizontalFlip: true),
                                      prefetch: prefetch)
             var out: [([Float], Shape, [Int32])] = []
-            loader.forEachBatch(epoch: 1) { b in
+            try loader.forEachBatch(epoch: 1) { b in
                 out.append((b.images.array, b.images.shape, Array(b.labels)))
                 return true
             }
             return out
         }
-        let plain = batches(images, prefetch: false)
+        let plain = try batches(images, prefetch: false)
         for view in [SequenceView.rows, .columns] {
             let viewed = images.viewed(as: view)
             XCTAssertEqual(viewed.inputShape, view == .rows ? [3, 8] : [4, 6])
             XCTAssertEqual(viewed.sampleShape, [2, 3, 4])
             for prefetch in [false, true] {
-                let got = batches(viewed, prefetch: prefetch)
+                let got = try batches(viewed, prefetch: prefetch)
                 // ⌈7 / 3⌉ = 3 batches of 3, 3, 1 samples.
                 XCTAssertEqual(got.map(\.1), [3, 3, 1].map { viewed.inputShape.batched($0) })
                 for (g, p) in zip(got, plain) {
@@ -94,7 +94,7 @@ final class SequenceViewTests: XCTestCase {
         XCTAssertEqual(data.augmentation, Augmentation(translate: 1))
     }
 
-    func testDataSpecMistakes() {
+    func testDataSpecMistakes() throws {
         func message(_ json: JSONValue) -> String {
             do {
                 _ = try DataSpec.load(json, path: "data", file: "c.json", baseDirectory: "")

@@ -56,7 +56,7 @@ final class TextDataSpecTests: XCTestCase {
         let loader = BatchLoader(dataset: data.train, batchSize: 4, shuffle: true, seed: 0,
                                  normalization: nil, augmentation: nil)
         var shapes: [Shape] = [], labelCounts: [Int] = []
-        loader.forEachBatch(epoch: 0) { b in
+        try loader.forEachBatch(epoch: 0) { b in
             shapes.append(b.images.shape)
             labelCounts.append(b.labels.count)
             return true
@@ -76,7 +76,7 @@ final class TextDataSpecTests: XCTestCase {
                         + "training text's vocabulary of 10 symbols")
     }
 
-    func testMistakes() {
+    func testMistakes() throws {
         let dir = files()
         let train = text("train.txt")
         let image: JSONValue = ["type": "synthetic", "count": 4, "classes": 2, "shape": [6]]
