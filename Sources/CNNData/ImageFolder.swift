@@ -6,8 +6,8 @@ import CNNCore
 /// torchvision's `ImageFolder` layout: `root/<class>/…/<file>`. The classes are the sorted
 /// sub-folder names (Python's code-point order, so class indices agree with torchvision's);
 /// each class folder is walked recursively, following symbolic links, its folders and files
-/// in sorted order; `.png`, `.jpg` and `.jpeg` files (any case) are images, other files are
-/// counted and ignored. A root without class folders, or a class folder without images, is an
+/// in sorted order; `.png`, `.jpg` and `.jpeg` files (any case) are images, other files (and
+/// files beside the class folders) are counted and ignored. A root without class folders, or a class folder without images, is an
 /// error naming it.
 enum ImageFolder {
     /// Folders deeper than this below a class folder are not walked (a link cycle ends here).
@@ -22,13 +22,17 @@ enum ImageFolder {
     }
 
     static func list(root: String) throws -> Listing {
-        let classes = try entries(of: root).filter { isDirectory(root + "/" + $0) }
+        let names = try entries(of: root)
+        let classes = names.filter { isDirectory(root + "/" + $0) }
         guard !classes.isEmpty else {
             throw DataError(file: root, message: "has no class folders; an image folder holds one "
                             + "folder per class (root/<class name>/<image>.png)")
         }
         var listing = Listing()
         listing.classNames = classes
+        let loose = names.filter { !classes.contains($0) }
+        listing.ignored = loose.count
+        listing.ignoredExample = loose.first.map { root + "/" + $0 }
         for (label, name) in classes.enumerated() {
             let before = listing.files.count
             try walk(root + "/" + name, depth: 0, label: Int32(label), into: &listing)

@@ -18,7 +18,7 @@ final class FuzzTests: XCTestCase {
 
     /// What every case must satisfy; `blame` is the file whose damage the case made, which an
     /// error (status 1 or 2) must name (or the config that points at it).
-    private func check(_ arguments: [String], blame: [String], _ label: String,
+    func check(_ arguments: [String], blame: [String], _ label: String,
                        file: StaticString = #filePath, line: UInt = #line) throws {
         let r = try FuzzRunner.run(arguments, timeout: Self.deadline)
         var what = "\(label): cnnctl \(arguments.joined(separator: " "))"
@@ -58,19 +58,19 @@ final class FuzzTests: XCTestCase {
 
     // MARK: - Fixtures
 
-    private lazy var directory: String = {
+    lazy var directory: String = {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cnnctl-fuzz-\(getpid())-files").path
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }()
 
-    private func write(_ name: String, _ bytes: [UInt8]) -> String {
+    func write(_ name: String, _ bytes: [UInt8]) -> String {
         let path = directory + "/" + name
         FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }
 
-    private func write(_ name: String, _ text: String) -> String { write(name, Array(text.utf8)) }
+    func write(_ name: String, _ text: String) -> String { write(name, Array(text.utf8)) }
 
     static let model = """
         {"name": "tiny", "input": [1, 6, 6], "layers": [

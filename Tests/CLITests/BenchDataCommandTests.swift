@@ -1,0 +1,62 @@
+import Foundation
+import XCTest
+
+/// `cnnctl bench-data` on a small image folder, and image data through `train` and `eval`.
+final class BenchDataCommandTests: XCTestCase {
+    private lazy var directory: String = {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cnnctl-bench-data-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: path)
+        for (folder, names) in [("flowers", ["flower.png", "flower-palette.png", "flower-rgba.png"]),
+                                ("landscapes", ["china.jpg", "china-progressive.jpg", "china-444.jpg"])] {
+            try? FileManager.default.createDirectory(atPath: "\(path)/images/\(folder)", withIntermediateDirectories: true)
+            for name in names {
+                try? FileManager.default.copyItem(atPath: FuzzTests.imageFixtures + "/" + name,
+                                                  toPath: "\(path)/images/\(folder)/\(name)")
+            }
+        }
+        FileManager.default.createFile(atPath: path + "/images/README.txt", contents: Data("x".utf8))
+        FileManager.default.createFile(atPath: path + "/config.json", contents: Data("""
+            {"model": {"input": [3, 16, 16], "layers": [{"type": "conv2d", "filters": 4, "kernel": 3},
+                       {"type": "global_avgpool"}, {"type": "dense", "units": 2}]},
+             "data": {"train": {"type": "image_folder", "root": "images"},
+                      "test": {"type": "image_folder", "root": "images"},
+                      "transforms": {"train": [{"random_resized_crop": 16}, {"horizontal_flip": 0.5},
+                                               {"normalize": "auto"}],
+                                     "eval": [{"resize": 20}, {"center_crop": 16}, {"normalize": "auto"}]},
+                      "cache": "memory", "loader_threads": 2},
+             "train": {"epochs": 2, "batch_size": 2, "optimizer": {"type": "adam", "lr": 0.01}}}
+            """.utf8))
+        return path
+    }()
+
+    func testReportsBothPasses() throws {
+        let r = try CLI.run(["bench-data", directory + "/config.json", "--format", "json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(report["workers"] as? Int, 2)
+        XCTAssertEqual(report["cached"] as? Bool, true)
+        let passes = report["passes"] as! [[String: Any]]
+        XCTAssertEqual(passes.map { $0["split"] as! String }, ["train", "eval"])
+        XCTAssertEqual(passes.map { $0["sample_shape"] as! [Int] }, [[3, 16, 16], [3, 16, 16]])
+        // 3 batches of 2: 1 warm-up batch counted out of a 3-batch epoch (min(5, end − 1) = 2).
+        XCTAssertTrue(passes.allSatisfy { ($0["images"] as! Int) == 2 && ($0["images_per_second"] as! Double) > 0 },
+                      "\(passes)")
+        XCTAssertTrue(r.stderr.contains("ignored 1 file(s)"), r.stderr)
+    }
+
+    func testTrainAndEvalNameTheFolderClasses() throws {
+        let run = directory + "/run"
+        try? FileManager.default.removeItem(atPath: run)
+        let train = try CLI.run(["train", directory + "/config.json", "--out", run])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        let log = try String(contentsOfFile: run + "/log.txt", encoding: .utf8)
+        XCTAssertTrue(log.contains("2 loader thread(s)"), log)
+        XCTAssertTrue(log.contains("data: cache: 12 prepared images in memory"), log)
+        let eval = try CLI.run(["eval", directory + "/config.json", "--checkpoint", run + "/last.safetensors",
+                                "--format", "json"])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual(report["class_names"] as? [String], ["flowers", "landscapes"])
+        XCTAssertEqual(report["samples"] as? Int, 6)
+    }
+}
