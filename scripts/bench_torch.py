@@ -16,7 +16,7 @@ import sys
 import time
 import warnings
 
-MODELS = ["lenet5", "resnet20", "vgg_small", "mbconv_se_small", "gru128", "lstm128"]
+MODELS = ["lenet5", "resnet20", "vgg_small", "mbconv_se_small", "gru128", "lstm128", "resnet18", "mobilenet_v2"]
 
 # Expected parameter counts: the models must match the Swift ones exactly, so a count that
 # differs means the comparison would be between different networks.
@@ -27,6 +27,8 @@ EXPECTED_PARAMS = {
     "mbconv_se_small": 229_322,
     "gru128": 61_962,
     "lstm128": 82_186,
+    "resnet18": 11_689_512,
+    "mobilenet_v2": 3_504_872,
 }
 INPUT_SHAPES = {
     "lenet5": (1, 28, 28),
@@ -35,6 +37,8 @@ INPUT_SHAPES = {
     "mbconv_se_small": (3, 32, 32),
     "gru128": (28, 28),  # 28 steps x 28 features, batch_first
     "lstm128": (28, 28),
+    "resnet18": (3, 224, 224),
+    "mobilenet_v2": (3, 224, 224),
 }
 
 
@@ -173,7 +177,15 @@ class Recurrent(nn.Module):
 BUILDERS = {
     "lenet5": lenet5, "resnet20": resnet20, "vgg_small": vgg_small, "mbconv_se_small": mbconv_se_small,
     "gru128": lambda: Recurrent(nn.GRU), "lstm128": lambda: Recurrent(nn.LSTM),
+    # The ImageNet models are torchvision's own (configs/models/ reproduces them exactly).
+    "resnet18": lambda: torchvision_model("resnet18"),
+    "mobilenet_v2": lambda: torchvision_model("mobilenet_v2"),
 }
+
+
+def torchvision_model(name):
+    import torchvision
+    return getattr(torchvision.models, name)()
 
 
 # ---- measurement --------------------------------------------------------------------------

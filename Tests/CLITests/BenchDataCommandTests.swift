@@ -59,4 +59,17 @@ final class BenchDataCommandTests: XCTestCase {
         XCTAssertEqual(report["class_names"] as? [String], ["flowers", "landscapes"])
         XCTAssertEqual(report["samples"] as? Int, 6)
     }
+
+    /// Random crops, flips and loader threads are functions of (seed, epoch, index): a run cut
+    /// after its first epoch and resumed ends with the weights of one run straight through.
+    func testResumeOnImagesEqualsAnUninterruptedRun() throws {
+        let whole = directory + "/whole", parts = directory + "/parts"
+        for run in [whole, parts] { try? FileManager.default.removeItem(atPath: run) }
+        XCTAssertEqual(try CLI.run(["train", directory + "/config.json", "--out", whole]).status, 0)
+        XCTAssertEqual(try CLI.run(["train", directory + "/config.json", "--out", parts, "--epochs", "1"]).status, 0)
+        let resumed = try CLI.run(["train", directory + "/config.json", "--resume", parts, "--epochs", "2"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: parts + "/last.safetensors")),
+                       try Data(contentsOf: URL(fileURLWithPath: whole + "/last.safetensors")))
+    }
 }
