@@ -72,7 +72,7 @@ public enum PillowResample {
 
     /// Pillow's `clip8`: the fixed-point sum to a byte, saturating.
     @inline(__always)
-    static func clip8(_ sum: Int) -> UInt8 {
+    static func clip8(_ sum: Int32) -> UInt8 {
         if sum >= 1 << (precisionBits + 8) { return 255 }
         if sum <= 0 { return 0 }
         return UInt8(truncatingIfNeeded: sum >> precisionBits)
@@ -94,21 +94,35 @@ public enum PillowResample {
         return result
     }
 
+    // Both passes accumulate in Int32 with wrapping operations, as Pillow's `int` sums do: a
+    // byte times weights whose magnitudes add to under 2 stays below 2³¹ with 22 fraction bits.
+
     static func horizontal(_ image: PixelImage, width: Int, filter: Filter) -> PixelImage {
         let c = Coefficients(inputSize: image.width, outputSize: width, filter: filter)
         let channels = image.channels, inRow = image.width * channels, outRow = width * channels
+        let half = Int32(1 << (precisionBits - 1))
         var out = PixelImage(width: width, height: image.height, channels: channels)
         image.pixels.withUnsafeBufferPointer { src in
             out.pixels.withUnsafeMutableBufferPointer { dst in
                 c.weights.withUnsafeBufferPointer { w in
                     for y in 0..<image.height {
-                        let row = src.baseAddress! + y * inRow
+                        let row = src.baseAddress! + y * inRow, line = dst.baseAddress! + y * outRow
                         for o in 0..<width {
-                            let k = w.baseAddress! + o * c.taps, lo = c.first[o], n = c.count[o]
-                            for ch in 0..<channels {
-                                var sum = 1 << (precisionBits - 1)
-                                for x in 0..<n { sum += Int(row[(lo + x) * channels + ch]) * Int(k[x]) }
-                                dst[y * outRow + o * channels + ch] = clip8(sum)
+                            let k = w.baseAddress! + o * c.taps, n = c.count[o]
+                            let first = row + c.first[o] * channels
+                            if channels == 3 {
+                                var r = half, g = half, b = half
+                                for x in 0..<n {
+                                    let p = first + 3 * x, weight = k[x]
+                                    r = r &+ Int32(p[0]) &* weight
+                                    g = g &+ Int32(p[1]) &* weight
+                                    b = b &+ Int32(p[2]) &* weight
+                                }
+                                line[3 * o] = clip8(r); line[3 * o + 1] = clip8(g); line[3 * o + 2] = clip8(b)
+                            } else {
+                                var sum = half
+                                for x in 0..<n { sum = sum &+ Int32(first[x]) &* k[x] }
+                                line[o] = clip8(sum)
                             }
                         }
                     }
@@ -121,19 +135,22 @@ public enum PillowResample {
     static func vertical(_ image: PixelImage, height: Int, filter: Filter) -> PixelImage {
         let c = Coefficients(inputSize: image.height, outputSize: height, filter: filter)
         let row = image.width * image.channels
+        let half = Int32(1 << (precisionBits - 1))
         var out = PixelImage(width: image.width, height: height, channels: image.channels)
+        let sums = UnsafeMutablePointer<Int32>.allocate(capacity: row)
+        defer { sums.deallocate() }
         image.pixels.withUnsafeBufferPointer { src in
             out.pixels.withUnsafeMutableBufferPointer { dst in
                 c.weights.withUnsafeBufferPointer { w in
-                    var sums = [Int](repeating: 0, count: row)
                     for o in 0..<height {
                         let k = w.baseAddress! + o * c.taps, lo = c.first[o], n = c.count[o]
-                        for i in 0..<row { sums[i] = 1 << (precisionBits - 1) }
+                        sums.update(repeating: half, count: row)
                         for y in 0..<n {
-                            let line = src.baseAddress! + (lo + y) * row, weight = Int(k[y])
-                            for i in 0..<row { sums[i] += Int(line[i]) * weight }
+                            let line = src.baseAddress! + (lo + y) * row, weight = k[y]
+                            for i in 0..<row { sums[i] = sums[i] &+ Int32(line[i]) &* weight }
                         }
-                        for i in 0..<row { dst[o * row + i] = clip8(sums[i]) }
+                        let target = dst.baseAddress! + o * row
+                        for i in 0..<row { target[i] = clip8(sums[i]) }
                     }
                 }
             }
