@@ -43,7 +43,7 @@ struct BenchData: ParsableCommand {
                                          baseDirectory: (config as NSString).deletingLastPathComponent,
                                          inputChannels: input.flatMap { $0.rank == 3 ? $0[0] : nil })
             for notice in data.notices { Failure.printError("data: \(notice)") }
-            let batch = batch ?? (try? file.train.map { try TrainSpec.load($0, file: config).batchSize }) ?? 64
+            let batch = try batch ?? file.train.map { try TrainSpec.load($0, file: config).batchSize } ?? 64
             return try DataBenchmark(data: data, batch: batch, workers: workers ?? data.loaderThreads)
                 .run(config: config, batches: batches)
         }
