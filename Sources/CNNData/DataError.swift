@@ -8,4 +8,9 @@ public struct DataError: LocatedError {
     public var message: String
 
     public var location: String? { file }
+
+    public init(file: String?, message: String) {
+        self.file = file
+        self.message = message
+    }
 }

@@ -118,6 +118,45 @@ extension DataSpec {
         }
         return LoadedData(train: train, validation: validation, test: test, normalization: nil,
                           augmentation: nil, loaderThreads: c.loaderThreads ?? max(1, min(4, cores - 1)),
-                          notices: notices)
+                          notices: notices, evaluationPipeline: evalPipeline)
+    }
+
+    /// How new image files are read for a model trained on this data section (`cnnctl predict`):
+    /// channels, pixel limit and the evaluation transforms, without reading the training set
+    /// when `"auto"` normalization's `statistics` are given (a checkpoint keeps them); nil when
+    /// the data are not image files.
+    public struct ImageReading: Sendable {
+        public let channels: Int
+        public let maxPixels: Int
+        /// Without normalization when `needsStatistics`.
+        public var pipeline: ImagePipeline
+        /// `"auto"` normalization without statistics: a checkpoint from before they were kept,
+        /// whose caller must measure the training images (`load`'s `evaluationPipeline`).
+        public let needsStatistics: Bool
+        /// An image folder's sub-folder names, or an image list's `class_names`.
+        public let classNames: [String]?
+    }
+
+    public static func imageReading(_ json: JSONValue, path: String = "data", file: String, baseDirectory: String,
+                                    inputChannels: Int?, statistics: Normalization?) throws -> ImageReading? {
+        let c = try ConfigDecoder.decode(Config.self, from: json, path: path, file: file)
+        guard case .images(let source) = try DataSource.decode(c.train, path: ConfigDecoder.keyPath(path, key: "train"),
+                                                               file: file) else { return nil }
+        let spec = try c.transforms?.eval.map {
+            try TransformSpec.decode($0, path: ConfigDecoder.keyPath(path, key: "transforms.eval"), file: file)
+        } ?? TransformSpec(steps: [], normalize: nil)
+        let normalization: Normalization? = switch spec.normalize {
+        case nil: nil
+        case .values(let n): n
+        case .auto: statistics
+        }
+        return ImageReading(channels: source.channels ?? (inputChannels == 1 ? 1 : 3),
+                            maxPixels: source.maxPixels ?? ImageFile.defaultMaxPixels,
+                            pipeline: ImagePipeline(steps: spec.steps, normalization: normalization),
+                            needsStatistics: spec.normalize == .auto && statistics == nil,
+                            classNames: try source.root.map {
+                                let root = DataSource.resolve($0, against: baseDirectory)
+                                return try ImageFolder.entries(of: root).filter { ImageFolder.isDirectory(root + "/" + $0) }
+                            } ?? source.classNames)
     }
 }

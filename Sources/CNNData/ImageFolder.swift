@@ -9,7 +9,7 @@ import CNNCore
 /// in sorted order; `.png`, `.jpg` and `.jpeg` files (any case) are images, other files (and
 /// files beside the class folders) are counted and ignored. A root without class folders, or a class folder without images, is an
 /// error naming it.
-enum ImageFolder {
+public enum ImageFolder {
     /// Folders deeper than this below a class folder are not walked (a link cycle ends here).
     static let maxDepth = 32
 
@@ -67,6 +67,13 @@ enum ImageFolder {
         for folder in folders { try walk(folder, depth: depth + 1, label: label, into: &listing) }
     }
 
+    /// The image files under `directory`, walked as a class folder is (sorted, recursive).
+    public static func images(under directory: String) throws -> [String] {
+        var listing = Listing()
+        try walk(directory, depth: 0, label: 0, into: &listing)
+        return listing.files
+    }
+
     /// The names in `directory` but `.` and `..`, in code-point order.
     static func entries(of directory: String) throws -> [String] {
         guard let dir = opendir(directory) else {
@@ -85,7 +92,7 @@ enum ImageFolder {
     }
 
     /// Whether `path` is a folder, following symbolic links.
-    static func isDirectory(_ path: String) -> Bool {
+    public static func isDirectory(_ path: String) -> Bool {
         var status = stat()
         return stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
     }

@@ -21,8 +21,8 @@ public final class ImageSet: Sendable {
         public var width: Int32
     }
 
-    init(files: [String], sizes: [ImageSize], channels: Int, maxPixels: Int,
-         pipeline: ImagePipeline, cache: [PixelImage]? = nil) {
+    public init(files: [String], sizes: [ImageSize], channels: Int, maxPixels: Int,
+                pipeline: ImagePipeline, cache: [PixelImage]? = nil) {
         precondition(files.count == sizes.count && (cache == nil || cache!.count == files.count),
                      "\(files.count) files, \(sizes.count) sizes")
         self.files = files
@@ -38,7 +38,7 @@ public final class ImageSet: Sendable {
 
     /// `[C, H, W]` of every sample, or an error naming two files whose transformed sizes differ
     /// (a pipeline without a fixed-size step over images of several sizes).
-    func sampleShape(name: String) throws -> Shape {
+    public func sampleShape(name: String) throws -> Shape {
         guard let first = sizes.first else { return [channels, 0, 0] }
         let out = pipeline.outputSize(height: Int(first.height), width: Int(first.width))
         if let k = sizes.firstIndex(where: {
@@ -107,5 +107,40 @@ public final class ImageSet: Sendable {
         if let (_, error) = failure.withLock({ $0 }) { throw error }
         return ImageSet(files: files, sizes: sizes, channels: channels, maxPixels: maxPixels,
                         pipeline: pipeline, cache: slots.withLock { $0.map { $0! } })
+    }
+
+    /// Reads the header of every file in `files` on `threads` threads (and decodes the image
+    /// too when `skip`, so that a file kept now cannot fail later): the indices of the readable
+    /// files with their sizes, and the failures by file.
+    public static func readHeaders(_ files: [String], channels: Int, maxPixels: Int, skip: Bool, threads: Int)
+        -> (kept: [Int], sizes: [ImageSize], failed: [(file: String, error: Error)]) {
+        let results = ResultSlots<ImageSize>(count: files.count)
+        ParallelLoop.run(count: files.count, threads: threads) { i in
+            results.set(i, Result {
+                let header = try ImageFile.header(files[i], maxPixels: maxPixels)
+                if skip { _ = try ImageFile.decode(files[i], channels: channels, maxPixels: maxPixels) }
+                return ImageSize(height: Int32(header.height), width: Int32(header.width))
+            })
+        }
+        var kept: [Int] = [], sizes: [ImageSize] = [], failed: [(file: String, error: Error)] = []
+        for (i, result) in results.values.enumerated() {
+            switch result {
+            case .success(let size): kept.append(i); sizes.append(size)
+            case .failure(let error): failed.append((files[i], error))
+            }
+        }
+        return (kept, sizes, failed)
+    }
+
+    /// The one line about skipped files: how many, and the first three with their reasons.
+    public static func skipNotice(_ failed: [(file: String, error: Error)], of total: Int, in source: String) -> String {
+        let shown = failed.prefix(3).map { "\($0.file) (\(reason($0.error)))" }
+        return "skipped \(failed.count) unreadable image(s) of \(total) in \(source): " + shown.joined(separator: "; ")
+            + (failed.count > 3 ? "; …" : "")
+    }
+
+    /// An error's message without the file name the notice already shows.
+    static func reason(_ error: Error) -> String {
+        (error as? DataError)?.message ?? (error as? FileError)?.message ?? "\(error)"
     }
 }

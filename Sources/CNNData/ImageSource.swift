@@ -68,32 +68,17 @@ struct ImageSourceConfig: Decodable {
                            + ".png, .jpg or .jpeg (e.g. \(listing.ignoredExample!))")
         }
         let channels = channels ?? defaultChannels, maxPixels = maxPixels ?? ImageFile.defaultMaxPixels
-        let skip = onError == .skip, files = listing.files
-        let results = ResultSlots<ImageSet.ImageSize>(count: files.count)
-        ParallelLoop.run(count: files.count, threads: threads) { i in
-            results.set(i, Result {
-                let header = try ImageFile.header(files[i], maxPixels: maxPixels)
-                if skip { _ = try ImageFile.decode(files[i], channels: channels, maxPixels: maxPixels) }
-                return ImageSet.ImageSize(height: Int32(header.height), width: Int32(header.width))
-            })
-        }
-        var kept: [Int] = [], sizes: [ImageSet.ImageSize] = [], failed: [(Int, Error)] = []
-        for (i, result) in results.values.enumerated() {
-            switch result {
-            case .success(let size): kept.append(i); sizes.append(size)
-            case .failure(let error): failed.append((i, error))
-            }
-        }
-        if let (_, error) = failed.first, !skip { throw error }
+        let read = ImageSet.readHeaders(listing.files, channels: channels, maxPixels: maxPixels,
+                                        skip: onError == .skip, threads: threads)
+        let (kept, sizes, failed) = (read.kept, read.sizes, read.failed)
+        if let (_, error) = failed.first, onError != .skip { throw error }
         if !failed.isEmpty {
-            let shown = failed.prefix(3).map { "\(files[$0.0]) (\(Self.reason($0.1)))" }
-            notices.append("\(role): skipped \(failed.count) unreadable image(s) of \(files.count) "
-                           + "in \(source): " + shown.joined(separator: "; ")
-                           + (failed.count > 3 ? "; …" : ""))
+            notices.append("\(role): " + ImageSet.skipNotice(failed, of: listing.files.count, in: source))
         }
         guard !kept.isEmpty else {
             throw DataError(file: source, message: "has no readable images")
         }
+        let files = listing.files
         let labels = kept.map { listing.labels[$0] }
         let classCount = listing.classNames.isEmpty ? Int(labels.max()!) + 1 : listing.classNames.count
         let set = ImageSet(files: kept.map { files[$0] }, sizes: sizes, channels: channels,
@@ -105,11 +90,6 @@ struct ImageSourceConfig: Decodable {
             classNames: listing.classNames.isEmpty ? nil : listing.classNames,
             classCountSource: listing.classNames.isEmpty ? source : nil, images: set)
         return (dataset, notices)
-    }
-
-    /// An error's message without the file name the notice already shows.
-    static func reason(_ error: Error) -> String {
-        (error as? DataError)?.message ?? (error as? FileError)?.message ?? "\(error)"
     }
 }
 

@@ -12,10 +12,13 @@ public struct LoadedData: Sendable {
     public let loaderThreads: Int
     /// Lines for the user about how the data was read (files ignored or skipped, the cache).
     public let notices: [String]
+    /// Image data: the evaluation transforms (what `predict` applies to new files), with
+    /// `"auto"` normalization resolved to the training images' statistics.
+    public let evaluationPipeline: ImagePipeline?
 
     public init(train: LabeledDataset, validation: LabeledDataset?, test: LabeledDataset?,
                 normalization: Normalization?, augmentation: Augmentation?, loaderThreads: Int = 1,
-                notices: [String] = []) {
+                notices: [String] = [], evaluationPipeline: ImagePipeline? = nil) {
         self.train = train
         self.validation = validation
         self.test = test
@@ -23,5 +26,6 @@ public struct LoadedData: Sendable {
         self.augmentation = augmentation
         self.loaderThreads = loaderThreads
         self.notices = notices
+        self.evaluationPipeline = evaluationPipeline
     }
 }

@@ -5,7 +5,8 @@ import CNNGraph
 /// Inference over a whole dataset: loss, accuracy, top-5, per-class metrics, confusion matrix.
 public enum Evaluator {
     public static func evaluate(executor: Executor, dataset: LabeledDataset, normalization: Normalization?,
-                                batchSize: Int, loss: LossSpec?, workers: Int = 1) throws -> ClassificationMetrics {
+                                batchSize: Int, loss: LossSpec?, workers: Int = 1,
+                                perSample: ((SamplePrediction) -> Void)? = nil) throws -> ClassificationMetrics {
         // The head's classes: an evaluation set may lack some (`DataCompatibility`).
         let classes = DataCompatibility.classes(of: executor.graph)
         let names = dataset.classNames?.count == classes ? dataset.classNames : nil
@@ -19,10 +20,27 @@ public enum Evaluator {
             let flat = logits.reshaped([rows, logits.count / rows])
             let value = LossFunction.evaluate(loss, logits: flat, labels: batch.labels, gradient: nil, weight: 1)
             metrics.add(logits: flat, labels: batch.labels, loss: value)
+            if let perSample, batch.labelsPerSample == 1 {
+                for j in 0..<batch.count {
+                    let p = Predictor.softmax(flat.data + j * flat.shape[1], count: flat.shape[1])
+                    let best = p.indices.max { p[$0] < p[$1] || (p[$0] == p[$1] && $0 > $1) }!
+                    perSample(SamplePrediction(index: batch.index * loader.batchSize + j, label: Int(batch.labels[j]),
+                                               predicted: best, probability: p[best]))
+                }
+            }
             return true
         }
         return metrics
     }
+}
+
+/// One evaluated sample: its index in the dataset, its label, the most probable class (the lowest
+/// index on ties, as accuracy counts) and that class's softmax probability.
+public struct SamplePrediction {
+    public let index: Int
+    public let label: Int
+    public let predicted: Int
+    public let probability: Float
 }
 
 /// The configured loss (softmax cross-entropy by default) applied to one head.

@@ -18,6 +18,8 @@ struct Eval: ParsableCommand {
     @Option(help: "Which data to evaluate on.") var split = Split.test
     @Option(help: "Batch size.") var batch = 256
     @Option(help: "Output format: table or json.") var format = Format.table
+    @Option(help: "Also write per-sample predictions to this CSV file (index or path, true and predicted class, probability).")
+    var predictions: String?
     @Option(help: "Memory the run may take, below what the machine has: bytes, or 512M, 4G (at least 1M).") var memoryLimit: ByteSize?
 
     func validate() throws {
@@ -50,8 +52,24 @@ struct Eval: ParsableCommand {
             let executor = Executor(graph: graph, maxBatch: batch)
             try TrainingCheckpoint.loadWeights(checkpoint, into: executor)
             let loss = try? TrainSpec.load(file.train, file: config).loss
-            return try Evaluator.evaluate(executor: executor, dataset: dataset, normalization: data.normalization,
-                                          batchSize: batch, loss: loss, workers: data.loaderThreads).report()
+            if predictions != nil && dataset.labelsPerSample != 1 {
+                throw ConfigError(file: config, place: "data", message: "--predictions needs one label per sample; "
+                                  + "this data has \(dataset.labelsPerSample)")
+            }
+            var rows: [String] = []
+            let names = dataset.classNames
+            func name(_ k: Int) -> String { CSVField.quote(names.map { k < $0.count ? $0[k] : "\(k)" } ?? "\(k)") }
+            let report = try Evaluator.evaluate(
+                executor: executor, dataset: dataset, normalization: data.normalization, batchSize: batch, loss: loss,
+                workers: data.loaderThreads, perSample: predictions == nil ? nil : { p in
+                    let id = dataset.images.map { CSVField.quote($0.files[p.index]) } ?? "\(p.index)"
+                    rows.append("\(id),\(p.label),\(name(p.label)),\(p.predicted),\(name(p.predicted)),\(p.probability)")
+                }).report()
+            if let predictions {
+                let header = (dataset.images == nil ? "index" : "path") + ",label,class,predicted_label,predicted_class,probability"
+                try AtomicFile.write(([header] + rows).joined(separator: "\n") + "\n", to: predictions)
+            }
+            return report
         }
         switch format {
         case .json:

@@ -1,8 +1,8 @@
 import Foundation
 import XCTest
 
-/// `cnnctl bench-data` on a small image folder, and image data through `train` and `eval`.
-final class BenchDataCommandTests: XCTestCase {
+/// Image data through the commands: `bench-data`, `train` (and resume), `eval`, `predict`.
+final class ImageCommandTests: XCTestCase {
     private lazy var directory: String = {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cnnctl-bench-data-\(getpid())").path
         try? FileManager.default.removeItem(atPath: path)
@@ -71,5 +71,63 @@ final class BenchDataCommandTests: XCTestCase {
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: parts + "/last.safetensors")),
                        try Data(contentsOf: URL(fileURLWithPath: whole + "/last.safetensors")))
+    }
+
+    /// A trained run of the image config, once per process.
+    private func trainedCheckpoint() throws -> String {
+        let run = directory + "/predict-run"
+        if !FileManager.default.fileExists(atPath: run + "/best.safetensors") {
+            XCTAssertEqual(try CLI.run(["train", directory + "/config.json", "--out", run]).status, 0)
+        }
+        return run + "/best.safetensors"
+    }
+
+    func testPredictFilesAndFolders() throws {
+        let checkpoint = try trainedCheckpoint()
+        let images = directory + "/images"
+        let r = try CLI.run(["predict", directory + "/config.json", "--checkpoint", checkpoint, "--format", "json",
+                             "--top", "2", images + "/landscapes", images + "/flowers/flower.png"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let predictions = report["predictions"] as! [[String: Any]]
+        XCTAssertEqual(predictions.map { ($0["path"] as! String).split(separator: "/").last! },
+                       ["china-444.jpg", "china-progressive.jpg", "china.jpg", "flower.png"])
+        for p in predictions {
+            let probabilities = p["probabilities"] as! [Double]
+            XCTAssertEqual(probabilities.count, 2)
+            XCTAssertEqual(probabilities.reduce(0, +), 1, accuracy: 1e-6)
+            let top = p["top"] as! [[String: Any]]
+            XCTAssertEqual(top.count, 2)
+            // The checkpoint keeps the class names: the folders'.
+            XCTAssertEqual(Set(top.map { $0["class"] as! String }), ["flowers", "landscapes"])
+            XCTAssertEqual(top[0]["probability"] as! Double, probabilities.max()!, accuracy: 0)
+        }
+        // The same inputs agree with eval's per-sample predictions.
+        let csv = directory + "/predictions.csv"
+        let eval = try CLI.run(["eval", directory + "/config.json", "--checkpoint", checkpoint, "--predictions", csv])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.first, "path,label,class,predicted_label,predicted_class,probability")
+        XCTAssertEqual(rows.count, 7)
+        let chinaRow = rows.first { $0.contains("landscapes/china.jpg") }!.split(separator: ",")
+        let china = predictions[2]["top"] as! [[String: Any]]
+        XCTAssertEqual(String(chinaRow[4]), china[0]["class"] as? String)
+        XCTAssertEqual(Double(chinaRow[5])!, china[0]["probability"] as! Double, accuracy: 1e-6)
+    }
+
+    func testPredictBadFilesAndCSV() throws {
+        let checkpoint = try trainedCheckpoint()
+        let bad = FuzzTests.imageFixtures + "/bad-truncated.png", good = FuzzTests.imageFixtures + "/flower.png"
+        let fail = try CLI.run(["predict", directory + "/config.json", "--checkpoint", checkpoint, good, bad])
+        XCTAssertEqual(fail.status, 1)
+        XCTAssertTrue(fail.stderr.contains("bad-truncated.png: is a truncated or corrupt PNG image"), fail.stderr)
+        let skip = try CLI.run(["predict", directory + "/config.json", "--checkpoint", checkpoint, good, bad,
+                                "--skip-bad", "--format", "csv", "--top", "1"])
+        XCTAssertEqual(skip.status, 0, skip.stderr)
+        XCTAssertTrue(skip.stderr.contains("predict: skipped 1 unreadable file(s): \(bad)"), skip.stderr)
+        let lines = skip.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        XCTAssertEqual(lines[0], "path,class_1,probability_1")
+        XCTAssertTrue(lines[1].hasPrefix(good + ","), String(lines[1]))
     }
 }

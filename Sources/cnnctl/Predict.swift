@@ -1,0 +1,198 @@
+import ArgumentParser
+import CNNConfig
+import CNNCore
+import CNNData
+import CNNGraph
+import CNNTraining
+import Foundation
+
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Classify image files (or dataset samples) with a checkpoint: top-K classes and probabilities.",
+        discussion: """
+            PATHs are image files or folders (searched recursively for .png, .jpg, .jpeg), read as the \
+            config's evaluation sets are: its "eval" transforms, its channels, its normalization (the \
+            statistics kept in the checkpoint for "auto"). For IDX, CIFAR-10 and text configs, --split \
+            and --indices pick dataset samples instead. A file that cannot be read is an error naming \
+            it, or with --skip-bad is left out and counted at the end.
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
+    enum Split: String, ExpressibleByArgument, CaseIterable { case test, validation, train }
+
+    @Argument(help: "The config the model was trained with.") var config: String
+    @Argument(help: "Image files or folders.") var paths: [String] = []
+    @Option(help: "A .safetensors checkpoint (e.g. runs/<run>/best.safetensors).") var checkpoint: String
+    @Option(help: "Classes listed per input.") var top = 5
+    @Option(help: "Output format: table, json or csv.") var format = Format.table
+    @Option(help: "Batch size.") var batch = 64
+    @Option(help: "Dataset samples instead of files: which split.") var split: Split?
+    @Option(help: "With --split: sample indices, e.g. 0,5,10-19 (default: all).") var indices: String?
+    @Flag(help: "Leave out files that cannot be read (counted at the end) instead of stopping.") var skipBad = false
+
+    func validate() throws {
+        try checkOption("top", top, 1...100_000)
+        try checkOption("batch", batch, Limits.batch)
+        if paths.isEmpty == (split == nil) {
+            throw ValidationError("give image files or folders, or --split (with optional --indices), not both")
+        }
+        if indices != nil && split == nil { throw ValidationError("--indices needs --split") }
+        // The syntax here; the bounds once the split's size is known.
+        if let indices { _ = try Self.parse(indices: indices, count: Int.max) }
+    }
+
+    func run() throws {
+        let (predictions, names, skipped) = try Failure.reporting { try predictAll() }
+        let classNames = names
+        func name(_ k: Int) -> String { k < classNames.count ? classNames[k] : "\(k)" }
+        switch format {
+        case .json:
+            var object = JSONObject()
+            object["checkpoint"] = .string(checkpoint)
+            object["predictions"] = .array(predictions.map { item in
+                .object(JSONObject([
+                    (split == nil ? "path" : "index", split == nil ? .string(item.0) : .int(Int(item.0)!)),
+                    ("top", .array(item.1.top(top).map {
+                        .object(JSONObject([("class", .string(name($0.index))), ("index", .int($0.index)),
+                                            ("probability", .double(Double($0.probability)))]))
+                    })),
+                    ("probabilities", .array(item.1.probabilities.map { .double(Double($0)) })),
+                ]))
+            })
+            object["skipped"] = .array(skipped.map { .string($0) })
+            print(JSONValue.object(object).serialized(indent: ""))
+        case .csv:
+            let k = min(top, predictions.first?.1.probabilities.count ?? top)
+            print(([split == nil ? "path" : "index"] + (1...k).flatMap { ["class_\($0)", "probability_\($0)"] })
+                .joined(separator: ","))
+            for (label, p) in predictions {
+                print(([CSVField.quote(label)] + p.top(k).flatMap { [CSVField.quote(name($0.index)), "\($0.probability)"] })
+                    .joined(separator: ","))
+            }
+        case .table:
+            let width = min(60, predictions.map(\.0.count).max() ?? 4)
+            for (label, p) in predictions {
+                let shown = p.top(top).map { "\(name($0.index)) \(String(format: "%.4f", $0.probability))" }
+                print(label.padding(toLength: max(width, label.count), withPad: " ", startingAt: 0) + "  "
+                      + shown.joined(separator: "   "))
+            }
+        }
+        if !skipped.isEmpty {
+            Failure.printError("predict: skipped \(skipped.count) unreadable file(s): "
+                               + skipped.prefix(3).joined(separator: "; ") + (skipped.count > 3 ? "; …" : ""))
+        }
+    }
+
+    /// (path or index, prediction) per input, the class names, and the skipped files.
+    private func predictAll() throws -> ([(String, Predictor.Prediction)], [String], [String]) {
+        let file = try ConfigFile.load(config)
+        let graph = try file.buildGraph()
+        let output = graph.nodes[graph.outputs[0]].layer.outputShape
+        guard output.rank == 1 else {
+            throw ConfigError(file: config, place: "model", message: "predict needs a classifier whose first output "
+                              + "is [classes]; this one is \(output)")
+        }
+        guard let dataJSON = file.data else {
+            throw ConfigError(file: config, place: "", message: "missing \"data\" section (predict reads new inputs "
+                              + "as its evaluation sets are read)")
+        }
+        let batch = max(1, batch)
+        try Executor.checkMemory(graph, maxBatch: batch, what: "prediction", limit: nil)
+        let executor = Executor(graph: graph, maxBatch: batch)
+        let metadata = try TrainingCheckpoint.loadWeights(checkpoint, into: executor)
+        var names = metadata["class_names"].flatMap { try? JSONSource.parse($0, file: checkpoint) }
+            .flatMap { $0.arrayValue?.compactMap(\.stringValue) } ?? []
+        let base = (config as NSString).deletingLastPathComponent
+        let channels = graph.inputShape.rank == 3 ? graph.inputShape[0] : nil
+        let workers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
+        if let split {
+            let data = try DataSpec.load(dataJSON, path: "data", file: config, baseDirectory: base, inputChannels: channels)
+            let set: LabeledDataset? = switch split {
+            case .test: data.test
+            case .validation: data.validation
+            case .train: data.train
+            }
+            guard let set else { throw ConfigError(file: config, place: "data", message: "has no \(split.rawValue) set") }
+            try DataCompatibility.checkEvaluable(set, role: split.rawValue, by: graph, file: config)
+            let chosen = try indices.map { try Self.parse(indices: $0, count: set.count) } ?? Array(0..<set.count)
+            if names.isEmpty { names = set.classNames ?? [] }
+            let predictions = try Predictor.predict(executor: executor, dataset: set.subset(chosen, name: set.name),
+                                                    normalization: data.normalization, batchSize: batch,
+                                                    workers: data.loaderThreads)
+            return (zip(chosen.map(String.init), predictions).map { ($0, $1) }, names, [])
+        }
+        let statistics = metadata["eval_normalization"].flatMap { try? JSONSource.parse($0, file: checkpoint) }
+            .flatMap { json -> Normalization? in
+                guard let mean = json.objectValue?["mean"]?.arrayValue, let std = json.objectValue?["std"]?.arrayValue
+                else { return nil }
+                func floats(_ a: [JSONValue]) -> [Float] {
+                    a.compactMap { if case .double(let d) = $0 { Float(d) } else if case .int(let i) = $0 { Float(i) } else { nil } }
+                }
+                return Normalization(mean: floats(mean), std: floats(std))
+            }
+        guard var reading = try DataSpec.imageReading(dataJSON, file: config, baseDirectory: base,
+                                                     inputChannels: channels, statistics: statistics) else {
+            throw ConfigError(file: config, place: "data.train", message: "is not an image source, so predict takes "
+                              + "--split (and --indices) instead of files")
+        }
+        var files: [String] = []
+        for path in paths {
+            files += ImageFolder.isDirectory(path) ? try ImageFolder.images(under: path) : [path]
+        }
+        let read = ImageSet.readHeaders(files, channels: reading.channels, maxPixels: reading.maxPixels,
+                                        skip: skipBad, threads: workers)
+        if let failure = read.failed.first, !skipBad { throw failure.error }
+        guard !read.kept.isEmpty else {
+            throw DataError(file: paths[0], message: "holds no readable image")
+        }
+        let kept = read.kept.map { files[$0] }
+        if names.isEmpty { names = reading.classNames ?? [] }
+        if reading.needsStatistics {
+            // A checkpoint from before the statistics were kept: measure the training images again.
+            Failure.printError("predict: \(checkpoint) does not keep the \"auto\" normalization's statistics; "
+                               + "measuring the training images")
+            reading.pipeline.normalization = try DataSpec.load(dataJSON, path: "data", file: config, baseDirectory: base,
+                                                               inputChannels: channels).evaluationPipeline?.normalization
+        }
+        let images = ImageSet(files: kept, sizes: read.sizes, channels: reading.channels, maxPixels: reading.maxPixels,
+                              pipeline: reading.pipeline)
+        let shape = try images.sampleShape(name: "evaluation")
+        guard shape == graph.inputShape else {
+            throw DataError(file: kept[0], message: "becomes a \(shape) sample through the evaluation transforms, "
+                            + "but the model takes \(graph.inputShape)")
+        }
+        let set = LabeledDataset(name: "predict", sampleShape: shape, values: [],
+                                 labels: [Int32](repeating: 0, count: kept.count), classCount: output[0],
+                                 classNames: nil, images: images)
+        let predictions = try Predictor.predict(executor: executor, dataset: set, normalization: nil, batchSize: batch,
+                                                workers: workers)
+        return (zip(kept, predictions).map { ($0, $1) }, names, read.failed.map(\.file))
+    }
+
+    /// "0,5,10-19" → [0, 5, 10, …, 19], each below `count`.
+    static func parse(indices text: String, count: Int) throws -> [Int] {
+        var out: [Int] = []
+        for part in text.split(separator: ",") {
+            let bounds = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+            guard (1...2).contains(bounds.count), let lo = bounds[0], let hi = bounds.last!, lo <= hi, lo >= 0 else {
+                throw ValidationError("--indices: \"\(part)\" is not an index or a range such as 10-19")
+            }
+            guard hi < count else {
+                throw ValidationError("--indices: \"\(part)\" is not within the split's samples 0...\(count - 1)")
+            }
+            guard hi - lo < 10_000_000 - out.count else {
+                throw ValidationError("--indices: more than 10,000,000 samples")
+            }
+            out += Array(lo...hi)
+        }
+        return out
+    }
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
+enum CSVField {
+    static func quote(_ field: String) -> String {
+        guard field.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return field }
+        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
