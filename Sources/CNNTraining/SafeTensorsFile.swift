@@ -7,8 +7,8 @@ import Foundation
 /// caller's bound. Every check a corrupt, truncated or foreign file could fail is made up front
 /// and reported as a
 /// `CheckpointError` naming the file — the header length against the file size, the header as
-/// JSON, each entry's keys, dtype (F32 only: cnnctl computes in float32 and never converts
-/// silently), shape, and `data_offsets` in range, matching the shape's byte count and tiling the
+/// JSON, each entry's keys, dtype (F32; I64 is accepted but never read, for PyTorch's
+/// `num_batches_tracked` buffers: cnnctl computes in float32 and never converts silently), shape, and `data_offsets` in range, matching the shape's byte count and tiling the
 /// data section exactly (no gap, overlap or trailing bytes), as the reference reader requires.
 public struct SafeTensorsFile: Sendable {
     public let path: String
@@ -20,6 +20,7 @@ public struct SafeTensorsFile: Sendable {
         let shape: [Int]
         let count: Int
         let begin: Int  // byte offset in the data section
+        let dtype: String
     }
 
     private let entries: [String: Entry]
@@ -56,6 +57,10 @@ public struct SafeTensorsFile: Sendable {
             throw CheckpointError(file: path, message: "no tensor \"\(name)\""
                                   + Suggestion.hint(for: name, among: names)
                                   + "; the file holds \(names.count) tensors")
+        }
+        guard entry.dtype == "F32" else {
+            throw CheckpointError(file: path, message: "tensor \"\(name)\" is \(entry.dtype); cnnctl reads F32 "
+                                  + "(float32) tensors only")
         }
         return entry
     }
@@ -131,10 +136,10 @@ public struct SafeTensorsFile: Sendable {
         var found: [(name: String, entry: Entry, end: Int)] = []
         // Sorted so that a file with several faults always reports the same one.
         for name in header.keys.sorted() where name != "__metadata__" {
-            let (shape, begin, end) = try Self.parseEntry(header[name]!, dataCount: dataCount) {
+            let (shape, count, begin, end, dtype) = try Self.parseEntry(header[name]!, dataCount: dataCount) {
                 fail("tensor \"\(name)\": \($0)")
             }
-            found.append((name, Entry(shape: shape, count: (end - begin) / 4, begin: begin), end))
+            found.append((name, Entry(shape: shape, count: count, begin: begin, dtype: dtype), end))
         }
         // File order is data order; names break ties between empty tensors at one offset.
         found.sort { ($0.entry.begin, $0.end, $0.name) < ($1.entry.begin, $1.end, $1.name) }
@@ -176,7 +181,7 @@ public struct SafeTensorsFile: Sendable {
     /// One tensor's shape and byte range within the data section, checked.
     private static func parseEntry(_ value: Any, dataCount: Int,
                                    fail: (String) -> CheckpointError) throws
-        -> (shape: [Int], begin: Int, end: Int)
+        -> (shape: [Int], count: Int, begin: Int, end: Int, dtype: String)
     {
         let keys = ["dtype", "shape", "data_offsets"]
         guard let info = value as? [String: Any] else { throw fail("entry is not a JSON object") }
@@ -187,7 +192,7 @@ public struct SafeTensorsFile: Sendable {
             throw fail("missing \"\(missing)\"")
         }
         guard let dtype = info["dtype"] as? String else { throw fail("dtype is not a string") }
-        guard dtype == "F32" else {
+        guard let size = ["F32": 4, "I64": 8][dtype] else {
             throw fail("dtype \(dtype) is not supported; cnnctl reads F32 (float32) tensors only")
         }
         guard let shape = naturals(info["shape"]!) else {
@@ -204,13 +209,13 @@ public struct SafeTensorsFile: Sendable {
             throw fail("data_offsets [\(begin), \(end)] extend past the data section's "
                        + "\(dataCount) bytes (truncated file?)")
         }
-        guard let count = SafeTensors.elementCount(shape), count <= Int.max / 4,
-              4 * count == end - begin
+        guard let count = SafeTensors.elementCount(shape), count <= Int.max / size,
+              size * count == end - begin
         else {
             throw fail("shape \(shape) does not match data_offsets [\(begin), \(end)] "
-                       + "(\(end - begin) bytes; F32 takes 4 per value)")
+                       + "(\(end - begin) bytes; \(dtype) takes \(size) per value)")
         }
-        return (shape, begin, end)
+        return (shape, count, begin, end, dtype)
     }
 
     /// The values of a JSON array of non-negative integers; nil for anything else. JSON numbers

@@ -10,6 +10,8 @@ import CNNCore
 ///      "regularization": {"l2": 5e-4}, "clip_grad_norm": 5.0, "accumulate": 1,
 ///      "early_stopping": {"monitor": "val_loss", "patience": 3},
 ///      "init_from": "runs/a/best.safetensors", "freeze": ["c1", "stage1.*"], "monitor": "val_accuracy"}
+///
+/// (`init_from` may also be `{"file", "strict", "rename"}`: `InitFromSpec`).
 public struct TrainSpec: Decodable, Sendable {
     public var epochs: Int
     public var batchSize: Int
@@ -23,7 +25,7 @@ public struct TrainSpec: Decodable, Sendable {
     public var clipGradValue: Float?
     public var accumulate: Int?
     public var earlyStopping: EarlyStoppingSpec?
-    public var initFrom: String?
+    public var initFrom: InitFromSpec?
     public var freeze: [String]?
     /// The metric that decides `best.safetensors` (default: validation accuracy, else test
     /// accuracy, else training loss).

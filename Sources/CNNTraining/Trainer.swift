@@ -114,10 +114,11 @@ public final class Trainer {
         let executor = Executor(graph: graph, maxBatch: maxBatch, seed: seed)
         // Everything that can fail on the inputs runs before the run directory is written.
         var transferred: [String] = []
-        if !resuming, let from = spec.initFrom {
-            let path = from.hasPrefix("/") ? from : ((config.path as NSString).deletingLastPathComponent as NSString)
-                .appendingPathComponent(from)
-            transferred = try WeightTransfer.load(path, into: executor)
+        if !resuming, var from = spec.initFrom {
+            if !from.file.hasPrefix("/") {
+                from.file = ((config.path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(from.file)
+            }
+            transferred = try WeightTransfer.load(from, into: executor)
         }
         let run = try RunDirectory(path: options.resumeDirectory ?? options.outDirectory
                                    ?? RunDirectory.defaultPath(configPath: config.path), resuming: resuming)

@@ -84,7 +84,8 @@ public enum TrainingCheckpoint {
                 problems.append("\(p.name) has shape \(shape) in the file, \(p.spec.shape.dims) in the model")
             }
         }
-        let extra = file.names.filter { !modelNames.contains($0) }
+        // PyTorch's batch-norm step counters have no counterpart here (`InitFromSpec.isIgnored`).
+        let extra = file.names.filter { !modelNames.contains($0) && !InitFromSpec.isIgnored($0) }
         if !extra.isEmpty { problems.append("not in the model: " + extra.prefix(5).joined(separator: ", ")
                                             + (extra.count > 5 ? " and \(extra.count - 5) more" : "")) }
         guard problems.isEmpty else {
