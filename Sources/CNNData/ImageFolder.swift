@@ -19,6 +19,8 @@ public enum ImageFolder {
         var classNames: [String] = []
         var ignored = 0
         var ignoredExample: String?
+        /// For a manifest, where each file is listed (`list.csv:3`), for messages.
+        var places: [String]?
     }
 
     static func list(root: String) throws -> Listing {

@@ -55,6 +55,7 @@ enum ImageList {
         }
         var listing = ImageFolder.Listing()
         listing.files = paths
+        listing.places = rows.map { "\(manifest):\($0)" }
         let indices = labels.map { Int($0) }
         if let names = given {
             let index = Dictionary(names.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })

@@ -71,7 +71,11 @@ struct ImageSourceConfig: Decodable {
         let read = ImageSet.readHeaders(listing.files, channels: channels, maxPixels: maxPixels,
                                         skip: onError == .skip, threads: threads)
         let (kept, sizes, failed) = (read.kept, read.sizes, read.failed)
-        if let (_, error) = failed.first, onError != .skip { throw error }
+        if let (file, error) = failed.first, onError != .skip {
+            // A manifest's file is named with the row that lists it.
+            guard let places = listing.places, let k = listing.files.firstIndex(of: file) else { throw error }
+            throw DataError(file: file, message: ImageSet.reason(error) + " (listed at \(places[k]))")
+        }
         if !failed.isEmpty {
             notices.append("\(role): " + ImageSet.skipNotice(failed, of: listing.files.count, in: source))
         }

@@ -53,4 +53,27 @@ extension FuzzTests {
             try check(["train", config, "--out", directory + "/image-run"], blame: [damaged, config], "image \(i)")
         }
     }
+
+    /// Damaged `image_list` manifests: quoting, delimiters, labels, paths, bytes that are not
+    /// UTF-8.
+    func testMutatedImageLists() throws {
+        var rng = FuzzRandom(seed: Self.seed &+ 6)
+        let manifest = Array("""
+            path,label
+            \(Self.imageFixtures)/flower.png,flower
+            "\(Self.imageFixtures)/china.jpg",china
+            \(Self.imageFixtures)/flower-gray.png,1
+            """.utf8)
+        let model = Self.model.replacingOccurrences(of: "[1, 6, 6]", with: "[1, 8, 8]")
+        for i in 0..<24 * Self.scale {
+            let path = write("list.csv", Mutate.bytes(manifest, &rng))
+            let names = i % 2 == 0 ? "" : ", \"class_names\": [\"flower\", \"china\", \"x\"]"
+            let config = write("list.json", Self.config(data: """
+                "train": {"type": "image_list", "file": "\(path)"\(names)},
+                "transforms": {"train": [{"resize": [8, 8]}], "eval": [{"resize": [8, 8]}]}
+                """, model: model))
+            try? FileManager.default.removeItem(atPath: directory + "/list-run")
+            try check(["train", config, "--out", directory + "/list-run"], blame: [path, config], "image list \(i)")
+        }
+    }
 }

@@ -161,6 +161,12 @@ final class ImageFolderTests: XCTestCase {
         XCTAssertEqual(indexed.train.labels, [3, 0])
         XCTAssertEqual(indexed.train.classCount, 4)
         XCTAssertNil(indexed.train.classNames)
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/missing.csv",
+                                                     contents: Data("images/flower.png,0\nnope.png,1\n".utf8)))
+        XCTAssertThrowsError(try load(["train": ["type": "image_list", "file": .string(dir + "/missing.csv")]])) {
+            XCTAssertTrue("\($0)".hasPrefix("\(dir)/nope.png: cannot open: No such file or directory (listed at "
+                                           + "\(dir)/missing.csv:2)"), "\($0)")
+        }
         let bad = "\(Self.fixtures)/flower.png,dog\n"
         XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/bad.csv", contents: Data(bad.utf8)))
         XCTAssertThrowsError(try load(["train": ["type": "image_list", "file": .string(dir + "/bad.csv"),
