@@ -131,6 +131,31 @@ final class PoolingLayersTests: XCTestCase {
         XCTAssertEqual(argmax[0], [1])
     }
 
+    /// ResNet's 3x3/2 stem pool with padding 1: its unrolled interior windows and the bounded
+    /// border windows follow one rule (scan order, first maximum, a NaN wins) on coarse values
+    /// with ties and NaNs.
+    func testThreeByThreeWindowsFollowTheScanOrderRule() throws {
+        let (H, W) = (15, 13)
+        let pool = try maxPool(["kernel": 3, "stride": 2, "padding": 1], [1, H, W])
+        let values = (0..<H * W).map { i -> Float in i % 23 == 5 ? .nan : Float((i * 7) % 5) }
+        let (y, argmax) = maxPoolForward(pool, Tensor(shape: [1, 1, H, W], values: values))
+        let (OH, OW) = (pool.outputShape[1], pool.outputShape[2])
+        for oh in 0..<OH {
+            for ow in 0..<OW {
+                var best = -Float.infinity, at = -1
+                for h in max(2 * oh - 1, 0)..<min(2 * oh + 2, H) {
+                    for w in max(2 * ow - 1, 0)..<min(2 * ow + 2, W) {
+                        let v = values[h * W + w]
+                        if (v > best) != v.isNaN || at < 0 { best = v; at = h * W + w }
+                    }
+                }
+                let o = oh * OW + ow
+                XCTAssertTrue(y[o] == best || (y[o].isNaN && best.isNaN), "window (\(oh), \(ow))")
+                XCTAssertEqual(Int(argmax[0][o]), at, "window (\(oh), \(ow))")
+            }
+        }
+    }
+
     /// The 2x2/2 path handles eight windows per vector, stores only a short row's own lanes and
     /// goes window by window where a load would pass the input's end: 35-wide planes (17 windows:
     /// two vectors and one lane) and LeNet's 10x10 (5 windows), of values on a coarse grid, so

@@ -96,6 +96,7 @@ public final class MaxPool2D: ConfiguredLayer {
         let g = geometry
         let (H, W, OH, OW) = (g.height, g.width, g.outHeight, g.outWidth)
         if isTwoByTwo { return forwardTwoByTwo(planes: planes, x: x, end: end, y: y, indices: idx) }
+        let threeByThree = g.kernelH == 3 && g.kernelW == 3 && g.dilationH == 1 && g.dilationW == 1
         for p in planes {
             let xp = x + p * H * W, yp = y + p * OH * OW, ip = idx + p * OH * OW
             for oh in 0..<OH {
@@ -104,6 +105,22 @@ public final class MaxPool2D: ConfiguredLayer {
                 for ow in 0..<OW {
                     let left = ow * g.strideW - g.padLeft
                     let w0 = max(left, 0), w1 = min(left + g.kernelW, W)
+                    // ResNet's stem pool: a 3x3 window inside the image, its nine elements in the
+                    // scan order of the loop below, unrolled.
+                    if threeByThree && h0 == top && h1 == top + 3 && w0 == left && w1 == left + 3 {
+                        var best = -Float.infinity, at = top * W + left
+                        for r in 0..<3 {
+                            let row = (top + r) * W + left
+                            for c in 0..<3 {
+                                let v = xp[row + c], take = (v > best) != v.isNaN
+                                best = take ? v : best
+                                at = take ? row + c : at
+                            }
+                        }
+                        yp[oh * OW + ow] = best
+                        ip[oh * OW + ow] = Int32(at)
+                        continue
+                    }
                     var best = -Float.infinity, at = h0 * W + w0
                     for h in h0..<h1 {
                         for w in w0..<w1 {
