@@ -57,8 +57,9 @@ let package = Package(
         .target(name: "CNNTraining", dependencies: ["CNNGraph", "CNNData", "CNNConfig"],
                 swiftSettings: kernels),
         .target(name: "CNNBench", dependencies: ["CNNTraining"]),
+        .target(name: "CNNExport", dependencies: ["CNNGraph", "CNNLayers"]),
         .executableTarget(name: "cnnctl", dependencies: [
-            "CNNConfig", "CNNGraph", "CNNData", "CNNTraining", "CNNBench",
+            "CNNConfig", "CNNGraph", "CNNData", "CNNTraining", "CNNBench", "CNNExport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "CNNTestSupport", dependencies: ["CNNLayers", "CNNConfig"]),
@@ -71,6 +72,7 @@ let package = Package(
         .testTarget(name: "CNNDataTests", dependencies: ["CNNData", "CNNConfig"]),
         .testTarget(name: "CNNTrainingTests", dependencies: ["CNNTraining", "CNNConfig", "CNNTestSupport"]),
         .testTarget(name: "CNNBenchTests", dependencies: ["CNNBench"]),
+        .testTarget(name: "CNNExportTests", dependencies: ["CNNExport", "CNNGraph", "CNNTraining"]),
         .testTarget(name: "CLITests", dependencies: ["cnnctl"]),
     ]
 )

@@ -130,4 +130,17 @@ final class ImageCommandTests: XCTestCase {
         XCTAssertEqual(lines[0], "path,class_1,probability_1")
         XCTAssertTrue(lines[1].hasPrefix(good + ","), String(lines[1]))
     }
+
+    func testExportWritesAnONNXFile() throws {
+        let checkpoint = try trainedCheckpoint()
+        let model = directory + "/model.onnx"
+        let r = try CLI.run(["export", directory + "/config.json", "--checkpoint", checkpoint, "-o", model])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasPrefix("wrote \(model): "), r.stdout)
+        // ModelProto's first field: ir_version (field 1, varint) = 8.
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: model)))
+        XCTAssertEqual(Array(bytes.prefix(2)), [0x08, 0x08])
+        let missing = try CLI.run(["export", directory + "/config.json", "--checkpoint", directory + "/nope", "-o", model])
+        XCTAssertEqual(missing.status, 1)
+    }
 }

@@ -52,6 +52,7 @@ public final class Conv2D: ConfiguredLayer, AffineAbsorbing, AlgorithmChoosing {
     public let window: WindowGeometry?
     let shape: ConvolutionShape
     let hasBias: Bool
+    let paddingMode: PaddingMode
     /// The connection table's weights, when there is one.
     let connected: ConnectedWeights?
     /// The algorithm, and the one that runs batches below `minimumBatch` (Winograd's fallback).
@@ -87,6 +88,7 @@ public final class Conv2D: ConfiguredLayer, AffineAbsorbing, AlgorithmChoosing {
         window = g
         shape = ConvolutionShape(geometry: g, filters: c.filters, groups: groups)
         hasBias = c.bias ?? true
+        paddingMode = c.paddingMode ?? .zeros
         outputShape = [c.filters, g.outHeight, g.outWidth]
         (algorithm, smallBatchAlgorithm) = ConvolutionSelection.choose(shape, mode: c.paddingMode ?? .zeros,
                                                                        kernels: context.kernels)

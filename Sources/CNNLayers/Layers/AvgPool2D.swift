@@ -39,11 +39,14 @@ public final class AvgPool2D: ConfiguredLayer {
     let geometry: WindowGeometry
     /// `1/d` per output position `oh·W′ + ow` (the same for every plane).
     let reciprocal: [Float]
+    /// Whether padded positions count in the divisor (PyTorch's `count_include_pad`).
+    let countIncludePad: Bool
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let g = try MaxPool2D.geometry(kernel: c.kernel, stride: c.stride, padding: c.padding,
                                        ceilMode: c.ceilMode, context: &context)
         let includePad = c.countIncludePad ?? true
+        countIncludePad = includePad
         name = context.name
         inputShapes = context.inputShapes
         outputShape = [g.channels, g.outHeight, g.outWidth]

@@ -20,6 +20,8 @@ public final class Concat: ConfiguredLayer {
     public let outputShape: Shape
     /// Per input: floats in one contiguous slice (its length along the axis × inner size).
     let slices: [Int]
+    /// The per-sample axis joined along.
+    let axis: Int
     /// Product of the dimensions before the axis: slices repeat this many times per sample.
     let outer: Int
 
@@ -42,6 +44,7 @@ public final class Concat: ConfiguredLayer {
         }
         name = context.name
         inputShapes = shapes
+        self.axis = axis
         var dims = first.dims
         dims[axis] = shapes.reduce(0) { $0 + $1[axis] }
         outputShape = Shape(dims)

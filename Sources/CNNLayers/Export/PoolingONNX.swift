@@ -1,0 +1,47 @@
+import CNNCore
+
+extension WindowGeometry {
+    /// ONNX's pooling attributes; `ceil_mode` when the output has the extra window of PyTorch's
+    /// ceil mode.
+    var onnxPoolAttributes: [(name: String, value: ONNXAttribute)] {
+        let floorH = (height + padTop + padBottom - dilationH * (kernelH - 1) - 1) / strideH + 1
+        let floorW = (width + padLeft + padRight - dilationW * (kernelW - 1) - 1) / strideW + 1
+        return [("kernel_shape", .ints([kernelH, kernelW])), ("strides", .ints([strideH, strideW])),
+                ("pads", .ints([padTop, padLeft, padBottom, padRight])),
+                ("ceil_mode", .int(outHeight > floorH || outWidth > floorW ? 1 : 0))]
+    }
+}
+
+extension MaxPool2D: ONNXExportable {
+    public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
+        b.add("MaxPool", [b.inputs[0]], final: true, geometry.onnxPoolAttributes)
+    }
+}
+
+extension AvgPool2D: ONNXExportable {
+    public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
+        b.add("AveragePool", [b.inputs[0]], final: true,
+              geometry.onnxPoolAttributes + [("count_include_pad", .int(countIncludePad ? 1 : 0))])
+    }
+}
+
+/// `GlobalAveragePool` keeps `[N, C, 1, 1]`; flattened where cnnctl's output is `[C]`.
+extension GlobalAvgPool: ONNXExportable {
+    public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
+        globalPool("GlobalAveragePool", outputShape, &b)
+    }
+}
+
+extension GlobalMaxPool: ONNXExportable {
+    public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
+        globalPool("GlobalMaxPool", outputShape, &b)
+    }
+}
+
+private func globalPool(_ op: String, _ output: Shape, _ b: inout ONNXNodeBuilder) {
+    if output.rank == 1 {
+        b.add("Flatten", [b.add(op, [b.inputs[0]])], final: true, [("axis", .int(1))])
+    } else {
+        b.add(op, [b.inputs[0]], final: true)
+    }
+}

@@ -1,0 +1,42 @@
+extension Flatten: ONNXExportable {
+    public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
+        b.add("Flatten", [b.inputs[0]], final: true, [("axis", .int(1))])
+    }
+}
+
+extension Add: ONNXExportable {
+    public func exportONNX(_ b: inout ONNXNodeBuilder) throws { b.add("Sum", b.inputs, final: true) }
+}
+
+/// The per-sample axis is one more in the batched tensor.
+extension Concat: ONNXExportable {
+    public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
+        b.add("Concat", b.inputs, final: true, [("axis", .int(axis + 1))])
+    }
+}
+
+/// Inference: the identity.
+extension Dropout: ONNXExportable {
+    public func exportONNX(_ b: inout ONNXNodeBuilder) throws { b.add("Identity", [b.inputs[0]], final: true) }
+}
+
+/// Elementwise, or a per-channel scale (squeeze-and-excitation: `[N, C]` unsqueezed to
+/// `[N, C, 1, …]` so that it broadcasts over the positions).
+extension Multiply: ONNXExportable {
+    public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
+        let (x, s) = (inputShapes[0], inputShapes[1])
+        var scale = b.inputs[1]
+        if s.rank < x.rank {
+            let axes = Array(s.rank + 1...x.rank)
+            scale = b.add("Unsqueeze", [scale, b.constant(int64s: axes)])
+        }
+        b.add("Mul", [b.inputs[0], scale], final: true)
+    }
+}
+
+/// `Reshape` to `[N] + shape` (0 copies the batch).
+extension Reshape: ONNXExportable {
+    public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
+        b.add("Reshape", [b.inputs[0], b.constant(int64s: [0] + outputShape.dims)], final: true)
+    }
+}

@@ -1,0 +1,119 @@
+import CNNConfig
+import CNNCore
+import CNNExport
+import CNNGraph
+import Foundation
+import XCTest
+
+/// Exported models run by the real runtime: `onnx.checker.check_model(full_check=True)` and ONNX
+/// Runtime's outputs against cnnctl's own forward pass on the same random weights (batch-norm
+/// statistics included) and inputs, within 1e-5 of the largest output (scripts/check-onnx): the
+/// differences measured are below 4e-7, and a looser bound (1e-4) let a wrong
+/// `count_include_pad` through in the mixed model (4.2e-5).
+/// scripts/test installs onnx and onnxruntime into a cached venv and names its python in
+/// CNNCTL_ONNX_PYTHON; without it the tests are skipped with a line saying so.
+final class ONNXRuntimeTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+
+    private func python() throws -> String {
+        guard let python = ProcessInfo.processInfo.environment["CNNCTL_ONNX_PYTHON"],
+              FileManager.default.isExecutableFile(atPath: python) else {
+            throw XCTSkip("ONNX Runtime not available: scripts/test sets CNNCTL_ONNX_PYTHON to a venv with onnx "
+                          + "and onnxruntime (pip could not install them, or the tests ran without scripts/test)")
+        }
+        return python
+    }
+
+    /// Exports `graph` with random weights and statistics and checks ONNX Runtime against the
+    /// forward pass; returns the relative error.
+    @discardableResult
+    private func check(_ graph: Graph, batch: Int = 2, file: StaticString = #filePath, line: UInt = #line) throws -> Double {
+        let python = try python()
+        let executor = Executor(graph: graph, maxBatch: batch, seed: 7)
+        var rng = RNG(seed: 11)
+        for (i, p) in graph.parameters.enumerated() where p.spec.role == .runningStatistic {
+            let values = (0..<p.spec.shape.count).map { _ in
+                p.spec.name.hasSuffix("var") ? 0.5 + rng.uniform() : rng.uniform(bound: 0.5)
+            }
+            values.withUnsafeBufferPointer {
+                (executor.parameters.data + executor.parameterOffsets[i]).update(from: $0.baseAddress!, count: $0.count)
+            }
+        }
+        let bytes = try ONNXExporter.export(graph, parameter: { name in
+            let i = graph.parameters.firstIndex { $0.name == name }!
+            let start = executor.parameters.data + executor.parameterOffsets[i]
+            return Array(UnsafeBufferPointer(start: start, count: graph.parameters[i].spec.shape.count))
+        }, allOutputs: false, producerVersion: "test")
+        let x = Tensor(shape: graph.inputShape.batched(batch))
+        for i in 0..<x.count { x.data[i] = rng.uniform(bound: 1) }
+        let y = executor.forward(x, training: false, rng: &rng)[0]
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cnnctl-onnx-\(getpid())-\(graph.name)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: dir + "/model.onnx", contents: Data(bytes))
+        FileManager.default.createFile(atPath: dir + "/x.bin", contents: Data(buffer: UnsafeBufferPointer(start: x.data, count: x.count)))
+        FileManager.default.createFile(atPath: dir + "/y.bin", contents: Data(buffer: UnsafeBufferPointer(start: y.data, count: y.count)))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = [Self.root + "/scripts/check-onnx", dir + "/model.onnx", dir + "/x.bin", dir + "/y.bin"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, "\(graph.name): \(text)", file: file, line: line)
+        let error = text.split(separator: " ").dropFirst(2).first.flatMap { Double($0) } ?? .infinity
+        print("\(graph.name): ONNX Runtime against cnnctl: \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
+        XCTAssertLessThanOrEqual(error, 1e-5, "\(graph.name): \(text)", file: file, line: line)
+        return error
+    }
+
+    private func graph(_ path: String) throws -> Graph { try ConfigFile.load(Self.root + "/" + path).buildGraph() }
+
+    private func graph(json: String) throws -> Graph {
+        try GraphBuilder.build(model: try JSONSource.parse(json, file: "inline.json"), path: "", file: "inline.json")
+    }
+
+    func testShippedConvolutionalModels() throws {
+        for path in ["configs/models/lenet5.json", "configs/bench/resnet20.json", "configs/bench/vgg_small.json",
+                     "configs/bench/mbconv_se_small.json"] {
+            try check(try graph(path))
+        }
+    }
+
+    /// Inception branches joined by concat, ceil-mode and average pools, a separable
+    /// convolution, grouped and dilated convolutions, asymmetric padding, every activation.
+    func testInceptionSeparableAndActivations() throws {
+        try check(try graph(json: """
+            {"name": "mixed", "input": [3, 17, 15], "layers": [
+              {"type": "conv2d", "name": "stem", "filters": 8, "kernel": 3, "padding": [0, 1, 1, 0], "activation": "gelu"},
+              {"type": "maxpool2d", "name": "pool", "kernel": 3, "stride": 2, "ceil_mode": true},
+              {"type": "inception", "name": "mix", "branches": [
+                [{"type": "conv2d", "filters": 4, "kernel": 1, "activation": "relu6"}],
+                [{"type": "conv2d", "filters": 4, "kernel": 3, "padding": 2, "dilation": 2, "activation": "leaky_relu"}],
+                [{"type": "avgpool2d", "kernel": 3, "stride": 1, "padding": 1, "count_include_pad": false},
+                 {"type": "conv2d", "filters": 4, "kernel": 1, "activation": "hard_swish"}]]},
+              {"type": "separable_conv2d", "name": "sep", "filters": 8, "kernel": 3, "padding": 1, "activation": "elu"},
+              {"type": "conv2d", "name": "grouped", "filters": 8, "kernel": 3, "groups": 4, "activation": "tanh"},
+              {"type": "batchnorm", "name": "bn", "activation": "hard_sigmoid"},
+              {"type": "avgpool2d", "name": "avg", "kernel": 2, "ceil_mode": true},
+              {"type": "flatten"},
+              {"type": "dropout", "rate": 0.3},
+              {"type": "dense", "name": "fc", "units": 5, "activation": "sigmoid"},
+              {"type": "dense", "name": "out", "units": 3}]}
+            """))
+    }
+
+    func testUnsupportedLayersAreNamed() throws {
+        let graph = try graph(json: """
+            {"name": "seq", "input": [4, 3], "layers": [{"type": "gru", "name": "rnn", "hidden": 5},
+             {"type": "dense", "name": "out", "units": 2}]}
+            """)
+        XCTAssertThrowsError(try ONNXExporter.export(graph, parameter: { _ in [] }, allOutputs: false,
+                                                     producerVersion: "test")) {
+            XCTAssertEqual("\($0)", "rnn (gru): cannot be exported to ONNX: the exporter has no ONNX form for gru "
+                           + "layers yet")
+        }
+    }
+}
