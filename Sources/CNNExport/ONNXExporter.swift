@@ -41,7 +41,14 @@ public enum ONNXExporter {
             constants += builder.constants
         }
         let outputs = allOutputs ? graph.outputs : [graph.outputs[0]]
-        let parameters = try graph.parameters.map { ($0.name, $0.spec.shape.dims, try parameter($0.name)) }
+        var derived: [String: [Float]] = [:]
+        for c in constants {
+            if case .derived(let names, let transform) = c.values { derived[c.name] = transform(try names.map(parameter)) }
+        }
+        // Parameters the nodes read (a recurrent layer's are reordered into derived constants).
+        let used = Set(nodes.flatMap(\.inputs))
+        let parameters = try graph.parameters.filter { used.contains($0.name) }
+            .map { ($0.name, $0.spec.shape.dims, try parameter($0.name)) }
         var model = ProtobufWriter()
         model.int(1, irVersion)
         model.string(2, "cnnctl")
@@ -56,6 +63,7 @@ public enum ONNXExporter {
                 switch c.values {
                 case .floats(let v): g.message(5) { tensor(c.name, dims: c.dims, type: float, raw: floatBytes(v), into: &$0) }
                 case .int64s(let v): g.message(5) { tensor(c.name, dims: c.dims, type: int64, raw: int64Bytes(v), into: &$0) }
+                case .derived: g.message(5) { tensor(c.name, dims: c.dims, type: float, raw: floatBytes(derived[c.name]!), into: &$0) }
                 }
             }
             g.message(11) { valueInfo("input", graph.inputShape, into: &$0) }
@@ -78,6 +86,8 @@ public enum ONNXExporter {
                 case .int(let i): a.int(3, i); a.int(20, 2)
                 case .floats(let f): a.packedFloats(7, f); a.int(20, 6)
                 case .ints(let i): a.packedInts(8, i); a.int(20, 7)
+                case .string(let text): a.string(4, text); a.int(20, 3)
+                case .strings(let texts): for t in texts { a.string(9, t) }; a.int(20, 8)
                 }
             }
         }

@@ -28,7 +28,8 @@ final class ONNXRuntimeTests: XCTestCase {
     /// Exports `graph` with random weights and statistics and checks ONNX Runtime against the
     /// forward pass; returns the relative error.
     @discardableResult
-    private func check(_ graph: Graph, batch: Int = 2, file: StaticString = #filePath, line: UInt = #line) throws -> Double {
+    private func check(_ graph: Graph, batch: Int = 2, tokens: Int? = nil, file: StaticString = #filePath,
+                       line: UInt = #line) throws -> Double {
         let python = try python()
         let executor = Executor(graph: graph, maxBatch: batch, seed: 7)
         var rng = RNG(seed: 11)
@@ -46,7 +47,8 @@ final class ONNXRuntimeTests: XCTestCase {
             return Array(UnsafeBufferPointer(start: start, count: graph.parameters[i].spec.shape.count))
         }, allOutputs: false, producerVersion: "test")
         let x = Tensor(shape: graph.inputShape.batched(batch))
-        for i in 0..<x.count { x.data[i] = rng.uniform(bound: 1) }
+        // Token indices for an embedding, else values in [-1, 1).
+        for i in 0..<x.count { x.data[i] = tokens.map { Float(Int(rng.uniform() * Float($0))) } ?? rng.uniform(bound: 1) }
         let y = executor.forward(x, training: false, rng: &rng)[0]
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cnnctl-onnx-\(getpid())-\(graph.name)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -63,7 +65,8 @@ final class ONNXRuntimeTests: XCTestCase {
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 0, "\(graph.name): \(text)", file: file, line: line)
-        let error = text.split(separator: " ").dropFirst(2).first.flatMap { Double($0) } ?? .infinity
+        let error = text.components(separatedBy: "relative error ").dropFirst().first?
+            .split(separator: " ").first.flatMap { Double($0) } ?? .infinity
         print("\(graph.name): ONNX Runtime against cnnctl: \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
         XCTAssertLessThanOrEqual(error, 1e-5, "\(graph.name): \(text)", file: file, line: line)
         return error
@@ -105,15 +108,32 @@ final class ONNXRuntimeTests: XCTestCase {
             """))
     }
 
+    /// ONNX's gate orders, directions, stacking, peepholes, the folded forget bias and the
+    /// lectures' GRU; the character model of configs/char-lstm.json with its embedding.
+    func testRecurrentLayers() throws {
+        let layers = [
+            ("gru", #"{"type": "gru", "name": "rnn", "hidden": 6, "layers": 2}"#),
+            ("gru_lectures", #"{"type": "gru", "name": "rnn", "hidden": 6, "reset_after": false, "bidirectional": true}"#),
+            ("lstm", #"{"type": "lstm", "name": "rnn", "hidden": 6, "layers": 2, "forget_bias": 0.5}"#),
+            ("bilstm", #"{"type": "lstm", "name": "rnn", "hidden": 6, "bidirectional": true, "return_sequences": true}"#),
+            ("peepholes", #"{"type": "lstm", "name": "rnn", "hidden": 6, "peepholes": true, "bidirectional": true}"#),
+            ("rnn_relu", #"{"type": "rnn", "name": "rnn", "hidden": 6, "nonlinearity": "relu", "layers": 2}"#),
+        ]
+        for (name, layer) in layers {
+            try check(try graph(json: #"{"name": ""# + name + #"", "input": [5, 4], "layers": ["# + layer
+                                + #", {"type": "dense", "name": "out", "units": 3}]}"#))
+        }
+        try check(try ConfigFile.load(Self.root + "/configs/char-lstm.json").buildGraph(), tokens: 93)
+    }
+
     func testUnsupportedLayersAreNamed() throws {
         let graph = try graph(json: """
-            {"name": "seq", "input": [4, 3], "layers": [{"type": "gru", "name": "rnn", "hidden": 5},
-             {"type": "dense", "name": "out", "units": 2}]}
+            {"name": "up", "input": [2, 4, 4], "layers": [{"type": "upsample", "name": "up", "scale": 2}]}
             """)
         XCTAssertThrowsError(try ONNXExporter.export(graph, parameter: { _ in [] }, allOutputs: false,
                                                      producerVersion: "test")) {
-            XCTAssertEqual("\($0)", "rnn (gru): cannot be exported to ONNX: the exporter has no ONNX form for gru "
-                           + "layers yet")
+            XCTAssertEqual("\($0)", "up (upsample): cannot be exported to ONNX: the exporter has no ONNX form for "
+                           + "upsample layers yet")
         }
     }
 }

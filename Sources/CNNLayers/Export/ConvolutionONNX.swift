@@ -21,15 +21,24 @@ extension Conv2D: ONNXExportable {
     }
 }
 
-/// `Gemm` with `transB` (PyTorch's `[out, in]` weight) on a `[N, F]` input.
+/// `Gemm` with `transB` (PyTorch's `[out, in]` weight) on a `[N, F]` input; on `[N, T, F]`
+/// sequences `MatMul` with the transposed weight, then the bias.
 extension Dense: ONNXExportable {
     public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
-        guard inputShapes[0].rank == 1 else {
-            throw ONNXExportError(layer: name, "a dense layer over \(inputShapes[0]) sequences is not supported "
-                                  + "by the exporter yet")
+        let bias = hasBias ? [b.parameter("bias")] : []
+        guard inputShapes[0].rank == 2 else {
+            b.add("Gemm", [b.inputs[0], b.parameter("weight")] + bias, final: true, [("transB", .int(1))])
+            return
         }
-        b.add("Gemm", [b.inputs[0], b.parameter("weight")] + (hasBias ? [b.parameter("bias")] : []), final: true,
-              [("transB", .int(1))])
+        let (rows, columns) = (units, features)
+        let transposed = b.derived([b.parameter("weight")], dims: [columns, rows]) { v in
+            (0..<columns).flatMap { c in (0..<rows).map { r in v[0][r * columns + c] } }
+        }
+        if hasBias {
+            b.add("Add", [b.add("MatMul", [b.inputs[0], transposed]), b.parameter("bias")], final: true)
+        } else {
+            b.add("MatMul", [b.inputs[0], transposed], final: true)
+        }
     }
 }
 

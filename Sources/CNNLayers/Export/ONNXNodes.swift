@@ -14,6 +14,8 @@ public enum ONNXAttribute: Sendable, Equatable {
     case ints([Int])
     case float(Float)
     case floats([Float])
+    case string(String)
+    case strings([String])
 }
 
 public struct ONNXNode: Sendable {
@@ -35,7 +37,12 @@ public struct ONNXNode: Sendable {
 
 /// A constant tensor the exported nodes need besides the parameters (a `Clip` bound, a shape).
 public struct ONNXConstant: Sendable {
-    public enum Values: Sendable { case floats([Float]), int64s([Int]) }
+    public enum Values: Sendable {
+        case floats([Float])
+        case int64s([Int])
+        /// Computed from the named parameters' values (reordered gates, folded biases).
+        case derived(parameters: [String], transform: @Sendable ([[Float]]) -> [Float])
+    }
     public let name: String
     public let dims: [Int]
     public let values: Values
@@ -75,6 +82,24 @@ public struct ONNXNodeBuilder {
         nodes.append(ONNXNode(opType: opType, name: "\(layerName)/\(opType)_\(nodes.count)", inputs: inputs,
                               outputs: [out], attributes: attributes))
         return out
+    }
+
+    /// A node with several outputs (all fresh values), whose names it returns.
+    public mutating func add(_ opType: String, _ inputs: [String], outputs count: Int,
+                             _ attributes: [(name: String, value: ONNXAttribute)] = []) -> [String] {
+        let outs = (0..<count).map { "\(layerName)/\(opType.lowercased())_\(nodes.count)_\($0)" }
+        nodes.append(ONNXNode(opType: opType, name: "\(layerName)/\(opType)_\(nodes.count)", inputs: inputs,
+                              outputs: outs, attributes: attributes))
+        return outs
+    }
+
+    /// A float initializer computed from parameters' values when the model is written.
+    public mutating func derived(_ parameters: [String], dims: [Int],
+                                 _ transform: @escaping @Sendable ([[Float]]) -> [Float]) -> String {
+        let name = "\(layerName)/constant_\(constants.count)"
+        constants.append(ONNXConstant(name: name, dims: dims, values: .derived(parameters: parameters,
+                                                                              transform: transform)))
+        return name
     }
 
     /// A float constant's initializer name.
