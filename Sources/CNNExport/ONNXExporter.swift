@@ -114,11 +114,13 @@ public enum ONNXExporter {
         }
     }
 
+    /// ONNX's raw_data is little-endian: the memory itself on a little-endian machine.
     static func floatBytes(_ values: [Float]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(4 * values.count)
-        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { out += $0 } }
-        return out
+        #if _endian(little)
+        return values.withUnsafeBytes { Array($0) }
+        #else
+        return values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
+        #endif
     }
 
     static func int64Bytes(_ values: [Int]) -> [UInt8] {

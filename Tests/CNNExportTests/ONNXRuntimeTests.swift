@@ -136,4 +136,23 @@ final class ONNXRuntimeTests: XCTestCase {
                            + "upsample layers yet")
         }
     }
+
+    /// Every shipped model but the two whose size is all in layer types the others have
+    /// (AlexNet, VGG-16) exports; the 32x32 ones run in ONNX Runtime too: LeNet-5's connection
+    /// table as a masked dense convolution, ResNet-20's option-A shortcuts (pad_channels).
+    func testShippedModelsExport() throws {
+        let models = try FileManager.default.contentsOfDirectory(atPath: Self.root + "/configs/models")
+            .filter { $0.hasSuffix(".json") && !["alexnet.json", "vgg16.json"].contains($0) }.sorted()
+        XCTAssertGreaterThanOrEqual(models.count, 11)
+        for model in models {
+            let graph = try graph("configs/models/" + model)
+            let bytes = try ONNXExporter.export(graph, parameter: { name in
+                [Float](repeating: 0, count: graph.parameters.first { $0.name == name }!.spec.shape.count)
+            }, allOutputs: true, producerVersion: "test")
+            XCTAssertGreaterThan(bytes.count, 4 * graph.parameters.filter { $0.spec.isTrainable }.count, model)
+        }
+        for model in ["lenet5_classic.json", "resnet20_cifar.json"] {
+            try check(try graph("configs/models/" + model))
+        }
+    }
 }

@@ -4,16 +4,28 @@ import CNNCore
 /// bottom, right), so asymmetric padding needs no extra node.
 extension Conv2D: ONNXExportable {
     public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
-        guard connected == nil else {
-            throw ONNXExportError(layer: name, "its connection table has no ONNX form; write the layer without "
-                                  + "\"connections\" (a dense convolution) to export it")
-        }
         guard paddingMode == .zeros else {
             throw ONNXExportError(layer: name, "padding_mode \(paddingMode.rawValue) is not supported by the "
                                   + "exporter yet; only zero padding")
         }
         let g = geometry
-        b.add("Conv", [b.inputs[0], b.parameter("weight")] + (hasBias ? [b.parameter("bias")] : []), final: true, [
+        // A connection table (LeNet-5's C3) is written as the dense convolution it computes, with
+        // zero kernels where a filter does not see a map.
+        var weight = b.parameter("weight")
+        if let connected {
+            let (table, area, channels) = (connected.table, connected.kernelArea, g.channels)
+            weight = b.derived([weight], dims: [filters, channels, g.kernelH, g.kernelW]) { v in
+                var dense = [Float](repeating: 0, count: table.count * channels * area), k = 0
+                for (f, maps) in table.enumerated() {
+                    for c in maps {
+                        for i in 0..<area { dense[(f * channels + c) * area + i] = v[0][k * area + i] }
+                        k += 1
+                    }
+                }
+                return dense
+            }
+        }
+        b.add("Conv", [b.inputs[0], weight] + (hasBias ? [b.parameter("bias")] : []), final: true, [
             ("kernel_shape", .ints([g.kernelH, g.kernelW])), ("strides", .ints([g.strideH, g.strideW])),
             ("pads", .ints([g.padTop, g.padLeft, g.padBottom, g.padRight])),
             ("dilations", .ints([g.dilationH, g.dilationW])), ("group", .int(shape.groups)),

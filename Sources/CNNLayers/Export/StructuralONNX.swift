@@ -40,3 +40,11 @@ extension Reshape: ONNXExportable {
         b.add("Reshape", [b.inputs[0], b.constant(int64s: [0] + outputShape.dims)], final: true)
     }
 }
+
+/// Option A's channel padding: `Pad` with zeros before and after the channel axis.
+extension PadChannels: ONNXExportable {
+    public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
+        let p = (outputShape[0] - inputShapes[0][0]) / 2
+        b.add("Pad", [b.inputs[0], b.constant(int64s: [0, p, 0, 0, 0, p, 0, 0])], final: true)
+    }
+}
