@@ -126,14 +126,35 @@ final class ONNXRuntimeTests: XCTestCase {
         try check(try ConfigFile.load(Self.root + "/configs/char-lstm.json").buildGraph(), tokens: 93)
     }
 
+    /// Decoders and normalizations: transposed convolutions, both upsampling modes, layer and
+    /// group norm (with and without the affine), LRN, softmax.
+    func testDecodersAndNormalizations() throws {
+        try check(try graph(json: """
+            {"name": "decoder", "input": [3, 9, 8], "layers": [
+              {"type": "conv2d", "name": "c", "filters": 6, "kernel": 3, "stride": 2, "padding": 1},
+              {"type": "lrn", "name": "lrn", "size": 3, "alpha": 0.1, "beta": 0.75, "k": 2},
+              {"type": "conv_transpose2d", "name": "t", "filters": 4, "kernel": 3, "stride": 2, "padding": 1,
+               "output_padding": 1},
+              {"type": "groupnorm", "name": "gn", "groups": 2},
+              {"type": "upsample", "name": "up", "scale": 2, "mode": "bilinear"},
+              {"type": "groupnorm", "name": "gn2", "groups": 4, "affine": false},
+              {"type": "upsample", "name": "near", "scale": [1, 2]},
+              {"type": "layernorm", "name": "ln", "normalized_dims": 2},
+              {"type": "global_avgpool"},
+              {"type": "dense", "name": "out", "units": 5},
+              {"type": "softmax", "name": "p"}]}
+            """))
+    }
+
     func testUnsupportedLayersAreNamed() throws {
         let graph = try graph(json: """
-            {"name": "up", "input": [2, 4, 4], "layers": [{"type": "upsample", "name": "up", "scale": 2}]}
+            {"name": "unpool", "input": [2, 4, 4], "layers": [{"type": "maxpool2d", "name": "pool", "kernel": 2},
+             {"type": "max_unpool2d", "name": "up", "pool": "pool"}]}
             """)
         XCTAssertThrowsError(try ONNXExporter.export(graph, parameter: { _ in [] }, allOutputs: false,
                                                      producerVersion: "test")) {
-            XCTAssertEqual("\($0)", "up (upsample): cannot be exported to ONNX: the exporter has no ONNX form for "
-                           + "upsample layers yet")
+            XCTAssertEqual("\($0)", "up (max_unpool2d): cannot be exported to ONNX: the exporter has no ONNX form "
+                           + "for max_unpool2d layers yet")
         }
     }
 

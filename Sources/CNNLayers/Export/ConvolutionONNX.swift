@@ -70,3 +70,32 @@ extension BatchNorm: ONNXExportable {
                                      b.parameter("running_var")], final: true, [("epsilon", .float(eps))])
     }
 }
+
+/// `ConvTranspose` with PyTorch's `[C, F, kh, kw]` weights; `output_padding` recovered from the
+/// sizes.
+extension ConvTranspose2D: ONNXExportable {
+    public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
+        let g = geometry   // the convolution from this layer's output back to its input
+        let extraH = g.height - ((g.outHeight - 1) * g.strideH - g.padTop - g.padBottom + g.dilationH * (g.kernelH - 1) + 1)
+        let extraW = g.width - ((g.outWidth - 1) * g.strideW - g.padLeft - g.padRight + g.dilationW * (g.kernelW - 1) + 1)
+        b.add("ConvTranspose", [b.inputs[0], b.parameter("weight")] + (hasBias ? [b.parameter("bias")] : []),
+              final: true, [
+                ("kernel_shape", .ints([g.kernelH, g.kernelW])), ("strides", .ints([g.strideH, g.strideW])),
+                ("pads", .ints([g.padTop, g.padLeft, g.padBottom, g.padRight])),
+                ("dilations", .ints([g.dilationH, g.dilationW])), ("output_padding", .ints([extraH, extraW])),
+              ])
+    }
+}
+
+/// `Resize` by the integer factors: PyTorch's nearest (`asymmetric`, `floor`) or bilinear
+/// without corner alignment (`half_pixel`).
+extension Upsample: ONNXExportable {
+    public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
+        let scales = b.constant([1, 1, Float(outputShape[1] / height), Float(outputShape[2] / width)], dims: [4])
+        let attributes: [(name: String, value: ONNXAttribute)] = mode == .nearest
+            ? [("mode", .string("nearest")), ("coordinate_transformation_mode", .string("asymmetric")),
+               ("nearest_mode", .string("floor"))]
+            : [("mode", .string("linear")), ("coordinate_transformation_mode", .string("half_pixel"))]
+        b.add("Resize", [b.inputs[0], "", scales], final: true, attributes)
+    }
+}

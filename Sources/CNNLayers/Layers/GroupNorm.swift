@@ -27,7 +27,7 @@ public final class GroupNorm: ConfiguredLayer {
     /// γ and β per channel.
     private let affine: NormAffine
     /// ε, and μ and rstd per (sample, group) of the last forward.
-    private let statistics: RowStatistics
+    let statistics: RowStatistics
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let s = try context.singleInput()

@@ -31,7 +31,7 @@ public final class LayerNorm: ConfiguredLayer {
     /// γ and β, of the normalized shape.
     private let affine: NormAffine
     /// ε, and μ and rstd per row of the last forward.
-    private let statistics: RowStatistics
+    let statistics: RowStatistics
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let s = try context.singleInput()
