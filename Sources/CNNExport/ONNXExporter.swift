@@ -17,6 +17,7 @@ public enum ONNXExporter {
                               producerVersion: String) throws -> [UInt8] {
         func value(_ node: Int) -> String { node == Node.modelInput ? "input" : graph.nodes[node].layer.name }
         var nodes: [ONNXNode] = [], constants: [ONNXConstant] = []
+        let stateSources = Set(graph.nodes.flatMap(\.stateInputs))
         for (index, node) in graph.nodes.enumerated() {
             guard let layer = node.layer as? any ONNXExportable else {
                 throw ONNXExportError(layer: "\(node.layer.name) (\(node.layer.type))",
@@ -35,7 +36,12 @@ public enum ONNXExporter {
                                       outputs: [reshaped], attributes: []))
                 inputs.append(reshaped)
             }
-            var builder = ONNXNodeBuilder(layerName: node.layer.name, inputs: inputs, output: value(index))
+            let states = node.stateInputs.map { source in
+                (indices: ONNXNodeBuilder.stateOutput(of: graph.nodes[source].layer.name),
+                 inputOfSource: value(graph.nodes[source].inputs[0]))
+            }
+            var builder = ONNXNodeBuilder(layerName: node.layer.name, inputs: inputs, output: value(index),
+                                          stateInputs: states, exportsState: stateSources.contains(index))
             try layer.exportONNX(&builder)
             nodes += builder.nodes
             constants += builder.constants

@@ -146,15 +146,28 @@ final class ONNXRuntimeTests: XCTestCase {
             """))
     }
 
+    /// SegNet's unpooling with the pool's indices (a second MaxPool output), reflect and
+    /// replicate padding.
+    func testUnpoolingAndPaddingModes() throws {
+        try check(try graph(json: """
+            {"name": "segnet", "input": [2, 9, 10], "layers": [
+              {"type": "conv2d", "name": "c", "filters": 4, "kernel": 3, "padding": 1, "padding_mode": "reflect"},
+              {"type": "maxpool2d", "name": "pool", "kernel": 2, "stride": 2},
+              {"type": "conv2d", "name": "mid", "filters": 4, "kernel": [3, 5], "padding": [1, 2], "padding_mode": "replicate"},
+              {"type": "max_unpool2d", "name": "unpool", "pool": "pool"},
+              {"type": "conv2d", "name": "out", "filters": 3, "kernel": 1}]}
+            """))
+    }
+
     func testUnsupportedLayersAreNamed() throws {
         let graph = try graph(json: """
-            {"name": "unpool", "input": [2, 4, 4], "layers": [{"type": "maxpool2d", "name": "pool", "kernel": 2},
-             {"type": "max_unpool2d", "name": "up", "pool": "pool"}]}
+            {"name": "circular", "input": [2, 4, 4], "layers": [{"type": "conv2d", "name": "c", "filters": 2,
+             "kernel": 3, "padding": 1, "padding_mode": "circular"}]}
             """)
         XCTAssertThrowsError(try ONNXExporter.export(graph, parameter: { _ in [] }, allOutputs: false,
                                                      producerVersion: "test")) {
-            XCTAssertEqual("\($0)", "up (max_unpool2d): cannot be exported to ONNX: the exporter has no ONNX form "
-                           + "for max_unpool2d layers yet")
+            XCTAssertEqual("\($0)", "c: cannot be exported to ONNX: padding_mode circular has no ONNX Pad mode in "
+                           + "opset 17 (reflect and replicate have)")
         }
     }
 

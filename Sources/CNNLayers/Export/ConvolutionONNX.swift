@@ -4,11 +4,19 @@ import CNNCore
 /// bottom, right), so asymmetric padding needs no extra node.
 extension Conv2D: ONNXExportable {
     public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
-        guard paddingMode == .zeros else {
-            throw ONNXExportError(layer: name, "padding_mode \(paddingMode.rawValue) is not supported by the "
-                                  + "exporter yet; only zero padding")
-        }
         let g = geometry
+        // Reflect and replicate padding as a Pad node (ONNX's reflect and edge); circular needs
+        // opset 19's wrap, symmetric has no ONNX mode.
+        var x = b.inputs[0], pads = [g.padTop, g.padLeft, g.padBottom, g.padRight]
+        if paddingMode != .zeros {
+            guard let mode = ["reflect": "reflect", "replicate": "edge"][paddingMode.rawValue] else {
+                throw ONNXExportError(layer: name, "padding_mode \(paddingMode.rawValue) has no ONNX Pad mode in "
+                                      + "opset \(17) (reflect and replicate have)")
+            }
+            x = b.add("Pad", [x, b.constant(int64s: [0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]])],
+                      [("mode", .string(mode))])
+            pads = [0, 0, 0, 0]
+        }
         // A connection table (LeNet-5's C3) is written as the dense convolution it computes, with
         // zero kernels where a filter does not see a map.
         var weight = b.parameter("weight")
@@ -25,9 +33,9 @@ extension Conv2D: ONNXExportable {
                 return dense
             }
         }
-        b.add("Conv", [b.inputs[0], weight] + (hasBias ? [b.parameter("bias")] : []), final: true, [
+        b.add("Conv", [x, weight] + (hasBias ? [b.parameter("bias")] : []), final: true, [
             ("kernel_shape", .ints([g.kernelH, g.kernelW])), ("strides", .ints([g.strideH, g.strideW])),
-            ("pads", .ints([g.padTop, g.padLeft, g.padBottom, g.padRight])),
+            ("pads", .ints(pads)),
             ("dilations", .ints([g.dilationH, g.dilationW])), ("group", .int(shape.groups)),
         ])
     }

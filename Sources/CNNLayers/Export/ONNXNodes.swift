@@ -62,13 +62,32 @@ public struct ONNXNodeBuilder {
     public let inputs: [String]
     /// The value name its last node must write.
     public let output: String
+    /// The value names of the saved state this layer reads (a max pool's indices, for
+    /// `max_unpool2d`), with the value whose shape that layer's input had.
+    public let stateInputs: [(indices: String, inputOfSource: String)]
+    /// Whether another layer reads this layer's saved state: a max pool then also writes its
+    /// indices, as `indicesOutput`.
+    public let exportsState: Bool
     public private(set) var nodes: [ONNXNode] = []
     public private(set) var constants: [ONNXConstant] = []
 
-    public init(layerName: String, inputs: [String], output: String) {
+    public init(layerName: String, inputs: [String], output: String,
+                stateInputs: [(indices: String, inputOfSource: String)] = [], exportsState: Bool = false) {
         self.layerName = layerName
         self.inputs = inputs
         self.output = output
+        self.stateInputs = stateInputs
+        self.exportsState = exportsState
+    }
+
+    /// The value name of a layer's exported state (its max-pool indices).
+    public static func stateOutput(of layer: String) -> String { "\(layer)/indices" }
+
+    /// A node writing `output` and the layer's state output.
+    public mutating func addWithState(_ opType: String, _ inputs: [String],
+                                      _ attributes: [(name: String, value: ONNXAttribute)] = []) {
+        nodes.append(ONNXNode(opType: opType, name: "\(layerName)/\(opType)_\(nodes.count)", inputs: inputs,
+                              outputs: [output, Self.stateOutput(of: layerName)], attributes: attributes))
     }
 
     /// The initializer name of the layer's parameter `suffix` (`weight`, `running_mean`).

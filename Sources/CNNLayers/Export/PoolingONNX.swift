@@ -12,9 +12,27 @@ extension WindowGeometry {
     }
 }
 
+/// `MaxPool`; with its indices as a second output where a `max_unpool2d` reads them.
 extension MaxPool2D: ONNXExportable {
     public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
-        b.add("MaxPool", [b.inputs[0]], final: true, geometry.onnxPoolAttributes)
+        let attributes = geometry.onnxPoolAttributes + [("dilations", .ints([geometry.dilationH, geometry.dilationW]))]
+        if b.exportsState {
+            b.addWithState("MaxPool", [b.inputs[0]], attributes)
+        } else {
+            b.add("MaxPool", [b.inputs[0]], final: true, attributes)
+        }
+    }
+}
+
+/// `MaxUnpool` with the pool's indices (ONNX's, flattened over the whole tensor, which its
+/// `MaxPool` wrote) and the pool input's shape as the output shape.
+extension MaxUnpool2D: ONNXExportable {
+    public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
+        let source = b.stateInputs[0]
+        let g = poolGeometry
+        b.add("MaxUnpool", [b.inputs[0], source.indices, b.add("Shape", [source.inputOfSource])], final: true, [
+            ("kernel_shape", .ints([g.kernelH, g.kernelW])), ("strides", .ints([g.strideH, g.strideW])),
+            ("pads", .ints([g.padTop, g.padLeft, g.padBottom, g.padRight]))])
     }
 }
 

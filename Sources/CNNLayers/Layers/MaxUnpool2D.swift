@@ -23,6 +23,8 @@ public final class MaxUnpool2D: ConfiguredLayer {
     public let inputShapes: [Shape]
     public let outputShape: Shape
     let channels: Int, plane: Int, pooledPlane: Int
+    /// The pool's window, which ONNX's `MaxUnpool` is told again.
+    let poolGeometry: WindowGeometry
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let x = try context.singleInput(rank: 3, what: "[channels, height, width]")
@@ -39,6 +41,7 @@ public final class MaxUnpool2D: ConfiguredLayer {
         }
         name = context.name
         inputShapes = context.inputShapes
+        poolGeometry = pool.geometry
         outputShape = pool.inputShapes[0]
         channels = x[0]
         pooledPlane = x[1] * x[2]
