@@ -2,6 +2,7 @@
 import PackageDescription
 
 // Dependencies point one way: cnnctl → CNNBench → CNNTraining → CNNGraph → CNNLayers → CNNCore → C shims,
+// cnnctl → CNNExport → CNNGraph (ONNX),
 // CNNLayers → CNNAVX512 → CNNCore and CNNTraining → CNNData → CNNCore. CNNConfig (reading JSON,
 // decoding configs with key paths, config errors) is at the bottom beside CNNCore: CNNLayers,
 // CNNGraph, CNNData and CNNTraining use it, and it uses nothing of the project but CJSON, so the
