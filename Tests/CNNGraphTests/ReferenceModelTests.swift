@@ -367,11 +367,25 @@ final class ReferenceModelTests: XCTestCase {
 
     // MARK: - All files
 
+    func testVGG19() throws {
+        let g = try build("vgg19.json")
+        // torchvision.models.vgg19(): sum(p.numel() for p in m.parameters()) = 143,667,240.
+        assertCounts(g, trainable: 143_667_240, nonTrainable: 0)
+        // 16 convolutions and 3 dense layers (the "19").
+        XCTAssertEqual(g.nodes.filter { $0.layer.type == "conv2d" }.count, 16)
+        XCTAssertEqual(g.nodes.filter { $0.layer.type == "dense" }.count, 3)
+        // torchinfo's mult-adds at batch 1 (convolutions and dense layers, bias adds included).
+        XCTAssertEqual(g.nodes.reduce(0) { $0 + $1.layer.macs }, 19_646_923_752)
+        assertShape(g, "block5.pool", [512, 7, 7])
+        XCTAssertEqual(outputShapes(g), [[1_000]])
+        XCTAssertEqual(notedNodes(g), [])
+    }
+
     /// Every file in configs/models has a leading // comment and a description, and builds.
     func testEveryModelFileIsDocumented() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.modelsDirectory)
             .filter { $0.hasSuffix(".json") }.sorted()
-        for name in ["lenet5", "lenet5_classic", "alexnet", "vgg16", "resnet18", "resnet50", "resnet20_cifar",
+        for name in ["lenet5", "lenet5_classic", "alexnet", "vgg16", "vgg19", "resnet18", "resnet50", "resnet20_cifar",
                      "googlenet", "googlenet_aux", "xception", "mobilenet_v2", "efficientnet_b0"] {
             XCTAssertTrue(files.contains(name + ".json"), "missing \(name).json")
         }
