@@ -408,6 +408,14 @@ final class GraphBuilderTests: XCTestCase {
                        "m.json: model.layers[0] (residual \"r\").filters: only applies to a \"variant\" preset, not to an explicit body")
     }
 
+    func testGroupedBottleneckKeys() throws {
+        XCTAssertEqual(error(#"{"type": "residual", "name": "r", "variant": "basic", "filters": 4, "groups": 2}"#),
+                       "m.json: model.layers[0] (residual \"r\").groups: applies to the bottleneck variant "
+                        + "(torchvision's BasicBlock has neither)")
+        XCTAssertEqual(error(#"{"type": "residual", "name": "r", "variant": "bottleneck", "filters": 4, "groups": 0}"#),
+                       "m.json: model.layers[0] (residual \"r\").groups: must be ≥ 1")
+    }
+
     // MARK: - Inception
 
     func testInceptionShorthand() throws {

@@ -381,11 +381,25 @@ final class ReferenceModelTests: XCTestCase {
         XCTAssertEqual(notedNodes(g), [])
     }
 
+    func testResNeXt50() throws {
+        let g = try build("resnext50_32x4d.json")
+        // torchvision.models.resnext50_32x4d(): 25,028,904 parameters, 68,224 BN running
+        // statistics; torchinfo's mult-adds at batch 1: 4,230,549,096.
+        assertCounts(g, trainable: 25_028_904, nonTrainable: 68_224)
+        XCTAssertEqual(g.nodes.reduce(0) { $0 + $1.layer.macs }, 4_230_549_096)
+        // Inner width 2·filters in 32 groups: layer1's 3x3 is 128 → 128 in groups of 4 channels.
+        XCTAssertEqual(g.node(named: "layer1.0.conv2")?.layer.parameterSpecs.map(\.shape), [[128, 4, 3, 3]])
+        assertShape(g, "layer2.0.conv2", [256, 28, 28])
+        assertShape(g, "layer4.2_relu", [2048, 7, 7])
+        XCTAssertEqual(outputShapes(g), [[1_000]])
+    }
+
     /// Every file in configs/models has a leading // comment and a description, and builds.
     func testEveryModelFileIsDocumented() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.modelsDirectory)
             .filter { $0.hasSuffix(".json") }.sorted()
-        for name in ["lenet5", "lenet5_classic", "alexnet", "vgg16", "vgg19", "resnet18", "resnet50", "resnet20_cifar",
+        for name in ["lenet5", "lenet5_classic", "alexnet", "vgg16", "vgg19", "resnet18", "resnet50",
+                     "resnext50_32x4d", "resnet20_cifar",
                      "googlenet", "googlenet_aux", "xception", "mobilenet_v2", "efficientnet_b0"] {
             XCTAssertTrue(files.contains(name + ".json"), "missing \(name).json")
         }

@@ -30,6 +30,12 @@ enum Residual: Block {
                       + "subsamples to match."),
             ConfigKey("expansion", "int", default: "4",
                       "A bottleneck's output width as a multiple of `filters`."),
+            ConfigKey("groups", "int", default: "1",
+                      "A bottleneck's 3x3 convolution in this many groups (ResNeXt's cardinality, e.g. 32)."),
+            ConfigKey("width_per_group", "int", default: "64",
+                      "A bottleneck's inner width per group for every 64 `filters`, as torchvision's "
+                      + "`width_per_group`: inner width = ⌊filters·width_per_group/64⌋·groups (ResNeXt-50 "
+                      + "32x4d: 4; Wide ResNet-50-2: 128)."),
             ConfigKey("shortcut", "\"auto\" | \"identity\" | \"projection\" | \"zero_pad\"",
                       default: "\"auto\"",
                       "What is added to F(x). identity: the input; projection: a strided 1x1 "
@@ -51,11 +57,14 @@ enum Residual: Block {
         var filters: Int?
         var stride: Int?
         var expansion: Int?
+        var groups: Int?
+        var widthPerGroup: Int?
         var shortcut: Shortcut?
         var bnEps: Double?
 
         private enum CodingKeys: String, CodingKey {
-            case variant, filters, stride, expansion, shortcut, bnEps = "bn_eps"
+            case variant, filters, stride, expansion, groups, widthPerGroup = "width_per_group", shortcut
+            case bnEps = "bn_eps"
         }
     }
 
@@ -68,7 +77,7 @@ enum Residual: Block {
         let bodyOut: Int
         switch (c.variant, body) {
         case (nil, let body?):
-            for key in ["filters", "stride", "expansion"] where entry.config[key] != nil {
+            for key in ["filters", "stride", "expansion", "groups", "width_per_group"] where entry.config[key] != nil {
                 throw entry.error("only applies to a \"variant\" preset, not to an explicit body", key: key, file: file)
             }
             bodyOut = try builder.addSequence(body, input: input, prefix: prefix)
@@ -78,8 +87,18 @@ enum Residual: Block {
             }
             let stride = c.stride ?? 1
             let place = entry.path
-            func conv(_ n: Int, _ input: Int, _ f: Int, _ k: Int, _ s: Int, relu: Bool) throws -> Int {
-                let x = try builder.convNormAct("", input: input, filters: f, kernel: k, stride: s,
+            let groups = c.groups ?? 1, widthPerGroup = c.widthPerGroup ?? 64
+            guard groups >= 1, widthPerGroup >= 1 else {
+                throw entry.error("must be ≥ 1", key: groups < 1 ? "groups" : "width_per_group", file: file)
+            }
+            if variant == .basic, let key = c.groups != nil ? "groups" : c.widthPerGroup != nil ? "width_per_group" : nil {
+                throw entry.error("applies to the bottleneck variant (torchvision's BasicBlock has neither)",
+                                  key: key, file: file)
+            }
+            // torchvision's Bottleneck: width = int(planes · (base_width / 64)) · groups.
+            let width = filters * widthPerGroup / 64 * groups
+            func conv(_ n: Int, _ input: Int, _ f: Int, _ k: Int, _ s: Int, groups: Int = 1, relu: Bool) throws -> Int {
+                let x = try builder.convNormAct("", input: input, filters: f, kernel: k, stride: s, groups: groups,
                                                 eps: c.bnEps, activation: nil, place: place,
                                                 names: ("\(prefix)conv\(n)", "\(prefix)bn\(n)"))
                 return relu ? try builder.addActivation("relu", name: "\(prefix)relu\(n)", input: x, place: place) : x
@@ -87,7 +106,7 @@ enum Residual: Block {
             if variant == .basic {
                 bodyOut = try conv(2, conv(1, input, filters, 3, stride, relu: true), filters, 3, 1, relu: false)
             } else {
-                let x = try conv(2, conv(1, input, filters, 1, 1, relu: true), filters, 3, stride, relu: true)
+                let x = try conv(2, conv(1, input, width, 1, 1, relu: true), width, 3, stride, groups: groups, relu: true)
                 bodyOut = try conv(3, x, filters * (c.expansion ?? 4), 1, 1, relu: false)
             }
         case (_?, _?):
