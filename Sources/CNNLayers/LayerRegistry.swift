@@ -21,6 +21,8 @@ public enum LayerRegistry {
         Add.registration,
         Concat.registration,
         Multiply.registration,
+        LayerScale.registration,
+        ConstantScale.registration,
         PadChannels.registration,
         Embedding.registration,
         SimpleRNN.registration,

@@ -48,3 +48,17 @@ extension PadChannels: ONNXExportable {
         b.add("Pad", [b.inputs[0], b.constant(int64s: [0, p, 0, 0, 0, p, 0, 0])], final: true)
     }
 }
+
+/// `Mul` by γ shaped `[C, 1, …]` to broadcast over the positions.
+extension LayerScale: ONNXExportable {
+    public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
+        let gamma = b.derived([b.parameter("gamma")], dims: [channels] + Array(repeating: 1, count: outputShape.rank - 1)) { $0[0] }
+        b.add("Mul", [b.inputs[0], gamma], final: true)
+    }
+}
+
+extension ConstantScale: ONNXExportable {
+    public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
+        b.add("Mul", [b.inputs[0], b.constant([factor], dims: [])], final: true)
+    }
+}
