@@ -12,6 +12,7 @@ public enum LayerRegistry {
         Upsample.registration,
         BatchNorm.registration,
         LayerNorm.registration,
+        LayerNorm2D.registration,
         GroupNorm.registration,
         LocalResponseNorm.registration,
         Dropout.registration,

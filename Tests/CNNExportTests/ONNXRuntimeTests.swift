@@ -127,7 +127,8 @@ final class ONNXRuntimeTests: XCTestCase {
     }
 
     /// Decoders and normalizations: transposed convolutions, both upsampling modes, layer and
-    /// group norm (with and without the affine), LRN, layer scale, a constant scale, softmax.
+    /// group norm (with and without the affine), channel layer norm, LRN, layer scale, a constant
+    /// scale, softmax.
     func testDecodersAndNormalizations() throws {
         try check(try graph(json: """
             {"name": "decoder", "input": [3, 9, 8], "layers": [
@@ -140,6 +141,7 @@ final class ONNXRuntimeTests: XCTestCase {
               {"type": "groupnorm", "name": "gn2", "groups": 4, "affine": false},
               {"type": "upsample", "name": "near", "scale": [1, 2]},
               {"type": "layernorm", "name": "ln", "normalized_dims": 2},
+              {"type": "layernorm2d", "name": "ln2d"},
               {"type": "layer_scale", "name": "ls", "init": 0.7},
               {"type": "scale", "name": "k", "factor": 0.17},
               {"type": "flatten"},

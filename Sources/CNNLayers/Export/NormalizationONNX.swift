@@ -47,3 +47,13 @@ extension Softmax: ONNXExportable {
         b.add("Softmax", [b.inputs[0]], final: true, [("axis", .int(axis + 1))])
     }
 }
+
+/// `LayerNormalization` on the last axis of the channels-last map (`Transpose` there and back).
+extension LayerNorm2D: ONNXExportable {
+    public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
+        let last = b.add("Transpose", [b.inputs[0]], [("perm", .ints([0, 2, 3, 1]))])
+        let normalized = b.add("LayerNormalization", [last, b.parameter("weight"), b.parameter("bias")],
+                               [("axis", .int(-1)), ("epsilon", .float(statistics.eps))])
+        b.add("Transpose", [normalized], final: true, [("perm", .ints([0, 3, 1, 2]))])
+    }
+}

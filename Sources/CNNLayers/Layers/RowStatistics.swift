@@ -33,16 +33,17 @@ struct RowStatistics {
         return Recorded(mean: p, rstd: p + rows)
     }
 
-    /// Measures row `r`, the `count` values at `x`: records its μ and rstd and returns them.
-    func measure(row r: Int, _ x: UnsafePointer<Float>, count: Int, into recorded: Recorded)
+    /// Measures row `r`, the `count` values at `x` (`stride` apart: a position's channels for
+    /// `LayerNorm2D`): records its μ and rstd and returns them.
+    func measure(row r: Int, _ x: UnsafePointer<Float>, count: Int, stride: Int = 1, into recorded: Recorded)
         -> (mean: Float, rstd: Float) {
         let n = Double(count)
         var sum = 0.0
-        for j in 0..<count { sum += Double(x[j]) }
+        for j in 0..<count { sum += Double(x[j * stride]) }
         let mu = sum / n
         var sq = 0.0
         for j in 0..<count {
-            let d = Double(x[j]) - mu
+            let d = Double(x[j * stride]) - mu
             sq += d * d
         }
         let m = Float(mu), s = Float(1 / (sq / n + Double(eps)).squareRoot())
