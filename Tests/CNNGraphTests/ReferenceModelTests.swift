@@ -394,12 +394,26 @@ final class ReferenceModelTests: XCTestCase {
         XCTAssertEqual(outputShapes(g), [[1_000]])
     }
 
+    func testConvNeXtTiny() throws {
+        let g = try build("convnext_tiny.json")
+        // torchvision.models.convnext_tiny(): 28,589,128 parameters, no running statistics; MACs
+        // per position as forward hooks count them (the table): 4,468,983,208.
+        assertCounts(g, trainable: 28_589_128, nonTrainable: 0)
+        XCTAssertEqual(g.nodes.reduce(0) { $0 + $1.layer.macs }, 4_468_983_208)
+        XCTAssertEqual(g.nodes.filter { $0.layer.type == "layer_scale" }.count, 18)   // 3 + 3 + 9 + 3 blocks
+        assertShape(g, "stem", [96, 56, 56])
+        assertShape(g, "stage3.8.add", [384, 14, 14])
+        assertShape(g, "down3", [768, 7, 7])
+        XCTAssertEqual(outputShapes(g), [[1_000]])
+        XCTAssertEqual(notedNodes(g), [])
+    }
+
     /// Every file in configs/models has a leading // comment and a description, and builds.
     func testEveryModelFileIsDocumented() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.modelsDirectory)
             .filter { $0.hasSuffix(".json") }.sorted()
         for name in ["lenet5", "lenet5_classic", "alexnet", "vgg16", "vgg19", "resnet18", "resnet50",
-                     "resnext50_32x4d", "resnet20_cifar",
+                     "resnext50_32x4d", "convnext_tiny", "resnet20_cifar",
                      "googlenet", "googlenet_aux", "xception", "mobilenet_v2", "efficientnet_b0"] {
             XCTAssertTrue(files.contains(name + ".json"), "missing \(name).json")
         }

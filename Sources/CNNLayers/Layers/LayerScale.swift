@@ -36,7 +36,8 @@ public final class LayerScale: ConfiguredLayer {
         [ParameterSpec("gamma", [channels], role: .weight, initializer: .constant(initial))]
     }
 
-    public var macs: Int { outputShape.count }
+    /// None, as torchinfo counts it: ConvNeXt's γ is a bare parameter, not a module with a hook.
+    public var macs: Int { 0 }
 
     public func bind(parameters: [Tensor], gradients: [Tensor]) {
         gamma = parameters[0]; gammaGrad = gradients[0]
