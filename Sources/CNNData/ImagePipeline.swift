@@ -41,9 +41,11 @@ public struct ImagePipeline: Sendable, Equatable {
         for step in steps[preparedSteps...] { image = step.apply(image, rng: &rng) }
         let plane = image.width * image.height, c = image.channels
         image.pixels.withUnsafeBufferPointer { p in
-            for ch in 0..<c {
-                let x = sample + ch * plane
-                for i in 0..<plane { x[i] = Self.unit[Int(p[i * c + ch])] }
+            Self.unit.withUnsafeBufferPointer { unit in
+                for ch in 0..<c {
+                    let x = sample + ch * plane
+                    for i in 0..<plane { x[i] = unit[Int(p[i * c + ch])] }
+                }
             }
         }
         normalization?.apply(sample, shape: [c, image.height, image.width])

@@ -1,5 +1,4 @@
 import CNNCore
-import Synchronization
 
 /// The samples of an image dataset: files decoded on demand into `channels` channels and run
 /// through `pipeline` (the training or the evaluation transforms), or taken from a cache of
@@ -94,19 +93,10 @@ public final class ImageSet: Sendable {
 
     /// This set with every image decoded and prepared once, on `threads` threads.
     func cached(threads: Int) throws -> ImageSet {
-        let slots = Mutex<[PixelImage?]>(Array(repeating: nil, count: count))
-        let failure = Mutex<(Int, Error)?>(nil)
-        ParallelLoop.run(count: count, threads: threads) { i in
-            do {
-                let image = pipeline.prepare(try decode(i))
-                slots.withLock { $0[i] = image }
-            } catch {
-                failure.withLock { if $0 == nil || $0!.0 > i { $0 = (i, error) } }
-            }
-        }
-        if let (_, error) = failure.withLock({ $0 }) { throw error }
+        let images = try ParallelLoop.results(count: count, threads: threads) { pipeline.prepare(try decode($0)) }
+            .map { try $0.get() }
         return ImageSet(files: files, sizes: sizes, channels: channels, maxPixels: maxPixels,
-                        pipeline: pipeline, cache: slots.withLock { $0.map { $0! } })
+                        pipeline: pipeline, cache: images)
     }
 
     /// Reads the header of every file in `files` on `threads` threads (and decodes the image
@@ -114,16 +104,13 @@ public final class ImageSet: Sendable {
     /// files with their sizes, and the failures by file.
     public static func readHeaders(_ files: [String], channels: Int, maxPixels: Int, skip: Bool, threads: Int)
         -> (kept: [Int], sizes: [ImageSize], failed: [(file: String, error: Error)]) {
-        let results = ResultSlots<ImageSize>(count: files.count)
-        ParallelLoop.run(count: files.count, threads: threads) { i in
-            results.set(i, Result {
-                let header = try ImageFile.header(files[i], maxPixels: maxPixels)
-                if skip { _ = try ImageFile.decode(files[i], channels: channels, maxPixels: maxPixels) }
-                return ImageSize(height: Int32(header.height), width: Int32(header.width))
-            })
+        let results = ParallelLoop.results(count: files.count, threads: threads) { i in
+            let header = try ImageFile.header(files[i], maxPixels: maxPixels)
+            if skip { _ = try ImageFile.decode(files[i], channels: channels, maxPixels: maxPixels) }
+            return ImageSize(height: Int32(header.height), width: Int32(header.width))
         }
         var kept: [Int] = [], sizes: [ImageSize] = [], failed: [(file: String, error: Error)] = []
-        for (i, result) in results.values.enumerated() {
+        for (i, result) in results.enumerated() {
             switch result {
             case .success(let size): kept.append(i); sizes.append(size)
             case .failure(let error): failed.append((files[i], error))

@@ -1,6 +1,5 @@
 import CNNConfig
 import CNNCore
-import Foundation
 
 /// The image sources of a config's data section:
 ///
@@ -95,19 +94,4 @@ struct ImageSourceConfig: Decodable {
             classCountSource: listing.classNames.isEmpty ? source : nil, images: set)
         return (dataset, notices)
     }
-}
-
-/// One result per index, written by parallel loop bodies.
-final class ResultSlots<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Result<T, Error>?]
-
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-
-    /// Safe from any thread: every access holds `lock`.
-    func set(_ i: Int, _ result: Result<T, Error>) {
-        lock.withLock { slots[i] = result }
-    }
-
-    var values: [Result<T, Error>] { lock.withLock { slots.map { $0! } } }
 }

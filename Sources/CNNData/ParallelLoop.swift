@@ -15,4 +15,16 @@ enum ParallelLoop {
             }
         }
     }
+
+    /// What `body(i)` returned or threw, for every index in index order (so a caller that
+    /// stops at the first failure reports the lowest index's, whichever thread got there first).
+    static func results<T: Sendable>(count: Int, threads: Int,
+                                     _ body: @Sendable (Int) throws -> T) -> [Result<T, Error>] {
+        let results = Mutex<[Result<T, Error>?]>(Array(repeating: nil, count: count))
+        run(count: count, threads: threads) { i in
+            let result = Result { try body(i) }
+            results.withLock { $0[i] = result }
+        }
+        return results.withLock { $0 }.map { $0! }
+    }
 }
