@@ -150,7 +150,13 @@ extension DataSpec {
         case .values(let n): n
         case .auto: statistics
         }
-        return ImageReading(channels: source.channels ?? (inputChannels == 1 ? 1 : 3),
+        let channels = source.channels ?? (inputChannels == 1 ? 1 : 3)
+        if let n = normalization, n.mean.count != channels || n.std.count != channels {
+            throw ConfigError(file: file, place: ConfigDecoder.keyPath(path, key: "transforms.eval"),
+                              message: "normalize has \(n.mean.count) mean and \(n.std.count) std value(s) for "
+                                + "\(channels)-channel images")
+        }
+        return ImageReading(channels: channels,
                             maxPixels: source.maxPixels ?? ImageFile.defaultMaxPixels,
                             pipeline: ImagePipeline(steps: spec.steps, normalization: normalization),
                             needsStatistics: spec.normalize == .auto && statistics == nil,
@@ -158,5 +164,34 @@ extension DataSpec {
                                 let root = DataSource.resolve($0, against: baseDirectory)
                                 return try ImageFolder.entries(of: root).filter { ImageFolder.isDirectory(root + "/" + $0) }
                             } ?? source.classNames)
+    }
+}
+
+extension DataSpec.ImageReading {
+    /// The image files at `paths` (a folder's images found as in a class folder) read as the
+    /// config's evaluation sets are: a dataset of unlabelled (class 0) samples that must have the
+    /// model's `inputShape`, and the files `skip` left out. A file that cannot be read is an
+    /// error naming it unless `skip`.
+    public func dataset(paths: [String], skip: Bool, threads: Int, classCount: Int,
+                        inputShape: Shape) throws -> (dataset: LabeledDataset, skipped: [String]) {
+        var files: [String] = []
+        for path in paths { files += ImageFolder.isDirectory(path) ? try ImageFolder.images(under: path) : [path] }
+        let read = ImageSet.readHeaders(files, channels: channels, maxPixels: maxPixels, skip: skip, threads: threads)
+        if let failure = read.failed.first, !skip { throw failure.error }
+        guard !read.kept.isEmpty else {
+            throw DataError(file: paths.first, message: "holds no readable image")
+        }
+        let kept = read.kept.map { files[$0] }
+        let images = ImageSet(files: kept, sizes: read.sizes, channels: channels, maxPixels: maxPixels,
+                              pipeline: pipeline)
+        let shape = try images.sampleShape(name: "evaluation")
+        guard shape == inputShape else {
+            throw DataError(file: kept[0], message: "becomes a \(shape) sample through the evaluation transforms, "
+                            + "but the model takes \(inputShape)")
+        }
+        let dataset = LabeledDataset(name: "predict", sampleShape: shape, values: [],
+                                     labels: [Int32](repeating: 0, count: kept.count), classCount: classCount,
+                                     classNames: nil, images: images)
+        return (dataset, read.failed.map(\.file))
     }
 }

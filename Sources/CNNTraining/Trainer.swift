@@ -43,25 +43,8 @@ public final class Trainer {
         monitor = spec.monitor
             ?? (data.validation != nil ? .valAccuracy : data.test != nil ? .testAccuracy : .trainLoss)
         headWeights = spec.loss?.headWeights ?? [1] + Array(repeating: 0.3, count: max(0, graph.outputs.count - 1))
-        checkpointMetadata = Self.metadata(data)
+        checkpointMetadata = CheckpointMetadata.entries(for: data)
         try checkCompatibility()
-    }
-
-    /// What a checkpoint keeps so that `generate` and `predict` need no data: a text model's
-    /// vocabulary; the class names; an image model's evaluation normalization (the training
-    /// images' statistics under `"auto"`).
-    static func metadata(_ data: LoadedData) -> [String: String] {
-        var metadata: [String: String] = [:]
-        if let vocabulary = data.train.vocabulary { metadata["vocabulary"] = vocabulary.serialized() }
-        if let names = data.train.classNames {
-            metadata["class_names"] = JSONValue.array(names.map(JSONValue.string)).serialized()
-        }
-        if let n = data.evaluationPipeline?.normalization {
-            metadata["eval_normalization"] = JSONValue.object(JSONObject([
-                ("mean", .array(n.mean.map { .double(Double($0)) })),
-                ("std", .array(n.std.map { .double(Double($0)) }))])).serialized()
-        }
-        return metadata
     }
 
     private func checkCompatibility() throws {

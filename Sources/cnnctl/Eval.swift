@@ -56,18 +56,19 @@ struct Eval: ParsableCommand {
                 throw ConfigError(file: config, place: "data", message: "--predictions needs one label per sample; "
                                   + "this data has \(dataset.labelsPerSample)")
             }
-            var rows: [String] = []
+            var rows: [[String]] = []
             let names = dataset.classNames
-            func name(_ k: Int) -> String { CSVField.quote(names.map { k < $0.count ? $0[k] : "\(k)" } ?? "\(k)") }
+            func name(_ k: Int) -> String { names.map { k < $0.count ? $0[k] : "\(k)" } ?? "\(k)" }
             let report = try Evaluator.evaluate(
                 executor: executor, dataset: dataset, normalization: data.normalization, batchSize: batch, loss: loss,
                 workers: data.loaderThreads, perSample: predictions == nil ? nil : { p in
-                    let id = dataset.images.map { CSVField.quote($0.files[p.index]) } ?? "\(p.index)"
-                    rows.append("\(id),\(p.label),\(name(p.label)),\(p.predicted),\(name(p.predicted)),\(p.probability)")
+                    let id = dataset.images.map { $0.files[p.index] } ?? "\(p.index)"
+                    rows.append([id, "\(p.label)", name(p.label), "\(p.predicted)", name(p.predicted), "\(p.probability)"])
                 }).report()
             if let predictions {
-                let header = (dataset.images == nil ? "index" : "path") + ",label,class,predicted_label,predicted_class,probability"
-                try AtomicFile.write(([header] + rows).joined(separator: "\n") + "\n", to: predictions)
+                let header = [dataset.images == nil ? "index" : "path", "label", "class", "predicted_label",
+                              "predicted_class", "probability"]
+                try AtomicFile.write(try CSVText.render([header] + rows), to: predictions)
             }
             return report
         }

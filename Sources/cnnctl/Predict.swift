@@ -63,12 +63,9 @@ struct Predict: ParsableCommand {
             print(JSONValue.object(object).serialized(indent: ""))
         case .csv:
             let k = min(top, predictions.first?.1.probabilities.count ?? top)
-            print(([split == nil ? "path" : "index"] + (1...k).flatMap { ["class_\($0)", "probability_\($0)"] })
-                .joined(separator: ","))
-            for (label, p) in predictions {
-                print(([CSVField.quote(label)] + p.top(k).flatMap { [CSVField.quote(name($0.index)), "\($0.probability)"] })
-                    .joined(separator: ","))
-            }
+            let header = [split == nil ? "path" : "index"] + (1...k).flatMap { ["class_\($0)", "probability_\($0)"] }
+            let rows = predictions.map { label, p in [label] + p.top(k).flatMap { [name($0.index), "\($0.probability)"] } }
+            print(try CSVText.render([header] + rows), terminator: "")
         case .table:
             let width = min(60, predictions.map(\.0.count).max() ?? 4)
             for (label, p) in predictions {
@@ -99,9 +96,9 @@ struct Predict: ParsableCommand {
         let batch = max(1, batch)
         try Executor.checkMemory(graph, maxBatch: batch, what: "prediction", limit: nil)
         let executor = Executor(graph: graph, maxBatch: batch)
-        let metadata = try TrainingCheckpoint.loadWeights(checkpoint, into: executor)
-        var names = metadata["class_names"].flatMap { try? JSONSource.parse($0, file: checkpoint) }
-            .flatMap { $0.arrayValue?.compactMap(\.stringValue) } ?? []
+        let metadata = try CheckpointMetadata(TrainingCheckpoint.loadWeights(checkpoint, into: executor),
+                                              file: checkpoint)
+        var names = metadata.classNames ?? []
         let base = (config as NSString).deletingLastPathComponent
         let channels = graph.inputShape.rank == 3 ? graph.inputShape[0] : nil
         let workers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
@@ -121,31 +118,12 @@ struct Predict: ParsableCommand {
                                                     workers: data.loaderThreads)
             return (zip(chosen.map(String.init), predictions).map { ($0, $1) }, names, [])
         }
-        let statistics = metadata["eval_normalization"].flatMap { try? JSONSource.parse($0, file: checkpoint) }
-            .flatMap { json -> Normalization? in
-                guard let mean = json.objectValue?["mean"]?.arrayValue, let std = json.objectValue?["std"]?.arrayValue
-                else { return nil }
-                func floats(_ a: [JSONValue]) -> [Float] {
-                    a.compactMap { if case .double(let d) = $0 { Float(d) } else if case .int(let i) = $0 { Float(i) } else { nil } }
-                }
-                return Normalization(mean: floats(mean), std: floats(std))
-            }
         guard var reading = try DataSpec.imageReading(dataJSON, file: config, baseDirectory: base,
-                                                     inputChannels: channels, statistics: statistics) else {
+                                                     inputChannels: channels,
+                                                     statistics: metadata.evalNormalization) else {
             throw ConfigError(file: config, place: "data.train", message: "is not an image source, so predict takes "
                               + "--split (and --indices) instead of files")
         }
-        var files: [String] = []
-        for path in paths {
-            files += ImageFolder.isDirectory(path) ? try ImageFolder.images(under: path) : [path]
-        }
-        let read = ImageSet.readHeaders(files, channels: reading.channels, maxPixels: reading.maxPixels,
-                                        skip: skipBad, threads: workers)
-        if let failure = read.failed.first, !skipBad { throw failure.error }
-        guard !read.kept.isEmpty else {
-            throw DataError(file: paths[0], message: "holds no readable image")
-        }
-        let kept = read.kept.map { files[$0] }
         if names.isEmpty { names = reading.classNames ?? [] }
         if reading.needsStatistics {
             // A checkpoint from before the statistics were kept: measure the training images again.
@@ -154,19 +132,11 @@ struct Predict: ParsableCommand {
             reading.pipeline.normalization = try DataSpec.load(dataJSON, path: "data", file: config, baseDirectory: base,
                                                                inputChannels: channels).evaluationPipeline?.normalization
         }
-        let images = ImageSet(files: kept, sizes: read.sizes, channels: reading.channels, maxPixels: reading.maxPixels,
-                              pipeline: reading.pipeline)
-        let shape = try images.sampleShape(name: "evaluation")
-        guard shape == graph.inputShape else {
-            throw DataError(file: kept[0], message: "becomes a \(shape) sample through the evaluation transforms, "
-                            + "but the model takes \(graph.inputShape)")
-        }
-        let set = LabeledDataset(name: "predict", sampleShape: shape, values: [],
-                                 labels: [Int32](repeating: 0, count: kept.count), classCount: output[0],
-                                 classNames: nil, images: images)
+        let (set, skipped) = try reading.dataset(paths: paths, skip: skipBad, threads: workers, classCount: output[0],
+                                                 inputShape: graph.inputShape)
         let predictions = try Predictor.predict(executor: executor, dataset: set, normalization: nil, batchSize: batch,
                                                 workers: workers)
-        return (zip(kept, predictions).map { ($0, $1) }, names, read.failed.map(\.file))
+        return (zip(set.images!.files, predictions).map { ($0, $1) }, names, skipped)
     }
 
     /// "0,5,10-19" → [0, 5, 10, …, 19], each below `count`.
@@ -186,13 +156,5 @@ struct Predict: ParsableCommand {
             out += Array(lo...hi)
         }
         return out
-    }
-}
-
-/// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
-enum CSVField {
-    static func quote(_ field: String) -> String {
-        guard field.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return field }
-        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
