@@ -19,6 +19,9 @@ public struct GraphBuilder {
     private let inputShape: Shape
     /// Enclosing blocks of the entries being added, outermost first.
     private(set) var frames: [BlockFrame] = []
+    /// The model's `"define"`d templates, and the ones being expanded (to refuse recursion).
+    private var templates: [String: Template] = [:]
+    private var expandingTemplates: [String] = []
 
     /// The keys every entry may carry besides its type's own.
     static let entryKeys = ["type", "name", "inputs", "activation"]
@@ -47,6 +50,8 @@ public struct GraphBuilder {
             throw ConfigError(file: file, place: path, message: "missing required key \"layers\"")
         }
         object["layers"] = nil
+        let definitions = object["define"]
+        object["define"] = nil
         let header = try ConfigDecoder.decode(ModelHeader.self, from: .object(object), path: path, file: file)
         guard !header.input.isEmpty, header.input.allSatisfy({ (1...Self.maximumElements).contains($0) }),
               let count = Shape(header.input).checkedCount, count <= Self.maximumElements else {
@@ -56,6 +61,10 @@ public struct GraphBuilder {
         }
         var builder = GraphBuilder(inputShape: Shape(header.input), file: file,
                                    strictShapes: header.strictShapes ?? false, kernels: kernels)
+        if let definitions {
+            builder.templates = try Template.parseDefinitions(definitions, path: "\(path).define", file: file,
+                                                              reserved: Set(Registry.typeNames + activationTypes))
+        }
         guard case .array(let entries) = layers, !entries.isEmpty else {
             throw ConfigError(file: file, place: "\(path).layers", message: "expected a non-empty list of layers")
         }
@@ -133,9 +142,59 @@ public struct GraphBuilder {
             }
             activation = a
         }
+        let inputsValue = object["inputs"]
         for key in Self.entryKeys { object[key] = nil }
 
         var output: Int
+        if let template = templates[type] {
+            output = try expand(template, arguments: object, name: name, localName: localName, place: place,
+                                inputsValue: inputsValue, inputs: inputs, prefix: prefix, index: index)
+        } else {
+            output = try addRegistered(type, object, name: name, place: place, path: path, inputs: inputs)
+        }
+        if let activation, let function = Activation.Function(rawValue: activation) {
+            output = try addLayer(name: "\(name)_\(activation)", config: .object(JSONObject()), inputs: [output],
+                                  place: "\(place).activation") { try Activation(function, context: &$0) }
+        }
+        return output
+    }
+
+    /// Adds a use of a template: its body with the use's arguments, as one entry under the use's
+    /// name or as a block of entries.
+    private mutating func expand(_ template: Template, arguments: JSONObject, name: String, localName: String,
+                                 place: String, inputsValue: JSONValue?, inputs: [Int], prefix: String,
+                                 index: Int) throws -> Int {
+        guard !expandingTemplates.contains(template.name) else {
+            throw ConfigError(file: file, place: place, message: "template \(template.name) uses itself: "
+                              + (expandingTemplates + [template.name]).joined(separator: " → "))
+        }
+        expandingTemplates.append(template.name)
+        defer { expandingTemplates.removeLast() }
+        let body = try template.instantiate(arguments: arguments, place: place, file: file)
+        let bodyPath = "\(place) → \(template.path).body"
+        if case .object(var entry) = body {
+            if inputsValue != nil && entry["inputs"] != nil {
+                throw ConfigError(file: file, place: "\(place).inputs",
+                                  message: "template \(template.name)'s body names its own inputs")
+            }
+            entry["name"] = .string(localName)
+            entry["inputs"] = inputsValue ?? entry["inputs"]
+            return try add(.object(entry), path: bodyPath, input: inputs[0], prefix: prefix, index: index)
+        }
+        guard inputs.count == 1 else {
+            throw ConfigError(file: file, place: "\(place).inputs", message: "template \(template.name) takes exactly 1 input")
+        }
+        let entries = (body.arrayValue ?? []).enumerated().map { ($1, "\(bodyPath)[\($0)]") }
+        blockNames.insert(name)
+        return try inBlock(BlockFrame(name: name, type: template.name)) { builder in
+            try builder.addSequence(entries, input: inputs[0], prefix: name + ".")
+        }
+    }
+
+    /// Adds an entry of a registered layer or block type.
+    private mutating func addRegistered(_ type: String, _ object: JSONObject, name: String, place: String,
+                                        path: String, inputs: [Int]) throws -> Int {
+        let output: Int
         switch Registry.entry(for: type)?.kind {
         case .block(let block)?:
             guard inputs.count == 1 else {
@@ -148,14 +207,11 @@ public struct GraphBuilder {
         case .layer(let registration)?:
             output = try addLayer(registration, name: name, config: .object(object), inputs: inputs, place: place)
         case nil:
-            let known = Registry.typeNames
+            let known = Registry.typeNames, defined = templates.keys.sorted()
             throw ConfigError(file: file, place: "\(path).type",
-                              message: "unknown layer type \"\(type)\"" + Suggestion.hint(for: type, among: known)
-                              + "; known types: " + known.joined(separator: ", "))
-        }
-        if let activation, let function = Activation.Function(rawValue: activation) {
-            output = try addLayer(name: "\(name)_\(activation)", config: .object(JSONObject()), inputs: [output],
-                                  place: "\(place).activation") { try Activation(function, context: &$0) }
+                              message: "unknown layer type \"\(type)\"" + Suggestion.hint(for: type, among: known + defined)
+                              + "; known types: " + known.joined(separator: ", ")
+                              + (defined.isEmpty ? "" : "; templates defined: " + defined.joined(separator: ", ")))
         }
         return output
     }

@@ -32,10 +32,6 @@ final class ReferenceModelTests: XCTestCase {
         }
     }
 
-    private func trainable(_ g: Graph) -> Int {
-        g.parameters.filter { $0.spec.isTrainable }.reduce(0) { $0 + $1.spec.shape.count }
-    }
-
     private func nonTrainable(_ g: Graph) -> Int {
         g.parameters.filter { !$0.spec.isTrainable }.reduce(0) { $0 + $1.spec.shape.count }
     }
