@@ -70,6 +70,7 @@ public struct GraphBuilder {
         }
         let last = try builder.addSequence(entries.enumerated().map { ($1, "\(path).layers[\($0)]") },
                                            input: Node.modelInput, prefix: "")
+        try DepthSchedule.apply(header.dropPath, to: builder.nodes, path: path, file: file)
         var outputs = [last]
         if let names = header.outputs {
             outputs = try names.enumerated().map { i, n in
@@ -90,9 +91,10 @@ public struct GraphBuilder {
         var outputs: [String]?
         var strictShapes: Bool?
         var description: String?
+        var dropPath: DepthSchedule?
 
         private enum CodingKeys: String, CodingKey {
-            case name, input, outputs, strictShapes = "strict_shapes", description
+            case name, input, outputs, strictShapes = "strict_shapes", description, dropPath = "drop_path"
         }
     }
 

@@ -54,6 +54,8 @@ public struct SummaryReport: Sendable, Encodable {
     /// What layers keep from forward for backward besides the outputs (`Layer.savedStateFloats`),
     /// for the batch.
     public var savedStateBytes: Int
+    /// The scratch memory every layer shares (the largest layer's need, not a sum), for the batch.
+    public var workspaceBytes: Int
     public var receptiveField: ReceptiveField?
 
     enum CodingKeys: String, CodingKey {
@@ -62,6 +64,7 @@ public struct SummaryReport: Sendable, Encodable {
         case nonTrainableParams = "non_trainable_params", nonTrainableState = "non_trainable_state"
         case totalMACs = "total_macs", parameterBytes = "parameter_bytes"
         case activationBytes = "activation_bytes", savedStateBytes = "saved_state_bytes"
+        case workspaceBytes = "workspace_bytes"
         case receptiveField = "receptive_field", layers, blocks
     }
 
@@ -77,7 +80,7 @@ public enum Summary {
         var layers: [SummaryReport.Row] = []
         var blockRows: [String: SummaryReport.Row] = [:], blockOrder: [String] = []
         var order: [(isBlock: Bool, index: Int)] = []
-        var trainable = 0, state = 0, macs = 0, activations = 0, saved = 0
+        var trainable = 0, state = 0, macs = 0, activations = 0, saved = 0, workspace = 0
         for node in graph.nodes {
             let l = node.layer
             let p = l.parameterSpecs.filter(\.isTrainable).reduce(0) { $0 + $1.shape.count }
@@ -85,6 +88,7 @@ public enum Summary {
             trainable += p; state += s; macs += l.macs
             activations += l.outputShape.count
             saved += l.savedStateFloats(batch: batch)
+            workspace = max(workspace, l.workspaceSize(batch: batch))
             for (depth, frame) in node.blocks.enumerated() {
                 if blockRows[frame.name] == nil {
                     order.append((true, blockOrder.count))
@@ -109,7 +113,7 @@ public enum Summary {
             layers: layers, blocks: blockOrder.map { blockRows[$0]! },
             totalParams: trainable, trainableParams: trainable, nonTrainableParams: 0, nonTrainableState: state,
             totalMACs: macs, parameterBytes: 4 * (trainable + state), activationBytes: 4 * batch * activations,
-            savedStateBytes: 4 * saved,
+            savedStateBytes: 4 * saved, workspaceBytes: 4 * workspace,
             receptiveField: receptiveField(graph), order: order)
     }
 

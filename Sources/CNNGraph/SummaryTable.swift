@@ -44,6 +44,8 @@ public enum SummaryTable {
              + "training also holds their gradients (about 2×)"),
             ("Saved for backward", bytes(t.savedStateBytes) + " (pooling indices, dropout masks, norm "
              + "statistics, recurrent gates and states), batch \(t.batch)"),
+            ("Shared workspace", bytes(t.workspaceBytes) + " (the largest layer's scratch, reused by every layer), "
+             + "batch \(t.batch)"),
         ]
         if let rf = t.receptiveField {
             totals.append(("Receptive field", "\(rf.height)x\(rf.width) pixels at \(rf.node) "

@@ -29,8 +29,14 @@ final class RegistryTests: XCTestCase {
         for block in BlockRegistry.all {
             let g = try graph(block)
             XCTAssertGreaterThan(g.nodes.count, 2, block.type)
-            let (failures, checked) = GraphGradientCheck.check(g, step: 1e-3, kinkTolerant: true, extra: ["stem.weight", "stem.bias"])
+            var (failures, checked) = GraphGradientCheck.check(g, step: 1e-3, kinkTolerant: true, extra: ["stem.weight", "stem.bias"])
             XCTAssertGreaterThan(checked, 10, block.type)
+            // Batch norms feeding ReLUs (a dense block's pre-activations) put some values within
+            // 1e-3 of a kink; a wrong gradient fails at the smaller step too.
+            if !failures.isEmpty {
+                (failures, checked) = GraphGradientCheck.check(try graph(block), step: 1e-4, kinkTolerant: true,
+                                                               extra: ["stem.weight", "stem.bias"])
+            }
             XCTAssertEqual(failures, [], "\(block.type): \(failures.count) of \(checked) elements disagree")
         }
     }

@@ -231,8 +231,9 @@ final class SummaryTests: XCTestCase {
         XCTAssertEqual(lines[26], "Activation memory:      4.80 KiB forward, batch 1; training also holds their gradients (about 2×)")
         XCTAssertEqual(lines[27], "Saved for backward:     192 B (pooling indices, dropout masks, norm statistics, "
                        + "recurrent gates and states), batch 1")
-        XCTAssertEqual(lines[28], "Receptive field:        11x11 pixels at r_relu (jump 2)")
-        XCTAssertEqual(lines[29], "Shape notes:            1 inexact output-size division(s), shown on their rows")
+        XCTAssertEqual(lines[28], "Shared workspace:       31.16 KiB (the largest layer's scratch, reused by every layer), batch 1")
+        XCTAssertEqual(lines[29], "Receptive field:        11x11 pixels at r_relu (jump 2)")
+        XCTAssertEqual(lines[30], "Shape notes:            1 inexact output-size division(s), shown on their rows")
         XCTAssertEqual(text.filter { $0 == "\n" }.count, lines.count - 1)
         XCTAssertTrue(text.hasSuffix("recurrent layers count every time step.\n"))
     }

@@ -1,5 +1,6 @@
 import XCTest
 import CNNConfig
+import CNNLayers
 @testable import CNNGraph
 
 /// `define`d templates and `repeat`'s dotted overrides: expansion, names, and errors that point
@@ -81,5 +82,36 @@ final class TemplateTests: XCTestCase {
              "body": {"type": "sequential", "layers": [{"type": "conv2d", "name": "conv1", "filters": 4, "kernel": 1}]}}
             """#), "m.json: model.layers[0] (repeat \"r\").first.conv9.stride: no entry named \"conv9\" inside the body "
                    + "(did you mean \"conv1\"?); named entries: conv1")
+    }
+}
+
+/// The model's drop-path schedule: rates by position among all drop_path layers (`fixed`, the
+/// fifth, counts but keeps its own rate).
+final class DepthScheduleTests: XCTestCase {
+    private let blocks = #"""
+        {"type": "repeat", "name": "s", "count": 4, "body": {"type": "residual", "body": [
+            {"type": "conv2d", "name": "c", "filters": 3, "kernel": 1}, {"type": "drop_path", "name": "dp"}]}},
+        {"type": "drop_path", "name": "fixed", "rate": 0.5}
+        """#
+
+    private func rates(_ g: Graph) -> [Float] { g.nodes.compactMap { ($0.layer as? DropPath)?.rate } }
+
+    func testLinearReachesTheMaximumAtTheLastLayer() throws {
+        let g = try build(blocks, extra: #""drop_path": {"max_rate": 0.3, "schedule": "linear"},"#)
+        XCTAssertEqual(rates(g), [0, 0.075, 0.15, 0.225, 0.5])
+    }
+
+    func testLinearExclusiveStopsBelowIt() throws {
+        let g = try build(blocks, extra: #""drop_path": {"max_rate": 0.2, "schedule": "linear_exclusive"},"#)
+        XCTAssertEqual(rates(g), [0, 0.04, 0.08, 0.12, 0.5])
+    }
+
+    func testScheduleErrors() {
+        XCTAssertEqual(error(blocks), "m.json: model: drop_path \"s.0.dp\" gives no \"rate\" and the model has no "
+                       + "\"drop_path\": {\"max_rate\": …, \"schedule\": \"linear\"}")
+        XCTAssertEqual(error(#"{"type": "relu"}"#, extra: #""drop_path": {"max_rate": 0.1},"#),
+                       "m.json: model.drop_path: no drop_path layer follows the schedule (one without \"rate\")")
+        XCTAssertEqual(error(blocks, extra: #""drop_path": {"max_rate": 1.5},"#),
+                       "m.json: model.drop_path.max_rate: must be in [0, 1), got 1.5")
     }
 }

@@ -17,9 +17,14 @@ final class RegistryGradientTests: XCTestCase {
     func testEveryRegisteredLayerPassesInInferenceMode() throws {
         for registration in LayerRegistry.all where registration.example.standalone {
             let e = registration.example
-            let layer = try GradientCheck.build(registration)
-            let failures = GradientCheck.check(layer, indexInputs: e.indexInputs, spacedInputs: e.spacedInputs,
-                                               training: false)
+            var failures = GradientCheck.check(try GradientCheck.build(registration), indexInputs: e.indexInputs,
+                                               spacedInputs: e.spacedInputs, training: false)
+            // A batch norm's output feeding a ReLU (dense_bottleneck) may sit within the step of
+            // the kink; a wrong gradient fails at the smaller step too.
+            if !failures.isEmpty {
+                failures = GradientCheck.check(try GradientCheck.build(registration), indexInputs: e.indexInputs,
+                                               spacedInputs: e.spacedInputs, training: false, step: 1e-4)
+            }
             XCTAssertEqual(failures, [], "\(registration.type)")
         }
     }

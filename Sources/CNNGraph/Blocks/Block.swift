@@ -46,7 +46,7 @@ enum BlockRegistry {
     static let all: [BlockRegistration] = [
         Sequential.registration, Repeat.registration, Residual.registration, Inception.registration,
         SeparableConv2D.registration, SqueezeExcitation.registration, MBConv.registration,
-        FusedMBConv.registration,
+        FusedMBConv.registration, DenseBlock.registration, DenseTransition.registration,
     ]
 }
 

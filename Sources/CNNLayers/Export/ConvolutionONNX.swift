@@ -107,3 +107,16 @@ extension Upsample: ONNXExportable {
         b.add("Resize", [b.inputs[0], "", scales], final: true, attributes)
     }
 }
+
+/// The concatenation it never stores, `BatchNormalization`, `Relu` and the 1x1 `Conv`.
+extension DenseBottleneck: ONNXExportable {
+    public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
+        let x = b.inputs.count == 1 ? b.inputs[0] : b.add("Concat", b.inputs, [("axis", .int(1))])
+        let normalized = b.add("BatchNormalization", [x, b.parameter("norm1.weight"), b.parameter("norm1.bias"),
+                                                      b.parameter("norm1.running_mean"), b.parameter("norm1.running_var")],
+                               [("epsilon", .float(eps))])
+        b.add("Conv", [b.add("Relu", [normalized]), b.parameter("conv1.weight")], final: true,
+              [("kernel_shape", .ints([1, 1]))])
+    }
+}
+

@@ -20,6 +20,11 @@ extension Dropout: ONNXExportable {
     public func exportONNX(_ b: inout ONNXNodeBuilder) throws { b.add("Identity", [b.inputs[0]], final: true) }
 }
 
+/// Inference: the identity.
+extension DropPath: ONNXExportable {
+    public func exportONNX(_ b: inout ONNXNodeBuilder) throws { b.add("Identity", [b.inputs[0]], final: true) }
+}
+
 /// Elementwise, or a per-channel scale (squeeze-and-excitation: `[N, C]` unsqueezed to
 /// `[N, C, 1, …]` so that it broadcasts over the positions).
 extension Multiply: ONNXExportable {
