@@ -22,7 +22,7 @@ final class ReferenceModelTests: XCTestCase {
 
     // MARK: - Helpers
 
-    private func build(_ file: String, line: UInt = #line) throws -> Graph {
+    func buildModel(_ file: String, line: UInt = #line) throws -> Graph {
         let path = Self.modelsDirectory + "/" + file
         do {
             return try ConfigFile.load(path).buildGraph()
@@ -32,12 +32,12 @@ final class ReferenceModelTests: XCTestCase {
         }
     }
 
-    private func nonTrainable(_ g: Graph) -> Int {
+    func nonTrainable(_ g: Graph) -> Int {
         g.parameters.filter { !$0.spec.isTrainable }.reduce(0) { $0 + $1.spec.shape.count }
     }
 
     /// Trainable parameters of the nodes inside the top-level entry `name` (a block or a layer).
-    private func trainable(_ g: Graph, under name: String) -> Int {
+    func trainable(_ g: Graph, under name: String) -> Int {
         g.parameters.filter { p in
             let node = g.nodes[p.node]
             return p.spec.isTrainable && (node.blocks.first?.name ?? node.layer.name) == name
@@ -45,7 +45,7 @@ final class ReferenceModelTests: XCTestCase {
     }
 
     /// Trainable parameters per top-level entry, for failure messages (where a count is off).
-    private func breakdown(_ g: Graph) -> String {
+    func breakdown(_ g: Graph) -> String {
         var order: [String] = [], sums: [String: Int] = [:]
         for p in g.parameters where p.spec.isTrainable {
             let node = g.nodes[p.node]
@@ -56,7 +56,7 @@ final class ReferenceModelTests: XCTestCase {
         return order.map { "\($0) \(sums[$0]!)" }.joined(separator: ", ")
     }
 
-    private func assertCounts(_ g: Graph, trainable expected: Int, nonTrainable expectedStats: Int? = nil,
+    func assertCounts(_ g: Graph, trainable expected: Int, nonTrainable expectedStats: Int? = nil,
                               line: UInt = #line) {
         XCTAssertEqual(trainable(g), expected, "\(g.name) trainable parameters; per entry: \(breakdown(g))",
                        line: line)
@@ -65,7 +65,7 @@ final class ReferenceModelTests: XCTestCase {
         }
     }
 
-    private func assertShape(_ g: Graph, _ node: String, _ expected: Shape, line: UInt = #line) {
+    func assertShape(_ g: Graph, _ node: String, _ expected: Shape, line: UInt = #line) {
         guard let n = g.node(named: node) else {
             XCTFail("\(g.name) has no node \"\(node)\"", line: line)
             return
@@ -73,17 +73,17 @@ final class ReferenceModelTests: XCTestCase {
         XCTAssertEqual(n.layer.outputShape, expected, "\(g.name) \(node) output shape", line: line)
     }
 
-    private func outputShapes(_ g: Graph) -> [Shape] { g.outputs.map { g.nodes[$0].layer.outputShape } }
+    func outputShapes(_ g: Graph) -> [Shape] { g.outputs.map { g.nodes[$0].layer.outputShape } }
 
     /// Names of the nodes that carry shape notes (inexact output-size arithmetic), sorted.
-    private func notedNodes(_ g: Graph) -> [String] {
+    func notedNodes(_ g: Graph) -> [String] {
         g.nodes.filter { !$0.notes.isEmpty }.map(\.layer.name).sorted()
     }
 
     // MARK: - LeNet-5
 
     func testLeNet5() throws {
-        let g = try build("lenet5.json")
+        let g = try buildModel("lenet5.json")
         // c1 6·(25 + 1) = 156, c3 16·(6·25 + 1) = 2,416, f5 400·120 + 120 = 48,120,
         // f6 120·84 + 84 = 10,164, out 84·10 + 10 = 850: 61,706 (the d2l.ai / PyTorch-tutorial
         // LeNet with padding 2 on 28x28 MNIST).
@@ -98,7 +98,7 @@ final class ReferenceModelTests: XCTestCase {
     }
 
     func testLeNet5Classic() throws {
-        let g = try build("lenet5_classic.json")
+        let g = try buildModel("lenet5_classic.json")
         // LeCun et al. 1998 §II.B: C1 156, C3 1,516, C5 48,120, F6 10,164 parameters; plus our
         // dense 84 → 10 output 850 (the paper's fixed RBF output and S2/S4 coefficients are not
         // modelled): 60,806.
@@ -120,7 +120,7 @@ final class ReferenceModelTests: XCTestCase {
     // MARK: - AlexNet, VGG
 
     func testAlexNet() throws {
-        let g = try build("alexnet.json")
+        let g = try buildModel("alexnet.json")
         // torchvision.models.alexnet(): sum(p.numel() for p in m.parameters()) = 61,100,840
         // (also torchvision's weights table: AlexNet_Weights.IMAGENET1K_V1 "num_params": 61100840).
         assertCounts(g, trainable: 61_100_840, nonTrainable: 0)
@@ -135,7 +135,7 @@ final class ReferenceModelTests: XCTestCase {
     }
 
     func testVGG16() throws {
-        let g = try build("vgg16.json")
+        let g = try buildModel("vgg16.json")
         // torchvision.models.vgg16(): sum(p.numel() for p in m.parameters()) = 138,357,544
         // (torchvision weights table VGG16_Weights.IMAGENET1K_V1 "num_params": 138357544).
         assertCounts(g, trainable: 138_357_544, nonTrainable: 0)
@@ -154,7 +154,7 @@ final class ReferenceModelTests: XCTestCase {
     // MARK: - ResNets
 
     func testResNet18() throws {
-        let g = try build("resnet18.json")
+        let g = try buildModel("resnet18.json")
         // torchvision.models.resnet18(): sum(p.numel() for p in m.parameters()) = 11,689,512.
         // BN channels: 64 (bn1) + 4·64 + (4·128 + 128) + (4·256 + 256) + (4·512 + 512) = 4,800,
         // each with running_mean and running_var: 9,600.
@@ -181,7 +181,7 @@ final class ReferenceModelTests: XCTestCase {
     }
 
     func testResNet50() throws {
-        let g = try build("resnet50.json")
+        let g = try buildModel("resnet50.json")
         // torchvision.models.resnet50(): sum(p.numel() for p in m.parameters()) = 25,557,032.
         // BN channels: 64 + layer1 3·(64 + 64 + 256) + 256 + layer2 4·(128 + 128 + 512) + 512
         // + layer3 6·(256 + 256 + 1024) + 1024 + layer4 3·(512 + 512 + 2048) + 2048 = 26,560.
@@ -201,7 +201,7 @@ final class ReferenceModelTests: XCTestCase {
     }
 
     func testResNet20CIFAR() throws {
-        let g = try build("resnet20_cifar.json")
+        let g = try buildModel("resnet20_cifar.json")
         // He et al. 2016 Table 6: 0.27M; exactly 269,722 (stem 432 + 32, stage 1 14,016,
         // stage 2 51,072, stage 3 203,520, dense 650), the count the usual PyTorch reference
         // (akamaster/pytorch_resnet_cifar10 resnet20) gives. Option-A shortcuts have no parameters.
@@ -222,7 +222,7 @@ final class ReferenceModelTests: XCTestCase {
     // MARK: - GoogLeNet
 
     func testGoogLeNet() throws {
-        let g = try build("googlenet.json")
+        let g = try buildModel("googlenet.json")
         // torchvision.models.googlenet(aux_logits=False, init_weights=True):
         // sum(p.numel() for p in m.parameters()) = 6,624,904 (GoogLeNet_Weights "num_params").
         // BN channels: stem 64 + 64 + 192, and per module ch1x1 + ch3x3red + ch3x3 + ch5x5red
@@ -249,7 +249,7 @@ final class ReferenceModelTests: XCTestCase {
     }
 
     func testGoogLeNetAux() throws {
-        let g = try build("googlenet_aux.json")
+        let g = try buildModel("googlenet_aux.json")
         // torchvision.models.googlenet(aux_logits=True, init_weights=True):
         // sum(p.numel() for p in m.parameters()) = 13,004,888.
         // BN channels: the trunk's 7,280 + 128 in each auxiliary BasicConv2d = 7,536.
@@ -279,7 +279,7 @@ final class ReferenceModelTests: XCTestCase {
     // MARK: - Xception
 
     func testXception() throws {
-        let g = try build("xception.json")
+        let g = try buildModel("xception.json")
         // keras.applications.Xception(weights=None).summary(): "Total params: 22,910,480",
         // "Trainable params: 22,855,952", "Non-trainable params: 54,528" (the BN moving mean and
         // variance of 27,264 BN channels).
@@ -310,7 +310,7 @@ final class ReferenceModelTests: XCTestCase {
     // MARK: - MobileNetV2, EfficientNet
 
     func testMobileNetV2() throws {
-        let g = try build("mobilenet_v2.json")
+        let g = try buildModel("mobilenet_v2.json")
         // torchvision.models.mobilenet_v2(): sum(p.numel() for p in m.parameters()) = 3,504,872
         // (MobileNet_V2_Weights "num_params": 3504872).
         // BN channels: 32 (stem) + Σ over blocks (expanded · 2 + output; expanded once for t = 1)
@@ -330,7 +330,7 @@ final class ReferenceModelTests: XCTestCase {
     }
 
     func testEfficientNetB0() throws {
-        let g = try build("efficientnet_b0.json")
+        let g = try buildModel("efficientnet_b0.json")
         // torchvision.models.efficientnet_b0(): sum(p.numel() for p in m.parameters()) = 5,288,548
         // (EfficientNet_B0_Weights "num_params": 5288548).
         // BN channels: 32 + Σ over blocks (expanded · 2 + output; once for ratio 1) + 1280 = 21,008.
@@ -355,7 +355,7 @@ final class ReferenceModelTests: XCTestCase {
     }
 
     func testResNet20Fashion() throws {
-        let g = try build("resnet20_fashion.json")
+        let g = try buildModel("resnet20_fashion.json")
         // resnet20_cifar's 269,722 minus the stem's 16·2·3·3 = 288 weights for the absent channels.
         assertCounts(g, trainable: 269_434, nonTrainable: 1_376)
         assertShape(g, "layer3.2.add", [64, 7, 7])
@@ -364,7 +364,7 @@ final class ReferenceModelTests: XCTestCase {
     // MARK: - All files
 
     func testVGG19() throws {
-        let g = try build("vgg19.json")
+        let g = try buildModel("vgg19.json")
         // torchvision.models.vgg19(): sum(p.numel() for p in m.parameters()) = 143,667,240.
         assertCounts(g, trainable: 143_667_240, nonTrainable: 0)
         // 16 convolutions and 3 dense layers (the "19").
@@ -378,7 +378,7 @@ final class ReferenceModelTests: XCTestCase {
     }
 
     func testResNeXt50() throws {
-        let g = try build("resnext50_32x4d.json")
+        let g = try buildModel("resnext50_32x4d.json")
         // torchvision.models.resnext50_32x4d(): 25,028,904 parameters, 68,224 BN running
         // statistics; torchinfo's mult-adds at batch 1: 4,230,549,096.
         assertCounts(g, trainable: 25_028_904, nonTrainable: 68_224)
@@ -391,7 +391,7 @@ final class ReferenceModelTests: XCTestCase {
     }
 
     func testConvNeXtTiny() throws {
-        let g = try build("convnext_tiny.json")
+        let g = try buildModel("convnext_tiny.json")
         // torchvision.models.convnext_tiny(): 28,589,128 parameters, no running statistics; MACs
         // per position as forward hooks count them (the table): 4,468,983,208.
         assertCounts(g, trainable: 28_589_128, nonTrainable: 0)
@@ -409,7 +409,8 @@ final class ReferenceModelTests: XCTestCase {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.modelsDirectory)
             .filter { $0.hasSuffix(".json") }.sorted()
         for name in ["lenet5", "lenet5_classic", "alexnet", "vgg16", "vgg19", "resnet18", "resnet50",
-                     "resnext50_32x4d", "convnext_tiny", "resnet20_cifar",
+                     "resnext50_32x4d", "convnext_tiny", "resnet20_cifar", "densenet121", "inception_v3", "inception_v4",
+                     "inception_resnet_v2", "efficientnet_v2_s", "zfnet",
                      "googlenet", "googlenet_aux", "xception", "mobilenet_v2", "efficientnet_b0"] {
             XCTAssertTrue(files.contains(name + ".json"), "missing \(name).json")
         }
@@ -417,7 +418,7 @@ final class ReferenceModelTests: XCTestCase {
             let text = try String(contentsOfFile: Self.modelsDirectory + "/" + file, encoding: .utf8)
             XCTAssertTrue(text.hasPrefix("//"), "\(file) should begin with a // comment naming its source")
             XCTAssertTrue(text.contains("Expected parameters"), "\(file) should state its parameter count")
-            let g = try build(file)
+            let g = try buildModel(file)
             XCTAssertFalse((g.description ?? "").isEmpty, "\(file) has no description")
             XCTAssertEqual(g.name + ".json", file, "model name should match the file name")
         }
