@@ -88,8 +88,9 @@ public final class DenseBottleneck: ConfiguredLayer {
     /// The mean and 1/√(σ² + ε) per channel, from the batch (training) or the running estimates.
     public func savedStateFloats(batch: Int) -> Int { 2 * channels }
 
-    /// ReLU(BN(x)) and, in backward, its gradient, for the whole batch.
-    public func workspaceSize(batch: Int) -> Int { 2 * batch * channels * area }
+    /// ReLU(BN(x)) and, in backward, its gradient, for the whole batch; then each worker part's
+    /// private weight gradient.
+    public func workspaceSize(batch: Int) -> Int { 2 * batch * channels * area + WorkerPool.maxParts * filters * channels }
 
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let n = output.shape[0], a = context.workspace, stats = context.saved.floats(count: 2 * channels)
@@ -97,10 +98,8 @@ public final class DenseBottleneck: ConfiguredLayer {
         context.pool.forEachRange(channels, itemSize: n * area,
                                   Normalize(layer: self, inputs: inputs.map(\.data), a: a, batch: n, stats: stats,
                                             computeStatistics: true, training: context.isTraining))
-        let (w, y, size) = (weight.data, output.data, channels * area)
-        context.pool.withWideBLAS {
-            for b in 0..<n { gemm(m: filters, n: area, k: channels, a: w, b: a + b * size, c: y + b * filters * area) }
-        }
+        context.pool.run(Products(layer: self, a: a, dz: nil, y: output.data, dy: nil, privateGradients: nil,
+                                  batch: n, parts: min(context.pool.parts, n)))
     }
 
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
@@ -110,18 +109,40 @@ public final class DenseBottleneck: ConfiguredLayer {
         context.pool.forEachRange(channels, itemSize: n * area,
                                   Normalize(layer: self, inputs: inputs.map(\.data), a: a, batch: n, stats: stats,
                                             computeStatistics: false, training: usedBatchStatistics))
-        let (w, dw, g) = (weight.data, dWeight.data, dy.data)
-        context.pool.withWideBLAS {
-            for b in 0..<n {
-                let gb = g + b * filters * area
-                gemm(transB: true, m: filters, n: channels, k: area, a: gb, b: a + b * size, beta: 1, c: dw)
-                gemm(transA: true, m: channels, n: area, k: filters, a: w, b: gb, c: dz + b * size)
-            }
-        }
+        let parts = min(context.pool.parts, n), own = dz + n * size, weights = filters * channels
+        own.update(repeating: 0, count: parts * weights)
+        context.pool.run(Products(layer: self, a: a, dz: dz, y: output.data, dy: dy.data, privateGradients: own,
+                                  batch: n, parts: parts))
+        let dw = dWeight.data
+        for part in 0..<parts { for i in 0..<weights { dw[i] += own[part * weights + i] } }
         context.pool.forEachRange(channels, itemSize: n * area,
                                   NormBackward(layer: self, inputs: inputs.map(\.data),
                                                dx: inputGradients.map { $0?.data }, a: a, dz: dz, batch: n,
                                                stats: stats))
+    }
+
+    /// The 1x1 convolution's products over part `part`'s share of the samples, one thread each:
+    /// forward `Y_b = W·A_b`; backward `dW += dY_b·A_bᵀ` (into the part's private gradient) and
+    /// `dZ_b = Wᵀ·dY_b`.
+    private struct Products: PartitionedWork {
+        let layer: DenseBottleneck, a: UnsafeMutablePointer<Float>, dz: UnsafeMutablePointer<Float>?
+        let y: UnsafeMutablePointer<Float>, dy: UnsafeMutablePointer<Float>?
+        let privateGradients: UnsafeMutablePointer<Float>?, batch: Int, parts: Int
+
+        func run(part: Int) {
+            guard part < parts else { return }
+            let l = layer, (f, c, area) = (l.filters, l.channels, l.area), w = l.weight.data
+            for b in WorkerPool.share(batch, part: part, of: parts) {
+                let ab = a + b * c * area
+                guard let dz, let dy, let privateGradients else {
+                    gemm(m: f, n: area, k: c, a: w, b: ab, c: y + b * f * area)
+                    continue
+                }
+                let gb = dy + b * f * area
+                gemm(transB: true, m: f, n: c, k: area, a: gb, b: ab, beta: 1, c: privateGradients + part * f * c)
+                gemm(transA: true, m: c, n: area, k: f, a: w, b: gb, c: dz + b * c * area)
+            }
+        }
     }
 
     /// ReLU(BN(x)) of the channels in a range into `a` [N, C, H·W]; first the statistics when
