@@ -108,8 +108,8 @@ final class ONNXRuntimeTests: XCTestCase {
             """))
     }
 
-    /// ONNX's gate orders, directions, stacking, peepholes, the folded forget bias and the
-    /// lectures' GRU; the character model of configs/char-lstm.json with its embedding.
+    /// ONNX's gate orders, directions, stacking, peepholes, the folded forget bias, Keras' single
+    /// bias and the lectures' GRU; the character model of configs/char-lstm.json with its embedding.
     func testRecurrentLayers() throws {
         let layers = [
             ("gru", #"{"type": "gru", "name": "rnn", "hidden": 6, "layers": 2}"#),
@@ -117,6 +117,7 @@ final class ONNXRuntimeTests: XCTestCase {
             ("lstm", #"{"type": "lstm", "name": "rnn", "hidden": 6, "layers": 2, "forget_bias": 0.5}"#),
             ("bilstm", #"{"type": "lstm", "name": "rnn", "hidden": 6, "bidirectional": true, "return_sequences": true}"#),
             ("peepholes", #"{"type": "lstm", "name": "rnn", "hidden": 6, "peepholes": true, "bidirectional": true}"#),
+            ("keras_lstm", #"{"type": "lstm", "name": "rnn", "hidden": 6, "bias": "single", "bidirectional": true}"#),
             ("rnn_relu", #"{"type": "rnn", "name": "rnn", "hidden": 6, "nonlinearity": "relu", "layers": 2}"#),
         ]
         for (name, layer) in layers {
@@ -189,7 +190,9 @@ final class ONNXRuntimeTests: XCTestCase {
             }, allOutputs: true, producerVersion: "test")
             XCTAssertGreaterThan(bytes.count, 4 * graph.parameters.filter { $0.spec.isTrainable }.count, model)
         }
-        for model in ["lenet5_classic.json", "resnet20_cifar.json"] {
+        // Dense blocks (their concatenation exported as the Concat it never stores), templates,
+        // layer norms over channels and drop paths.
+        for model in ["lenet5_classic.json", "resnet20_cifar.json", "densenet_bc40_fashion.json", "convnext_fashion.json"] {
             try check(try graph("configs/models/" + model))
         }
     }

@@ -47,11 +47,16 @@ extension RecurrentLayer: ONNXExportable {
             let R = b.derived(sfx.map { b.parameter("weight_hh" + $0) }, dims: [dirs, G, H]) { v in
                 v.flatMap { reorder($0, width: H) }
             }
-            let B = b.derived(sfx.flatMap { [b.parameter("bias_ih" + $0), b.parameter("bias_hh" + $0)] },
-                              dims: [dirs, 2 * G]) { v in
-                stride(from: 0, to: v.count, by: 2).flatMap { reorder(v[$0], width: 1, add: folded)
-                    + reorder(v[$0 + 1], width: 1) }
-            }
+            // A single bias (Keras') is ONNX's Wb with a zero Rb.
+            let B = singleBias
+                ? b.derived(sfx.map { b.parameter("bias_ih" + $0) }, dims: [dirs, 2 * G]) { v in
+                    v.flatMap { reorder($0, width: 1, add: folded) + [Float](repeating: 0, count: G) }
+                }
+                : b.derived(sfx.flatMap { [b.parameter("bias_ih" + $0), b.parameter("bias_hh" + $0)] },
+                            dims: [dirs, 2 * G]) { v in
+                    stride(from: 0, to: v.count, by: 2).flatMap { reorder(v[$0], width: 1, add: folded)
+                        + reorder(v[$0 + 1], width: 1) }
+                }
             var inputs = [x, W, R, B]
             if peepholes {
                 inputs += ["", "", "", b.derived(sfx.flatMap { s in ["i", "o", "f"].map { b.parameter("weight_peep_\($0)" + s) } },

@@ -50,6 +50,7 @@ public struct GRUCell: RecurrentCell {
     public static let gateNames = ["r", "z", "n"]
     public static let stateCount = 1
     public static let auxPlanes = 1
+    public static let recurrentBiasFolds = false
 
     public let resetAfter: Bool
 

@@ -58,6 +58,7 @@ public struct LSTMMemoryCell: RecurrentCell {
     public static let gateNames = ["i", "f", "g", "o"]
     public static let stateCount = 2
     public static let auxPlanes = 2
+    public static let recurrentBiasFolds = true
 
     public let peepholes: Bool
     public let forgetBias: Float

@@ -25,6 +25,9 @@ public protocol RecurrentCell: Sendable {
     static var stateCount: Int { get }
     /// `[T, N, H]` planes a step keeps per layer and direction for backward (`RecurrentUnit.aux`).
     static var auxPlanes: Int { get }
+    /// Whether `b_hh` only ever adds to the pre-activations `b_ih` starts, so that one bias
+    /// (`bias: "single"`, Keras') is the same model.
+    static var recurrentBiasFolds: Bool { get }
 
     /// Reads the cell's options; `context` reports their errors.
     init(_ options: Options, hidden: Int, context: inout LayerBuildContext) throws

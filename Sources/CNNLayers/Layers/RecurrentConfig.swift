@@ -7,6 +7,11 @@ public enum RecurrentInitialState: String, ConfigEnum, Sendable {
     case zero, learned
 }
 
+/// PyTorch's two bias vectors per layer and direction (`bias_ih`, `bias_hh`), or Keras' one.
+public enum RecurrentBias: String, ConfigEnum, Sendable {
+    case double, single
+}
+
 /// The keys every recurrent layer reads; the cell's own keys (`Options`) come from the same object.
 public struct RecurrentConfig<Options: Decodable & Sendable>: Decodable, Sendable {
     /// Their documentation, before each cell's own keys in its registration.
@@ -25,6 +30,10 @@ public struct RecurrentConfig<Options: Decodable & Sendable>: Decodable, Sendabl
             ConfigKey("initial_state", "\"zero\" | \"learned\"", default: "\"zero\"",
                       "The state before the first step: zeros, or learned vectors per layer and direction "
                       + "(`h0_l{k}`, and `c0_l{k}` for an LSTM)."),
+            ConfigKey("bias", "\"double\" | \"single\"", default: "\"double\"",
+                      "PyTorch's two bias vectors `bias_ih` and `bias_hh`, or one (`bias_ih` only, as Keras): the "
+                      + "same model for an LSTM or RNN, whose b_hh only adds to b_ih, with G·H fewer parameters per "
+                      + "layer and direction (a GRU's b_hn is gated by r, so it keeps two)."),
             ConfigKey("bptt", "int", default: "none",
                       "Truncated back-propagation through time: steps in blocks of K, no gradient into the state "
                       + "entering a block (PyTorch's h.detach() every K steps)."),
@@ -38,11 +47,12 @@ public struct RecurrentConfig<Options: Decodable & Sendable>: Decodable, Sendabl
     var dropout: Float?
     var initialState: RecurrentInitialState?
     var bptt: Int?
+    var bias: RecurrentBias?
     var options: Options
 
     private enum CodingKeys: String, CodingKey {
         case hidden, layers, bidirectional, returnSequences = "return_sequences", dropout
-        case initialState = "initial_state", bptt
+        case initialState = "initial_state", bptt, bias
     }
 
     public init(from decoder: any Decoder) throws {
@@ -54,6 +64,7 @@ public struct RecurrentConfig<Options: Decodable & Sendable>: Decodable, Sendabl
         dropout = try c.decodeIfPresent(Float.self, forKey: .dropout)
         initialState = try c.decodeIfPresent(RecurrentInitialState.self, forKey: .initialState)
         bptt = try c.decodeIfPresent(Int.self, forKey: .bptt)
+        bias = try c.decodeIfPresent(RecurrentBias.self, forKey: .bias)
         options = try Options(from: decoder)
     }
 }

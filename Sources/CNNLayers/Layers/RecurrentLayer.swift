@@ -12,7 +12,8 @@ import CNNCore
 ///
 /// Parameters per layer k and direction, PyTorch's names, layouts and U(±1/√H) init:
 /// `weight_ih_l{k}` `[G·H, F_in]`, `weight_hh_l{k}` `[G·H, H]`, `bias_ih_l{k}`, `bias_hh_l{k}`
-/// `[G·H]` (`_reverse` for the backward direction); then the cell's own; then with
+/// `[G·H]` (`_reverse` for the backward direction; `bias: "single"` leaves `bias_hh` out and runs
+/// with a zero one, whose gradient is dropped); then the cell's own; then with
 /// `initial_state: learned` `h0_l{k}` (and `c0_l{k}`) `[H]`, zero at first. MACs: parameters × T
 /// (torchinfo's rule).
 ///
@@ -51,7 +52,9 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
     public let inputShapes: [Shape]
     public let outputShape: Shape
     let steps: Int, features: Int, hidden: Int, layers: Int, directions: Int
-    let returnSequences: Bool, dropout: Float, learnedInitialState: Bool, bptt: Int?
+    let returnSequences: Bool, dropout: Float, learnedInitialState: Bool, bptt: Int?, singleBias: Bool
+    /// With a single bias: a zero `b_hh` [G·H], then a gradient sink [G·H] per layer and direction.
+    private let absentBias: UnsafeMutablePointer<Float>?
     let cell: Cell
     /// Whether the storage holds packed weights for the AVX-512 step products.
     let kernels: KernelOptions
@@ -98,9 +101,18 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
         self.dropout = dropout
         learnedInitialState = c.initialState == .learned
         bptt = c.bptt
+        singleBias = c.bias == .single
+        if singleBias && !Cell.recurrentBiasFolds {
+            throw context.error("a \(Cell.type)'s b_hn is multiplied by the reset gate, so it cannot fold into b_ih; "
+                                + "use \"double\"", key: "bias")
+        }
         gateWidth = Cell.gateNames.count * hidden
         outputShape = returnSequences ? [steps, directions * hidden] : [directions * hidden]
+        absentBias = singleBias ? .allocate(capacity: (1 + layers * directions) * gateWidth) : nil
+        absentBias?.initialize(repeating: 0, count: (1 + layers * directions) * gateWidth)
     }
+
+    deinit { absentBias?.deallocate() }
 
     public var parameterSpecs: [ParameterSpec] {
         let g = gateWidth
@@ -112,8 +124,8 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
             for d in 0..<directions {
                 let sfx = "_l\(k)" + (d == 1 ? "_reverse" : "")
                 specs += [uniform("weight_ih" + sfx, [g, inputSize(layer: k)], .weight),
-                          uniform("weight_hh" + sfx, [g, hidden], .weight),
-                          uniform("bias_ih" + sfx, [g], .bias), uniform("bias_hh" + sfx, [g], .bias)]
+                          uniform("weight_hh" + sfx, [g, hidden], .weight), uniform("bias_ih" + sfx, [g], .bias)]
+                if !singleBias { specs.append(uniform("bias_hh" + sfx, [g], .bias)) }
                 specs += cell.parameterSpecs(suffix: sfx, hidden: hidden)
                 if learnedInitialState {
                     specs += ["h0", "c0"].prefix(stateCount).map {
@@ -129,7 +141,7 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
 
     public var details: String? {
         let h = hidden
-        func split(_ f: Int) -> String { "(\(f)·\(h) + \(h)·\(h) + 2·\(h))" }
+        func split(_ f: Int) -> String { "(\(f)·\(h) + \(h)·\(h) + \(singleBias ? "" : "2·")\(h))" }
         var s = "gates \(Cell.gateNames.joined(separator: ",")) × \(split(features)) per direction"
         if layers > 1 { s += "; layers 1…\(layers - 1): × \(split(directions * h))" }
         if directions == 2 { s += "; 2 directions" }
@@ -145,6 +157,13 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
         bound = parameters + gradients
         values = stride(from: 0, to: parameters.count, by: per).map { parameters[$0..<$0 + per].map(\.data) }
         grads = stride(from: 0, to: parameters.count, by: per).map { gradients[$0..<$0 + per].map(\.data) }
+        if let absentBias {
+            // Every unit reads b_hh at index 3: the zero one, and its gradient goes to its own sink.
+            for u in values.indices {
+                values[u].insert(absentBias, at: 3)
+                grads[u].insert(absentBias + (1 + u) * gateWidth, at: 3)
+            }
+        }
     }
 
     /// What forward keeps for backward (`RecurrentSaved`): the time-major input, every layer's

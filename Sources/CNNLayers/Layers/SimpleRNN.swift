@@ -38,6 +38,7 @@ public struct RNNCell: RecurrentCell {
     public static let gateNames = ["h"]
     public static let stateCount = 1
     public static let auxPlanes = 0
+    public static let recurrentBiasFolds = true
 
     public let nonlinearity: Nonlinearity
 
