@@ -115,3 +115,18 @@ final class DepthScheduleTests: XCTestCase {
                        "m.json: model.drop_path.max_rate: must be in [0, 1), got 1.5")
     }
 }
+
+/// The model examples in docs/CONFIG.md build (```jsonc blocks with "layers").
+final class ConfigReferenceExampleTests: XCTestCase {
+    func testEveryModelExampleBuilds() throws {
+        let path = ReferenceModelTests.modelsDirectory + "/../../docs/CONFIG.md"
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let examples = text.components(separatedBy: "```jsonc\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
+            .filter { $0.contains("\"layers\"") }
+        XCTAssertGreaterThanOrEqual(examples.count, 2)
+        for example in examples {
+            let g = try GraphBuilder.build(model: JSONSource.parse(example, file: "CONFIG.md"), file: "CONFIG.md")
+            XCTAssertGreaterThan(g.parameterCount, 0)
+        }
+    }
+}
