@@ -68,4 +68,11 @@ extension ReferenceModelTests {
         XCTAssertEqual(g.nodes.filter { $0.layer.type == "maxpool2d" }.map { $0.layer.outputShape[1] }, [55, 13, 6])
         XCTAssertEqual(outputShapes(g), [[1_000]])
     }
+
+    func testKerasIMDBLSTM() throws {
+        let g = try buildModel("keras_imdb_lstm.json")
+        // Keras model.summary(): embedding 320,000, lstm 8,320, dense 33; total 328,353.
+        assertCounts(g, trainable: 328_353, nonTrainable: 0)
+        XCTAssertEqual(g.nodes.map(\.layer.parameterCount), [320_000, 8_320, 33, 0])
+    }
 }
