@@ -27,8 +27,11 @@ public struct Augmentation: Sendable, Equatable {
     }
 
     /// Transforms `sample` (of `shape`, rank 3) in place; `scratch` holds `shape.count` floats.
+    /// A segmentation `mask` (`[H, W]` labels) gets the same geometry, its uncovered pixels
+    /// `maskFill` (torchvision's segmentation references fill them with the ignored label).
     public func apply(_ sample: UnsafeMutablePointer<Float>, shape: Shape, rng: inout RNG,
-                      scratch: UnsafeMutablePointer<Float>) {
+                      scratch: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Int32>? = nil,
+                      maskFill: Int32 = 0) {
         precondition(shape.rank == 3, "augmentation needs [C, H, W] samples, got \(shape)")
         var cropY = 0, cropX = 0, flip = false, shiftX = 0, shiftY = 0
         if cropPadding > 0 {
@@ -43,23 +46,32 @@ public struct Augmentation: Sendable, Equatable {
         if cropY == 0 && cropX == 0 && !flip && shiftX == 0 && shiftY == 0 { return }
 
         // The three steps composed per output pixel, walking back from the output: undo the
-        // shift (zero if it leaves the image), undo the flip, undo the crop (zero if it leaves
-        // the image). One pass into scratch, one copy back.
+        // shift (nothing if it leaves the image), undo the flip, undo the crop (nothing if it
+        // leaves the image). One pass into scratch, one copy back, per plane.
         let (channels, height, width) = (shape[0], shape[1], shape[2])
         let plane = height * width
+        func source(_ r: Int, _ c: Int) -> Int? {
+            let r1 = r - shiftY, r2 = r1 + cropY, c1 = c - shiftX
+            let c2 = (flip ? width - 1 - c1 : c1) + cropX
+            guard r1 >= 0 && r1 < height && r2 >= 0 && r2 < height && c1 >= 0 && c1 < width && c2 >= 0 && c2 < width
+            else { return nil }
+            return r2 * width + c2
+        }
         for r in 0..<height {
-            let r1 = r - shiftY, r2 = r1 + cropY
-            let rowInside = r1 >= 0 && r1 < height && r2 >= 0 && r2 < height
             for c in 0..<width {
-                let c1 = c - shiftX
-                let c2 = (flip ? width - 1 - c1 : c1) + cropX
-                let inside = rowInside && c1 >= 0 && c1 < width && c2 >= 0 && c2 < width
+                let from = source(r, c)
                 for ch in 0..<channels {
-                    scratch[ch * plane + r * width + c] =
-                        inside ? sample[ch * plane + r2 * width + c2] : 0
+                    scratch[ch * plane + r * width + c] = from.map { sample[ch * plane + $0] } ?? 0
                 }
             }
         }
         sample.update(from: scratch, count: channels * plane)
+        guard let mask else { return }
+        scratch.withMemoryRebound(to: Int32.self, capacity: plane) { labels in
+            for r in 0..<height {
+                for c in 0..<width { labels[r * width + c] = source(r, c).map { mask[$0] } ?? maskFill }
+            }
+            mask.update(from: labels, count: plane)
+        }
     }
 }

@@ -47,8 +47,10 @@ struct BatchAssembler: Sendable {
                         normalization?.apply(x, shape: shape)
                         if let augmentation {
                             var rng = rng(index)
-                            augmentation.apply(x, shape: shape, rng: &rng,
-                                               scratch: slot.scratch)
+                            // A segmentation mask moves with its image.
+                            augmentation.apply(x, shape: shape, rng: &rng, scratch: slot.scratch,
+                                               mask: dataset.mask == nil ? nil : slot.labels + j * perLabels,
+                                               maskFill: dataset.mask?.ignored ?? 0)
                         }
                         if let view {
                             view.apply(x, shape: shape, into: slot.scratch)

@@ -10,8 +10,9 @@ import CNNCore
 ///      "seed"?: 0, "noise"?: 0.5}
 ///     {"type": "text", "file": "…", "sequence_length": 64, "samples": 20000, "seed"?: 0}
 ///     {"type": "image_folder", "root": "…", …}, {"type": "image_list", "file": "…", …}
+///     {"type": "segmentation_folder", "images": "…", "masks": "…", "classes": K, …}
 ///
-/// (image sources in `ImageSourceConfig`).
+/// (image sources in `ImageSourceConfig`, segmentation folders in `SegmentationFolder`).
 /// Relative paths resolve against the config file's directory; synthetic data and text windows
 /// default to seed 0, synthetic noise to 0.5. A text source is `samples` windows of
 /// `sequence_length` characters of a UTF-8 file (`TextCorpus`); as validation or test set it is
@@ -23,10 +24,12 @@ enum DataSource {
     case synthetic(SyntheticConfig)
     case text(TextConfig)
     case images(ImageSourceConfig)
+    case segmentation(SegmentationFolder.Config)
 
     enum Kind: String, ConfigEnum {
         case fashionMNIST = "fashion_mnist", idx, cifar10, synthetic, text
         case imageFolder = "image_folder", imageList = "image_list"
+        case segmentationFolder = "segmentation_folder"
     }
 
     var isImages: Bool { if case .images = self { true } else { false } }
@@ -139,6 +142,10 @@ enum DataSource {
             let c = try decode(ImageSourceConfig.self)
             try c.validate(folder: kind == .imageFolder, path: path, file: file)
             return .images(c)
+        case .segmentationFolder:
+            let c = try decode(SegmentationFolder.Config.self)
+            try c.validate(path: path, file: file)
+            return .segmentation(c)
         }
     }
 
@@ -176,6 +183,9 @@ enum DataSource {
             return try corpus.windows(samples: c.samples, length: c.sequenceLength,
                                       seed: c.seed ?? 0, stream: Self.stream(role: role),
                                       name: "text \(role)")
+        case .segmentation(let c):
+            return try SegmentationFolder.load(c, images: resolve(c.images), masks: resolve(c.masks),
+                                               name: "segmentation \(role)")
         case .images:
             preconditionFailure("image sources load through ImageSourceConfig.load")
         }

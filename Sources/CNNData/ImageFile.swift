@@ -31,6 +31,29 @@ public enum ImageFile {
     /// Decodes `path` into `channels` (1 or 3) channels, converted as Pillow's `convert`.
     public static func decode(_ path: String, channels: Int,
                               maxPixels: Int = defaultMaxPixels) throws -> PixelImage {
+        let (header, bytes) = try read(path, maxPixels: maxPixels)
+        switch header.format {
+        case .png: return try PNGDecoder.decode(bytes, path: path, channels: channels,
+                                                maxPixels: maxPixels)
+        case .jpeg: return try JPEGDecoder.decode(bytes, path: path, channels: channels,
+                                                  maxPixels: maxPixels)
+        }
+    }
+
+    /// A segmentation mask's class indices, one byte per pixel: a palette PNG's indices (as
+    /// Pascal VOC stores masks) or an 8-bit grey PNG's values. JPEG is refused: its compression
+    /// changes the values.
+    public static func decodeMask(_ path: String, maxPixels: Int = defaultMaxPixels) throws -> PixelImage {
+        let (header, bytes) = try read(path, maxPixels: maxPixels)
+        guard header.format == .png else {
+            throw DataError(file: path, message: "is a JPEG image; a mask must be a PNG (JPEG's lossy "
+                            + "compression changes class indices)")
+        }
+        return try PNGDecoder.decodeIndices(bytes, path: path, maxPixels: maxPixels)
+    }
+
+    /// The header and the bytes of an image file within the size limits and the memory there is.
+    private static func read(_ path: String, maxPixels: Int) throws -> (Header, [UInt8]) {
         let file = try BoundedFile(path)
         let header = try header(of: file, maxPixels: maxPixels)
         guard file.size <= maxFileBytes else {
@@ -40,13 +63,7 @@ public enum ImageFile {
         // The decoded samples (at most 4 per pixel while libpng expands them) and the file.
         try SystemMemory.require(file.size + 4 * header.width * header.height,
                                  for: "a \(header.width)x\(header.height) image", file: path)
-        let bytes = try file.read(at: 0, count: file.size)
-        switch header.format {
-        case .png: return try PNGDecoder.decode(bytes, path: path, channels: channels,
-                                                maxPixels: maxPixels)
-        case .jpeg: return try JPEGDecoder.decode(bytes, path: path, channels: channels,
-                                                  maxPixels: maxPixels)
-        }
+        return (header, try file.read(at: 0, count: file.size))
     }
 
     static func header(of file: BoundedFile, maxPixels: Int) throws -> Header {

@@ -26,8 +26,10 @@ public final class LabeledDataset: Sendable {
     public let classNames: [String]?
     /// The labels file whose largest label + 1 is `classCount`, where no class names fixed it.
     public let classCountSource: String?
-    /// 1 for one class per sample, `T` for one per time step.
+    /// 1 for one class per sample, `T` for one per time step, `H·W` for one per pixel (`mask`).
     public let labelsPerSample: Int
+    /// Set when the labels are a segmentation mask per sample.
+    public let mask: MaskLabels?
     /// The symbols of a text dataset, whose class `k` is `vocabulary.symbols[k]`; nil otherwise.
     public let vocabulary: Vocabulary?
     /// How batches present image samples to the model (as `[T, F]` sequences), or nil for as
@@ -45,7 +47,7 @@ public final class LabeledDataset: Sendable {
     public init(name: String, sampleShape: Shape, values: [Float], labels: [Int32],
                 classCount: Int, classNames: [String]?, labelsPerSample: Int = 1,
                 vocabulary: Vocabulary? = nil, sequenceView: SequenceView? = nil,
-                classCountSource: String? = nil, images: ImageSet? = nil) {
+                classCountSource: String? = nil, images: ImageSet? = nil, mask: MaskLabels? = nil) {
         precondition(labelsPerSample >= 1 && labels.count % labelsPerSample == 0,
                      "\(labels.count) labels are not a multiple of \(labelsPerSample) per sample")
         let count = labels.count / labelsPerSample
@@ -56,6 +58,8 @@ public final class LabeledDataset: Sendable {
                      "\(classNames?.count ?? 0) class names for \(classCount) classes")
         precondition(vocabulary == nil || vocabulary!.count == classCount,
                      "\(vocabulary?.count ?? 0) vocabulary symbols for \(classCount) classes")
+        precondition(mask.map { $0.shape.count == labelsPerSample } ?? true,
+                     "a mask of \(mask?.shape ?? []) for \(labelsPerSample) labels per sample")
         precondition(sequenceView == nil || sampleShape.rank == 3,
                      "a sequence view needs [C, H, W] samples, got \(sampleShape)")
         self.name = name
@@ -69,6 +73,7 @@ public final class LabeledDataset: Sendable {
         self.labelsPerSample = labelsPerSample
         self.vocabulary = vocabulary
         self.sequenceView = sequenceView
+        self.mask = mask
         self.count = count
     }
 
@@ -78,7 +83,7 @@ public final class LabeledDataset: Sendable {
         LabeledDataset(name: name, sampleShape: sampleShape, values: values, labels: labels,
                        classCount: classCount, classNames: classNames,
                        labelsPerSample: labelsPerSample, vocabulary: vocabulary,
-                       sequenceView: view, classCountSource: classCountSource, images: images)
+                       sequenceView: view, classCountSource: classCountSource, images: images, mask: mask)
     }
 
     /// The same image files through `pipeline` (an image dataset's evaluation transforms for a
@@ -90,7 +95,7 @@ public final class LabeledDataset: Sendable {
                               values: [], labels: labels, classCount: classCount,
                               classNames: classNames, labelsPerSample: labelsPerSample,
                               vocabulary: vocabulary, sequenceView: sequenceView,
-                              classCountSource: classCountSource, images: set)
+                              classCountSource: classCountSource, images: set, mask: mask)
     }
 
     /// The image dataset with its images decoded and prepared once, held in memory.
@@ -100,7 +105,7 @@ public final class LabeledDataset: Sendable {
                               classCount: classCount, classNames: classNames,
                               labelsPerSample: labelsPerSample, vocabulary: vocabulary,
                               sequenceView: sequenceView, classCountSource: classCountSource,
-                              images: try images.cached(threads: threads))
+                              images: try images.cached(threads: threads), mask: mask)
     }
 
     /// The samples at `indices` (in that order) as a new dataset with the same classes.
@@ -123,7 +128,7 @@ public final class LabeledDataset: Sendable {
                               labels: gather(labels, labelsPerSample), classCount: classCount,
                               classNames: classNames, labelsPerSample: labelsPerSample,
                               vocabulary: vocabulary, sequenceView: sequenceView,
-                              classCountSource: classCountSource, images: images?.subset(indices))
+                              classCountSource: classCountSource, images: images?.subset(indices), mask: mask)
     }
 
     /// Splits off `round(validationFraction × count)` randomly chosen samples as a validation
@@ -146,5 +151,18 @@ public final class LabeledDataset: Sendable {
         let train = permutation[validationCount...].sorted()
         return (subset(train, name: "\(name) (training part)"),
                 subset(validation, name: "\(name) (validation part)"))
+    }
+}
+
+/// Labels that are one class per pixel of an `[H, W]` mask (semantic segmentation), row-major,
+/// with the value that marks a pixel as ignored by the loss and the metrics (VOC's 255 on object
+/// borders), if any.
+public struct MaskLabels: Sendable, Equatable {
+    public let shape: Shape
+    public let ignored: Int32?
+
+    public init(shape: Shape, ignored: Int32?) {
+        self.shape = shape
+        self.ignored = ignored
     }
 }

@@ -21,12 +21,27 @@ enum PNGDecoder {
 
     static func decode(_ bytes: [UInt8], path: String, channels: Int,
                        maxPixels: Int) throws -> PixelImage {
+        try decode(bytes, path: path, maxPixels: maxPixels, indices: false) { pixels, width, height, source in
+            PixelImage.converting(pixels, width: width, height: height, sourceChannels: source, to: channels)
+        }
+    }
+
+    /// A segmentation mask: one byte per pixel, a palette image's indices (Pascal VOC's masks)
+    /// or an 8-bit grey image's values, never colours.
+    static func decodeIndices(_ bytes: [UInt8], path: String, maxPixels: Int) throws -> PixelImage {
+        try decode(bytes, path: path, maxPixels: maxPixels, indices: true) { pixels, width, height, _ in
+            PixelImage(width: width, height: height, channels: 1, pixels: Array(pixels))
+        }
+    }
+
+    private static func decode(_ bytes: [UInt8], path: String, maxPixels: Int, indices: Bool,
+                               _ make: (UnsafeBufferPointer<UInt8>, Int, Int, Int) -> PixelImage) throws -> PixelImage {
         var image = cnn_png_image()
         let status = bytes.withUnsafeBufferPointer { data -> (Int32, String) in
             var source = cnn_png_source()
             source.data = data.baseAddress
             source.size = data.count
-            let status = cnn_png_decode(&source, UInt64(maxPixels), &image)
+            let status = cnn_png_decode(&source, UInt64(maxPixels), indices ? 1 : 0, &image)
             let message = withUnsafeBytes(of: &source.message) {
                 String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
@@ -38,12 +53,14 @@ enum PNGDecoder {
         case 2: throw DataError(file: path, message: "declares \(image.width)x\(image.height) "
                                 + "pixels, more than the limit of \(maxPixels)")
         case 3: throw DataError(file: path, message: "out of memory decoding the PNG image")
+        case 4: throw DataError(file: path, message: "is a PNG of colour type \(image.color_type) with "
+                                + "\(image.bit_depth)-bit samples; a mask must be a palette or 8-bit grey PNG "
+                                + "of class indices")
         default: throw DataError(file: path, message: "is a truncated or corrupt PNG image "
                                  + "(libpng: \(status.1))")
         }
         let width = Int(image.width), height = Int(image.height)
-        return PixelImage.converting(
-            UnsafeBufferPointer(start: image.pixels, count: width * height * Int(image.channels)),
-            width: width, height: height, sourceChannels: Int(image.channels), to: channels)
+        return make(UnsafeBufferPointer(start: image.pixels, count: width * height * Int(image.channels)),
+                    width, height, Int(image.channels))
     }
 }

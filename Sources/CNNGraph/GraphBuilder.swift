@@ -14,8 +14,9 @@ public struct GraphBuilder {
     public let strictShapes: Bool
     private(set) var nodes: [Node] = []
     private var indexByName: [String: Int] = [:]
-    /// Names of the block entries added so far (they share the node namespace).
-    private var blockNames: Set<String> = []
+    /// The output node of each block entry (and template use) added so far, by its full name:
+    /// blocks share the node namespace, and naming one as an input means its output.
+    private var blockOutputs: [String: Int] = [:]
     private let inputShape: Shape
     /// Enclosing blocks of the entries being added, outermost first.
     private(set) var frames: [BlockFrame] = []
@@ -128,7 +129,7 @@ public struct GraphBuilder {
         }
         let name = prefix + localName
         let place = "\(path) (\(type) \"\(localName)\")"
-        guard indexByName[name] == nil, !blockNames.contains(name) else {
+        guard indexByName[name] == nil, blockOutputs[name] == nil else {
             throw ConfigError(file: file, place: "\(place).name", message: "duplicate node name \"\(name)\"")
         }
         var inputs = [input]
@@ -158,6 +159,7 @@ public struct GraphBuilder {
             output = try addLayer(name: "\(name)_\(activation)", config: .object(JSONObject()), inputs: [output],
                                   place: "\(place).activation") { try Activation(function, context: &$0) }
         }
+        if blockOutputs[name] != nil { blockOutputs[name] = output }
         return output
     }
 
@@ -187,7 +189,7 @@ public struct GraphBuilder {
             throw ConfigError(file: file, place: "\(place).inputs", message: "template \(template.name) takes exactly 1 input")
         }
         let entries = (body.arrayValue ?? []).enumerated().map { ($1, "\(bodyPath)[\($0)]") }
-        blockNames.insert(name)
+        blockOutputs[name] = Node.modelInput
         return try inBlock(BlockFrame(name: name, type: template.name)) { builder in
             try builder.addSequence(entries, input: inputs[0], prefix: name + ".")
         }
@@ -202,7 +204,7 @@ public struct GraphBuilder {
             guard inputs.count == 1 else {
                 throw ConfigError(file: file, place: "\(place).inputs", message: "a \(type) block takes exactly 1 input")
             }
-            blockNames.insert(name)
+            blockOutputs[name] = Node.modelInput
             output = try inBlock(BlockFrame(name: name, type: type)) { builder in
                 try block.expand(BlockEntry(config: object, name: name, path: place), inputs[0], &builder)
             }
@@ -295,7 +297,8 @@ public struct GraphBuilder {
     static let activationTypes = Activation.registrations.map(\.type)
 
     /// Resolves `"inputs"`: a name or a list of names, looked up in the current block first
-    /// (`prefix + name`), then outward, then globally; `"input"` is the model input.
+    /// (`prefix + name`), then outward, then globally; `"input"` is the model input, and a
+    /// block's (or template use's) name its output, once the block is complete.
     private func resolveInputs(_ value: JSONValue, place: String, prefix: String) throws -> [Int] {
         let names: [String]
         switch value {
@@ -309,7 +312,7 @@ public struct GraphBuilder {
             if n == "input" { return Node.modelInput }
             var scope = prefix
             while true {
-                if let i = indexByName[scope + n] { return i }
+                if let i = indexByName[scope + n] ?? blockOutputs[scope + n], i != Node.modelInput { return i }
                 if scope.isEmpty { break }
                 scope = scope.dropLast().split(separator: ".").dropLast().map { $0 + "." }.joined()
             }

@@ -27,6 +27,8 @@ public final class ClassificationMetrics {
     private var top5Correct = 0
     private var lossSum = 0.0
     public private(set) var samples = 0
+    /// Rows are pixels of segmentation masks: the report adds `SegmentationScores`.
+    public var isPerPixel = false
 
     public init(classes: Int, classNames: [String]?) {
         precondition(classes > 0, "\(classes) classes")
@@ -38,16 +40,19 @@ public final class ClassificationMetrics {
     }
 
     /// Adds a batch: `logits` `[n, classes]` (or `[n, 1]` with two classes), `n` labels in
-    /// `0..<classes`, and the batch's mean loss (weighted by `n` in `meanLoss`).
-    public func add(logits: Tensor, labels: UnsafeBufferPointer<Int32>, loss: Double) {
+    /// `0..<classes` or `ignoredLabel` (left out of every count), and the batch's mean loss
+    /// (weighted by the rows counted in `meanLoss`).
+    public func add(logits: Tensor, labels: UnsafeBufferPointer<Int32>, loss: Double, ignoredLabel: Int32? = nil) {
         let n = logits.shape[0]
         precondition(labels.count == n, "\(labels.count) labels for logits \(logits.shape)")
         guard n > 0 else { return }
         let outputs = logits.count / n
         precondition(outputs == classes || (outputs == 1 && classes == 2),
                      "logits \(logits.shape) for \(classes) classes")
+        var counted = 0
         counts.withUnsafeMutableBufferPointer { counts in
-            for i in 0..<n {
+            for i in 0..<n where labels[i] != ignoredLabel {
+                counted += 1
                 let row = UnsafePointer(logits.data + i * outputs)
                 let label = Int(labels[i])
                 precondition(label >= 0 && label < classes, "label \(label) not in 0..<\(classes)")
@@ -61,8 +66,8 @@ public final class ClassificationMetrics {
                 }
             }
         }
-        lossSum += loss * Double(n)
-        samples += n
+        lossSum += loss * Double(counted)
+        samples += counted
     }
 
     /// Forgets everything added, keeping the allocation (one metrics object serves every epoch).
@@ -117,9 +122,11 @@ public final class ClassificationMetrics {
     }
 
     public func report() -> MetricsReport {
-        MetricsReport(accuracy: accuracy, loss: meanLoss, top5Accuracy: top5Accuracy,
-                      macroF1: macroF1, samples: samples, classNames: classNames,
-                      confusionMatrix: confusion, perClass: perClass)
+        var report = MetricsReport(accuracy: accuracy, loss: meanLoss, top5Accuracy: top5Accuracy,
+                                   macroF1: macroF1, samples: samples, classNames: classNames,
+                                   confusionMatrix: confusion, perClass: perClass)
+        if isPerPixel { report.segmentation = SegmentationScores(confusion: confusion, classNames: classNames) }
+        return report
     }
 
     // MARK: - Ranking

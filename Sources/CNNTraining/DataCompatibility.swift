@@ -10,11 +10,17 @@ import CNNLayers
 /// has outputs for. Checked where the config and the data meet, so that a mismatch is an error
 /// naming both instead of a stop in the metrics.
 public enum DataCompatibility {
-    /// The classes a head's output `[C]` or `[T, C]` scores (a single output scores two).
+    /// The classes a head's output `[C]`, `[T, C]` or `[C, H, W]` (per pixel) scores (a single
+    /// output scores two).
     public static func classes(of graph: Graph) -> Int {
         let head = graph.nodes[graph.outputs[0]].layer.outputShape
-        let last = head.dims.last ?? 1
-        return last == 1 ? 2 : last
+        let scores = head.rank == 3 ? head[0] : head.dims.last ?? 1
+        return scores == 1 ? 2 : scores
+    }
+
+    /// The labels per sample a head's output takes: 1 for `[C]`, T for `[T, C]`, H·W for `[C, H, W]`.
+    static func labels(of head: Shape) -> Int {
+        head.rank == 2 ? head[0] : head.rank == 3 ? head[1] * head[2] : 1
     }
 
     /// Throws when `dataset` (data `role`, e.g. `test`) cannot be evaluated by `graph`.
@@ -24,7 +30,7 @@ public enum DataCompatibility {
             throw fail("samples are \(dataset.inputShape) but the model's input is \(graph.inputShape) (model.input)")
         }
         let head = graph.nodes[graph.outputs[0]].layer.outputShape
-        let steps = head.rank == 2 ? head[0] : 1
+        let steps = labels(of: head)
         guard dataset.labelsPerSample == steps else {
             throw fail("has \(dataset.labelsPerSample) label(s) per sample, the model's output \(head) \(steps)")
         }

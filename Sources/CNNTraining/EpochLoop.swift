@@ -16,6 +16,8 @@ final class EpochLoop {
     let headGradientBuffers: [Tensor]
     /// Views of the first `n` samples of each buffer, rebuilt only when the batch size changes.
     private var headGradientViews: (batch: Int, views: [Tensor]) = (0, [])
+    /// Per head: its pixels as rows, for a segmentation head `[K, H, W]`.
+    let pixelRows: [PixelRows?]
 
     init(trainer: Trainer, run: RunDirectory, executor: Executor, groups: [ParameterGroup], optimizer: any Optimizer,
          schedule: LRSchedule) {
@@ -30,6 +32,9 @@ final class EpochLoop {
                              augmentation: trainer.data.augmentation, workers: trainer.data.loaderThreads)
         headGradientBuffers = trainer.graph.outputs.map {
             Tensor(shape: trainer.graph.nodes[$0].layer.outputShape.batched(trainer.spec.batchSize))
+        }
+        pixelRows = trainer.graph.outputs.map {
+            PixelRows(head: trainer.graph.nodes[$0].layer.outputShape, maxBatch: trainer.spec.batchSize)
         }
     }
 
@@ -62,17 +67,30 @@ final class EpochLoop {
             let outputs = executor.forward(batch.images, training: true, rng: &rng)
             if batch.index % accumulate == 0 { executor.zeroGradients() }
             var mainLoss = 0.0
-            let gradients = headGradients(batch: n)
-            // Sequence targets: every time step is one row of logits with its own label.
+            let gradients = headGradients(batch: n), ignored = trainer.data.train.mask?.ignored
+            // Sequence targets: every time step is one row of logits with its own label; so is
+            // every pixel of a segmentation head, once its logits are rows.
+            var mainRows = outputs[0]
             for (k, g) in gradients.enumerated() {
                 g.zero()
-                let loss = LossFunction.evaluate(spec.loss, logits: outputs[k], labels: batch.labels, gradient: g,
-                                                 weight: trainer.headWeights[k] / Float(accumulate))
+                let weight = trainer.headWeights[k] / Float(accumulate)
+                let loss: Double
+                if let pixels = pixelRows[k] {
+                    let logits = pixels.rows(of: outputs[k]), rowGradient = pixels.rowGradient(batch: n)
+                    loss = LossFunction.evaluate(spec.loss, logits: logits, labels: batch.labels, gradient: rowGradient,
+                                                 weight: weight, ignoredLabel: ignored)
+                    pixels.write(rowGradient, into: g)
+                    if k == 0 { mainRows = logits }
+                } else {
+                    loss = LossFunction.evaluate(spec.loss, logits: outputs[k], labels: batch.labels, gradient: g,
+                                                 weight: weight)
+                }
                 if k == 0 { mainLoss = loss }
                 if !loss.isFinite { failure = divergence(p, batch.index, "the loss is \(loss)", n) }
             }
-            p.correct += Self.correctCount(outputs[0], batch.labels)
-            p.predictions += rows
+            let counted = Self.correctCount(mainRows, batch.labels, ignoring: ignored)
+            p.correct += counted.correct
+            p.predictions += counted.rows
             if failure != nil { return false }
             executor.backward(batch.images, outputGradients: gradients, rng: &rng)
             p.step += 1
@@ -138,19 +156,21 @@ final class EpochLoop {
     /// Closes the epoch: evaluates on the validation and test sets and resets the running sums.
     func finishEpoch(_ p: inout TrainingProgress) throws -> EpochRecord {
         let spec = trainer.spec, data = trainer.data
-        func eval(_ set: LabeledDataset?) throws -> (Double?, Double?) {
-            guard let set else { return (nil, nil) }
+        func eval(_ set: LabeledDataset?) throws -> (Double?, Double?, Double?) {
+            guard let set else { return (nil, nil, nil) }
             let m = try Evaluator.evaluate(executor: executor, dataset: set, normalization: data.normalization,
                                            batchSize: spec.batchSize, loss: spec.loss, workers: data.loaderThreads)
-            return (m.meanLoss, m.accuracy)
+            let meanIoU = set.mask == nil ? nil : SegmentationScores(confusion: m.confusion, classNames: m.classNames).meanIoU
+            return (m.meanLoss, m.accuracy, meanIoU)
         }
-        let (valLoss, valAccuracy) = try eval(data.validation)
-        let (testLoss, testAccuracy) = try eval(data.test)
+        let (valLoss, valAccuracy, valMeanIoU) = try eval(data.validation)
+        let (testLoss, testAccuracy, testMeanIoU) = try eval(data.test)
         let record = EpochRecord(epoch: p.epoch + 1, trainLoss: p.lossSum / Double(max(p.seen, 1)),
                                  trainAccuracy: Double(p.correct) / Double(max(p.predictions, 1)),
                                  valLoss: valLoss, valAccuracy: valAccuracy, testLoss: testLoss, testAccuracy: testAccuracy,
                                  lr: lr(epoch: p.epoch, iteration: loader.batchesPerEpoch - 1),
-                                 seconds: p.seconds, imagesPerSecond: Double(p.seen) / max(p.seconds, 1e-9))
+                                 seconds: p.seconds, imagesPerSecond: Double(p.seen) / max(p.seconds, 1e-9),
+                                 valMeanIoU: valMeanIoU, testMeanIoU: testMeanIoU)
         p.batch = 0
         p.lossSum = 0
         p.correct = 0
@@ -160,17 +180,20 @@ final class EpochLoop {
         return record
     }
 
-    /// Rows of `logits` (one per label) whose arg-max (lowest index on ties) is the label.
-    static func correctCount(_ logits: Tensor, _ labels: UnsafeBufferPointer<Int32>) -> Int {
+    /// Rows of `logits` (one per label) whose arg-max (lowest index on ties) is the label, and
+    /// the rows counted (those whose label is not `ignored`).
+    static func correctCount(_ logits: Tensor, _ labels: UnsafeBufferPointer<Int32>,
+                             ignoring ignored: Int32? = nil) -> (correct: Int, rows: Int) {
         let n = labels.count, c = logits.count / max(n, 1)
-        var correct = 0
-        for i in 0..<n {
+        var correct = 0, rows = 0
+        for i in 0..<n where labels[i] != ignored {
             let row = logits.data + i * c
             var best = 0
             for j in 1..<max(c, 1) where row[j] > row[best] { best = j }
             if best == Int(labels[i]) { correct += 1 }
+            rows += 1
         }
-        return correct
+        return (correct, rows)
     }
 }
 
@@ -179,8 +202,13 @@ public enum EpochLine {
     public static func format(_ r: EpochRecord, epochs: Int) -> String {
         func pct(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
         var parts = ["epoch \(r.epoch)/\(epochs)", "train loss \(String(format: "%.4f", r.trainLoss)) acc \(pct(r.trainAccuracy))"]
-        if let l = r.valLoss, let a = r.valAccuracy { parts.append("val loss \(String(format: "%.4f", l)) acc \(pct(a))") }
-        if let l = r.testLoss, let a = r.testAccuracy { parts.append("test loss \(String(format: "%.4f", l)) acc \(pct(a))") }
+        func iou(_ x: Double?) -> String { x.map { String(format: " mIoU %.4f", $0) } ?? "" }
+        if let l = r.valLoss, let a = r.valAccuracy {
+            parts.append("val loss \(String(format: "%.4f", l)) acc \(pct(a))" + iou(r.valMeanIoU))
+        }
+        if let l = r.testLoss, let a = r.testAccuracy {
+            parts.append("test loss \(String(format: "%.4f", l)) acc \(pct(a))" + iou(r.testMeanIoU))
+        }
         parts.append("lr \(String(format: "%.5g", r.lr))")
         parts.append(String(format: "%.1f s", r.seconds))
         parts.append(String(format: "%.0f img/s", r.imagesPerSecond))

@@ -3,22 +3,27 @@
 ///     epoch,train_loss,train_accuracy,val_loss,val_accuracy,test_loss,test_accuracy,lr,
 ///     seconds,images_per_second     (one line)
 ///
-/// (RFC 4180 without quoting — no field can hold a comma). An absent split leaves its cells
-/// empty. Numbers are written in Swift's shortest round-trip form (`0.1`, `1e-05`, `nan`), so
+/// (RFC 4180 without quoting — no field can hold a comma), and for a segmentation run two more
+/// columns, `val_mean_iou,test_mean_iou`. An absent split leaves its cells empty. Numbers are written in Swift's shortest round-trip form (`0.1`, `1e-05`, `nan`), so
 /// parsing the file back — as a resumed run does to continue its history — gives every value
 /// bit for bit.
 public enum MetricsCSV {
-    public static let columns = EpochRecord.CodingKeys.allCases.map(\.rawValue)
+    /// Every column, the segmentation ones last.
+    public static let segmentationColumns = EpochRecord.CodingKeys.allCases.map(\.rawValue)
+    public static let columns = Array(segmentationColumns.dropLast(2))
     public static let header = columns.joined(separator: ",")
+    public static let segmentationHeader = segmentationColumns.joined(separator: ",")
 
     public static func render(_ records: [EpochRecord]) -> String {
-        var text = header + "\n"
+        let segmentation = records.contains(where: \.hasMeanIoU)
+        var text = (segmentation ? segmentationHeader : header) + "\n"
         for r in records {
-            let cells: [String] = [
+            var cells: [String] = [
                 String(r.epoch), cell(r.trainLoss), cell(r.trainAccuracy),
                 cell(r.valLoss), cell(r.valAccuracy), cell(r.testLoss), cell(r.testAccuracy),
                 String(describing: r.lr), cell(r.seconds), cell(r.imagesPerSecond),
             ]
+            if segmentation { cells += [cell(r.valMeanIoU), cell(r.testMeanIoU)] }
             text += cells.joined(separator: ",") + "\n"
         }
         return text
@@ -29,7 +34,7 @@ public enum MetricsCSV {
     /// is a `CheckpointError` naming `file`, the line and the column.
     public static func parse(_ text: String, file: String? = nil) throws -> [EpochRecord] {
         var records: [EpochRecord] = []
-        var sawHeader = false
+        var sawHeader = false, columns = Self.columns
         // Split on any line break: Swift reads "\r\n" as one Character, so a file saved with
         // Windows line ends parses too.
         for (index, line) in text.split(omittingEmptySubsequences: false,
@@ -40,7 +45,10 @@ public enum MetricsCSV {
                 CheckpointError(file: file, message: "line \(index + 1): \(message)")
             }
             guard sawHeader else {
-                guard line == header else { throw fail("expected the header \"\(header)\"") }
+                guard line == header || line == segmentationHeader else {
+                    throw fail("expected the header \"\(header)\" (or with \",val_mean_iou,test_mean_iou\")")
+                }
+                if line == segmentationHeader { columns = segmentationColumns }
                 sawHeader = true
                 continue
             }
@@ -71,7 +79,9 @@ public enum MetricsCSV {
                 epoch: epoch, trainLoss: try required(1), trainAccuracy: try required(2),
                 valLoss: try optional(3), valAccuracy: try optional(4),
                 testLoss: try optional(5), testAccuracy: try optional(6),
-                lr: lr, seconds: try required(8), imagesPerSecond: try required(9)))
+                lr: lr, seconds: try required(8), imagesPerSecond: try required(9),
+                valMeanIoU: columns.count > 10 ? try optional(10) : nil,
+                testMeanIoU: columns.count > 10 ? try optional(11) : nil))
         }
         return records
     }

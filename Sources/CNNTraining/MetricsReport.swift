@@ -8,7 +8,9 @@
 ///
 /// `confusion_matrix[i][j]` counts samples of true class `i` predicted as `j`. `class_names`
 /// are the dataset's names, or the class indices as strings when the dataset has none.
-/// `top5_accuracy` is null for five classes or fewer (it would always be 1).
+/// `top5_accuracy` is null for five classes or fewer (it would always be 1). A segmentation
+/// model's report (one prediction per pixel: `samples` counts pixels) adds `pixel_accuracy`,
+/// `mean_iou` and `per_class_iou` (`SegmentationScores`).
 public struct MetricsReport: Encodable, Sendable, Equatable {
     /// One class's scores, as scikit-learn's `classification_report` rows.
     public struct ClassMetrics: Encodable, Sendable, Equatable {
@@ -35,6 +37,8 @@ public struct MetricsReport: Encodable, Sendable, Equatable {
     public var classNames: [String]
     public var confusionMatrix: [[Int]]
     public var perClass: [ClassMetrics]
+    /// Set for per-pixel predictions.
+    public var segmentation: SegmentationScores?
 
     public init(accuracy: Double, loss: Double, top5Accuracy: Double?, macroF1: Double,
                 samples: Int, classNames: [String], confusionMatrix: [[Int]],
@@ -70,5 +74,6 @@ public struct MetricsReport: Encodable, Sendable, Equatable {
         try c.encode(classNames, forKey: .classNames)
         try c.encode(confusionMatrix, forKey: .confusionMatrix)
         try c.encode(perClass, forKey: .perClass)
+        try segmentation?.encode(to: encoder)
     }
 }

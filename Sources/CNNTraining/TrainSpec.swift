@@ -53,6 +53,12 @@ public struct TrainSpec: Decodable, Sendable {
         try check((spec.clipGradNorm ?? 1) > 0, "clip_grad_norm", "must be > 0")
         try check((spec.clipGradValue ?? 1) > 0, "clip_grad_value", "must be > 0")
         if let s = spec.loss?.labelSmoothing { try check((0..<1).contains(s), "loss.label_smoothing", "must be in [0, 1)") }
+        if let w = spec.loss?.classWeights {
+            try check(w.allSatisfy { $0.isFinite && $0 >= 0 } && w.contains { $0 > 0 }, "loss.class_weights",
+                      "must be finite, ≥ 0 and not all 0")
+            try check((spec.loss?.type ?? .crossEntropy) == .crossEntropy, "loss.class_weights",
+                      "weigh the classes of the cross_entropy loss only")
+        }
         if let p = spec.earlyStopping?.patience { try check(p >= 1, "early_stopping.patience", "must be ≥ 1") }
         return spec
     }
@@ -66,8 +72,13 @@ public struct LossSpec: Decodable, Sendable {
     public var labelSmoothing: Float?
     /// One weight per model output (GoogLeNet: main 1, auxiliary heads 0.3).
     public var headWeights: [Float]?
+    /// One weight per class for the cross-entropy (PyTorch's `weight`), e.g. against a dominant
+    /// background class in segmentation.
+    public var classWeights: [Float]?
 
-    enum CodingKeys: String, CodingKey { case type, labelSmoothing = "label_smoothing", headWeights = "head_weights" }
+    enum CodingKeys: String, CodingKey {
+        case type, labelSmoothing = "label_smoothing", headWeights = "head_weights", classWeights = "class_weights"
+    }
 }
 
 public struct EarlyStoppingSpec: Decodable, Sendable {
@@ -82,6 +93,7 @@ public struct EarlyStoppingSpec: Decodable, Sendable {
 public enum Metric: String, ConfigEnum, Sendable {
     case valLoss = "val_loss", valAccuracy = "val_accuracy", testLoss = "test_loss"
     case testAccuracy = "test_accuracy", trainLoss = "train_loss", trainAccuracy = "train_accuracy"
+    case valMeanIoU = "val_mean_iou", testMeanIoU = "test_mean_iou"
 
     /// Lower is better for losses.
     public var minimize: Bool { rawValue.hasSuffix("loss") }
@@ -94,6 +106,8 @@ public enum Metric: String, ConfigEnum, Sendable {
         case .testAccuracy: r.testAccuracy
         case .trainLoss: r.trainLoss
         case .trainAccuracy: r.trainAccuracy
+        case .valMeanIoU: r.valMeanIoU
+        case .testMeanIoU: r.testMeanIoU
         }
     }
 }

@@ -49,10 +49,10 @@ public final class Trainer {
 
     private func checkCompatibility() throws {
         let file = config.path
-        // The training set fills the head exactly: one prediction per sample ([C]), or one per time
-        // step ([T, C]) for sequence targets.
+        // The training set fills the head exactly: one prediction per sample ([C]), one per time
+        // step ([T, C]) for sequence targets, one per pixel ([C, H, W]) for segmentation masks.
         let steps = data.train.labelsPerSample, classes = data.train.classCount
-        let expected: Shape = steps == 1 ? [classes] : [steps, classes]
+        let expected: Shape = data.train.mask.map { Shape([classes] + $0.shape.dims) } ?? (steps == 1 ? [classes] : [steps, classes])
         for (k, o) in graph.outputs.enumerated() where graph.nodes[o].layer.outputShape != expected {
             // Without class names the class count is the largest label + 1: say so, since a
             // stray label is as likely as a wrong head.
@@ -62,24 +62,34 @@ public final class Trainer {
             } ?? ""
             throw ConfigError(file: file, place: "model", message: "output \(k) (\(graph.nodes[o].layer.name)) is "
                               + "\(graph.nodes[o].layer.outputShape); the data has \(classes) classes"
-                              + (steps == 1 ? "" : " at each of \(steps) time steps") + source
+                              + (data.train.mask.map { " at each pixel of \($0.shape[0])x\($0.shape[1]) masks" }
+                                 ?? (steps == 1 ? "" : " at each of \(steps) time steps")) + source
                               + ", so it must be \(expected)")
         }
         // Every set runs through the model: its input, its indices, classes within the head.
         for (role, set) in [("train", data.train), ("validation", data.validation), ("test", data.test)] {
             if let set { try DataCompatibility.checkEvaluable(set, role: role, by: graph, file: file) }
         }
+        if let w = spec.loss?.classWeights, w.count != DataCompatibility.classes(of: graph) {
+            throw ConfigError(file: file, place: "train.loss.class_weights",
+                              message: "has \(w.count) weights for the \(DataCompatibility.classes(of: graph)) classes the model scores")
+        }
         guard headWeights.count == graph.outputs.count else {
             throw ConfigError(file: file, place: "train.loss.head_weights",
                               message: "has \(headWeights.count) weights for \(graph.outputs.count) model outputs")
         }
+        let masks = data.train.mask != nil
         let available: [Metric: Bool] = [.valLoss: data.validation != nil,
                                          .valAccuracy: data.validation != nil,
-                                         .testLoss: data.test != nil, .testAccuracy: data.test != nil]
+                                         .testLoss: data.test != nil, .testAccuracy: data.test != nil,
+                                         .valMeanIoU: data.validation != nil && masks,
+                                         .testMeanIoU: data.test != nil && masks]
         for (key, metric) in [("monitor", spec.monitor), ("early_stopping.monitor", spec.earlyStopping?.monitor)] {
             if let metric, available[metric] == false {
                 throw ConfigError(file: file, place: "train.\(key)", message: "\(metric.rawValue) needs a "
-                                  + (metric.rawValue.hasPrefix("val") ? "validation set (data.validation)" : "test set (data.test)"))
+                                  + (metric.rawValue.hasSuffix("iou") && !masks ? "segmentation dataset (masks)"
+                                     : metric.rawValue.hasPrefix("val") ? "validation set (data.validation)"
+                                     : "test set (data.test)"))
             }
         }
     }

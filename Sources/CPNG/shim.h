@@ -44,8 +44,10 @@ static void cnn_png_warning(png_structp png, png_const_charp message) {
 }
 
 // Returns 0 on success; 1 with source->message set on a libpng error; 2 when the image has more
-// than max_pixels pixels (image->width/height say how many); 3 when memory runs out.
-static inline int cnn_png_decode(cnn_png_source *source, unsigned long long max_pixels,
+// than max_pixels pixels (image->width/height say how many); 3 when memory runs out; 4 when
+// keep_indices is set and the image is neither a palette nor 8-bit grey. keep_indices reads a
+// palette image's indices, one byte per pixel, instead of its colours (segmentation masks).
+static inline int cnn_png_decode(cnn_png_source *source, unsigned long long max_pixels, int keep_indices,
                                  cnn_png_image *image) {
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, source, cnn_png_error,
                                              cnn_png_warning);
@@ -78,7 +80,16 @@ static inline int cnn_png_decode(cnn_png_source *source, unsigned long long max_
         png_destroy_read_struct(&png, &info, NULL);
         return 2;
     }
-    if (image->color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    if (keep_indices) {
+        int grey8 = image->color_type == PNG_COLOR_TYPE_GRAY && image->bit_depth == 8;
+        if (image->color_type != PNG_COLOR_TYPE_PALETTE && !grey8) {
+            png_destroy_read_struct(&png, &info, NULL);
+            return 4;
+        }
+        if (image->bit_depth < 8) png_set_packing(png);
+    } else if (image->color_type == PNG_COLOR_TYPE_PALETTE) {
+        png_set_palette_to_rgb(png);
+    }
     if (image->color_type == PNG_COLOR_TYPE_GRAY && image->bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
     // The high byte of each 16-bit sample, as Pillow unpacks 16-bit RGB ("RGB;16B").
     if (image->bit_depth == 16) png_set_strip_16(png);

@@ -61,6 +61,16 @@ final class TemplateTests: XCTestCase {
                        + "(a \"b_0\"): template a uses itself: a → b → a")
     }
 
+    /// A block's or template use's name, given as an input, is its output (U-Net's skips).
+    func testBlockNamesAreTheirOutputs() throws {
+        let g = try build(#"""
+            {"type": "conv_bn", "name": "enc", "filters": 4}, {"type": "conv_bn", "name": "mid", "filters": 5},
+            {"type": "concat", "name": "skip", "inputs": ["mid", "enc"]}
+            """#, extra: convBN)
+        XCTAssertEqual(inputs(g, "skip"), ["mid.relu", "enc.relu"])
+        XCTAssertEqual(shape(g, "skip"), [9, 8, 8])
+    }
+
     func testUnknownTypeListsTemplates() {
         XCTAssertTrue(error(#"{"type": "conv_bm", "filters": 2}"#, extra: convBN)
             .contains("unknown layer type \"conv_bm\" (did you mean \"conv_bn\"?)"))

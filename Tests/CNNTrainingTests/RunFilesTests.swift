@@ -55,10 +55,25 @@ final class RunFilesTests: XCTestCase {
         XCTAssertEqual(try MetricsCSV.parse(crlf).count, 5)
     }
 
+    /// A segmentation run's file has two more columns; a classification run's keeps its old ten.
+    func testCSVSegmentationColumnsRoundTrip() throws {
+        var records = [record(1, train: (0.5, 0.9), val: (0.25, 0.95), test: (0.3, 0.94)),
+                       record(2, train: (0.4, 0.92), val: nil, test: (0.2, 0.96))]
+        records[0].valMeanIoU = 0.5
+        records[0].testMeanIoU = 0.625
+        records[1].testMeanIoU = 1.0 / 3.0
+        let text = MetricsCSV.render(records)
+        XCTAssertTrue(text.hasPrefix(header + ",val_mean_iou,test_mean_iou\n"))
+        XCTAssertTrue(text.contains(",0.5,0.625\n") && text.contains(",,0.3333333333333333\n"), text)
+        XCTAssertEqual(try MetricsCSV.parse(text), records)
+        XCTAssertEqual(Metric.testMeanIoU.value(in: records[1]), 1.0 / 3.0)
+        XCTAssertFalse(Metric.testMeanIoU.minimize)
+    }
+
     func testCSVErrorsNameTheFileLineAndColumn() {
         let good = "1,0.5,0.8,,,,,0.1,2.0,1000.0"
         let cases: [(String, String)] = [
-            ("epoch,loss\n", "line 1: expected the header \"\(header)\""),
+            ("epoch,loss\n", "line 1: expected the header \"\(header)\" (or with \",val_mean_iou,test_mean_iou\")"),
             ("\(header)\n\(good)\n1,0.5\n", "line 3: 2 fields; the header has 10"),
             ("\(header)\n1,0.5,abc,,,,,0.1,2.0,1000.0\n",
              "line 2: train_accuracy: \"abc\" is not a number"),

@@ -1,0 +1,99 @@
+import CNNConfig
+import CNNCore
+import Foundation
+import XCTest
+
+@testable import CNNData
+
+/// The Fashion-MNIST scenes generator (deterministic, checked by its SHA-256) and the
+/// segmentation folder reader: palette masks read as indices, masks moving with their images
+/// under augmentation, and every bad file a named error.
+final class SegmentationFolderTests: XCTestCase {
+    static let repository = ImageFolderTests.repository
+
+    /// Runs scripts/make-fashion-scenes for 20 training and 5 test scenes; its printed lines.
+    private func makeScenes(_ out: String) throws -> String {
+        guard FileManager.default.fileExists(atPath: FashionMNIST.defaultDirectory) else {
+            throw XCTSkip("\(FashionMNIST.defaultDirectory) is not installed")
+        }
+        let p = Process(), pipe = Pipe()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", Self.repository + "/scripts/make-fashion-scenes", out, "--train", "20", "--test", "5"]
+        p.standardOutput = pipe
+        try p.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, "scripts/make-fashion-scenes failed: \(text)")
+        return text
+    }
+
+    private func config(_ dir: String, classes: Int = 11) -> SegmentationFolder.Config {
+        SegmentationFolder.Config(images: dir + "/images", masks: dir + "/masks", classNames: nil, classes: classes,
+                                  ignoreIndex: nil, channels: 1)
+    }
+
+    func testGeneratorIsDeterministicAndTheReaderGetsItsMasks() throws {
+        let out = TestFiles.directory("scenes")
+        let text = try makeScenes(out)
+        // The files' SHA-256 as first written (splitmix64 streams, so the same on any machine).
+        XCTAssertTrue(text.contains("sha256 3ec5b8f1a187c53411b829c318f9a10384f7161a29374177a7e3552feed64483"), text)
+        XCTAssertTrue(text.contains("sha256 4fd548cd4c3b790fce37fdf95022f0c2ffe580d4aa5839684ff37aebcfef7049"), text)
+        let d = try SegmentationFolder.load(config(out + "/train"), images: out + "/train/images",
+                                            masks: out + "/train/masks", name: "scenes")
+        XCTAssertEqual(d.count, 20)
+        XCTAssertEqual(d.sampleShape, [1, 64, 64])
+        XCTAssertEqual(d.mask, MaskLabels(shape: [64, 64], ignored: 255))
+        XCTAssertEqual(d.labelsPerSample, 4096)
+        // Labelled pixels are exactly the item pixels above the threshold 50 (of 255).
+        let mismatched = (0..<d.count * 4096).filter { (d.labels[$0] != 0) != (d.values[$0] * 255 > 50.5) }
+        XCTAssertEqual(mismatched, [])
+        let labelled = d.labels.filter { $0 != 0 }.count
+        XCTAssertGreaterThan(labelled, 20 * 2 * 150)
+        XCTAssertTrue(d.labels.allSatisfy { (0...10).contains($0) })
+    }
+
+    func testAugmentationMovesTheMaskWithTheImage() {
+        let shape: Shape = [1, 4, 5]
+        var image = (0..<20).map(Float.init), mask = (0..<20).map { Int32($0) }, scratch = [Float](repeating: 0, count: 20)
+        var rng = RNG(seed: 3)
+        let augmentation = Augmentation(cropPadding: 1, horizontalFlip: true, translate: 1)
+        for _ in 0..<20 {
+            image.withUnsafeMutableBufferPointer { x in
+                mask.withUnsafeMutableBufferPointer { m in
+                    augmentation.apply(x.baseAddress!, shape: shape, rng: &rng, scratch: &scratch, mask: m.baseAddress!,
+                                       maskFill: 255)
+                }
+            }
+            for i in 0..<20 { XCTAssertEqual(mask[i] == 255 ? 0 : Float(mask[i]), image[i], "pixel \(i)") }
+            image = (0..<20).map(Float.init)
+            mask = (0..<20).map { Int32($0) }
+        }
+    }
+
+    func testBadFilesAreNamedErrors() throws {
+        let fixtures = ImageFolderTests.fixtures
+        func folder(_ name: String, image: String, mask: String?) -> String {
+            let dir = TestFiles.directory("seg-" + name)
+            try? FileManager.default.createDirectory(atPath: dir + "/images", withIntermediateDirectories: true)
+            try? FileManager.default.createDirectory(atPath: dir + "/masks", withIntermediateDirectories: true)
+            try? FileManager.default.copyItem(atPath: fixtures + "/" + image, toPath: dir + "/images/a.png")
+            if let mask { try? FileManager.default.copyItem(atPath: fixtures + "/" + mask, toPath: dir + "/masks/a.png") }
+            return dir
+        }
+        func error(_ dir: String) -> String {
+            do {
+                _ = try SegmentationFolder.load(config(dir), images: dir + "/images", masks: dir + "/masks", name: "s")
+                return "loaded"
+            } catch { return "\(error)" }
+        }
+        let missing = folder("missing", image: "flower-gray.png", mask: nil)
+        XCTAssertEqual(error(missing), "\(missing)/masks/a.png: does not exist: image a.png has no mask (masks are PNG "
+                       + "files named by the image's stem)")
+        let colour = folder("colour", image: "flower-gray.png", mask: "flower.png")
+        XCTAssertEqual(error(colour), "\(colour)/masks/a.png: is a PNG of colour type 2 with 8-bit samples; a mask must be "
+                       + "a palette or 8-bit grey PNG of class indices")
+        let values = folder("values", image: "flower-gray.png", mask: "flower-gray.png")
+        XCTAssertTrue(error(values).hasPrefix("\(values)/masks/a.png: holds class "), error(values))
+        XCTAssertTrue(error(values).hasSuffix("the classes are 0...10 and 255 is ignored"), error(values))
+    }
+}
