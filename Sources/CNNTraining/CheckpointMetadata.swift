@@ -16,7 +16,7 @@ public struct CheckpointMetadata {
         if let names = data.train.classNames {
             metadata["class_names"] = JSONValue.array(names.map(JSONValue.string)).serialized()
         }
-        if let n = data.evaluationPipeline?.normalization {
+        if let n = data.evaluationPipeline?.normalization ?? data.normalization {
             metadata["eval_normalization"] = JSONValue.object(JSONObject([
                 ("mean", .array(n.mean.map { .double(Double($0)) })),
                 ("std", .array(n.std.map { .double(Double($0)) }))])).serialized()

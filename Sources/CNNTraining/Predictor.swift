@@ -46,3 +46,31 @@ public enum Predictor {
         return e.map { Float($0 / sum) }
     }
 }
+
+extension Predictor {
+    /// The class of every pixel, for a segmentation model (first output `[K, H, W]`, K ≤ 256):
+    /// one `[H·W]` mask per sample, row-major, the arg-max over K (the lowest class on ties).
+    public static func predictMasks(executor: Executor, dataset: LabeledDataset, normalization: Normalization?,
+                                    batchSize: Int, workers: Int) throws -> [[UInt8]] {
+        let loader = BatchLoader(dataset: dataset, batchSize: min(batchSize, executor.maxBatch), shuffle: false,
+                                 seed: 0, normalization: normalization, augmentation: nil, workers: workers)
+        let head = executor.graph.nodes[executor.graph.outputs[0]].layer.outputShape
+        precondition(head.rank == 3 && head[0] <= 256, "a mask head is [K ≤ 256, H, W], not \(head)")
+        let (k, area) = (head[0], head[1] * head[2])
+        var rng = RNG(seed: 0)
+        var out: [[UInt8]] = []
+        try loader.forEachBatch(epoch: 0) { batch in
+            let logits = executor.forward(batch.images, training: false, rng: &rng)[0]
+            for j in 0..<batch.count {
+                let x = logits.data + j * k * area
+                out.append((0..<area).map { i in
+                    var best = 0
+                    for c in 1..<k where x[c * area + i] > x[best * area + i] { best = c }
+                    return UInt8(best)
+                })
+            }
+            return true
+        }
+        return out
+    }
+}

@@ -114,3 +114,75 @@ static inline int cnn_png_decode(cnn_png_source *source, unsigned long long max_
     image->pixels = pixels;
     return 0;
 }
+
+// Writing: libpng's write API reports errors by longjmp too, so the encode runs here as well,
+// into a growing memory buffer the caller frees.
+typedef struct {
+    unsigned char *data;
+    size_t size, capacity;
+    int out_of_memory;
+    char message[256];
+} cnn_png_sink;
+
+static void cnn_png_write_bytes(png_structp png, png_bytep bytes, size_t count) {
+    cnn_png_sink *sink = (cnn_png_sink *)png_get_io_ptr(png);
+    if (sink->size + count > sink->capacity) {
+        size_t capacity = sink->capacity ? sink->capacity : 4096;
+        while (capacity < sink->size + count) capacity *= 2;
+        unsigned char *grown = (unsigned char *)realloc(sink->data, capacity);
+        if (!grown) {
+            sink->out_of_memory = 1;
+            png_error(png, "out of memory");
+        }
+        sink->data = grown;
+        sink->capacity = capacity;
+    }
+    memcpy(sink->data + sink->size, bytes, count);
+    sink->size += count;
+}
+
+static void cnn_png_flush(png_structp png) { (void)png; }
+
+static void cnn_png_write_error(png_structp png, png_const_charp message) {
+    cnn_png_sink *sink = (cnn_png_sink *)png_get_error_ptr(png);
+    snprintf(sink->message, sizeof sink->message, "%s", message);
+    png_longjmp(png, 1);
+}
+
+// Encodes 8-bit pixels, row-major: channels 1 (grey), 3 (RGB), or with palette_entries > 0 one
+// palette index per pixel and `palette` holding that many RGB triples. Returns 0 on success, 1
+// with sink->message set on a libpng error, 3 when memory runs out.
+static inline int cnn_png_encode(const unsigned char *pixels, unsigned int width, unsigned int height,
+                                 int channels, const unsigned char *palette, int palette_entries,
+                                 cnn_png_sink *sink) {
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, sink, cnn_png_write_error, cnn_png_warning);
+    if (!png) return 3;
+    png_infop info = png_create_info_struct(png);
+    if (!info) {
+        png_destroy_write_struct(&png, NULL);
+        return 3;
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        return sink->out_of_memory ? 3 : 1;
+    }
+    png_set_write_fn(png, sink, cnn_png_write_bytes, cnn_png_flush);
+    int color_type = palette_entries > 0 ? PNG_COLOR_TYPE_PALETTE : channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_GRAY;
+    png_set_IHDR(png, info, width, height, 8, color_type, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+                 PNG_FILTER_TYPE_DEFAULT);
+    if (palette_entries > 0) {
+        png_color colors[256];
+        for (int i = 0; i < palette_entries && i < 256; i++) {
+            colors[i].red = palette[3 * i];
+            colors[i].green = palette[3 * i + 1];
+            colors[i].blue = palette[3 * i + 2];
+        }
+        png_set_PLTE(png, info, colors, palette_entries < 256 ? palette_entries : 256);
+    }
+    png_write_info(png, info);
+    size_t row_bytes = (size_t)width * (palette_entries > 0 ? 1 : channels);
+    for (unsigned int y = 0; y < height; y++) png_write_row(png, (png_const_bytep)(pixels + (size_t)y * row_bytes));
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    return 0;
+}

@@ -8,13 +8,14 @@ import Foundation
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Classify image files (or dataset samples) with a checkpoint: top-K classes and probabilities.",
+        abstract: "Classify image files (or dataset samples) with a checkpoint: top-K classes and probabilities, or masks.",
         discussion: """
             PATHs are image files or folders (searched recursively for .png, .jpg, .jpeg), read as the \
             config's evaluation sets are: its "eval" transforms, its channels, its normalization (the \
             statistics kept in the checkpoint for "auto"). For IDX, CIFAR-10 and text configs, --split \
             and --indices pick dataset samples instead. A file that cannot be read is an error naming \
-            it, or with --skip-bad is left out and counted at the end.
+            it, or with --skip-bad is left out and counted at the end. A segmentation model (first output \
+            [K, H, W]) writes each input's mask and overlay to --masks DIR instead.
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
@@ -29,6 +30,8 @@ struct Predict: ParsableCommand {
     @Option(help: "Dataset samples instead of files: which split.") var split: Split?
     @Option(help: "With --split: sample indices, e.g. 0,5,10-19 (default: all).") var indices: String?
     @Flag(help: "Leave out files that cannot be read (counted at the end) instead of stopping.") var skipBad = false
+    @Option(help: "For a segmentation model: the folder for each input's mask (NAME.png) and overlay (NAME-overlay.png).")
+    var masks: String?
 
     func validate() throws {
         try checkOption("top", top, 1...100_000)
@@ -42,7 +45,12 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
-        let (predictions, names, skipped) = try Failure.reporting { try predictAll() }
+        let file = try Failure.reporting { try ConfigFile.load(config) }
+        let graph = try Failure.reporting { try file.buildGraph() }
+        if graph.nodes[graph.outputs[0]].layer.outputShape.rank == 3 {
+            return try Failure.reporting { try predictMasks(graph: graph, file: file) }
+        }
+        let (predictions, names, skipped) = try Failure.reporting { try predictAll(graph: graph, file: file) }
         let classNames = names
         func name(_ k: Int) -> String { k < classNames.count ? classNames[k] : "\(k)" }
         switch format {
@@ -81,9 +89,7 @@ struct Predict: ParsableCommand {
     }
 
     /// (path or index, prediction) per input, the class names, and the skipped files.
-    private func predictAll() throws -> ([(String, Predictor.Prediction)], [String], [String]) {
-        let file = try ConfigFile.load(config)
-        let graph = try file.buildGraph()
+    private func predictAll(graph: Graph, file: ConfigFile) throws -> ([(String, Predictor.Prediction)], [String], [String]) {
         let output = graph.nodes[graph.outputs[0]].layer.outputShape
         guard output.rank == 1 else {
             throw ConfigError(file: config, place: "model", message: "predict needs a classifier whose first output "

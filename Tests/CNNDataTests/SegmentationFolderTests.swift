@@ -96,4 +96,31 @@ final class SegmentationFolderTests: XCTestCase {
         XCTAssertTrue(error(values).hasPrefix("\(values)/masks/a.png: holds class "), error(values))
         XCTAssertTrue(error(values).hasSuffix("the classes are 0...10 and 255 is ignored"), error(values))
     }
+
+    /// Written through libpng and read back: grey and RGB pixels, and a palette mask's indices
+    /// (read as indices by decodeMask, as VOC's colours by decode).
+    func testPNGEncoderRoundTrips() throws {
+        let dir = TestFiles.directory("png-encoder")
+        let grey = PixelImage(width: 5, height: 3, channels: 1, pixels: (0..<15).map { UInt8($0 * 17) })
+        let rgb = PixelImage(width: 2, height: 2, channels: 3, pixels: (0..<12).map { UInt8($0 * 20) })
+        for (name, image) in [("grey", grey), ("rgb", rgb)] {
+            TestFiles.write(try PNGEncoder.encode(image), to: "\(dir)/\(name).png")
+            XCTAssertEqual(try ImageFile.decode("\(dir)/\(name).png", channels: image.channels), image, name)
+        }
+        let indices: [UInt8] = [0, 1, 2, 10, 255, 3]
+        TestFiles.write(try PNGEncoder.encodeIndices(indices, width: 3, height: 2), to: "\(dir)/mask.png")
+        XCTAssertEqual(try ImageFile.decodeMask("\(dir)/mask.png").pixels, indices)
+        let colours = try ImageFile.decode("\(dir)/mask.png", channels: 3).pixels
+        XCTAssertEqual(Array(colours[6..<9]), [0, 128, 0])        // VOC's class 2
+        XCTAssertEqual(Array(colours[9..<12]), [64, 128, 0])      // class 10
+        XCTAssertEqual(PNGEncoder.vocPalette[15], [192, 128, 128])   // "person"
+    }
+
+    func testOverlayKeepsBackgroundAndBlendsClasses() {
+        let image: [Float] = [0, 0.5, 1, 1]
+        let overlay = image.withUnsafeBufferPointer {
+            SegmentationOverlay.render(image: $0, channels: 1, width: 2, height: 2, mask: [0, 0, 1, 2])
+        }
+        XCTAssertEqual(overlay.pixels, [0, 0, 0, 128, 128, 128, 192, 128, 128, 128, 192, 128])
+    }
 }
