@@ -12,7 +12,7 @@ import Foundation
 ///
 /// The samples are decoded once into memory, `[C, H, W]` as `byte / 255`, so every image must
 /// have one size and its mask that size; `augment`'s crops and flips move image and mask together.
-enum SegmentationFolder {
+public enum SegmentationFolder {
     struct Config: Decodable {
         var images: String
         var masks: String
@@ -76,9 +76,8 @@ enum SegmentationFolder {
                 throw DataError(file: maskPath, message: "is \(mask.width)x\(mask.height), but its image \(fileName) "
                                 + "is \(width)x\(height)")
             }
-            let x = n * channels * plane
+            store(image, into: &values, sample: n)
             for i in 0..<plane {
-                for ch in 0..<channels { values[x + ch * plane + i] = Float(image.pixels[i * channels + ch]) / 255 }
                 let v = Int(mask.pixels[i])
                 guard v < classes || v == ignored else {
                     throw DataError(file: maskPath, message: "holds class \(v) at row \(i / width), column \(i % width); "
@@ -90,6 +89,40 @@ enum SegmentationFolder {
         return LabeledDataset(name: name, sampleShape: [channels, height, width], values: values, labels: labels,
                               classCount: classes, classNames: c.classNames, labelsPerSample: plane,
                               mask: MaskLabels(shape: [height, width], ignored: Int32(ignored)))
+    }
+
+    /// Image files to segment (`paths`: files, or folders whose images are found as in a class
+    /// folder), decoded as the folder's images are: `[C, H, W]` of `shape` as `byte / 255`, every
+    /// one that size (else an error naming it), with placeholder masks. Also their paths.
+    public static func unlabeled(paths: [String], shape: Shape) throws -> (dataset: LabeledDataset, files: [String]) {
+        var files: [String] = []
+        for path in paths { files += ImageFolder.isDirectory(path) ? try ImageFolder.images(under: path) : [path] }
+        guard !files.isEmpty else { throw DataError(file: paths.first, message: "holds no .png, .jpg or .jpeg image") }
+        let (channels, height, width) = (shape[0], shape[1], shape[2]), plane = height * width
+        try SystemMemory.require(files.count * channels * plane * 4, for: "\(files.count) images of \(shape)", file: nil)
+        var values = [Float](repeating: 0, count: files.count * channels * plane)
+        for (n, path) in files.enumerated() {
+            let image = try ImageFile.decode(path, channels: channels)
+            guard image.width == width && image.height == height else {
+                throw DataError(file: path, message: "is \(image.width)x\(image.height); the model segments "
+                                + "\(width)x\(height) images")
+            }
+            store(image, into: &values, sample: n)
+        }
+        let dataset = LabeledDataset(name: "predict", sampleShape: shape, values: values,
+                                     labels: [Int32](repeating: 0, count: files.count * plane), classCount: 1,
+                                     classNames: nil, labelsPerSample: plane,
+                                     mask: MaskLabels(shape: [height, width], ignored: nil))
+        return (dataset, files)
+    }
+
+    /// Writes `image` as sample `sample` of `[N, C, H, W]` values, `byte / 255` (torchvision's
+    /// `ToTensor`), channels planar.
+    private static func store(_ image: PixelImage, into values: inout [Float], sample: Int) {
+        let (channels, plane) = (image.channels, image.width * image.height), base = sample * channels * plane
+        for i in 0..<plane {
+            for ch in 0..<channels { values[base + ch * plane + i] = Float(image.pixels[i * channels + ch]) / 255 }
+        }
     }
 
     /// The PNG and JPEG files of `directory`, sorted by name (byte order).

@@ -68,7 +68,6 @@ extension Predict {
     /// values as stored), the normalization to apply, and each one's name.
     private func inputs(_ dataJSON: JSONValue, base: String, input: Shape, metadata: CheckpointMetadata) throws
         -> (LabeledDataset, Normalization?, [String]) {
-        let mask = MaskLabels(shape: [input[1], input[2]], ignored: nil)
         if let split {
             let data = try DataSpec.load(dataJSON, path: "data", file: config, baseDirectory: base, inputChannels: input[0])
             let set: LabeledDataset? = switch split {
@@ -80,35 +79,9 @@ extension Predict {
             let chosen = try indices.map { try Self.parse(indices: $0, count: set.count) } ?? Array(0..<set.count)
             return (set.subset(chosen, name: set.name), data.normalization, chosen.map(String.init))
         }
-        var files: [String] = []
-        for path in paths {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-                let listed = try FileManager.default.contentsOfDirectory(atPath: path)
-                    .filter { ImageFile.extensions.contains(($0.split(separator: ".").last ?? "").lowercased()) }.sorted()
-                files += listed.map { path + "/" + $0 }
-            } else {
-                files.append(path)
-            }
-        }
-        let (channels, height, width) = (input[0], input[1], input[2]), per = channels * height * width
-        try SystemMemory.require(files.count * per * 4, for: "\(files.count) images of \(input)", file: nil)
-        var values = [Float](repeating: 0, count: files.count * per)
-        for (n, path) in files.enumerated() {
-            let image = try ImageFile.decode(path, channels: channels)
-            guard image.width == width && image.height == height else {
-                throw DataError(file: path, message: "is \(image.width)x\(image.height); this model segments "
-                                + "\(width)x\(height) images")
-            }
-            for i in 0..<height * width {
-                for ch in 0..<channels { values[n * per + ch * height * width + i] = Float(image.pixels[i * channels + ch]) / 255 }
-            }
-        }
+        let (set, files) = try SegmentationFolder.unlabeled(paths: paths, shape: input)
         let normalization = try metadata.evalNormalization
-            ?? DataSpec.load(dataJSON, path: "data", file: config, baseDirectory: base, inputChannels: channels).normalization
-        let set = LabeledDataset(name: "files", sampleShape: input, values: values,
-                                 labels: [Int32](repeating: 0, count: files.count * height * width),
-                                 classCount: 1, classNames: nil, labelsPerSample: height * width, mask: mask)
+            ?? DataSpec.load(dataJSON, path: "data", file: config, baseDirectory: base, inputChannels: input[0]).normalization
         return (set, normalization, files)
     }
 }
