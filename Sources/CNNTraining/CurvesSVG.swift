@@ -5,7 +5,8 @@ import Foundation
 /// percent) per epoch — each with the train, validation and test series that the run has
 /// (matplotlib's default colours: blue, orange, green), axes with ticks at "nice" steps
 /// (1, 2 or 5 × 10ᵏ, Heckbert, "Nice numbers for graph labels", Graphics Gems 1990), light grid
-/// lines, and one shared legend. A non-finite value (a diverged loss) breaks its line instead of
+/// lines, and one shared legend. A segmentation run adds its validation and test mean IoU to the
+/// accuracy panel as dashed lines. A non-finite value (a diverged loss) breaks its line instead of
 /// wrecking the scale.
 public enum CurvesSVG {
     private struct Series: Sendable {
@@ -14,6 +15,7 @@ public enum CurvesSVG {
         let color: String
         let loss: @Sendable (EpochRecord) -> Double?
         let accuracy: @Sendable (EpochRecord) -> Double?
+        var dashed = false
     }
 
     private static let allSeries = [
@@ -23,6 +25,10 @@ public enum CurvesSVG {
                loss: { $0.valLoss }, accuracy: { $0.valAccuracy }),
         Series(id: "test", label: "test", color: "#2ca02c",
                loss: { $0.testLoss }, accuracy: { $0.testAccuracy }),
+        Series(id: "validation-iou", label: "validation mIoU", color: "#ff7f0e",
+               loss: { _ in nil }, accuracy: { $0.valMeanIoU }, dashed: true),
+        Series(id: "test-iou", label: "test mIoU", color: "#2ca02c",
+               loss: { _ in nil }, accuracy: { $0.testMeanIoU }, dashed: true),
     ]
 
     private static let width = 960.0, height = 420.0
@@ -30,7 +36,8 @@ public enum CurvesSVG {
     private static let panelLefts = [72.0, 548.0]
 
     public static func render(_ records: [EpochRecord], title: String) -> String {
-        let present = allSeries.filter { s in records.contains { s.loss($0) != nil } }
+        let present = allSeries.filter { s in records.contains { s.loss($0) != nil || s.dashed && s.accuracy($0) != nil } }
+        let segmentation = records.contains(where: \.hasMeanIoU)
         var svg = """
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
@@ -48,18 +55,19 @@ public enum CurvesSVG {
                      heading: "Loss", yLabel: "loss", value: { s, r in s.loss(r) }, scale: 1,
                      clamp: nil)
         svg += panel(records, present, left: panelLefts[1], xRange: xRange, name: "accuracy",
-                     heading: "Accuracy", yLabel: "accuracy (%)",
+                     heading: segmentation ? "Pixel accuracy and mean IoU" : "Accuracy",
+                     yLabel: segmentation ? "pixel accuracy, mIoU (%)" : "accuracy (%)",
                      value: { s, r in s.accuracy(r) }, scale: 100, clamp: (0, 100))
         return svg + "</svg>\n"
     }
 
     private static func legend(_ present: [Series]) -> String {
-        let itemWidth = 110.0
+        let itemWidth = max(110.0, 38 + 6.5 * Double(present.map(\.label.count).max() ?? 0))
         var x = width / 2 - itemWidth * Double(present.count) / 2
         var out = "<g id=\"legend\">\n"
         for s in present {
             out += "<line x1=\"\(fmt(x))\" y1=\"50\" x2=\"\(fmt(x + 24))\" y2=\"50\" "
-                + "stroke=\"\(s.color)\" stroke-width=\"2.5\"/>"
+                + "stroke=\"\(s.color)\" stroke-width=\"2.5\"\(s.dashed ? " stroke-dasharray=\"6 3\"" : "")/>"
                 + "<circle cx=\"\(fmt(x + 12))\" cy=\"50\" r=\"3\" fill=\"\(s.color)\"/>"
                 + "<text x=\"\(fmt(x + 30))\" y=\"54\">\(s.label)</text>\n"
             x += itemWidth
@@ -115,7 +123,7 @@ public enum CurvesSVG {
                 + "y=\"\(fmt((plotTop + plotBottom) / 2))\" text-anchor=\"middle\" "
                 + "fill=\"#808080\">no epochs yet</text>\n"
         }
-        for s in present {
+        for s in present where records.contains(where: { value(s, $0) != nil }) {
             var runs: [[(Double, Double)]] = [[]]
             for r in records {
                 if let v = value(s, r).map({ $0 * scale }), v.isFinite {
@@ -127,7 +135,8 @@ public enum CurvesSVG {
             out += "<g id=\"\(name)-\(s.id)\" stroke=\"\(s.color)\" fill=\"\(s.color)\">\n"
             for run in runs where !run.isEmpty {
                 let points = run.map { "\(fmt($0.0)),\(fmt($0.1))" }.joined(separator: " ")
-                out += "<polyline points=\"\(points)\" fill=\"none\" stroke-width=\"2\"/>\n"
+                out += "<polyline points=\"\(points)\" fill=\"none\" stroke-width=\"2\""
+                    + (s.dashed ? " stroke-dasharray=\"6 3\"" : "") + "/>\n"
             }
             if records.count <= 60 {
                 for point in runs.joined() {

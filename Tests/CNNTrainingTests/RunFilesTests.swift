@@ -122,6 +122,21 @@ final class RunFilesTests: XCTestCase {
         return outline
     }
 
+    /// A segmentation run's mean IoU joins the accuracy panel as dashed lines.
+    func testCurvesOfASegmentationRunDrawTheMeanIoU() {
+        var records = [record(1, train: (1.0, 0.5), test: (0.9, 0.6)), record(2, train: (0.6, 0.7), test: (0.7, 0.8))]
+        records[0].testMeanIoU = 0.4
+        records[1].testMeanIoU = 0.5
+        let svg = CurvesSVG.render(records, title: "segment")
+        let outline = parse(svg)
+        XCTAssertEqual(outline.groups, ["legend", "loss", "loss-train", "loss-test",
+                                        "accuracy", "accuracy-train", "accuracy-test", "accuracy-test-iou"])
+        XCTAssertEqual(outline.polylines["accuracy-test-iou"]?.count, 1)
+        XCTAssertTrue(outline.texts.contains("test mIoU") && outline.texts.contains("Pixel accuracy and mean IoU"))
+        XCTAssertTrue(svg.contains("stroke-dasharray"))
+        XCTAssertFalse(CurvesSVG.render([record(1, train: (1, 0.5))], title: "c").contains("stroke-dasharray"))
+    }
+
     func testCurvesPlotEachSeriesAtTheRightPlace() {
         let records = [record(1, train: (1.0, 0.5), val: (0.9, 0.55)),
                        record(2, train: (0.6, 0.7), val: (0.7, 0.6)),
