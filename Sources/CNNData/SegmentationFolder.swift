@@ -127,6 +127,10 @@ public enum SegmentationFolder {
 
     /// The PNG and JPEG files of `directory`, sorted by name (byte order).
     private static func imageFiles(in directory: String) throws -> [String] {
+        guard ImageFolder.isDirectory(directory) else {
+            throw DataError(file: directory, message: FileManager.default.fileExists(atPath: directory)
+                            ? "is not a folder of images" : "does not exist")
+        }
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)

@@ -52,6 +52,16 @@ final class SegmentationCommandTests: XCTestCase {
         for name in ["00002.png", "00002-overlay.png"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/masks/" + name), name)
         }
+        // A classifier's head on masks: the error says the head a segmentation model needs.
+        let wrongHead = dir + "/wrong.json"
+        let text = try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(
+            of: #"{"type": "conv2d", "filters": 11, "kernel": 1}"#,
+            with: #"{"type": "global_avgpool"}, {"type": "dense", "units": 11}"#)
+        FileManager.default.createFile(atPath: wrongHead, contents: Data(text.utf8))
+        let head = try CLI.run(["train", wrongHead, "--out", dir + "/wrong"])
+        XCTAssertEqual(head.status, 2)
+        XCTAssertTrue(head.stderr.contains("is [11]; the data has 11 classes at each pixel of 56x56 masks, so it must be "
+                                           + "[11, 56, 56]"), head.stderr)
         let noMasks = try CLI.run(["predict", config, "--checkpoint", checkpoint, "--split", "test"])
         XCTAssertEqual(noMasks.status, 1)
         XCTAssertTrue(noMasks.stderr.contains("give --masks DIR"), noMasks.stderr)

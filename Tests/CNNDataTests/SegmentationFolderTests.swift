@@ -123,4 +123,27 @@ final class SegmentationFolderTests: XCTestCase {
         }
         XCTAssertEqual(overlay.pixels, [0, 0, 0, 128, 128, 128, 192, 128, 128, 128, 192, 128])
     }
+
+    func testConfigMistakesAreNamed() {
+        func error(_ source: JSONValue) -> String {
+            do {
+                _ = try DataSpec.load(["train": source], path: "data", file: "c.json", baseDirectory: "/", inputChannels: 1)
+                return "loaded"
+            } catch { return "\(error)" }
+        }
+        let base: JSONValue = ["type": "segmentation_folder", "images": "i", "masks": "m"]
+        func with(_ pairs: [(String, JSONValue)]) -> JSONValue {
+            var o = base.objectValue!
+            for (k, v) in pairs { o[k] = v }
+            return .object(o)
+        }
+        XCTAssertEqual(error(base), "c.json: data.train: give \"class_names\" or \"classes\"")
+        XCTAssertEqual(error(with([("classes", 3), ("class_names", ["a"])])),
+                       "c.json: data.train.classes: give \"class_names\" or \"classes\", not both")
+        XCTAssertEqual(error(with([("classes", 300)])), "c.json: data.train.classes: must be in 1...255, got 300")
+        XCTAssertEqual(error(with([("classes", 11), ("ignore_index", 7)])),
+                       "c.json: data.train.ignore_index: must be a mask value in 11...255 (the classes are 0...10), got 7")
+        XCTAssertEqual(error(with([("classes", 11), ("channels", 2)])), "c.json: data.train.channels: must be 1 or 3, got 2")
+        XCTAssertEqual(error(with([("classes", 11)])), "/i: does not exist")
+    }
 }

@@ -72,4 +72,17 @@ final class DenseBlockTests: XCTestCase {
         XCTAssertEqual(inputs(g, "denseblock1.denselayer2"), ["input", "denseblock1.denselayer1.conv2"])
         XCTAssertEqual(shape(g, "transition1.pool"), [8, 3, 3])
     }
+
+    func testConfigMistakesAreNamed() {
+        XCTAssertEqual(error(#"{"type": "dense_block", "name": "b", "layers": 0, "growth_rate": 4}"#),
+                       "m.json: model.layers[0] (dense_block \"b\").layers: must be in 1...1000, got 0")
+        XCTAssertEqual(error(#"{"type": "dense_block", "name": "b", "layers": 2, "growth_rate": 0}"#),
+                       "m.json: model.layers[0] (dense_block \"b\").growth_rate: must be ≥ 1, got 0")
+        XCTAssertEqual(error(#"{"type": "dense_transition", "name": "t", "compression": 0.5, "filters": 2}"#),
+                       "m.json: model.layers[0] (dense_transition \"t\").filters: give \"compression\" or \"filters\", not both")
+        XCTAssertEqual(error(#"{"type": "dense_transition", "name": "t", "compression": 0.2}"#),
+                       "m.json: model.layers[0] (dense_transition \"t\").compression: leaves 0 channels of 3")
+        XCTAssertEqual(error(#"{"type": "flatten"}, {"type": "dense_block", "name": "b", "layers": 2, "growth_rate": 4}"#),
+                       "m.json: model.layers[1] (dense_block \"b\"): expects maps [C, H, W], got [192]")
+    }
 }
