@@ -8,10 +8,14 @@ import Foundation
 /// colours; `ignore_index` (VOC's 255 on object borders) marks pixels no loss or metric counts.
 ///
 ///     {"type": "segmentation_folder", "images": "…", "masks": "…",
-///      "class_names": ["background", …] | "classes": K, "ignore_index"?: 255, "channels"?: 3}
+///      "class_names": ["background", …] | "classes": K, "ignore_index"?: 255, "channels"?: 3,
+///      "size"?: [h, w]}
 ///
-/// The samples are decoded once into memory, `[C, H, W]` as `byte / 255`, so every image must
-/// have one size and its mask that size; `augment`'s crops and flips move image and mask together.
+/// The samples are decoded once into memory, `[C, H, W]` as `byte / 255`. With `size` each image
+/// is resized to it as Pillow's bilinear `resize` does and its mask with nearest neighbours (as
+/// torchvision's segmentation references do: interpolated class indices would be other classes);
+/// without it every image must have one size. A mask always has its image's size. `augment`'s
+/// crops and flips move image and mask together.
 public enum SegmentationFolder {
     struct Config: Decodable {
         var images: String
@@ -20,9 +24,10 @@ public enum SegmentationFolder {
         var classes: Int?
         var ignoreIndex: Int?
         var channels: Int?
+        var size: [Int]?
 
         enum CodingKeys: String, CodingKey {
-            case images, masks, classNames = "class_names", classes, ignoreIndex = "ignore_index", channels
+            case images, masks, classNames = "class_names", classes, ignoreIndex = "ignore_index", channels, size
         }
 
         var classCount: Int { classNames?.count ?? classes ?? 0 }
@@ -43,6 +48,9 @@ public enum SegmentationFolder {
                 throw fail("ignore_index", "must be a mask value in \(classCount)...255 (the classes are 0...\(classCount - 1)), got \(i)")
             }
             if let c = channels, c != 1 && c != 3 { throw fail("channels", "must be 1 or 3, got \(c)") }
+            if let s = size, s.count != 2 || !s.allSatisfy({ (1...4096).contains($0) }) {
+                throw fail("size", "must be [height, width], 1 to 4096 pixels each, got \(s)")
+            }
         }
     }
 
@@ -53,7 +61,7 @@ public enum SegmentationFolder {
         let files = try imageFiles(in: images)
         let channels = c.channels ?? 3, classes = c.classCount, ignored = c.ignoreIndex ?? defaultIgnoreIndex
         let first = try ImageFile.header(images + "/" + files[0])
-        let (height, width) = (first.height, first.width), plane = height * width
+        let (height, width) = c.size.map { ($0[0], $0[1]) } ?? (first.height, first.width), plane = height * width
         try SystemMemory.require(files.count * plane * (4 * channels + 4),
                                  for: "\(files.count) images of \(width)x\(height) and their masks", file: images)
         var values = [Float](repeating: 0, count: files.count * channels * plane)
@@ -66,15 +74,20 @@ public enum SegmentationFolder {
                 throw DataError(file: maskPath, message: "does not exist: image \(fileName) has no mask (masks are "
                                 + "PNG files named by the image's stem)")
             }
-            let image = try ImageFile.decode(imagePath, channels: channels)
+            var image = try ImageFile.decode(imagePath, channels: channels)
+            var mask = try ImageFile.decodeMask(maskPath)
+            guard mask.width == image.width && mask.height == image.height else {
+                throw DataError(file: maskPath, message: "is \(mask.width)x\(mask.height), but its image \(fileName) "
+                                + "is \(image.width)x\(image.height)")
+            }
+            if c.size != nil && (image.width != width || image.height != height) {
+                image = PillowResample.resize(image, width: width, height: height, filter: .bilinear)
+                mask = nearest(mask, width: width, height: height)
+            }
             guard image.width == width && image.height == height else {
                 throw DataError(file: imagePath, message: "is \(image.width)x\(image.height); the images of a "
-                                + "segmentation folder must share one size, \(width)x\(height) as \(files[0])")
-            }
-            let mask = try ImageFile.decodeMask(maskPath)
-            guard mask.width == width && mask.height == height else {
-                throw DataError(file: maskPath, message: "is \(mask.width)x\(mask.height), but its image \(fileName) "
-                                + "is \(width)x\(height)")
+                                + "segmentation folder must share one size, \(width)x\(height) as \(files[0]) (or give "
+                                + "\"size\": [height, width] to resize them)")
             }
             store(image, into: &values, sample: n)
             for i in 0..<plane {
@@ -114,6 +127,20 @@ public enum SegmentationFolder {
                                      classNames: nil, labelsPerSample: plane,
                                      mask: MaskLabels(shape: [height, width], ignored: nil))
         return (dataset, files)
+    }
+
+    /// `mask` resized by nearest neighbours as Pillow's `NEAREST` (what torchvision's
+    /// `InterpolationMode.NEAREST` runs): output pixel x reads input ⌊(x + ½)·w_in/w_out⌋.
+    static func nearest(_ mask: PixelImage, width: Int, height: Int) -> PixelImage {
+        var out = PixelImage(width: width, height: height, channels: 1)
+        for y in 0..<height {
+            let sy = min(mask.height - 1, Int((Double(y) + 0.5) * Double(mask.height) / Double(height)))
+            for x in 0..<width {
+                let sx = min(mask.width - 1, Int((Double(x) + 0.5) * Double(mask.width) / Double(width)))
+                out.pixels[y * width + x] = mask.pixels[sy * mask.width + sx]
+            }
+        }
+        return out
     }
 
     /// Writes `image` as sample `sample` of `[N, C, H, W]` values, `byte / 255` (torchvision's

@@ -52,6 +52,28 @@ final class SegmentationFolderTests: XCTestCase {
         XCTAssertTrue(d.labels.allSatisfy { (0...10).contains($0) })
     }
 
+    /// `size` resizes images bilinearly and masks by nearest neighbours (Pillow's NEAREST: output x
+    /// reads ⌊(x + ½)·w_in/w_out⌋), so masks keep only classes they had.
+    func testSizeResizesImagesAndMasksByNearestNeighbour() throws {
+        let out = TestFiles.directory("scenes-resized")
+        _ = try makeScenes(out)
+        var c = config(out + "/test")
+        c.size = [24, 40]
+        let d = try SegmentationFolder.load(c, images: out + "/test/images", masks: out + "/test/masks", name: "s")
+        XCTAssertEqual(d.sampleShape, [1, 24, 40])
+        XCTAssertEqual(d.mask?.shape, [24, 40])
+        let full = try ImageFile.decodeMask(out + "/test/masks/00001.png")
+        for y in 0..<24 {
+            for x in 0..<40 {
+                let source = full.pixels[(y * 64 + 32) / 24 * 64 + (x * 64 + 32) / 40]
+                XCTAssertEqual(d.labels[24 * 40 + y * 40 + x], Int32(source), "(\(y), \(x))")
+            }
+        }
+        let image = try ImageFile.decode(out + "/test/images/00001.png", channels: 1)
+        let resized = PillowResample.resize(image, width: 40, height: 24, filter: .bilinear)
+        XCTAssertEqual(Array(d.values[960..<1920]), resized.pixels.map { Float($0) / 255 })
+    }
+
     func testAugmentationMovesTheMaskWithTheImage() {
         let shape: Shape = [1, 4, 5]
         var image = (0..<20).map(Float.init), mask = (0..<20).map { Int32($0) }, scratch = [Float](repeating: 0, count: 20)
