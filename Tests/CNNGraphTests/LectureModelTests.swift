@@ -25,6 +25,11 @@ extension ReferenceModelTests {
         // mult-adds at 299x299: 5,713,251,528.
         assertCounts(g, trainable: 23_834_568)
         XCTAssertEqual(g.nodes.reduce(0) { $0 + $1.layer.macs }, 5_713_251_528)
+        // torchvision's state_dict names (flat_names inception blocks), E splits included.
+        for name in ["Conv2d_1a_3x3.conv.weight", "Mixed_5b.branch5x5_1.bn.running_var", "Mixed_6e.branch7x7dbl_5.conv.weight",
+                     "Mixed_7b.branch3x3_2a.conv.weight", "Mixed_7c.branch3x3dbl_3b.bn.bias", "fc.weight"] {
+            XCTAssertNotNil(g.parameters.first { $0.name == name }, name)
+        }
         XCTAssertEqual(outputShapes(g), [[1_000]])
     }
 

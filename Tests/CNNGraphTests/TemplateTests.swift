@@ -71,6 +71,22 @@ final class TemplateTests: XCTestCase {
         XCTAssertEqual(shape(g, "skip"), [9, 8, 8])
     }
 
+    /// flat_names: branch entries named directly inside the inception block, and refused when
+    /// two branches use one name.
+    func testInceptionFlatNames() throws {
+        let g = try build(#"""
+            {"type": "inception", "name": "mix", "flat_names": true, "branches": [
+              [{"type": "conv2d", "name": "b1", "filters": 2, "kernel": 1}],
+              [{"type": "conv2d", "name": "b2a", "filters": 2, "kernel": 1},
+               {"type": "conv2d", "name": "b2b", "filters": 3, "kernel": 1, "inputs": "b2a"}]]}
+            """#)
+        XCTAssertEqual(names(g), ["mix.b1", "mix.b2a", "mix.b2b", "mix.concat"])
+        XCTAssertTrue(error(#"""
+            {"type": "inception", "name": "mix", "flat_names": true, "branches": [
+              [{"type": "conv2d", "name": "c", "filters": 2, "kernel": 1}], [{"type": "conv2d", "name": "c", "filters": 2, "kernel": 1}]]}
+            """#).contains("duplicate node name \"mix.c\""))
+    }
+
     func testUnknownTypeListsTemplates() {
         XCTAssertTrue(error(#"{"type": "conv_bm", "filters": 2}"#, extra: convBN)
             .contains("unknown layer type \"conv_bm\" (did you mean \"conv_bn\"?)"))

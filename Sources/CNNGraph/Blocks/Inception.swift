@@ -17,7 +17,11 @@ enum Inception: Block {
         keys: [
             ConfigKey("branches", "list of lists of layer entries", default: "none",
                       "Explicit branches, each from the block input (`branch1`, `branch2`, …), "
-                      + "concatenated along channels; no other key may be given with it."),
+                      + "concatenated along channels; no other key but `flat_names` may be given with it."),
+            ConfigKey("flat_names", "bool", default: "false",
+                      "With `branches`: name every branch's entries directly inside the block "
+                      + "(`Mixed_5b.branch1x1`, as torchvision's Inception modules name their convolutions) "
+                      + "instead of under `branch1`, `branch2`, …; the names must then differ across branches."),
             ConfigKey("ch1x1", "int", default: "none",
                       "Filters of the 1x1 branch (required without `branches`)."),
             ConfigKey("ch3x3red", "int", default: "none",
@@ -61,6 +65,10 @@ enum Inception: Block {
         let file = builder.file
         let prefix = entry.name + "."
         var outputs: [Int] = []
+        let flat = entry.take("flat_names")
+        guard flat == nil || flat?.boolValueForFlag != nil else {
+            throw entry.error("expected true or false", key: "flat_names", file: file)
+        }
         if let branches = try entry.takeEntries("branches", required: false, file: file) {
             if !entry.config.keys.isEmpty {
                 throw entry.error("explicit \"branches\" take no other keys", key: entry.config.keys[0], file: file)
@@ -69,10 +77,15 @@ enum Inception: Block {
                 guard case .array(let layers) = value else {
                     throw ConfigError(file: file, place: path, message: "expected a list of layers for this branch")
                 }
+                let branchPrefix = flat?.boolValueForFlag == true ? prefix : "\(prefix)branch\(i + 1)."
                 outputs.append(try builder.addSequence(layers.enumerated().map { ($1, "\(path)[\($0)]") },
-                                                       input: input, prefix: "\(prefix)branch\(i + 1)."))
+                                                       input: input, prefix: branchPrefix))
             }
         } else {
+            if flat != nil {
+                throw entry.error("names the entries of explicit \"branches\"; the shorthand's are fixed",
+                                  key: "flat_names", file: file)
+            }
             let c = try entry.decode(Config.self, file: file)
             let required = [("ch1x1", c.ch1x1), ("ch3x3red", c.ch3x3Reduce), ("ch3x3", c.ch3x3),
                             ("ch5x5red", c.ch5x5Reduce), ("ch5x5", c.ch5x5), ("pool_proj", c.poolProjection)]
@@ -100,4 +113,9 @@ enum Inception: Block {
         return try builder.addLayer(Concat.self, Concat.Config(), name: prefix + "concat", inputs: outputs,
                                     place: entry.path)
     }
+}
+
+private extension JSONValue {
+    /// The value of a boolean key, or nil when it is no boolean.
+    var boolValueForFlag: Bool? { if case .bool(let b) = self { b } else { nil } }
 }
