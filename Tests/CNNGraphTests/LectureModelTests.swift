@@ -39,6 +39,11 @@ extension ReferenceModelTests {
         // leaves out timm's BatchNormAct2d (its 63,168 weights and biases counted here).
         assertCounts(g, trainable: 42_679_816)
         XCTAssertEqual(g.nodes.reduce(0) { $0 + $1.layer.macs }, 12_253_975_624 + 63_168)
+        // timm's state_dict names (flat_names inception blocks).
+        for name in ["features.0.conv.weight", "features.3.conv.conv.weight", "features.6.branch1.0.conv.weight",
+                     "features.21.branch1_1a.bn.running_mean", "features.21.branch3.1.conv.weight", "last_linear.bias"] {
+            XCTAssertNotNil(g.parameters.first { $0.name == name }, name)
+        }
         XCTAssertEqual(outputShapes(g), [[1_000]])
     }
 
