@@ -109,19 +109,10 @@ struct Predict: ParsableCommand {
         let channels = graph.inputShape.rank == 3 ? graph.inputShape[0] : nil
         let workers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
         if let split {
-            let data = try DataSpec.load(dataJSON, path: "data", file: config, baseDirectory: base, inputChannels: channels)
-            let set: LabeledDataset? = switch split {
-            case .test: data.test
-            case .validation: data.validation
-            case .train: data.train
-            }
-            guard let set else { throw ConfigError(file: config, place: "data", message: "has no \(split.rawValue) set") }
-            try DataCompatibility.checkEvaluable(set, role: split.rawValue, by: graph, file: config)
-            let chosen = try indices.map { try Self.parse(indices: $0, count: set.count) } ?? Array(0..<set.count)
+            let (data, set, chosen) = try samples(of: split, dataJSON, base: base, graph: graph)
             if names.isEmpty { names = set.classNames ?? [] }
-            let predictions = try Predictor.predict(executor: executor, dataset: set.subset(chosen, name: set.name),
-                                                    normalization: data.normalization, batchSize: batch,
-                                                    workers: data.loaderThreads)
+            let predictions = try Predictor.predict(executor: executor, dataset: set, normalization: data.normalization,
+                                                    batchSize: batch, workers: data.loaderThreads)
             return (zip(chosen.map(String.init), predictions).map { ($0, $1) }, names, [])
         }
         guard var reading = try DataSpec.imageReading(dataJSON, file: config, baseDirectory: base,
@@ -143,6 +134,23 @@ struct Predict: ParsableCommand {
         let predictions = try Predictor.predict(executor: executor, dataset: set, normalization: nil, batchSize: batch,
                                                 workers: workers)
         return (zip(set.images!.files, predictions).map { ($0, $1) }, names, skipped)
+    }
+
+    /// The `--split` set's `--indices` samples (all without it), checked against the model, the
+    /// data they come from and the indices.
+    func samples(of split: Split, _ dataJSON: JSONValue, base: String, graph: Graph) throws
+        -> (data: LoadedData, set: LabeledDataset, indices: [Int]) {
+        let channels = graph.inputShape.rank == 3 ? graph.inputShape[0] : nil
+        let data = try DataSpec.load(dataJSON, path: "data", file: config, baseDirectory: base, inputChannels: channels)
+        let set: LabeledDataset? = switch split {
+        case .test: data.test
+        case .validation: data.validation
+        case .train: data.train
+        }
+        guard let set else { throw ConfigError(file: config, place: "data", message: "has no \(split.rawValue) set") }
+        try DataCompatibility.checkEvaluable(set, role: split.rawValue, by: graph, file: config)
+        let chosen = try indices.map { try Self.parse(indices: $0, count: set.count) } ?? Array(0..<set.count)
+        return (data, set.subset(chosen, name: set.name), chosen)
     }
 
     /// "0,5,10-19" → [0, 5, 10, …, 19], each below `count`.

@@ -25,7 +25,7 @@ extension Predict {
         let executor = Executor(graph: graph, maxBatch: batch)
         let metadata = try CheckpointMetadata(TrainingCheckpoint.loadWeights(checkpoint, into: executor), file: checkpoint)
         let base = (config as NSString).deletingLastPathComponent
-        let (set, normalization, names) = try inputs(dataJSON, base: base, input: input, metadata: metadata)
+        let (set, normalization, names) = try inputs(dataJSON, base: base, graph: graph, metadata: metadata)
         let workers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
         let predicted = try Predictor.predictMasks(executor: executor, dataset: set, normalization: normalization,
                                                    batchSize: batch, workers: workers)
@@ -66,19 +66,13 @@ extension Predict {
 
     /// The samples to segment (a split's, or image files at the model's input size, `[0, 1]`
     /// values as stored), the normalization to apply, and each one's name.
-    private func inputs(_ dataJSON: JSONValue, base: String, input: Shape, metadata: CheckpointMetadata) throws
+    private func inputs(_ dataJSON: JSONValue, base: String, graph: Graph, metadata: CheckpointMetadata) throws
         -> (LabeledDataset, Normalization?, [String]) {
         if let split {
-            let data = try DataSpec.load(dataJSON, path: "data", file: config, baseDirectory: base, inputChannels: input[0])
-            let set: LabeledDataset? = switch split {
-            case .test: data.test
-            case .validation: data.validation
-            case .train: data.train
-            }
-            guard let set else { throw ConfigError(file: config, place: "data", message: "has no \(split.rawValue) set") }
-            let chosen = try indices.map { try Self.parse(indices: $0, count: set.count) } ?? Array(0..<set.count)
-            return (set.subset(chosen, name: set.name), data.normalization, chosen.map(String.init))
+            let (data, set, chosen) = try samples(of: split, dataJSON, base: base, graph: graph)
+            return (set, data.normalization, chosen.map(String.init))
         }
+        let input = graph.inputShape
         let (set, files) = try SegmentationFolder.unlabeled(paths: paths, shape: input)
         let normalization = try metadata.evalNormalization
             ?? DataSpec.load(dataJSON, path: "data", file: config, baseDirectory: base, inputChannels: input[0]).normalization

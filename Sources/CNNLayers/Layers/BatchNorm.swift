@@ -188,16 +188,23 @@ public final class BatchNorm: ConfiguredLayer, ActivationFusing, InferenceAffine
                 m2[c] += runM2 + delta * delta * seen * runLength / total
             }
         }
-        let m = Double(momentum)
         for c in range {
-            let variance = m2[c] / count
-            statistics.mean[c] = Float(mu[c])
-            statistics.rstd[c] = Float(1 / (variance + Double(eps)).squareRoot())
-            // PyTorch tracks the unbiased variance; with a single value it stays the biased one.
-            let unbiased = count > 1 ? variance * count / (count - 1) : variance
-            runningMean.data[c] = Float((1 - m) * Double(runningMean.data[c]) + m * mu[c])
-            runningVar.data[c] = Float((1 - m) * Double(runningVar.data[c]) + m * unbiased)
+            (statistics.mean[c], statistics.rstd[c]) = Self.finish(
+                mean: mu[c], variance: m2[c] / count, count: count, eps: eps, momentum: momentum,
+                runningMean: &runningMean.data[c], runningVar: &runningVar.data[c])
         }
+    }
+
+    /// Ends one channel's batch statistics (`count` values, biased `variance`): the mean and
+    /// 1/√(σ² + ε) to normalize with, and PyTorch's running update
+    /// `running = (1 − momentum)·running + momentum·batch`, of the unbiased variance
+    /// `σ²·M/(M − 1)` (with a single value it stays the biased one). Also `DenseBottleneck`'s.
+    static func finish(mean: Double, variance: Double, count: Double, eps: Float, momentum: Float,
+                       runningMean: inout Float, runningVar: inout Float) -> (mean: Float, rstd: Float) {
+        let m = Double(momentum), unbiased = count > 1 ? variance * count / (count - 1) : variance
+        runningMean = Float((1 - m) * Double(runningMean) + m * mean)
+        runningVar = Float((1 - m) * Double(runningVar) + m * unbiased)
+        return (Float(mean), Float(1 / (variance + Double(eps)).squareRoot()))
     }
 
     /// `Σ f(a[i])` over `n` values in sixteen independent Float lanes (so the loop vectorizes;

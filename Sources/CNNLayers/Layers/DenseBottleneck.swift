@@ -163,11 +163,9 @@ public final class DenseBottleneck: ConfiguredLayer {
                         let mf = Float(mean)
                         let variance = (0..<batch).reduce(0.0) { $0 + BatchNorm.sum(run($1), area) { ($0 - mf) * ($0 - mf) } }
                             / count
-                        stats[c] = mf
-                        stats[channels + c] = Float(1 / (variance + Double(l.eps)).squareRoot())
-                        let m = l.momentum, unbiased = count > 1 ? variance * count / (count - 1) : variance
-                        l.runningMean.data[c] = (1 - m) * l.runningMean.data[c] + m * mf
-                        l.runningVar.data[c] = (1 - m) * l.runningVar.data[c] + m * Float(unbiased)
+                        (stats[c], stats[channels + c]) = BatchNorm.finish(
+                            mean: mean, variance: variance, count: count, eps: l.eps, momentum: l.momentum,
+                            runningMean: &l.runningMean.data[c], runningVar: &l.runningVar.data[c])
                     } else {
                         stats[c] = l.runningMean.data[c]
                         stats[channels + c] = 1 / (l.runningVar.data[c] + l.eps).squareRoot()
