@@ -269,6 +269,16 @@ public struct GraphBuilder {
         context.kernels = kernels
         let nodes = self.nodes, indexByName = self.indexByName
         context.lookup = { n in indexByName[n].map { ($0, nodes[$0].layer) } }
+        context.upstream = {
+            var order = inputs.filter { $0 != Node.modelInput }, seen = Set(order), i = 0
+            while i < order.count {
+                for source in nodes[order[i]].inputs where source != Node.modelInput && seen.insert(source).inserted {
+                    order.append(source)
+                }
+                i += 1
+            }
+            return order.map { ($0, nodes[$0].layer) }
+        }
         let layer = try build(&context)
         // Absurd sizes in a config are an error here instead of an overflow or a failed
         // allocation later.

@@ -63,12 +63,19 @@ public enum Initializer: Sendable, Equatable {
     case constant(Float)
     case uniform(bound: Float)
     case normal(std: Float)
+    /// N(0, std²) with row `zeroRow` of the `[rows, width]` tensor zero: PyTorch's
+    /// `nn.Embedding(padding_idx=…)`, whose padding vector starts (and, without gradient, stays) zero.
+    case normalWithZeroRow(std: Float, zeroRow: Int)
 
     public func fill(_ t: Tensor, rng: inout RNG) {
         switch self {
         case .constant(let v): t.fill(v)
         case .uniform(let b): for i in 0..<t.count { t.data[i] = rng.uniform(bound: b) }
         case .normal(let s): for i in 0..<t.count { t.data[i] = s * rng.normal() }
+        case .normalWithZeroRow(let s, let row):
+            Initializer.normal(std: s).fill(t, rng: &rng)
+            let width = t.count / t.shape[0]
+            (t.data + row * width).update(repeating: 0, count: width)
         }
     }
 

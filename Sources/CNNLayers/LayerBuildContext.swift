@@ -18,6 +18,8 @@ public struct LayerBuildContext {
     public var kernels = KernelOptions.environment
     /// Finds an already-built node by name: its index and layer.
     public var lookup: (String) -> (index: Int, layer: any Layer)? = { _ in nil }
+    /// The nodes this layer's inputs descend from, nearest first (breadth-first from the inputs).
+    public var upstream: () -> [(index: Int, layer: any Layer)] = { [] }
     public private(set) var notes: [String] = []
     /// The nodes whose saved state this layer reads (`readSavedState(ofNode:)`), in order: its
     /// state edges in the graph.

@@ -14,11 +14,14 @@ enum GraphGradientCheck {
     /// A smaller `step` crosses fewer ReLU kinks (where the central difference is meaningless)
     /// and still leaves Float's rounding of L, about 1e-7·|L|/step, well inside the tolerance.
     /// `kinkTolerant` also accepts either one-sided difference (graphs with ReLUs).
+    /// `input`: the batch to check at (token indices for an embedding), random values if nil.
     static func check(_ g: Graph, batch: Int = 3, samples: Int = 200, step h: Float = 1e-2,
-                      kinkTolerant: Bool = false, extra: [String] = []) -> (failures: [String], checked: Int) {
+                      kinkTolerant: Bool = false, extra: [String] = [],
+                      input: Tensor? = nil) -> (failures: [String], checked: Int) {
         let executor = Executor(graph: g, maxBatch: 4, seed: 3)
         var rng = RNG(seed: 11)
-        let x = random(g.inputShape.batched(batch), &rng)
+        let x = input ?? random(g.inputShape.batched(batch), &rng)
+        let batch = x.shape[0]
         let outShape = g.nodes[g.outputs[0]].layer.outputShape.batched(batch)
         let r = random(outShape, &rng)
         let seed: UInt64 = 5

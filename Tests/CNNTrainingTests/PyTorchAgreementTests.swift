@@ -7,7 +7,8 @@ import XCTest
 @testable import CNNTraining
 
 /// cnnctl against PyTorch on the same weights: torchvision's resnet18 and a 2-layer LSTM, with
-/// every tensor filled by the formula of scripts/make-torch-fixtures (so no weights are
+/// and padded text through a packed bidirectional LSTM (the final state at each text's last real
+/// token, both directions), with every tensor filled by the formula of scripts/make-torch-fixtures (so no weights are
 /// committed), must give PyTorch's outputs to 1e-4 of the largest, and cnnctl's parameter names
 /// and shapes must be PyTorch's state_dict keys but its `num_batches_tracked` counters, so that
 /// checkpoints move both ways.
@@ -53,7 +54,8 @@ final class PyTorchAgreementTests: XCTestCase {
             TrainingCheckpoint.copy(Self.fill(p.name, p.spec.shape.dims), into: executor, at: executor.parameterOffsets[i])
         }
         let x = Tensor(shape: Shape(input))
-        for (i, v) in Self.unit("input", x.count).enumerated() { x.data[i] = v }
+        let given = (entry["input_values"] as? [Int]).map { $0.map(Float.init) }
+        for (i, v) in (given ?? Self.unit("input", x.count)).enumerated() { x.data[i] = v }
         var rng = RNG(seed: 0)
         let y = executor.forward(x, training: false, rng: &rng)[0].array
         let expected = [Float](try Data(contentsOf: URL(fileURLWithPath: Self.directory + "/" + (entry["output"] as! String)))
@@ -76,5 +78,16 @@ final class PyTorchAgreementTests: XCTestCase {
               {"type": "dense", "name": "out", "units": 3}]}
             """, file: "lstm.json")
         try check("lstm", graph: try GraphBuilder.build(model: model, path: "", file: "lstm.json"))
+    }
+
+    /// `pack_padded_sequence` against an embedding's `padding_index`: texts of 7, 4 and 1 tokens.
+    func testPaddedTextMatchesPackedSequences() throws {
+        let model = try JSONSource.parse("""
+            {"name": "packed", "input": [7], "layers": [
+              {"type": "embedding", "name": "embed", "vocabulary": 12, "dim": 6, "padding_index": 0},
+              {"type": "lstm", "name": "rnn", "hidden": 5, "layers": 2, "bidirectional": true, "forget_bias": 0},
+              {"type": "dense", "name": "out", "units": 3}]}
+            """, file: "packed.json")
+        try check("packed_lstm", graph: try GraphBuilder.build(model: model, path: "", file: "packed.json"))
     }
 }

@@ -43,21 +43,29 @@ extension AvgPool2D: ONNXExportable {
     }
 }
 
-/// `GlobalAveragePool` keeps `[N, C, 1, 1]`; flattened where cnnctl's output is `[C]`.
+/// `GlobalAveragePool` keeps `[N, C, 1, 1]`; flattened where cnnctl's output is `[C]`. Over time,
+/// `ReduceMean` over axis 1 (opset 17 takes the axes as an attribute).
 extension GlobalAvgPool: ONNXExportable {
     public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
-        globalPool("GlobalAveragePool", outputShape, &b)
+        try globalPool("GlobalAveragePool", "ReduceMean", planes, name, outputShape, &b)
     }
 }
 
 extension GlobalMaxPool: ONNXExportable {
     public func exportONNX(_ b: inout ONNXNodeBuilder) throws {
-        globalPool("GlobalMaxPool", outputShape, &b)
+        try globalPool("GlobalMaxPool", "ReduceMax", planes, name, outputShape, &b)
     }
 }
 
-private func globalPool(_ op: String, _ output: Shape, _ b: inout ONNXNodeBuilder) {
-    if output.rank == 1 {
+private func globalPool(_ op: String, _ overTime: String, _ planes: GlobalPlanes, _ name: String, _ output: Shape,
+                        _ b: inout ONNXNodeBuilder) throws {
+    if planes.steps != nil {
+        if let lengths = planes.lengths {
+            throw ONNXExportError(layer: name, "pooling each sample's real steps (after \(lengths.source)'s "
+                                  + "padding_index) is not supported by the exporter yet")
+        }
+        b.add(overTime, [b.inputs[0]], final: true, [("axes", .ints([1])), ("keepdims", .int(output.rank == 2 ? 1 : 0))])
+    } else if output.rank == 1 {
         b.add("Flatten", [b.add(op, [b.inputs[0]])], final: true, [("axis", .int(1))])
     } else {
         b.add(op, [b.inputs[0]], final: true)

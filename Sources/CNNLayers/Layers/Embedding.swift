@@ -7,10 +7,17 @@ import CNNCore
 /// `inputGradients` is nil); `dW[x[n, t], :] += dy[n, t, :]`. An index that is not an integer
 /// in `0..<vocabulary` stops the program: clamping would silently train the wrong row.
 /// MACs follow torchinfo, which counts every table element once per sample.
-public final class Embedding: ConfiguredLayer, IndexReading {
+///
+/// With `padding_index` (PyTorch's `padding_idx`) that row starts at zero and gets no gradient, so
+/// padding embeds as zeros; and the layer is a `SequenceLengthSource`: forward keeps each sample's
+/// length, 1 + the position of its last token other than padding, for the recurrent layers and
+/// pools over time after it, which then stop at the last real token.
+public final class Embedding: ConfiguredLayer, IndexReading, SequenceLengthSource {
     public struct Config: Decodable, Sendable {
         var vocabulary: Int
         var dim: Int
+        var paddingIndex: Int?
+        private enum CodingKeys: String, CodingKey { case vocabulary, dim, paddingIndex = "padding_index" }
     }
 
     public let name: String
@@ -19,6 +26,7 @@ public final class Embedding: ConfiguredLayer, IndexReading {
     public let inputShapes: [Shape]
     public let outputShape: Shape
     let vocabulary: Int, dim: Int, steps: Int
+    let paddingIndex: Int?
 
     var weight: Tensor!, weightGrad: Tensor!
 
@@ -28,6 +36,10 @@ public final class Embedding: ConfiguredLayer, IndexReading {
             throw context.error("must be ≥ 1, got \(c.vocabulary)", key: "vocabulary")
         }
         guard c.dim >= 1 else { throw context.error("must be ≥ 1, got \(c.dim)", key: "dim") }
+        if let p = c.paddingIndex, !(0..<c.vocabulary).contains(p) {
+            throw context.error("must be a row of the table, 0...\(c.vocabulary - 1), got \(p)", key: "padding_index")
+        }
+        paddingIndex = c.paddingIndex
         name = context.name
         inputShapes = context.inputShapes
         vocabulary = c.vocabulary
@@ -37,8 +49,16 @@ public final class Embedding: ConfiguredLayer, IndexReading {
     }
 
     public var parameterSpecs: [ParameterSpec] {
-        [ParameterSpec("weight", [vocabulary, dim], role: .embedding, initializer: .normal(std: 1))]
+        [ParameterSpec("weight", [vocabulary, dim], role: .embedding,
+                       initializer: paddingIndex.map { .normalWithZeroRow(std: 1, zeroRow: $0) } ?? .normal(std: 1))]
     }
+
+    public var paddedSteps: Int? { paddingIndex == nil ? nil : steps }
+
+    /// The lengths, `[N]` Int32, with a padding index.
+    public func savedStateFloats(batch: Int) -> Int { paddingIndex == nil ? 0 : batch }
+
+    public var details: String? { paddingIndex.map { "padding index \($0): zero vector, no gradient, sets lengths" } }
 
     public var macs: Int { parameterCount }
 
@@ -64,13 +84,21 @@ public final class Embedding: ConfiguredLayer, IndexReading {
         for i in 0..<inputs[0].count {
             (output.data + i * dim).update(from: w + row(x, i) * dim, count: dim)
         }
+        guard let pad = paddingIndex.map(Float.init) else { return }
+        let n = inputs[0].shape[0], lengths = context.saved.indices(count: n)
+        for b in 0..<n {
+            let sample = x + b * steps
+            lengths[b] = Int32((0..<steps).last { sample[$0] != pad }.map { $0 + 1 } ?? 0)
+        }
     }
 
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
         let x = UnsafePointer(inputs[0].data), dw = weightGrad.data
         for i in 0..<inputs[0].count {
-            let target = dw + row(x, i) * dim, g = dy.data + i * dim
+            let k = row(x, i)
+            guard k != paddingIndex else { continue }
+            let target = dw + k * dim, g = dy.data + i * dim
             for j in 0..<dim { target[j] += g[j] }
         }
     }
@@ -81,6 +109,10 @@ public final class Embedding: ConfiguredLayer, IndexReading {
             ConfigKey("vocabulary", "int",
                       "Table rows; inputs are indices in 0..<vocabulary (PyTorch `num_embeddings`)."),
             ConfigKey("dim", "int", "Length of each learned vector (PyTorch `embedding_dim`)."),
+            ConfigKey("padding_index", "int", default: "none",
+                      "The padding token's row (PyTorch `padding_idx`): zero at first and never trained. Texts are "
+                      + "padded at the end; recurrent layers and global pools over [T, F] after this layer stop at "
+                      + "each sample's last other token."),
         ],
         example: LayerExample(["vocabulary": 7, "dim": 3], inputs: [[5]], indexInputs: 7)
     )

@@ -56,6 +56,8 @@ final class RecurrentScratch {
     /// (`RecurrentCell.gradientsOverGates`).
     let dGates: Tensor?, dRecurrent: Tensor?, dOutput: Tensor, dInput: Tensor
     let carry: Tensor, scratch: Tensor
+    /// `[states][N, H]`, with sequence lengths: the carry of rows a backward step passes over.
+    let held: Tensor?
     /// `[G·H]`: the bias every step's input projection gets (see `RecurrentCell.stepBias`).
     let stepBias: Tensor
     /// Per worker-pool part, `[2][G·H]`: the column sums of its rows' gate gradients (then of
@@ -78,6 +80,7 @@ final class RecurrentScratch {
         dOutput = Tensor(shape: [rows * width])
         dInput = Tensor(shape: [rows * max(l.features, width)])
         carry = Tensor(shape: [l.stateCount * n * l.hidden])
+        held = l.lengths == nil ? nil : Tensor(shape: [l.stateCount * n * l.hidden])
         scratch = Tensor(shape: [n * l.gateWidth])
         stepBias = Tensor(shape: [l.gateWidth])
         gateSums = Tensor(shape: [WorkerPool.maxParts * 2 * l.gateWidth])

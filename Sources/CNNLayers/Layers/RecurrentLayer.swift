@@ -38,6 +38,12 @@ import CNNCore
 /// down the stacked layers are untouched, and a learned initial state gets gradient from the
 /// first block only. Forward is unchanged.
 ///
+/// After an `embedding` with a `padding_index` (`SequenceLengths`), each sample stops at its
+/// last real token, as PyTorch's packed sequences: a padded step leaves the state as it was
+/// (`carryThroughPadding`), so the forward direction's final state is the one at the last real
+/// token and the backward direction starts there from its initial state; with
+/// `return_sequences` the outputs of padded steps are zero (`pad_packed_sequence`'s padding).
+///
 /// Generic over the cell rather than holding `any RecurrentCell`: each layer type is its own
 /// (`GRU`, `LSTM`, `SimpleRNN`, with their registrations and options), the cell is stored inline,
 /// and the gate passes are concrete code in the cell's type, called once per step through its
@@ -68,6 +74,8 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
     /// The saved state's buffers as last carved, reused while the batch and memory are the same.
     private var carved: RecurrentSaved?
     private var dropoutActive = false
+    /// The sequence lengths of the padded input, if it is.
+    let lengths: SequenceLengths?
 
     var stateCount: Int { Cell.stateCount }
     func inputSize(layer k: Int) -> Int { k == 0 ? features : directions * hidden }
@@ -107,6 +115,7 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
                                 + "use \"double\"", key: "bias")
         }
         gateWidth = Cell.gateNames.count * hidden
+        lengths = context.sequenceLengths(steps: steps)
         outputShape = returnSequences ? [steps, directions * hidden] : [directions * hidden]
         absentBias = singleBias ? .allocate(capacity: (1 + layers * directions) * gateWidth) : nil
         absentBias?.initialize(repeating: 0, count: (1 + layers * directions) * gateWidth)
@@ -149,6 +158,7 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
         if learnedInitialState {
             s += "; learned \(stateCount == 2 ? "h0, c0" : "h0") [\(h)] per layer and direction"
         }
+        if let lengths { s += "; stops at each sample's length (\(lengths.source))" }
         return s
     }
 
@@ -174,7 +184,7 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
     /// `forwardUnit` for how one runs on the worker pool's parts.
     public func forward(inputs: [Tensor], output: Tensor, context: inout ExecutionContext) {
         let n = inputs[0].shape[0], sv = saved(batch: n, context.saved), st = reserve(batch: n)
-        let width = directions * hidden
+        let width = directions * hidden, lengths = self.lengths?.read(context, batch: n)
         RecurrentKernels.transpose(inputs[0].data, into: sv.input, outer: n, inner: steps, width: features)
         dropoutActive = context.isTraining && dropout > 0
         for k in 0..<layers {
@@ -187,11 +197,16 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
                 }
                 x = y
             }
-            for d in 0..<directions { forwardUnit(unit(k, d, batch: n, input: x, sv, st, pool: context.pool)) }
+            for d in 0..<directions {
+                forwardUnit(unit(k, d, batch: n, input: x, sv, st, pool: context.pool).padded(lengths, held: nil))
+            }
         }
         let last = sv.outputs[layers - 1]
         if returnSequences {
             RecurrentKernels.transpose(last, into: output.data, outer: steps, inner: n, width: width)
+            forEachPaddedStep(lengths, batch: n) { b, t in
+                (output.data + (b * steps + t) * width).update(repeating: 0, count: width)
+            }
         } else {
             finalStates(n) { (output.data + $0).update(from: last + $1, count: hidden) }
         }
@@ -202,9 +217,13 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
     public func backward(inputs: [Tensor], output: Tensor, outputGradient dy: Tensor,
                          inputGradients: [Tensor?], context: inout ExecutionContext) {
         let n = dy.shape[0], sv = saved(batch: n, context.saved), st = reserve(batch: n)
-        let width = directions * hidden, dOut = st.dOutput.data
+        let width = directions * hidden, dOut = st.dOutput.data, lengths = self.lengths?.read(context, batch: n)
         if returnSequences {
             RecurrentKernels.transpose(dy.data, into: dOut, outer: n, inner: steps, width: width)
+            // Padded steps output a constant zero: no gradient comes back through them.
+            forEachPaddedStep(lengths, batch: n) { b, t in
+                (dOut + (t * n + b) * width).update(repeating: 0, count: width)
+            }
         } else {
             // Only the final states have a gradient: it starts each top-layer unit's h carry, and
             // their steps all read one zero step of dOut (not T zeroed steps, written on one
@@ -216,7 +235,7 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
             let dIn = k > 0 || inputGradients[0] != nil ? st.dInput.data : nil
             dIn?.update(repeating: 0, count: steps * n * inputSize(layer: k))
             for d in 0..<directions {
-                let u = unit(k, d, batch: n, input: x, sv, st, pool: context.pool)
+                let u = unit(k, d, batch: n, input: x, sv, st, pool: context.pool).padded(lengths, held: st.held?.data)
                 let final = UnsafePointer(dy.data + d * hidden)
                 backwardUnit(u, inputGradient: dIn, finalGradient: u.finalGradientOnly ? final : nil)
             }
@@ -233,6 +252,14 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
                 RecurrentKernels.transpose(st.dInput.data, into: dx.data, outer: steps, inner: n, width: features,
                                            add: true)
             }
+        }
+    }
+
+    /// Calls `body(b, t)` for every step t past sample b's length.
+    private func forEachPaddedStep(_ lengths: UnsafePointer<Int32>?, batch n: Int, _ body: (Int, Int) -> Void) {
+        guard let lengths else { return }
+        for b in 0..<n where Int(lengths[b]) < steps {
+            for t in max(0, Int(lengths[b]))..<steps { body(b, t) }
         }
     }
 

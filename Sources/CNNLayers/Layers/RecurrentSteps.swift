@@ -57,7 +57,23 @@ extension RecurrentLayer {
 
     /// Every step, in order, on the unit's rows.
     private func forwardSteps(_ u: RecurrentUnit) {
-        for s in 0..<steps { cell.forwardStep(u, t: u.reverse ? steps - 1 - s : s) }
+        for s in 0..<steps {
+            let t = u.reverse ? steps - 1 - s : s
+            cell.forwardStep(u, t: t)
+            if u.lengths != nil { carryThroughPadding(u, t: t) }
+        }
+    }
+
+    /// A row past its sample's length keeps the state it had (PyTorch's packed sequences): the
+    /// forward direction's final state is the one at the last real token, and the backward
+    /// direction starts from its initial state there. The step ran on the row anyway (the rows
+    /// of a step are one product); its state is replaced by the previous one.
+    private func carryThroughPadding(_ u: RecurrentUnit, t: Int) {
+        let (hp, ld) = u.hPrev(t), h = u.h(t)
+        for i in 0..<u.rows where u.isPadding(row: i, step: t) {
+            (h + i * u.outputStride).update(from: hp + i * ld, count: hidden)
+            if stateCount == 2 { (u.aux(0, t) + i * hidden).update(from: u.cPrev(t) + i * hidden, count: hidden) }
+        }
     }
 
     /// One unit's steps, the batch rows split between `parts` parts.
@@ -135,7 +151,9 @@ extension RecurrentLayer {
         for s in stride(from: steps - 1, through: 0, by: -1) {
             let cut = bptt.map { s > 0 && s % $0 == 0 } ?? false
             let propagate = !cut && (s > 0 || learnedInitialState), t = u.reverse ? steps - 1 - s : s
+            if u.lengths != nil { holdCarry(u, t: t, restore: false) }
             cell.backwardStep(u, t: t, propagate: propagate)
+            if u.lengths != nil { holdCarry(u, t: t, restore: true) }
             if !sumsInStep { RecurrentKernels.addColumnSums(u.dGates(t), rows: u.rows, cols: gateWidth, into: sums) }
             if separate {
                 RecurrentKernels.addColumnSums(u.dRecurrent(t), rows: u.rows, cols: gateWidth, into: sums + gateWidth)
@@ -143,6 +161,25 @@ extension RecurrentLayer {
             if !propagate {
                 for k in 0..<stateCount {
                     (u.carry + k * u.batch * hidden).update(repeating: 0, count: u.rows * hidden)
+                }
+            }
+        }
+    }
+
+    /// Backward through a padded row: its state went through the step unchanged, so the gradient
+    /// reaching it passes to the previous state as it is. The step runs on the row with a zero
+    /// carry (and, padding's output being zero, a zero output gradient), which makes its gate
+    /// gradients and everything they add to zero; the carry held before is put back after.
+    private func holdCarry(_ u: RecurrentUnit, t: Int, restore: Bool) {
+        guard let held = u.held else { preconditionFailure("\(name): no held carry") }
+        for k in 0..<stateCount {
+            let carry = u.carry + k * u.batch * hidden, hold = held + k * u.batch * hidden
+            for i in 0..<u.rows where u.isPadding(row: i, step: t) {
+                if restore {
+                    (carry + i * hidden).update(from: hold + i * hidden, count: hidden)
+                } else {
+                    (hold + i * hidden).update(from: carry + i * hidden, count: hidden)
+                    (carry + i * hidden).update(repeating: 0, count: hidden)
                 }
             }
         }

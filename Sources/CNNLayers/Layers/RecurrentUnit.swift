@@ -36,6 +36,10 @@ public struct RecurrentUnit {
     let fusedProjection: Bool
     /// The executor's worker pool, for the products over all steps and the packing.
     let pool: WorkerPool
+    /// `[N]`: each sample's real steps (`SequenceLengths`); nil where every step is real.
+    var lengths: UnsafePointer<Int32>? = nil
+    /// `[states][N, H]`: where a backward step holds the carry of the rows it passes over as padding.
+    private(set) var held: UnsafeMutablePointer<Float>? = nil
     /// Batch row of this unit's first row, for the input's rows (`rows(_:)` moves the others).
     private(set) var firstRow = 0
     /// Rows of each step this unit works on, when only a part of the batch.
@@ -61,7 +65,22 @@ public struct RecurrentUnit {
         u.auxBase += b * hidden
         u.initial += b * hidden
         u.carry += b * hidden
+        u.held = held.map { $0 + b * hidden }
         return u
+    }
+
+    /// The unit with per-sample lengths and the backward scratch that holds padded rows' carry.
+    func padded(_ lengths: UnsafePointer<Int32>?, held: UnsafeMutablePointer<Float>?) -> RecurrentUnit {
+        var u = self
+        u.lengths = lengths
+        u.held = held
+        return u
+    }
+
+    /// Whether this unit's row i is past its sample's length at step t.
+    func isPadding(row i: Int, step t: Int) -> Bool {
+        guard let lengths else { return false }
+        return t >= Int(lengths[firstRow + i])
     }
 
     var weightHH: UnsafeMutablePointer<Float> { values[1] }
