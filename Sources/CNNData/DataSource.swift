@@ -11,8 +11,11 @@ import CNNCore
 ///     {"type": "text", "file": "…", "sequence_length": 64, "samples": 20000, "seed"?: 0}
 ///     {"type": "image_folder", "root": "…", …}, {"type": "image_list", "file": "…", …}
 ///     {"type": "segmentation_folder", "images": "…", "masks": "…", "classes": K, …}
+///     {"type": "text_classification", "file": "…", "max_length": T, …}
+///     {"type": "fortune_topics", "topics": ["…", …], "split": "train" | "test", "max_length": T, …}
 ///
-/// (image sources in `ImageSourceConfig`, segmentation folders in `SegmentationFolder`).
+/// (image sources in `ImageSourceConfig`, segmentation folders in `SegmentationFolder`, labelled
+/// texts in `TextClassification` and `FortuneTopics`, which `DataSpec.loadDocuments` loads).
 /// Relative paths resolve against the config file's directory; synthetic data and text windows
 /// default to seed 0, synthetic noise to 0.5. A text source is `samples` windows of
 /// `sequence_length` characters of a UTF-8 file (`TextCorpus`); as validation or test set it is
@@ -25,14 +28,41 @@ enum DataSource {
     case text(TextConfig)
     case images(ImageSourceConfig)
     case segmentation(SegmentationFolder.Config)
+    case textClassification(TextClassification.Config)
+    case fortuneTopics(FortuneTopics.Config)
 
     enum Kind: String, ConfigEnum {
         case fashionMNIST = "fashion_mnist", idx, cifar10, synthetic, text
         case imageFolder = "image_folder", imageList = "image_list"
         case segmentationFolder = "segmentation_folder"
+        case textClassification = "text_classification", fortuneTopics = "fortune_topics"
     }
 
     var isImages: Bool { if case .images = self { true } else { false } }
+
+    /// The vocabulary keys of a labelled-text source; nil for other sources.
+    var textVocabulary: TextVocabularyConfig? {
+        switch self {
+        case .textClassification(let c): c.vocabulary
+        case .fortuneTopics(let c): c.vocabulary
+        default: nil
+        }
+    }
+
+    /// A labelled-text source's texts, `classNames` (the training set's) fixing the classes.
+    func documents(role: String, baseDirectory: String, classNames: [String]?) throws -> TextDocuments {
+        func resolve(_ p: String) -> String { Self.resolve(p, against: baseDirectory) }
+        switch self {
+        case .textClassification(let c):
+            return try TextClassification.load(resolve(c.file), format: c.format, classNames: classNames ?? c.classes,
+                                               name: "text \(role)")
+        case .fortuneTopics(let c):
+            return try FortuneTopics.load(c, directory: c.directory.map(resolve) ?? FortuneTopics.defaultDirectory,
+                                          name: "fortunes \(role)")
+        default:
+            preconditionFailure("not a labelled-text source")
+        }
+    }
 
     struct FashionMNISTConfig: Decodable {
         enum Split: String, ConfigEnum { case train, test }
@@ -146,6 +176,15 @@ enum DataSource {
             let c = try decode(SegmentationFolder.Config.self)
             try c.validate(path: path, file: file)
             return .segmentation(c)
+        case .textClassification:
+            let c = try decode(TextClassification.Config.self)
+            if c.classes?.isEmpty == true { throw fail("classes", "must not be empty") }
+            try c.vocabulary.validate(path: path, file: file)
+            return .textClassification(c)
+        case .fortuneTopics:
+            let c = try decode(FortuneTopics.Config.self)
+            try c.validate(path: path, file: file)
+            return .fortuneTopics(c)
         }
     }
 
@@ -188,6 +227,8 @@ enum DataSource {
                                                name: "segmentation \(role)")
         case .images:
             preconditionFailure("image sources load through ImageSourceConfig.load")
+        case .textClassification, .fortuneTopics:
+            preconditionFailure("labelled texts load through DataSpec.loadDocuments")
         }
     }
 

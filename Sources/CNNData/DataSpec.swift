@@ -89,6 +89,13 @@ public enum DataSpec {
         if let f = fraction, !(f > 0 && f < 1) {
             throw fail("validation", "a fraction of the training set must be in (0, 1), got \(f)")
         }
+        if trainSource.textVocabulary != nil {
+            return try loadDocuments(c, train: trainSource, validation: validationSource, fraction: fraction,
+                                     test: testSource, path: path, file: file, baseDirectory: baseDirectory)
+        }
+        for (key, source) in [("validation", validationSource), ("test", testSource)] where source?.textVocabulary != nil {
+            throw fail(key, "is labelled text but the training set is not; they must be the same kind")
+        }
         if trainSource.isImages {
             return try loadImages(c, train: trainSource, validation: validationSource, fraction: fraction,
                                   test: testSource, path: path, file: file, baseDirectory: baseDirectory,
@@ -157,7 +164,7 @@ public enum DataSpec {
             func fail(_ message: String) -> ConfigError {
                 ConfigError(file: file, place: ConfigDecoder.keyPath(path, key: key), message: message)
             }
-            if (set.vocabulary == nil) != (train.vocabulary == nil) {
+            if (set.vocabulary == nil) != (train.vocabulary == nil) || (set.words == nil) != (train.words == nil) {
                 throw fail(train.vocabulary == nil
                            ? "is text but the training set is not; they must be the same kind"
                            : "the training set is text, so this must be a text source too")
@@ -173,7 +180,7 @@ public enum DataSpec {
 
     static func normalization(_ json: JSONValue?, train: LabeledDataset, path: String,
                               file: String) throws -> Normalization? {
-        if json != nil && train.vocabulary != nil {
+        if json != nil && train.holdsIndices {
             throw ConfigError(file: file, place: path, message: "text samples are symbol "
                               + "indices for an embedding layer; normalization does not apply")
         }

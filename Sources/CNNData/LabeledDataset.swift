@@ -32,6 +32,8 @@ public final class LabeledDataset: Sendable {
     public let mask: MaskLabels?
     /// The symbols of a text dataset, whose class `k` is `vocabulary.symbols[k]`; nil otherwise.
     public let vocabulary: Vocabulary?
+    /// The words of a text classification dataset, whose samples are their indices; nil otherwise.
+    public let words: WordVocabulary?
     /// How batches present image samples to the model (as `[T, F]` sequences), or nil for as
     /// they are; see `inputShape`.
     public let sequenceView: SequenceView?
@@ -41,13 +43,17 @@ public final class LabeledDataset: Sendable {
     /// sequence view's `[T, F]` of it. What the model's input must declare.
     public var inputShape: Shape { sequenceView?.shape(of: sampleShape) ?? sampleShape }
 
+    /// Whether the samples are symbol or word indices for an embedding rather than values.
+    public var holdsIndices: Bool { vocabulary != nil || words != nil }
+
     /// `labels.count` must be a multiple of `labelsPerSample` (≥ 1), `values.count` that
     /// multiple times `sampleShape.count`, every label in `0..<classCount`, a sequence view
     /// needs `[C, H, W]` samples (the loaders check these on user data before calling this).
     public init(name: String, sampleShape: Shape, values: [Float], labels: [Int32],
                 classCount: Int, classNames: [String]?, labelsPerSample: Int = 1,
                 vocabulary: Vocabulary? = nil, sequenceView: SequenceView? = nil,
-                classCountSource: String? = nil, images: ImageSet? = nil, mask: MaskLabels? = nil) {
+                classCountSource: String? = nil, images: ImageSet? = nil, mask: MaskLabels? = nil,
+                words: WordVocabulary? = nil) {
         precondition(labelsPerSample >= 1 && labels.count % labelsPerSample == 0,
                      "\(labels.count) labels are not a multiple of \(labelsPerSample) per sample")
         let count = labels.count / labelsPerSample
@@ -74,6 +80,7 @@ public final class LabeledDataset: Sendable {
         self.vocabulary = vocabulary
         self.sequenceView = sequenceView
         self.mask = mask
+        self.words = words
         self.count = count
     }
 
@@ -83,7 +90,7 @@ public final class LabeledDataset: Sendable {
         LabeledDataset(name: name, sampleShape: sampleShape, values: values, labels: labels,
                        classCount: classCount, classNames: classNames,
                        labelsPerSample: labelsPerSample, vocabulary: vocabulary,
-                       sequenceView: view, classCountSource: classCountSource, images: images, mask: mask)
+                       sequenceView: view, classCountSource: classCountSource, images: images, mask: mask, words: words)
     }
 
     /// The same image files through `pipeline` (an image dataset's evaluation transforms for a
@@ -95,7 +102,7 @@ public final class LabeledDataset: Sendable {
                               values: [], labels: labels, classCount: classCount,
                               classNames: classNames, labelsPerSample: labelsPerSample,
                               vocabulary: vocabulary, sequenceView: sequenceView,
-                              classCountSource: classCountSource, images: set, mask: mask)
+                              classCountSource: classCountSource, images: set, mask: mask, words: words)
     }
 
     /// The image dataset with its images decoded and prepared once, held in memory.
@@ -105,7 +112,7 @@ public final class LabeledDataset: Sendable {
                               classCount: classCount, classNames: classNames,
                               labelsPerSample: labelsPerSample, vocabulary: vocabulary,
                               sequenceView: sequenceView, classCountSource: classCountSource,
-                              images: try images.cached(threads: threads), mask: mask)
+                              images: try images.cached(threads: threads), mask: mask, words: words)
     }
 
     /// The samples at `indices` (in that order) as a new dataset with the same classes.
@@ -128,7 +135,7 @@ public final class LabeledDataset: Sendable {
                               labels: gather(labels, labelsPerSample), classCount: classCount,
                               classNames: classNames, labelsPerSample: labelsPerSample,
                               vocabulary: vocabulary, sequenceView: sequenceView,
-                              classCountSource: classCountSource, images: images?.subset(indices), mask: mask)
+                              classCountSource: classCountSource, images: images?.subset(indices), mask: mask, words: words)
     }
 
     /// Splits off `round(validationFraction × count)` randomly chosen samples as a validation

@@ -3,4 +3,6 @@
 /// the trainer compares the two before the first step instead of stopping the run at it.
 public protocol IndexReading: Layer {
     var indexLimit: Int { get }
+    /// The index that marks padding (an embedding's `padding_index`), if any.
+    var paddingIndex: Int? { get }
 }

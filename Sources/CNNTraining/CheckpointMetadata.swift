@@ -2,17 +2,20 @@ import CNNConfig
 import CNNData
 
 /// What a checkpoint keeps besides the weights, so that `generate` and `predict` need no
-/// training data: a text model's `vocabulary`, the `class_names` and an image model's
+/// training data: a text model's `vocabulary` (characters) or `words` (`WordVocabulary`, for text
+/// classification), the `class_names` and an image model's
 /// `eval_normalization` (its evaluation transforms' normalization: the training images'
 /// statistics under `"auto"`), as JSON strings in the safetensors metadata.
 public struct CheckpointMetadata {
     public var classNames: [String]?
     public var evalNormalization: Normalization?
+    public var words: WordVocabulary?
 
     /// The entries written for a run on `data` (the training vocabulary as `Vocabulary` writes it).
     static func entries(for data: LoadedData) -> [String: String] {
         var metadata: [String: String] = [:]
         if let vocabulary = data.train.vocabulary { metadata["vocabulary"] = vocabulary.serialized() }
+        if let words = data.train.words { metadata["words"] = words.serialized() }
         if let names = data.train.classNames {
             metadata["class_names"] = JSONValue.array(names.map(JSONValue.string)).serialized()
         }
@@ -34,6 +37,10 @@ public struct CheckpointMetadata {
             guard let names = try? JSONSource.parse(text, file: file).arrayValue?.map(\.stringValue),
                   names.allSatisfy({ $0 != nil }) else { throw fail("class_names") }
             classNames = names.map { $0! }
+        }
+        if let text = metadata["words"] {
+            guard let words = try? WordVocabulary(serialized: text) else { throw fail("words") }
+            self.words = words
         }
         if let text = metadata["eval_normalization"] {
             func floats(_ key: String, _ json: JSONValue) -> [Float]? {

@@ -47,14 +47,20 @@ public enum DataCompatibility {
         for node in graph.nodes where node.inputs.contains(Node.modelInput) {
             guard let table = node.layer as? any IndexReading else { continue }
             let what = "\(node.layer.name) (\(node.layer.type))"
-            guard let vocabulary = dataset.vocabulary else {
+            guard let count = dataset.vocabulary?.count ?? dataset.words?.count else {
                 throw ConfigError(file: file, place: "data.\(role)", message: "holds values, not a text's symbols, but "
                                   + "\(what) reads the model input as indices into its \(table.indexLimit) rows")
             }
-            guard vocabulary.count <= table.indexLimit else {
+            let symbols = dataset.words == nil ? "distinct characters" : "words in its vocabulary (<pad> and <unk> included)"
+            guard count <= table.indexLimit else {
                 throw ConfigError(file: file, place: "model", message: "\(what) has \(table.indexLimit) rows, but the "
-                                  + "text of \(dataset.name) has \(vocabulary.count) distinct characters: its vocabulary "
-                                  + "must be at least \(vocabulary.count)")
+                                  + "text of \(dataset.name) has \(count) \(symbols): its vocabulary must be at least \(count)")
+            }
+            if dataset.words != nil, let padding = table.paddingIndex,
+               padding != Int(WordVocabulary.paddingIndex) {
+                throw ConfigError(file: file, place: "model", message: "\(what) has padding_index \(padding), but texts "
+                                  + "are padded with <pad>, index \(WordVocabulary.paddingIndex): set padding_index "
+                                  + "\(WordVocabulary.paddingIndex)")
             }
         }
     }

@@ -8,14 +8,16 @@ import Foundation
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Classify image files (or dataset samples) with a checkpoint: top-K classes and probabilities, or masks.",
+        abstract: "Classify image files, texts or dataset samples with a checkpoint: top-K classes and probabilities, or masks.",
         discussion: """
             PATHs are image files or folders (searched recursively for .png, .jpg, .jpeg), read as the \
             config's evaluation sets are: its "eval" transforms, its channels, its normalization (the \
             statistics kept in the checkpoint for "auto"). For IDX, CIFAR-10 and text configs, --split \
             and --indices pick dataset samples instead. A file that cannot be read is an error naming \
             it, or with --skip-bad is left out and counted at the end. A segmentation model (first output \
-            [K, H, W]) writes each input's mask and overlay to --masks DIR instead.
+            [K, H, W]) writes each input's mask and overlay to --masks DIR instead. A text classifier \
+            takes --text (repeatable) or --text-file (one text per line), encoded with the word \
+            vocabulary its checkpoint keeps.
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json, csv }
@@ -32,12 +34,16 @@ struct Predict: ParsableCommand {
     @Flag(help: "Leave out files that cannot be read (counted at the end) instead of stopping.") var skipBad = false
     @Option(help: "For a segmentation model: the folder for each input's mask (NAME.png) and overlay (NAME-overlay.png).")
     var masks: String?
+    @Option(help: "A text to classify (repeatable), for a text classifier.") var text: [String] = []
+    @Option(help: "A UTF-8 file of texts to classify, one per line.") var textFile: String?
 
     func validate() throws {
         try checkOption("top", top, 1...100_000)
         try checkOption("batch", batch, Limits.batch)
-        if paths.isEmpty == (split == nil) {
-            throw ValidationError("give image files or folders, or --split (with optional --indices), not both")
+        let texts = !text.isEmpty || textFile != nil
+        if [!paths.isEmpty, split != nil, texts].filter({ $0 }).count != 1 {
+            throw ValidationError("give image files or folders, --split (with optional --indices), or --text / "
+                                  + "--text-file: one of them")
         }
         if indices != nil && split == nil { throw ValidationError("--indices needs --split") }
         // The syntax here; the bounds once the split's size is known.
@@ -50,7 +56,14 @@ struct Predict: ParsableCommand {
         if graph.nodes[graph.outputs[0]].layer.outputShape.rank == 3 {
             return try Failure.reporting { try predictMasks(graph: graph, file: file) }
         }
-        let (predictions, names, skipped) = try Failure.reporting { try predictAll(graph: graph, file: file) }
+        let (predictions, names, skipped) = try Failure.reporting {
+            if !text.isEmpty || textFile != nil {
+                let (predictions, names) = try predictTexts(graph: graph)
+                return (predictions, names, [String]())
+            }
+            return try predictAll(graph: graph, file: file)
+        }
+        let key = split != nil ? "index" : paths.isEmpty ? "text" : "path"
         let classNames = names
         func name(_ k: Int) -> String { k < classNames.count ? classNames[k] : "\(k)" }
         switch format {
@@ -59,7 +72,7 @@ struct Predict: ParsableCommand {
             object["checkpoint"] = .string(checkpoint)
             object["predictions"] = .array(predictions.map { item in
                 .object(JSONObject([
-                    (split == nil ? "path" : "index", split == nil ? .string(item.0) : .int(Int(item.0)!)),
+                    (key, split == nil ? .string(item.0) : .int(Int(item.0)!)),
                     ("top", .array(item.1.top(top).map {
                         .object(JSONObject([("class", .string(name($0.index))), ("index", .int($0.index)),
                                             ("probability", .double(Double($0.probability)))]))
@@ -71,12 +84,15 @@ struct Predict: ParsableCommand {
             print(JSONValue.object(object).serialized(indent: ""))
         case .csv:
             let k = min(top, predictions.first?.1.probabilities.count ?? top)
-            let header = [split == nil ? "path" : "index"] + (1...k).flatMap { ["class_\($0)", "probability_\($0)"] }
+            let header = [key] + (1...k).flatMap { ["class_\($0)", "probability_\($0)"] }
             let rows = predictions.map { label, p in [label] + p.top(k).flatMap { [name($0.index), "\($0.probability)"] } }
             print(try CSVText.render([header] + rows), terminator: "")
         case .table:
             let width = min(60, predictions.map(\.0.count).max() ?? 4)
-            for (label, p) in predictions {
+            for (item, p) in predictions {
+                // A text is shown on one line, cut to the column.
+                let flat = item.split(whereSeparator: \.isNewline).joined(separator: " ")
+                let label = flat.count > 60 ? flat.prefix(59) + "…" : flat
                 let shown = p.top(top).map { "\(name($0.index)) \(String(format: "%.4f", $0.probability))" }
                 print(label.padding(toLength: max(width, label.count), withPad: " ", startingAt: 0) + "  "
                       + shown.joined(separator: "   "))

@@ -26,7 +26,7 @@ public final class Embedding: ConfiguredLayer, IndexReading, SequenceLengthSourc
     public let inputShapes: [Shape]
     public let outputShape: Shape
     let vocabulary: Int, dim: Int, steps: Int
-    let paddingIndex: Int?
+    public let paddingIndex: Int?
 
     var weight: Tensor!, weightGrad: Tensor!
 
