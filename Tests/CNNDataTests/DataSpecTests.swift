@@ -63,11 +63,12 @@ final class DataSpecTests: XCTestCase {
         assertConfigError(["train": ["type": "fashion-mnist", "split": "train"]],
                           "c.json: data.train.type: unknown value \"fashion-mnist\"; valid: "
                             + "fashion_mnist, idx, cifar10, synthetic, text, image_folder, "
-                            + "image_list, segmentation_folder (did you mean \"fashion_mnist\"?)")
+                            + "image_list, segmentation_folder, text_classification, fortune_topics "
+                            + "(did you mean \"fashion_mnist\"?)")
         assertConfigError(["train": ["split": "train"]],
                           "c.json: data.train: missing required key \"type\"; valid types: "
                             + "fashion_mnist, idx, cifar10, synthetic, text, image_folder, image_list, "
-                            + "segmentation_folder")
+                            + "segmentation_folder, text_classification, fortune_topics")
         assertConfigError(["train": ["type": "fashion_mnist", "split": "val"]],
                           "c.json: data.train.split: unknown value \"val\"; valid: train, test")
         assertConfigError(["train": ["type": "cifar10", "files": [], "extra": 1]],

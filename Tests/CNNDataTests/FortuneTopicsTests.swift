@@ -17,9 +17,7 @@ final class FortuneTopicsTests: XCTestCase {
         return .object(object)
     }
 
-    private func load(_ json: JSONValue) throws -> LoadedData {
-        try DataSpec.load(json, path: "data", file: "c.json", baseDirectory: "")
-    }
+    private func load(_ json: JSONValue) throws -> LoadedData { try TestFiles.loadData(json, "") }
 
     func testSplitIsStratifiedDisjointAndFixed() throws {
         let dir = TestFiles.directory("fortunes")
@@ -57,9 +55,7 @@ final class FortuneTopicsTests: XCTestCase {
         let dir = TestFiles.directory("fortunes-errors")
         TestFiles.write(Array("only one".utf8), to: "\(dir)/one")
         TestFiles.write(Array("a\n%\nb".utf8), to: "\(dir)/two")
-        func message(_ json: JSONValue) -> String {
-            do { _ = try load(json); return "no error" } catch { return "\(error)" }
-        }
+        func message(_ json: JSONValue) -> String { TestFiles.loadError(json, "") }
         XCTAssertEqual(message(["train": source("train", ["two", "one"], directory: dir, [("max_length", 2)])]),
                        "\(dir)/one: holds 1 fortune(s); a topic needs at least 2 (texts separated by lines of \"%\")")
         XCTAssertEqual(message(["train": source("train", ["two"], directory: dir, [("max_length", 2)])]),

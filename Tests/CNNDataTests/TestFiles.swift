@@ -1,4 +1,7 @@
+import CNNConfig
 import Foundation
+
+@testable import CNNData
 
 /// Scratch files for data tests: one fresh directory per test case, under the system's
 /// temporary directory, named by process id so parallel runs do not collide.
@@ -31,6 +34,21 @@ enum TestFiles {
     static func idxHeader(type: UInt8 = 0x08, _ dims: [Int]) -> [UInt8] {
         [0, 0, type, UInt8(dims.count)] + dims.flatMap { d in
             [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: d >> $0) }
+        }
+    }
+
+    /// `json` loaded as the `data` section of a config `c.json` in `dir`.
+    static func loadData(_ json: JSONValue, _ dir: String) throws -> LoadedData {
+        try DataSpec.load(json, path: "data", file: "c.json", baseDirectory: dir)
+    }
+
+    /// The error `loadData` throws ("no error" if none), after its type's name when `typed`.
+    static func loadError(_ json: JSONValue, _ dir: String, typed: Bool = false) -> String {
+        do {
+            _ = try loadData(json, dir)
+            return "no error"
+        } catch {
+            return typed ? "\(type(of: error)): \(error)" : "\(error)"
         }
     }
 }

@@ -11,18 +11,9 @@ final class TextClassificationTests: XCTestCase {
         TestFiles.write(Array(text.utf8), to: "\(dir)/\(name)")
     }
 
-    private func load(_ json: JSONValue, _ dir: String) throws -> LoadedData {
-        try DataSpec.load(json, path: "data", file: "c.json", baseDirectory: dir)
-    }
+    private func load(_ json: JSONValue, _ dir: String) throws -> LoadedData { try TestFiles.loadData(json, dir) }
 
-    private func message(_ json: JSONValue, _ dir: String) -> String {
-        do {
-            _ = try load(json, dir)
-            return "no error"
-        } catch {
-            return "\(error)"
-        }
-    }
+    private func message(_ json: JSONValue, _ dir: String) -> String { TestFiles.loadError(json, dir) }
 
     private func table(_ file: String, _ extra: [(String, JSONValue)] = []) -> JSONValue {
         var object = JSONObject([("type", "text_classification"), ("file", .string(file))])

@@ -21,18 +21,9 @@ final class TextDataSpecTests: XCTestCase {
         ["type": "text", "file": .string(file), "sequence_length": 6, "samples": .int(samples)]
     }
 
-    private func load(_ json: JSONValue, _ dir: String) throws -> LoadedData {
-        try DataSpec.load(json, path: "data", file: "c.json", baseDirectory: dir)
-    }
+    private func load(_ json: JSONValue, _ dir: String) throws -> LoadedData { try TestFiles.loadData(json, dir) }
 
-    private func message(_ json: JSONValue, _ dir: String) -> String {
-        do {
-            _ = try load(json, dir)
-            return "no error"
-        } catch {
-            return "\(type(of: error)): \(error)"
-        }
-    }
+    private func message(_ json: JSONValue, _ dir: String) -> String { TestFiles.loadError(json, dir, typed: true) }
 
     func testFractionHoldsOutTheTailAndTestUsesTheTrainingVocabulary() throws {
         let dir = files()

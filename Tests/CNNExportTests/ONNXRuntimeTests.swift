@@ -125,6 +125,12 @@ final class ONNXRuntimeTests: XCTestCase {
                                 + #", {"type": "dense", "name": "out", "units": 3}]}"#))
         }
         try check(try ConfigFile.load(Self.root + "/configs/char-lstm.json").buildGraph(), tokens: 93)
+        // A bag of embeddings: the pools over [T, F] as ReduceMean / ReduceMax over time.
+        for pool in ["global_avgpool", "global_maxpool"] {
+            try check(try graph(json: #"{"name": "bag", "input": [7], "layers": [{"type": "embedding", "name": "embed", "#
+                                + #""vocabulary": 11, "dim": 4}, {"type": ""# + pool + #"", "name": "pool"}, "#
+                                + #"{"type": "dense", "name": "out", "units": 3}]}"#), tokens: 11)
+        }
     }
 
     /// Decoders and normalizations: transposed convolutions, both upsampling modes, layer and
@@ -173,6 +179,17 @@ final class ONNXRuntimeTests: XCTestCase {
                                                      producerVersion: "test")) {
             XCTAssertEqual("\($0)", "c: cannot be exported to ONNX: padding_mode circular has no ONNX Pad mode in "
                            + "opset 17 (reflect and replicate have)")
+        }
+        for (layer, message) in [(#"{"type": "lstm", "name": "r", "hidden": 3}"#,
+                                  "stopping at sequence lengths (after embed's padding_index)"),
+                                 (#"{"type": "global_avgpool", "name": "r"}"#,
+                                  "pooling each sample's real steps (after embed's padding_index)")] {
+            let padded = try self.graph(json: #"{"name": "padded", "input": [5], "layers": [{"type": "embedding", "#
+                                        + #""name": "embed", "vocabulary": 9, "dim": 4, "padding_index": 0}, "# + layer + "]}")
+            XCTAssertThrowsError(try ONNXExporter.export(padded, parameter: { _ in [] }, allOutputs: false,
+                                                         producerVersion: "test")) {
+                XCTAssertEqual("\($0)", "r: cannot be exported to ONNX: \(message) is not supported by the exporter yet")
+            }
         }
     }
 
