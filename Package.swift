@@ -59,8 +59,9 @@ let package = Package(
                 swiftSettings: kernels),
         .target(name: "CNNBench", dependencies: ["CNNTraining"]),
         .target(name: "CNNExport", dependencies: ["CNNGraph", "CNNLayers"]),
+        .target(name: "CNNVisual", dependencies: ["CNNCore", "CNNData", "COpenBLAS"]),
         .executableTarget(name: "cnnctl", dependencies: [
-            "CNNConfig", "CNNGraph", "CNNData", "CNNTraining", "CNNBench", "CNNExport",
+            "CNNConfig", "CNNGraph", "CNNLayers", "CNNData", "CNNTraining", "CNNBench", "CNNExport", "CNNVisual",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "CNNTestSupport", dependencies: ["CNNLayers", "CNNConfig"]),
@@ -74,6 +75,7 @@ let package = Package(
         .testTarget(name: "CNNTrainingTests", dependencies: ["CNNTraining", "CNNConfig", "CNNTestSupport"]),
         .testTarget(name: "CNNBenchTests", dependencies: ["CNNBench"]),
         .testTarget(name: "CNNExportTests", dependencies: ["CNNExport", "CNNGraph", "CNNTraining"]),
+        .testTarget(name: "CNNVisualTests", dependencies: ["CNNVisual", "CNNData"]),
         .testTarget(name: "CLITests", dependencies: ["cnnctl"]),
     ]
 )

@@ -215,6 +215,12 @@ public final class Executor {
 
     public func zeroGradients() { gradients.zero() }
 
+    /// Node `i`'s output buffer for a batch of `batch`, as the last forward pass left it. Where the
+    /// plan fuses an activation into a node or folds a batch norm into it, the buffer holds the
+    /// fused result; an executor built with `fusesActivations: false` and `foldsAffines` off
+    /// keeps every node's own output.
+    public func output(ofNode i: Int, batch: Int) -> Tensor { views(batch: batch).outputs[i] }
+
     /// The first node, in forward order, whose output for the last batch of `n` holds a NaN or an
     /// infinity: where a divergence started.
     public func firstNonFiniteOutput(batch n: Int) -> String? {

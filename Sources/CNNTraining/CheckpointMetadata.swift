@@ -10,6 +10,7 @@ public struct CheckpointMetadata {
     public var classNames: [String]?
     public var evalNormalization: Normalization?
     public var words: WordVocabulary?
+    public var vocabulary: Vocabulary?
 
     /// The entries written for a run on `data` (the training vocabulary as `Vocabulary` writes it).
     static func entries(for data: LoadedData) -> [String: String] {
@@ -37,6 +38,10 @@ public struct CheckpointMetadata {
             guard let names = try? JSONSource.parse(text, file: file).arrayValue?.map(\.stringValue),
                   names.allSatisfy({ $0 != nil }) else { throw fail("class_names") }
             classNames = names.map { $0! }
+        }
+        if let text = metadata["vocabulary"] {
+            guard let vocabulary = try? Vocabulary(serialized: text) else { throw fail("vocabulary") }
+            self.vocabulary = vocabulary
         }
         if let text = metadata["words"] {
             guard let words = try? WordVocabulary(serialized: text) else { throw fail("words") }

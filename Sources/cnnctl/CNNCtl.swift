@@ -8,8 +8,8 @@ struct CNNCtl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cnnctl",
         abstract: "Build, inspect, train and benchmark neural networks from JSON configs.",
-        subcommands: [Train.self, Eval.self, Predict.self, Export.self, Generate.self, Summarize.self, Bench.self, BenchData.self,
-                      Layers.self])
+        subcommands: [Train.self, Eval.self, Predict.self, Export.self, Generate.self, Visualize.self, Embeddings.self,
+                      Summarize.self, Bench.self, BenchData.self, Layers.self])
 
     static func main() {
         if let (index, shown) = ArgumentEncoding.firstInvalid() {

@@ -152,10 +152,16 @@ struct Predict: ParsableCommand {
         return (zip(set.images!.files, predictions).map { ($0, $1) }, names, skipped)
     }
 
-    /// The `--split` set's `--indices` samples (all without it), checked against the model, the
-    /// data they come from and the indices.
+    /// The `--split` set's `--indices` samples (all without it).
     func samples(of split: Split, _ dataJSON: JSONValue, base: String, graph: Graph) throws
         -> (data: LoadedData, set: LabeledDataset, indices: [Int]) {
+        try Self.samples(config: config, split: split, indices: indices, dataJSON, base: base, graph: graph)
+    }
+
+    /// The samples `indices` (e.g. "0,5,10-19"; all without it) of `split` of the data section
+    /// `dataJSON` of `config`, checked against the model, the data they come from and the indices.
+    static func samples(config: String, split: Split, indices: String?, _ dataJSON: JSONValue, base: String,
+                        graph: Graph) throws -> (data: LoadedData, set: LabeledDataset, indices: [Int]) {
         let channels = graph.inputShape.rank == 3 ? graph.inputShape[0] : nil
         let data = try DataSpec.load(dataJSON, path: "data", file: config, baseDirectory: base, inputChannels: channels)
         let set: LabeledDataset? = switch split {
