@@ -18,6 +18,8 @@ final class EpochLoop {
     private var headGradientViews: (batch: Int, views: [Tensor]) = (0, [])
     /// Per head: its pixels as rows, for a segmentation head `[K, H, W]`.
     let pixelRows: [PixelRows?]
+    /// Norms around each optimizer step, with `train.log_gradients`.
+    let gradientLog: GradientRecorder?
 
     init(trainer: Trainer, run: RunDirectory, executor: Executor, groups: [ParameterGroup], optimizer: any Optimizer,
          schedule: LRSchedule) {
@@ -32,6 +34,9 @@ final class EpochLoop {
                              augmentation: trainer.data.augmentation, workers: trainer.data.loaderThreads)
         headGradientBuffers = trainer.graph.outputs.map {
             Tensor(shape: trainer.graph.nodes[$0].layer.outputShape.batched(trainer.spec.batchSize))
+        }
+        gradientLog = trainer.spec.gradientLog.map {
+            GradientRecorder(spec: $0, graph: trainer.graph, offsets: executor.parameterOffsets)
         }
         pixelRows = trainer.graph.outputs.map {
             PixelRows(head: trainer.graph.nodes[$0].layer.outputShape, maxBatch: trainer.spec.batchSize)
@@ -123,6 +128,8 @@ final class EpochLoop {
     /// Regularization, the finiteness check, clipping and the optimizer step.
     private func applyUpdate(_ p: TrainingProgress, _ batch: Int, lr: Float) -> DivergenceError? {
         let spec = trainer.spec, count = executor.gradients.count
+        let log = gradientLog.flatMap { $0.measures(step: p.step) ? $0 : nil }
+        log?.beforeUpdate(parameters: executor.parameters.data, gradients: executor.gradients.data, count: count)
         spec.regularization?.addGradient(parameters: executor.parameters.data, gradients: executor.gradients.data,
                                          groups: groups)
         if let name = executor.firstNonFiniteGradient() {
@@ -136,6 +143,7 @@ final class EpochLoop {
             _ = GradientClipping.clipGlobalNorm(executor.gradients.data, count: count, maxNorm: norm)
         }
         optimizer.step(parameters: executor.parameters.data, gradients: executor.gradients.data, groups: groups, lr: lr)
+        log?.afterUpdate(parameters: executor.parameters.data, epoch: p.epoch + 1, step: p.step)
         return nil
     }
 

@@ -9,9 +9,11 @@ import CNNCore
 ///      "loss": {"type": "cross_entropy", "label_smoothing": 0.1, "head_weights": [1, 0.3, 0.3]},
 ///      "regularization": {"l2": 5e-4}, "clip_grad_norm": 5.0, "accumulate": 1,
 ///      "early_stopping": {"monitor": "val_loss", "patience": 3},
-///      "init_from": "runs/a/best.safetensors", "freeze": ["c1", "stage1.*"], "monitor": "val_accuracy"}
+///      "init_from": "runs/a/best.safetensors", "freeze": ["c1", "stage1.*"], "monitor": "val_accuracy",
+///      "log_gradients": true}
 ///
-/// (`init_from` may also be `{"file", "strict", "rename"}`: `InitFromSpec`).
+/// (`init_from` may also be `{"file", "strict", "rename"}`: `InitFromSpec`; `log_gradients` also
+/// `{"every_steps": N}`: `GradientLogSpec`).
 public struct TrainSpec: Decodable, Sendable {
     public var epochs: Int
     public var batchSize: Int
@@ -30,18 +32,23 @@ public struct TrainSpec: Decodable, Sendable {
     /// The metric that decides `best.safetensors` (default: validation accuracy, else test
     /// accuracy, else training loss).
     public var monitor: Metric?
+    /// `log_gradients` as written; `gradientLog` is what it means.
+    var logGradients: JSONValue?
+    public var gradientLog: GradientLogSpec?
 
     enum CodingKeys: String, CodingKey {
         case epochs, batchSize = "batch_size", seed, threads, optimizer, schedule, loss, regularization
         case clipGradNorm = "clip_grad_norm", clipGradValue = "clip_grad_value", accumulate
         case earlyStopping = "early_stopping", initFrom = "init_from", freeze, monitor
+        case logGradients = "log_gradients"
     }
 
     public static func load(_ json: JSONValue?, file: String) throws -> TrainSpec {
         guard let json else {
             throw ConfigError(file: file, place: "", message: "missing \"train\" section (epochs, batch_size, optimizer)")
         }
-        let spec = try ConfigDecoder.decode(TrainSpec.self, from: json, path: "train", file: file)
+        var spec = try ConfigDecoder.decode(TrainSpec.self, from: json, path: "train", file: file)
+        spec.gradientLog = try GradientLogSpec.decode(spec.logGradients, file: file)
         func check(_ ok: Bool, _ key: String, _ message: String) throws {
             if !ok { throw ConfigError(file: file, place: "train.\(key)", message: message) }
         }

@@ -29,6 +29,7 @@ public final class Trainer {
         var spec = try TrainSpec.load(config.train, file: config.path)
         if let e = options.epochs { spec.epochs = e }
         if let t = options.threads { spec.threads = t }
+        if options.logGradients && spec.gradientLog == nil { spec.gradientLog = GradientLogSpec() }
         try spec.schedule?.validate(totalEpochs: spec.epochs)
         self.spec = spec
         seed = UInt64(truncatingIfNeeded: options.seed ?? spec.seed ?? 1)
@@ -144,6 +145,10 @@ public final class Trainer {
             throw TrainingStateError(component: TrainingCheckpoint.statePath(run.path, "last"),
                                      message: "cannot resume: \(problem)")
         }
+        if resuming, let log = loop.gradientLog {
+            log.rows = try GradientCSV.parse(run.read("gradients.csv") ?? "", file: run.path + "/gradients.csv")
+                .filter { $0.epoch <= progress.epoch }
+        }
         if resuming {
             try say(run, "resuming \(run.path) at epoch \(progress.epoch + 1), batch \(progress.batch + 1) (step \(progress.step))")
             if records.count < progress.epoch {
@@ -173,6 +178,11 @@ public final class Trainer {
                                         directory: run.path, name: "last", metadata: checkpointMetadata)
             try run.write("metrics.csv", MetricsCSV.render(records))
             try run.write("curves.svg", CurvesSVG.render(records, title: "\(graph.name) — \(run.path)"))
+            if let log = loop.gradientLog {
+                log.endEpoch(record.epoch, step: progress.step)
+                try run.write("gradients.csv", GradientCSV.render(log.rows))
+                try run.write("gradients.svg", GradientSVG.render(log.rows, title: "\(graph.name): gradient norms by depth"))
+            }
             observer.epochFinished(record)
             try run.appendLog(EpochLine.format(record, epochs: spec.epochs))
             if stop {

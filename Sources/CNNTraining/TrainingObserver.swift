@@ -28,10 +28,13 @@ public struct TrainOptions: Sendable {
     public var stopAfterSteps: Int?
     /// Bytes the run may take, when less than the machine has (`--memory-limit`).
     public var memoryLimit: Int?
+    /// Log gradients once per epoch where the config does not say how (`--log-gradients`).
+    public var logGradients: Bool
 
     public init(outDirectory: String? = nil, resumeDirectory: String? = nil, epochs: Int? = nil, seed: Int? = nil,
-                threads: Int? = nil, stopAfterSteps: Int? = nil, memoryLimit: Int? = nil) {
+                threads: Int? = nil, stopAfterSteps: Int? = nil, memoryLimit: Int? = nil, logGradients: Bool = false) {
         self.memoryLimit = memoryLimit
+        self.logGradients = logGradients
         self.outDirectory = outDirectory
         self.resumeDirectory = resumeDirectory
         self.epochs = epochs

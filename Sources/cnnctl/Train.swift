@@ -21,6 +21,8 @@ struct Train: ParsableCommand {
     @Option(help: "Override train.seed.") var seed: Int?
     @Option(help: "BLAS threads (default: train.threads, else 2).") var threads: Int?
     @Option(help: "Memory the run may take, below what the machine has: bytes, or 512M, 4G (at least 1M).") var memoryLimit: ByteSize?
+    @Flag(help: "Record gradient and weight norms per parameter tensor each epoch (gradients.csv, gradients.svg).")
+    var logGradients = false
 
     func validate() throws {
         try checkOption("epochs", epochs, Limits.epochs)
@@ -31,7 +33,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let options = TrainOptions(outDirectory: out, resumeDirectory: resume, epochs: epochs, seed: seed, threads: threads,
-                                   memoryLimit: memoryLimit?.bytes)
+                                   memoryLimit: memoryLimit?.bytes, logGradients: logGradients)
         let reporter = ProgressReporter(terminal: isatty(STDOUT_FILENO) == 1)
         let result = try Failure.reporting {
             let trainer = try Trainer(configPath: config, options: options, observer: reporter)

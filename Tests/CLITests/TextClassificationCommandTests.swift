@@ -55,6 +55,14 @@ final class TextClassificationCommandTests: XCTestCase {
         let table = try CLI.run(["predict", config, "--checkpoint", checkpoint, "--text", "oven", "--top", "2"])
         XCTAssertTrue(table.stdout.hasPrefix("oven  food "), table.stdout)
 
+        // The embedding table's rows, labelled with the checkpoint's words (12 topic words, <pad>, <unk>).
+        let embeddings = try CLI.run(["embeddings", config, "--checkpoint", checkpoint, "--layer", "embed", "-o", dir + "/emb"])
+        XCTAssertEqual(embeddings.status, 0, embeddings.stderr)
+        let metadata = try String(contentsOfFile: dir + "/emb/metadata.tsv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(Array(metadata.prefix(3)), ["token\tindex", "<pad>\t0", "<unk>\t1"])
+        XCTAssertEqual(metadata.count, 1 + 14)
+        XCTAssertEqual(try String(contentsOfFile: dir + "/emb/vectors.tsv", encoding: .utf8).split(separator: "\n").count, 14)
+
         // A checkpoint without words cannot encode texts; texts and files are one input or the other.
         let image = dir + "/image.json"
         FileManager.default.createFile(atPath: image, contents: Data("""
