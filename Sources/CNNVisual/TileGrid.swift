@@ -29,8 +29,8 @@ public enum TileGrid {
 
     static let background: [UInt8] = [40, 40, 40]
 
-    /// A zoom that makes the larger tile side about 48 pixels, within 1…16.
-    public static func zoom(for tile: Tile) -> Int { min(16, max(1, 48 / max(tile.width, tile.height))) }
+    /// A zoom that makes the larger tile side about 64 pixels, within 1…16.
+    public static func zoom(for tile: Tile) -> Int { min(16, max(1, 64 / max(tile.width, tile.height))) }
 
     public static func render(_ tiles: [Tile], columns: Int, zoom: Int, scaling: Scaling) -> PixelImage {
         precondition(!tiles.isEmpty && columns >= 1 && zoom >= 1, "no tiles, columns or zoom")

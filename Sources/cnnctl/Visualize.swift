@@ -20,7 +20,7 @@ struct Visualize: ParsableCommand {
         @Option(name: .shortAndLong, help: "The PNG file to write.") var output: String
         @Option(help: "Tile scaling: tile (each tile to its own range) or shared (one range for all).")
         var scale = TileGrid.Scaling.perTile
-        @Option(help: "Screen pixels per value (default: about 48 pixels per tile side).") var zoom: Int?
+        @Option(help: "Screen pixels per value (default: about 64 pixels per tile side).") var zoom: Int?
 
         func validate() throws { try checkOption("zoom", zoom, 1...64) }
 
@@ -70,7 +70,8 @@ struct Visualize: ParsableCommand {
                 let (tiles, columns, mode) = WeightTiles.filters(weight.array, shape: spec.spec.shape.dims, channels: channels)
                 try picture.write(tiles, columns: columns)
                 let s = spec.spec.shape
-                let how = mode == .color ? "in colour (RGB)" : mode == .mean ? "averaged over the \(s[1]) input channels"
+                let how = mode == .color ? "in colour (RGB)" : s[1] == 1 ? "in grey"
+                    : mode == .mean ? "averaged over the \(s[1]) input channels"
                     : "a row per filter, a tile per input channel"
                 return "wrote \(picture.output): \(s[0]) filters of \(picture.layer) (\(s[1])×\(s[2])×\(s[3])), \(how); "
                     + picture.scaleNote + picture.weightsNote

@@ -40,6 +40,14 @@ enum CLI {
         return url.path
     }
 
+    /// An empty directory `cnnctl-<name>-<pid>` under the temporary directory (emptied if it exists).
+    static func freshDirectory(_ name: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cnnctl-\(name)-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
     static func golden(_ name: String) throws -> String {
         try String(contentsOf: repositoryRoot.appendingPathComponent("Tests/golden/\(name)"), encoding: .utf8)
     }

@@ -4,9 +4,7 @@ import XCTest
 /// `cnnctl predict --split --indices` on dataset samples, and its argument rules.
 final class PredictCommandTests: XCTestCase {
     func testDatasetSamplesByIndex() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cnnctl-predict-\(getpid())").path
-        try? FileManager.default.removeItem(atPath: dir)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try CLI.freshDirectory("predict")
         let config = dir + "/config.json"
         FileManager.default.createFile(atPath: config, contents: Data("""
             {"model": {"input": [1, 6, 6], "layers": [{"type": "flatten"}, {"type": "dense", "units": 3}]},

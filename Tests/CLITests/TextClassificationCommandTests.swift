@@ -19,9 +19,7 @@ final class TextClassificationCommandTests: XCTestCase {
     }
 
     func testTrainEvalAndPredictTexts() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cnnctl-text-\(getpid())").path
-        try? FileManager.default.removeItem(atPath: dir)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try CLI.freshDirectory("text")
         FileManager.default.createFile(atPath: dir + "/topics.tsv", contents: Data(table().utf8))
         let config = dir + "/config.json"
         FileManager.default.createFile(atPath: config, contents: Data("""

@@ -12,9 +12,7 @@ final class VisualizeCommandTests: XCTestCase {
     }
 
     func testFiltersActivationsAndEmbeddings() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cnnctl-viz-\(getpid())").path
-        try? FileManager.default.removeItem(atPath: dir)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try CLI.freshDirectory("viz")
         let config = dir + "/c.json"
         FileManager.default.createFile(atPath: config, contents: Data("""
             {"model": {"input": [3, 8, 8], "layers": [
