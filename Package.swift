@@ -43,6 +43,7 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg",
                        providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "mpi", providers: [.apt(["libopenmpi-dev"])]),
 
         .target(name: "CNNConfig", dependencies: ["CJSON", "CNNCore"]),
         .target(name: "CNNCore", dependencies: ["COpenBLAS"], swiftSettings: kernels + optimizedInTests),
@@ -60,8 +61,9 @@ let package = Package(
         .target(name: "CNNBench", dependencies: ["CNNTraining"]),
         .target(name: "CNNExport", dependencies: ["CNNGraph", "CNNLayers"]),
         .target(name: "CNNVisual", dependencies: ["CNNCore", "CNNData", "COpenBLAS"]),
+        .target(name: "CNNDistributed", dependencies: ["CMPI", "CNNTraining"]),
         .executableTarget(name: "cnnctl", dependencies: [
-            "CNNConfig", "CNNGraph", "CNNLayers", "CNNData", "CNNTraining", "CNNBench", "CNNExport", "CNNVisual",
+            "CNNConfig", "CNNGraph", "CNNLayers", "CNNData", "CNNTraining", "CNNBench", "CNNExport", "CNNVisual", "CNNDistributed",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .target(name: "CNNTestSupport", dependencies: ["CNNLayers", "CNNConfig"]),

@@ -16,4 +16,23 @@ public struct Batch {
     public let count: Int
     /// The dataset's `labelsPerSample`.
     public let labelsPerSample: Int
+    /// The samples of the batch over all processes of a data-parallel run (`count` otherwise).
+    public let globalCount: Int
+}
+
+/// Process `rank` of `size`'s share of every batch in a data-parallel run: of a batch of `n`
+/// samples, positions `[n·rank/size, n·(rank+1)/size)` (shares differ by at most one sample, and a
+/// batch smaller than the group leaves some processes none). All processes draw the same order,
+/// so the sequence of whole batches is that of one process, whatever the number of processes
+/// (PyTorch's `DistributedSampler` shares out a permutation the same way, by stride).
+public struct BatchShard: Sendable, Equatable {
+    public let rank: Int, size: Int
+
+    public init(rank: Int, size: Int) {
+        precondition(size >= 1 && (0..<size).contains(rank), "rank \(rank) of \(size)")
+        self.rank = rank
+        self.size = size
+    }
+
+    public func share(of n: Int) -> Range<Int> { (n * rank / size)..<(n * (rank + 1) / size) }
 }

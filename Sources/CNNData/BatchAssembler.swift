@@ -18,13 +18,26 @@ struct BatchAssembler: Sendable {
     let epoch: Int
     let normalization: Normalization?
     let augmentation: Augmentation?
+    /// This process's share of every batch, in a data-parallel run.
+    let shard: BatchShard?
 
-    /// The number of samples in batch `k`.
-    func count(of k: Int) -> Int { min(batchSize, dataset.count - k * batchSize) }
+    /// The number of samples in batch `k` over all processes.
+    func globalCount(of k: Int) -> Int { min(batchSize, dataset.count - k * batchSize) }
+
+    /// The positions in `order` of this process's samples of batch `k`.
+    func range(of k: Int) -> Range<Int> {
+        let first = k * batchSize, n = globalCount(of: k)
+        guard let shard else { return first..<first + n }
+        let share = shard.share(of: n)
+        return first + share.lowerBound..<first + share.upperBound
+    }
+
+    /// The number of samples in this process's share of batch `k`.
+    func count(of k: Int) -> Int { range(of: k).count }
 
     func fill(_ slot: BatchSlot, batch k: Int) throws {
         let shape = dataset.sampleShape, per = shape.count, perLabels = dataset.labelsPerSample
-        let first = k * batchSize
+        let first = range(of: k).lowerBound
         if let images = dataset.images {
             for j in 0..<count(of: k) {
                 let index = order[first + j]

@@ -27,6 +27,8 @@ public final class BatchLoader {
     public let prefetch: Bool
     /// Threads preparing batches ahead (with prefetch).
     public let workers: Int
+    /// This process's share of each batch, in a data-parallel run (`BatchShard`).
+    public let shard: BatchShard?
     private let slots: [BatchSlot]
     /// Per slot, the image views for a full batch and for the partial last batch.
     private let fullViews: [Tensor]
@@ -36,7 +38,7 @@ public final class BatchLoader {
     /// `augmentation` needs `[C, H, W]` samples (the config loader checks all three).
     public init(dataset: LabeledDataset, batchSize: Int, shuffle: Bool, seed: UInt64,
                 normalization: Normalization?, augmentation: Augmentation?,
-                prefetch: Bool = true, workers: Int = 1) {
+                prefetch: Bool = true, workers: Int = 1, shard: BatchShard? = nil) {
         let shape = dataset.sampleShape, inputShape = dataset.inputShape
         precondition(batchSize >= 1, "batch size \(batchSize) must be at least 1")
         precondition(workers >= 1, "\(workers) loader workers")
@@ -54,6 +56,7 @@ public final class BatchLoader {
         self.augmentation = augmentation
         self.prefetch = prefetch
         self.workers = workers
+        self.shard = shard
         slots = (0..<(prefetch ? workers + 1 : 1)).map { _ in
             BatchSlot(batchSize: batchSize, sampleCount: shape.count,
                       labelsPerSample: dataset.labelsPerSample)
@@ -89,7 +92,7 @@ public final class BatchLoader {
         guard start < end else { return }
         let assembler = BatchAssembler(
             dataset: dataset, order: order(epoch: epoch), batchSize: batchSize, seed: seed,
-            epoch: epoch, normalization: normalization, augmentation: augmentation)
+            epoch: epoch, normalization: normalization, augmentation: augmentation, shard: shard)
         guard prefetch else {
             for k in start..<end {
                 try assembler.fill(slots[0], batch: k)
@@ -113,8 +116,11 @@ public final class BatchLoader {
 
     private func batch(_ k: Int, slot: Int, _ assembler: BatchAssembler) -> Batch {
         let n = assembler.count(of: k), perLabels = dataset.labelsPerSample
-        return Batch(index: k, images: n == batchSize ? fullViews[slot] : partialViews[slot]!,
+        // A share's size varies from batch to batch: its view is made for it.
+        let images = shard != nil ? Tensor(shape: dataset.inputShape.batched(n), viewing: slots[slot].images, owner: slots[slot])
+            : n == batchSize ? fullViews[slot] : partialViews[slot]!
+        return Batch(index: k, images: images,
                      labels: UnsafeBufferPointer(start: slots[slot].labels, count: n * perLabels),
-                     count: n, labelsPerSample: perLabels)
+                     count: n, labelsPerSample: perLabels, globalCount: assembler.globalCount(of: k))
     }
 }

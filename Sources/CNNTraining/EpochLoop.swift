@@ -31,7 +31,8 @@ final class EpochLoop {
         self.schedule = schedule
         loader = BatchLoader(dataset: trainer.data.train, batchSize: trainer.spec.batchSize, shuffle: true,
                              seed: mixSeed(trainer.seed, 0x5A), normalization: trainer.data.normalization,
-                             augmentation: trainer.data.augmentation, workers: trainer.data.loaderThreads)
+                             augmentation: trainer.data.augmentation, workers: trainer.data.loaderThreads,
+                             shard: trainer.options.group.map { BatchShard(rank: $0.rank, size: $0.size) })
         headGradientBuffers = trainer.graph.outputs.map {
             Tensor(shape: trainer.graph.nodes[$0].layer.outputShape.batched(trainer.spec.batchSize))
         }
@@ -65,42 +66,24 @@ final class EpochLoop {
         let clock = Date().addingTimeInterval(-p.seconds)
         var stopped = false
         var failure: DivergenceError?
+        let group = trainer.options.group
         try loader.forEachBatch(epoch: p.epoch, startingAt: p.batch) { batch in
-            let n = batch.count, rows = n * batch.labelsPerSample
+            let n = batch.count
             let lr = self.lr(epoch: p.epoch, iteration: batch.index)
             var rng = RNG(seed: mixSeed(trainer.seed, UInt64(p.step), 0xD0))
-            let outputs = executor.forward(batch.images, training: true, rng: &rng)
             if batch.index % accumulate == 0 { executor.zeroGradients() }
+            // A process whose share of a small last batch is empty adds nothing to the sums.
             var mainLoss = 0.0
-            let gradients = headGradients(batch: n), ignored = trainer.data.train.mask?.ignored
-            // Sequence targets: every time step is one row of logits with its own label; so is
-            // every pixel of a segmentation head, once its logits are rows.
-            var mainRows = outputs[0]
-            for (k, g) in gradients.enumerated() {
-                g.zero()
-                let weight = trainer.headWeights[k] / Float(accumulate)
-                let loss: Double
-                if let pixels = pixelRows[k] {
-                    let logits = pixels.rows(of: outputs[k]), rowGradient = pixels.rowGradient(batch: n)
-                    loss = LossFunction.evaluate(spec.loss, logits: logits, labels: batch.labels, gradient: rowGradient,
-                                                 weight: weight, ignoredLabel: ignored)
-                    pixels.write(rowGradient, into: g)
-                    if k == 0 { mainRows = logits }
-                } else {
-                    loss = LossFunction.evaluate(spec.loss, logits: outputs[k], labels: batch.labels, gradient: g,
-                                                 weight: weight)
-                }
-                if k == 0 { mainLoss = loss }
-                if !loss.isFinite { failure = divergence(p, batch.index, "the loss is \(loss)", n) }
+            if n > 0 {
+                (mainLoss, failure) = forwardAndBackward(batch, &p, rng: &rng)
+                if failure != nil { return false }
             }
-            let counted = Self.correctCount(mainRows, batch.labels, ignoring: ignored)
-            p.correct += counted.correct
-            p.predictions += counted.rows
-            if failure != nil { return false }
-            executor.backward(batch.images, outputGradients: gradients, rng: &rng)
             p.step += 1
             let boundary = (batch.index + 1) % accumulate == 0 || batch.index == batches - 1
             if boundary {
+                // Each share's gradient is its part of the whole batch's mean (forwardAndBackward),
+                // so their sum is the one-process gradient.
+                group?.allreduceSum(executor.gradients.data, count: executor.gradients.count)
                 failure = applyUpdate(p, batch.index, lr: lr)
                 if failure != nil { return false }
             }
@@ -115,14 +98,63 @@ final class EpochLoop {
                                                    batches: batches, loss: p.lossSum / Double(p.seen),
                                                    accuracy: Double(p.correct) / Double(p.predictions),
                                                    imagesPerSecond: rate, etaSeconds: remaining / rate, lr: lr))
-            if boundary && (StopSignal.isRequested || trainer.options.stopAfterSteps == p.step) {
-                stopped = true
-                return false
+            if boundary {
+                let stop = StopSignal.isRequested || trainer.options.stopAfterSteps == p.step
+                // Every process stops at the same step, when any was asked to.
+                if group?.any(stop) ?? stop {
+                    stopped = true
+                    return false
+                }
             }
             return true
         }
         if let failure { throw failure }
         return !stopped
+    }
+
+    /// The batch's forward pass, losses, counts and backward pass; the main loss (a mean over the
+    /// batch's rows) and a divergence, if the loss is not finite. In a data-parallel run the
+    /// gradient is weighted by this share's part of the whole batch (n / global).
+    private func forwardAndBackward(_ batch: Batch, _ p: inout TrainingProgress, rng: inout RNG)
+        -> (Double, DivergenceError?) {
+        let spec = trainer.spec, n = batch.count, accumulate = spec.accumulate ?? 1
+        let outputs = executor.forward(batch.images, training: true, rng: &rng)
+        let share = Float(n) / Float(batch.globalCount)
+        var mainLoss = 0.0, failure: DivergenceError?
+        let gradients = headGradients(batch: n), ignored = trainer.data.train.mask?.ignored
+        // Sequence targets: every time step is one row of logits with its own label; so is
+        // every pixel of a segmentation head, once its logits are rows.
+        var mainRows = outputs[0]
+        for (k, g) in gradients.enumerated() {
+            g.zero()
+            let weight = trainer.headWeights[k] / Float(accumulate) * share
+            let loss: Double
+            if let pixels = pixelRows[k] {
+                let logits = pixels.rows(of: outputs[k]), rowGradient = pixels.rowGradient(batch: n)
+                loss = LossFunction.evaluate(spec.loss, logits: logits, labels: batch.labels, gradient: rowGradient,
+                                             weight: weight, ignoredLabel: ignored)
+                pixels.write(rowGradient, into: g)
+                if k == 0 { mainRows = logits }
+            } else {
+                loss = LossFunction.evaluate(spec.loss, logits: outputs[k], labels: batch.labels, gradient: g,
+                                             weight: weight)
+            }
+            if k == 0 { mainLoss = loss }
+            if !loss.isFinite { failure = divergence(p, batch.index, "the loss is \(loss)", n) }
+        }
+        let counted = Self.correctCount(mainRows, batch.labels, ignoring: ignored)
+        p.correct += counted.correct
+        p.predictions += counted.rows
+        if failure == nil { executor.backward(batch.images, outputGradients: gradients, rng: &rng) }
+        return (mainLoss, failure)
+    }
+
+    /// In a data-parallel run, the epoch's running sums over all processes, on every process.
+    func reduceSums(_ p: inout TrainingProgress) {
+        guard let group = trainer.options.group else { return }
+        var sums = [p.lossSum, Double(p.seen), Double(p.correct), Double(p.predictions)]
+        group.allreduceSum(&sums)
+        (p.lossSum, p.seen, p.correct, p.predictions) = (sums[0], Int(sums[1]), Int(sums[2]), Int(sums[3]))
     }
 
     /// Regularization, the finiteness check, clipping and the optimizer step.
@@ -164,6 +196,11 @@ final class EpochLoop {
     /// Closes the epoch: evaluates on the validation and test sets and resets the running sums.
     func finishEpoch(_ p: inout TrainingProgress) throws -> EpochRecord {
         let spec = trainer.spec, data = trainer.data
+        reduceSums(&p)
+        // Rank 0's weights and batch-norm statistics everywhere (the statistics differ with local
+        // batch norm; PyTorch DDP broadcasts its buffers likewise), so that every process
+        // evaluates the same model and takes the same early-stopping and schedule decisions.
+        trainer.options.group?.broadcast(executor.parameters.data, count: executor.parameters.count)
         func eval(_ set: LabeledDataset?) throws -> (Double?, Double?, Double?) {
             guard let set else { return (nil, nil, nil) }
             let m = try Evaluator.evaluate(executor: executor, dataset: set, normalization: data.normalization,

@@ -7,15 +7,24 @@ import Glibc
 /// The files of one training run: `config.json` (the resolved config, model inline), `log.txt`,
 /// `metrics.csv`, `curves.svg`, and the checkpoints `last`/`best` (+ `.state`). Every file but the
 /// log is replaced atomically, so a killed run never leaves half a file behind.
+///
+/// In a data-parallel run only rank 0 writes: the other processes hold a `RunDirectory` that
+/// reads (a resume's checkpoint) but whose writes do nothing (`writes` false).
 public final class RunDirectory {
     public let path: String
-    /// `log.txt`, open for appending.
+    /// `log.txt`, open for appending; −1 where this process does not write.
     private let log: Int32
+    public let writes: Bool
 
     /// Creates (or, for a resume, reopens) the directory. Nothing is written until the directory
     /// is known to be usable: a resume of a directory that holds no run leaves it untouched.
-    public init(path: String, resuming: Bool) throws {
+    public init(path: String, resuming: Bool, writes: Bool = true) throws {
         self.path = path
+        self.writes = writes
+        guard writes else {
+            log = -1
+            return
+        }
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         if fm.fileExists(atPath: path, isDirectory: &isDirectory) {
@@ -42,7 +51,7 @@ public final class RunDirectory {
         }
     }
 
-    deinit { close(log) }
+    deinit { if log >= 0 { close(log) } }
 
     /// `mkdir -p`, with the system's reason for the component that cannot be made.
     private static func makeDirectories(_ path: String) throws {
@@ -66,6 +75,7 @@ public final class RunDirectory {
 
     /// Appends a line to `log.txt`; a failed write (a full disk) is an error naming the file.
     public func appendLog(_ line: String) throws {
+        guard writes else { return }
         var text = line + "\n"
         let written = text.withUTF8 { bytes in Glibc.write(log, bytes.baseAddress, bytes.count) }
         guard written == text.utf8.count else {
@@ -75,6 +85,7 @@ public final class RunDirectory {
     }
 
     public func write(_ name: String, _ text: String) throws {
+        guard writes else { return }
         try AtomicFile.write(Array(text.utf8), to: path + "/" + name)
     }
 

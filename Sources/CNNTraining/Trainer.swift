@@ -114,8 +114,10 @@ public final class Trainer {
             }
             transferred = try WeightTransfer.load(from, into: executor)
         }
+        let group = options.group
         let run = try RunDirectory(path: options.resumeDirectory ?? options.outDirectory
-                                   ?? RunDirectory.defaultPath(configPath: config.path), resuming: resuming)
+                                   ?? RunDirectory.defaultPath(configPath: config.path), resuming: resuming,
+                                   writes: (group?.rank ?? 0) == 0)
         let groups = try ParameterGroups.groups(for: graph, offsets: executor.parameterOffsets, freeze: spec.freeze ?? [],
                                                 regularization: spec.regularization, file: config.path)
         let optimizer = try spec.optimizer.make(parameterCount: executor.parameters.count)
@@ -131,6 +133,9 @@ public final class Trainer {
                 throw RunError("the run used seed \(progress.seed); resume it with the same seed")
             }
             try schedule.restore(progress.schedule)
+            // The epoch's running sums are all processes' (reduced when the run stopped): kept by
+            // rank 0 only, so the reduction at the epoch's end counts them once.
+            if (group?.rank ?? 0) != 0 { (progress.lossSum, progress.seen, progress.correct, progress.predictions) = (0, 0, 0, 0) }
             records = try MetricsCSV.parse(run.read("metrics.csv") ?? "", file: run.path + "/metrics.csv")
                 .filter { $0.epoch <= progress.epoch }
         } else {
@@ -139,6 +144,8 @@ public final class Trainer {
         }
         let loop = EpochLoop(trainer: self, run: run, executor: executor, groups: groups, optimizer: optimizer,
                              schedule: schedule)
+        // Every process starts from rank 0's weights (after init_from or the resumed checkpoint).
+        group?.broadcast(executor.parameters.data, count: executor.parameters.count)
         if resuming, let problem = progress.inconsistency(
             epochs: spec.epochs, batchesPerEpoch: loop.loader.batchesPerEpoch, batchSize: spec.batchSize,
             labelsPerSample: data.train.labelsPerSample) {
@@ -160,8 +167,11 @@ public final class Trainer {
         var result = TrainResult(runDirectory: run.path, records: records, interrupted: false, stoppedEarly: false)
         while progress.epoch < spec.epochs {
             guard try loop.trainEpoch(&progress) else {
-                try TrainingCheckpoint.save(executor: executor, optimizer: optimizer, progress: progress,
-                                            directory: run.path, name: "last", metadata: checkpointMetadata)
+                loop.reduceSums(&progress)
+                if run.writes {
+                    try TrainingCheckpoint.save(executor: executor, optimizer: optimizer, progress: progress,
+                                                directory: run.path, name: "last", metadata: checkpointMetadata)
+                }
                 try say(run, "interrupted at epoch \(progress.epoch + 1), batch \(progress.batch) (step \(progress.step)); "
                     + "checkpoint written. Continue with: cnnctl train \(config.path) --resume \(run.path)")
                 result.interrupted = true
@@ -174,8 +184,10 @@ public final class Trainer {
             progress.schedule = schedule.state
             progress.epoch += 1
             let stop = try bookkeeping(record, &progress, run: run, executor: executor)
-            try TrainingCheckpoint.save(executor: executor, optimizer: optimizer, progress: progress,
-                                        directory: run.path, name: "last", metadata: checkpointMetadata)
+            if run.writes {
+                try TrainingCheckpoint.save(executor: executor, optimizer: optimizer, progress: progress,
+                                            directory: run.path, name: "last", metadata: checkpointMetadata)
+            }
             try run.write("metrics.csv", MetricsCSV.render(records))
             try run.write("curves.svg", CurvesSVG.render(records, title: "\(graph.name) — \(run.path)"))
             if let log = loop.gradientLog {
@@ -205,10 +217,12 @@ public final class Trainer {
         if improved {
             progress.bestMetric = value
             progress.badEpochs = 0
-            try TrainingCheckpoint.saveWeights(executor: executor,
+            if run.writes {
+                try TrainingCheckpoint.saveWeights(executor: executor,
                                                metadata: checkpointMetadata.merging(["epoch": String(record.epoch),
                                                                                      monitor.rawValue: String(value)]) { $1 },
                                                to: TrainingCheckpoint.weightsPath(run.path, "best"))
+            }
         } else {
             progress.badEpochs += 1
         }
@@ -229,6 +243,7 @@ public final class Trainer {
         try say(run, "data: \(data.train.count) training samples"
             + (data.validation.map { ", \($0.count) validation" } ?? "") + (data.test.map { ", \($0.count) test" } ?? "")
             + "; batch \(spec.batchSize), \(spec.epochs) epochs, seed \(seed), \(WorkerPool.shared.threadCount) threads"
+            + (options.group.map { ", \($0.size) processes (each a share of every batch; threads per process)" } ?? "")
             + (data.train.images != nil ? ", \(data.loaderThreads) loader thread(s)" : ""))
         for notice in data.notices { try say(run, "data: \(notice)") }
         try say(run, "run directory: \(run.path)")

@@ -30,9 +30,13 @@ public struct TrainOptions: Sendable {
     public var memoryLimit: Int?
     /// Log gradients once per epoch where the config does not say how (`--log-gradients`).
     public var logGradients: Bool
+    /// The processes of a data-parallel run (`mpirun -np N`); nil for one process.
+    public var group: (any ProcessGroup)?
 
     public init(outDirectory: String? = nil, resumeDirectory: String? = nil, epochs: Int? = nil, seed: Int? = nil,
-                threads: Int? = nil, stopAfterSteps: Int? = nil, memoryLimit: Int? = nil, logGradients: Bool = false) {
+                threads: Int? = nil, stopAfterSteps: Int? = nil, memoryLimit: Int? = nil, logGradients: Bool = false,
+                group: (any ProcessGroup)? = nil) {
+        self.group = group
         self.memoryLimit = memoryLimit
         self.logGradients = logGradients
         self.outDirectory = outDirectory

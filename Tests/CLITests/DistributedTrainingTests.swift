@@ -1,0 +1,115 @@
+import Foundation
+import XCTest
+
+/// `mpirun -np 2 cnnctl train` on one machine (Open MPI from Debian, one thread per rank, root
+/// allowed as CI runs as root): the same weights as one process within float rounding, identical
+/// checkpoints from two runs, one writer, resume on another process count, and a failing rank
+/// ending the job.
+final class DistributedTrainingTests: XCTestCase {
+    static let mpirun = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    /// Runs `mpirun --oversubscribe --bind-to none` with `arguments` (the rank commands).
+    private func mpirun(_ arguments: [String], in dir: String) throws -> CLI.Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.mpirun!)
+        process.arguments = ["--oversubscribe", "--bind-to", "none"] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: dir)
+        var env = ProcessInfo.processInfo.environment
+        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CLI.Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                          stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// The float tensors of a safetensors file, by name.
+    private func tensors(_ path: String) throws -> [String: [Float]] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let n = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let header = try JSONSerialization.jsonObject(with: data[8..<8 + n]) as! [String: Any]
+        var out: [String: [Float]] = [:]
+        for (name, value) in header where name != "__metadata__" {
+            let offsets = (value as! [String: Any])["data_offsets"] as! [Int]
+            let bytes = data[(8 + n + offsets[0])..<(8 + n + offsets[1])]
+            out[name] = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        }
+        return out
+    }
+
+    private func largestDifference(_ a: [String: [Float]], _ b: [String: [Float]]) -> Float {
+        XCTAssertEqual(Set(a.keys), Set(b.keys))
+        return a.keys.map { k in zip(a[k]!, b[k]!).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
+    }
+
+    func testTwoRanksTrainAsOne() throws {
+        guard Self.mpirun != nil else { throw XCTSkip("Open MPI's mpirun is not installed (scripts/setup installs it)") }
+        let dir = try CLI.freshDirectory("mpi")
+        let cnnctl = CLI.binary.path
+        // No batch norm or dropout: the processes' shares of each batch give the one-process
+        // gradient exactly, up to the order of the sums. 70 samples in batches of 16: the last is 6.
+        FileManager.default.createFile(atPath: dir + "/c.json", contents: Data("""
+            {"model": {"name": "small", "input": [1, 8, 8], "layers": [
+               {"type": "conv2d", "name": "c1", "filters": 4, "kernel": 3, "padding": 1, "activation": "relu"},
+               {"type": "flatten"},
+               {"type": "dense", "name": "out", "units": 3}]},
+             "data": {"train": {"type": "synthetic", "count": 70, "classes": 3, "shape": [1, 8, 8], "seed": 2},
+                      "test": {"type": "synthetic", "count": 20, "classes": 3, "shape": [1, 8, 8], "seed": 3}},
+             "train": {"epochs": 2, "batch_size": 16, "seed": 1, "optimizer": {"type": "sgd", "lr": 0.1, "momentum": 0.9}}}
+            """.utf8))
+        let train = [cnnctl, "train", "c.json", "--threads", "1"]
+        let one = try CLI.run(["train", dir + "/c.json", "--threads", "1", "--out", dir + "/one"])
+        XCTAssertEqual(one.status, 0, one.stderr)
+        let two = try mpirun(["-np", "2"] + train + ["--out", "two"], in: dir)
+        XCTAssertEqual(two.status, 0, two.stderr)
+        let again = try mpirun(["-np", "2"] + train + ["--out", "again"], in: dir)
+        XCTAssertEqual(again.status, 0, again.stderr)
+
+        // (a) Two processes end where one does, within float rounding (the sums' order differs).
+        let reference = try tensors(dir + "/one/last.safetensors")
+        XCTAssertLessThan(largestDifference(reference, try tensors(dir + "/two/last.safetensors")), 1e-6)
+        // The epoch figures are the whole batch's: the same lines as one process.
+        // metrics.csv: epoch, train loss and accuracy, validation (empty here), test loss and accuracy.
+        func metrics(_ run: String) throws -> [Double] {
+            try String(contentsOfFile: dir + "/\(run)/metrics.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+                .flatMap { line in line.split(separator: ",", omittingEmptySubsequences: false).prefix(7).compactMap { Double($0) } }
+        }
+        func assertSameMetrics(_ run: String) throws {
+            let a = try metrics(run), b = try metrics("one")
+            XCTAssertEqual(a.count, b.count)
+            for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-6 * max(1, abs(y)), run) }
+        }
+        try assertSameMetrics("two")
+        // (b) Two runs of two processes write identical weights.
+        XCTAssertEqual(try tensors(dir + "/two/last.safetensors"), try tensors(dir + "/again/last.safetensors"))
+        // (c) Rank 0 alone writes: one header in the log, which names the processes.
+        let log = try String(contentsOfFile: dir + "/two/log.txt", encoding: .utf8)
+        XCTAssertEqual(log.components(separatedBy: "model small:").count - 1, 1, log)
+        XCTAssertTrue(log.contains("2 processes (each a share of every batch; threads per process)"), log)
+
+        // (d) Stopped after 7 steps on two processes, resumed on one: it finishes where one did.
+        let part = try mpirun(["-np", "2"] + train + ["--out", "part", "--stop-after-steps", "7"], in: dir)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/part/last.state.safetensors"), part.stderr)
+        let resumed = try CLI.run(["train", dir + "/c.json", "--threads", "1", "--resume", dir + "/part"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertLessThan(largestDifference(reference, try tensors(dir + "/part/last.safetensors")), 1e-6)
+        try assertSameMetrics("part")
+
+        // A rank that cannot read its data ends the job, naming itself, instead of leaving rank 0
+        // waiting in a collective.
+        let bad = try String(contentsOfFile: dir + "/c.json", encoding: .utf8).replacingOccurrences(
+            of: #"{"type": "synthetic", "count": 70, "classes": 3, "shape": [1, 8, 8], "seed": 2}"#,
+            with: #"{"type": "idx", "images": "missing.idx", "labels": "missing-labels.idx"}"#)
+        FileManager.default.createFile(atPath: dir + "/bad.json", contents: Data(bad.utf8))
+        let failed = try mpirun(["-np", "1"] + train + ["--out", "f", ":", "-np", "1", cnnctl, "train", "bad.json",
+                                 "--threads", "1", "--out", "f"], in: dir)
+        XCTAssertNotEqual(failed.status, 0)
+        XCTAssertTrue(failed.stderr.contains("error: rank 1 of 2: training failed"), failed.stderr)
+        XCTAssertTrue(failed.stderr.contains("missing.idx"), failed.stderr)
+    }
+}
