@@ -76,12 +76,9 @@ public final class MPIGroup: ProcessGroup, @unchecked Sendable {
         allreduceSeconds += MonotonicClock.seconds() - start
     }
 
-    public func allreduceSum(_ values: inout [Double]) {
-        let n = Int32(values.count)
-        values.withUnsafeMutableBufferPointer {
-            check(MPI_Allreduce(cnn_mpi_in_place(), $0.baseAddress, n, cnn_mpi_double(), cnn_mpi_sum(),
-                                cnn_mpi_comm_world()), "MPI_Allreduce of the metrics")
-        }
+    public func allreduceSum(_ values: UnsafeMutablePointer<Double>, count: Int) {
+        check(MPI_Allreduce(cnn_mpi_in_place(), values, Int32(count), cnn_mpi_double(), cnn_mpi_sum(),
+                            cnn_mpi_comm_world()), "MPI_Allreduce of statistics")
     }
 
     public func allreduceMax(_ value: Double) -> Double {

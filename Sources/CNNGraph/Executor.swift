@@ -32,6 +32,9 @@ public final class Executor {
     /// `AffineAbsorbing` layer's output (a convolution's) into that layer's output pass; off,
     /// every node runs as written.
     public var foldsAffines = true
+    /// Sums batch-norm statistics over the processes of a data-parallel run in training
+    /// (`train.sync_batchnorm`); nil keeps each process's own.
+    public var statisticsReducer: (any StatisticsReducer)?
 
     /// The layers (batch norms) that inference folds into the layer before them.
     public var foldedAffines: [String] {
@@ -155,6 +158,7 @@ public final class Executor {
         if input.data != b.input.data { b.input.data.update(from: input.data, count: input.count) }
         var context = ExecutionContext(isTraining: training, rng: rng, workspace: workspace.data,
                                        workspaceCount: workspace.count, pool: pool)
+        if training { context.statisticsReducer = statisticsReducer }
         let nodes = graph.nodes, folds = !training && foldsAffines
         for i in nodes.indices {
             let start = profile == nil ? 0 : MonotonicClock.seconds()
@@ -192,6 +196,7 @@ public final class Executor {
         }
         var context = ExecutionContext(isTraining: true, rng: rng, workspace: workspace.data,
                                        workspaceCount: workspace.count, pool: pool)
+        context.statisticsReducer = statisticsReducer
         let nodes = graph.nodes
         // An activation run in place is back-propagated by its producer, later in this loop.
         for i in nodes.indices.reversed() where plan[i].runsInPlace == nil {

@@ -120,6 +120,8 @@ public struct ExecutionContext {
     /// The saved state of the nodes this one reads through state edges (`LayerBuildContext`'s
     /// `readSavedState(ofNode:)`), in the order it asked for them.
     public var stateInputs: [SavedState] = []
+    /// Set in training for a data-parallel run with synchronized batch statistics.
+    public var statisticsReducer: (any StatisticsReducer)?
 
     public init(isTraining: Bool, rng: RNG, workspace: UnsafeMutablePointer<Float>, workspaceCount: Int,
                 pool: WorkerPool = .shared) {

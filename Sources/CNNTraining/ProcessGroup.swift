@@ -1,3 +1,5 @@
+import CNNLayers
+
 /// The processes of a data-parallel run (`mpirun -np N cnnctl train`): each holds the whole
 /// model and trains on its share of every batch, and these collectives keep them in step. The
 /// training code sees only this protocol; `CNNDistributed` implements it over MPI, so nothing else
@@ -10,8 +12,8 @@ public protocol ProcessGroup: AnyObject, Sendable {
     var size: Int { get }
     /// Sums `count` floats over the processes, in place on every process.
     func allreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int)
-    /// Sums doubles over the processes, in place on every process.
-    func allreduceSum(_ values: inout [Double])
+    /// Sums `count` doubles over the processes, in place on every process.
+    func allreduceSum(_ values: UnsafeMutablePointer<Double>, count: Int)
     /// The largest of `value` over the processes.
     func allreduceMax(_ value: Double) -> Double
     /// Rank 0's `count` floats, copied into every process's buffer.
@@ -25,4 +27,16 @@ public protocol ProcessGroup: AnyObject, Sendable {
 extension ProcessGroup {
     /// Whether `flag` holds on any process.
     public func any(_ flag: Bool) -> Bool { allreduceMax(flag ? 1 : 0) > 0 }
+
+    public func allreduceSum(_ values: inout [Double]) {
+        let count = values.count
+        values.withUnsafeMutableBufferPointer { allreduceSum($0.baseAddress!, count: count) }
+    }
+}
+
+/// Batch-norm statistics summed over a process group (`train.sync_batchnorm`).
+final class GroupStatisticsReducer: StatisticsReducer {
+    let group: any ProcessGroup
+    init(_ group: any ProcessGroup) { self.group = group }
+    func sum(_ values: UnsafeMutablePointer<Double>, count: Int) { group.allreduceSum(values, count: count) }
 }

@@ -10,7 +10,7 @@ import CNNCore
 ///      "regularization": {"l2": 5e-4}, "clip_grad_norm": 5.0, "accumulate": 1,
 ///      "early_stopping": {"monitor": "val_loss", "patience": 3},
 ///      "init_from": "runs/a/best.safetensors", "freeze": ["c1", "stage1.*"], "monitor": "val_accuracy",
-///      "log_gradients": true}
+///      "log_gradients": true, "sync_batchnorm": false}
 ///
 /// (`init_from` may also be `{"file", "strict", "rename"}`: `InitFromSpec`; `log_gradients` also
 /// `{"every_steps": N}`: `GradientLogSpec`).
@@ -32,6 +32,9 @@ public struct TrainSpec: Decodable, Sendable {
     /// The metric that decides `best.safetensors` (default: validation accuracy, else test
     /// accuracy, else training loss).
     public var monitor: Metric?
+    /// In a data-parallel run, batch-norm statistics over all processes' shares of the batch
+    /// (PyTorch's `SyncBatchNorm`) instead of each process's own (the default, as DDP's).
+    public var syncBatchNorm: Bool?
     /// `log_gradients` as written; `gradientLog` is what it means.
     var logGradients: JSONValue?
     public var gradientLog: GradientLogSpec?
@@ -40,7 +43,7 @@ public struct TrainSpec: Decodable, Sendable {
         case epochs, batchSize = "batch_size", seed, threads, optimizer, schedule, loss, regularization
         case clipGradNorm = "clip_grad_norm", clipGradValue = "clip_grad_value", accumulate
         case earlyStopping = "early_stopping", initFrom = "init_from", freeze, monitor
-        case logGradients = "log_gradients"
+        case logGradients = "log_gradients", syncBatchNorm = "sync_batchnorm"
     }
 
     public static func load(_ json: JSONValue?, file: String) throws -> TrainSpec {

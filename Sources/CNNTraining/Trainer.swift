@@ -146,6 +146,7 @@ public final class Trainer {
                              schedule: schedule)
         // Every process starts from rank 0's weights (after init_from or the resumed checkpoint).
         group?.broadcast(executor.parameters.data, count: executor.parameters.count)
+        if let group, spec.syncBatchNorm == true { executor.statisticsReducer = GroupStatisticsReducer(group) }
         if resuming, let problem = progress.inconsistency(
             epochs: spec.epochs, batchesPerEpoch: loop.loader.batchesPerEpoch, batchSize: spec.batchSize,
             labelsPerSample: data.train.labelsPerSample) {

@@ -112,4 +112,32 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertTrue(failed.stderr.contains("error: rank 1 of 2: training failed"), failed.stderr)
         XCTAssertTrue(failed.stderr.contains("missing.idx"), failed.stderr)
     }
+
+    /// With `sync_batchnorm`, batch norm's training statistics are the whole batch's: two processes
+    /// train as one, running statistics included. Without it each process normalizes its own share
+    /// (DDP's default), which is another model.
+    func testSynchronizedBatchNorm() throws {
+        guard Self.mpirun != nil else { throw XCTSkip("Open MPI's mpirun is not installed (scripts/setup installs it)") }
+        let dir = try CLI.freshDirectory("mpi-bn")
+        let config = { (sync: Bool) in """
+            {"model": {"name": "bn", "input": [1, 8, 8], "layers": [
+               {"type": "conv2d", "name": "c1", "filters": 4, "kernel": 3, "padding": 1},
+               {"type": "batchnorm", "name": "bn1", "activation": "relu"},
+               {"type": "flatten"},
+               {"type": "dense", "name": "out", "units": 3}]},
+             "data": {"train": {"type": "synthetic", "count": 70, "classes": 3, "shape": [1, 8, 8], "seed": 2}},
+             "train": {"epochs": 2, "batch_size": 16, "seed": 1, "optimizer": {"type": "sgd", "lr": 0.1, "momentum": 0.9},
+                       "sync_batchnorm": \(sync)}}
+            """ }
+        FileManager.default.createFile(atPath: dir + "/sync.json", contents: Data(config(true).utf8))
+        FileManager.default.createFile(atPath: dir + "/local.json", contents: Data(config(false).utf8))
+        XCTAssertEqual(try CLI.run(["train", dir + "/sync.json", "--threads", "1", "--out", dir + "/one"]).status, 0)
+        for name in ["sync", "local"] {
+            let r = try mpirun(["-np", "2", CLI.binary.path, "train", name + ".json", "--threads", "1", "--out", name], in: dir)
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        let one = try tensors(dir + "/one/last.safetensors")
+        XCTAssertLessThan(largestDifference(one, try tensors(dir + "/sync/last.safetensors")), 1e-6)
+        XCTAssertGreaterThan(largestDifference(one, try tensors(dir + "/local/last.safetensors")), 1e-3)
+    }
 }

@@ -270,3 +270,41 @@ final class NormalizationLayersTests: XCTestCase {
         assertConfigError(lrn, [:], [5], contains: ["channels-first"])
     }
 }
+
+/// The synchronized batch-norm path (`BatchNormSync.swift`) with a group of one process (a
+/// reducer that leaves the sums as they are) computes what the plain path does: outputs, input
+/// and parameter gradients, running statistics. (Two processes: DistributedTrainingTests.)
+final class SynchronizedBatchNormTests: XCTestCase {
+    final class OneProcess: StatisticsReducer {
+        var calls = 0
+        func sum(_ values: UnsafeMutablePointer<Double>, count: Int) { calls += 1 }
+    }
+
+    private func run(_ reducer: (any StatisticsReducer)?) throws -> [[Float]] {
+        let layer = try GradientCheck.build(BatchNorm.registration, config: ["momentum": 0.3], inputs: [[3, 4, 5]])
+        let params = layer.parameterSpecs.map { Tensor(shape: $0.shape) }, grads = layer.parameterSpecs.map { Tensor(shape: $0.shape) }
+        for (p, spec) in zip(params, layer.parameterSpecs) {
+            for i in 0..<p.count { p.data[i] = spec.name == "running_var" ? 1 + 0.1 * Float(i) : 0.2 * Float(i % 5) - 0.3 }
+        }
+        layer.bind(parameters: params, gradients: grads)
+        let x = Tensor(shape: [2, 3, 4, 5], values: (0..<120).map { Float(($0 * 37) % 23) * 0.21 - 2 })
+        let y = Tensor(shape: [2, 3, 4, 5]), dy = Tensor(shape: [2, 3, 4, 5], values: (0..<120).map { Float(($0 * 11) % 7) - 3 })
+        let dx = Tensor(shape: [2, 3, 4, 5]), workspace = Tensor(shape: [16])
+        var context = ExecutionContext(isTraining: true, rng: RNG(seed: 1), workspace: workspace.data, workspaceCount: 16)
+        context.saved = SavedState(allocating: layer.savedStateFloats(batch: 2))
+        context.statisticsReducer = reducer
+        layer.forward(inputs: [x], output: y, context: &context)
+        layer.backward(inputs: [x], output: y, outputGradient: dy, inputGradients: [dx], context: &context)
+        return [y.array, dx.array] + params.map(\.array) + grads.map(\.array)
+    }
+
+    func testOneProcessMatchesThePlainPath() throws {
+        let reducer = OneProcess()
+        let synchronized = try run(reducer), plain = try run(nil)
+        XCTAssertEqual(reducer.calls, 2, "one sum in forward, one in backward")
+        for (a, b) in zip(synchronized, plain) {
+            XCTAssertEqual(a.count, b.count)
+            for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: 1e-5 * max(1, abs(v))) }
+        }
+    }
+}

@@ -41,8 +41,12 @@ public final class BatchNorm: ConfiguredLayer, ActivationFusing, InferenceAffine
     /// Whether the last forward's statistics (its saved state: llm.c keeps mean and rstd for
     /// backward) came from the batch, which decides the backward formula.
     private(set) var usedBatchStatistics = false
-    /// Two Double accumulators per channel, so large batches do not lose precision.
-    private let sums: UnsafeMutablePointer<Double>
+    /// Double accumulators per channel, so large batches do not lose precision: two, and a third
+    /// for synchronized statistics.
+    let sums: UnsafeMutablePointer<Double>
+    /// The values per channel the last training forward normalized over: the batch's, or, with
+    /// synchronized statistics, all processes' (`BatchNormSync.swift`).
+    var normalizedCount = 0.0
 
     public init(_ c: Config, context: inout LayerBuildContext) throws {
         let s = try context.singleInput()
@@ -63,7 +67,7 @@ public final class BatchNorm: ConfiguredLayer, ActivationFusing, InferenceAffine
         self.momentum = momentum
         self.eps = eps
         affine = NormAffine([channels], enabled: c.affine)
-        sums = .allocate(capacity: 2 * channels)
+        sums = .allocate(capacity: 3 * channels)
     }
 
     deinit { sums.deallocate() }
@@ -122,14 +126,27 @@ public final class BatchNorm: ConfiguredLayer, ActivationFusing, InferenceAffine
 
     private func forward(inputs: [Tensor], output: Tensor, epilogue: Activation?, context: ExecutionContext) {
         let rows = inputs[0].shape[0] * outer, training = context.isTraining
+        var phase = Phase.all
+        if training, let reducer = context.statisticsReducer {
+            synchronizeStatistics(x: inputs[0].data, rows: rows, statistics: statistics(context), reducer: reducer,
+                                  pool: context.pool)
+            phase = .normalizeOnly
+        } else if training {
+            normalizedCount = Double(rows * inner)
+        }
         context.pool.forEachRange(channels, itemSize: rows * inner,
                                   Forward(layer: self, x: inputs[0].data, y: output.data, rows: rows,
-                                          statistics: statistics(context), training: training, epilogue: epilogue))
+                                          statistics: statistics(context), training: training, epilogue: epilogue,
+                                          phase: phase))
         usedBatchStatistics = training
     }
 
+    /// Which part of a pass over the channels a work item does: all of it, or the part before or
+    /// after the processes' statistics are summed (`BatchNormSync.swift`).
+    enum Phase { case all, sumsOnly, normalizeOnly }
+
     /// μ and rstd per channel, in the saved state.
-    private func statistics(_ context: ExecutionContext) -> Statistics {
+    func statistics(_ context: ExecutionContext) -> Statistics {
         let p = context.saved.floats(count: 2 * channels)
         return Statistics(mean: p, rstd: p + channels)
     }
@@ -141,19 +158,26 @@ public final class BatchNorm: ConfiguredLayer, ActivationFusing, InferenceAffine
     struct Forward: RangeWork {
         let layer: BatchNorm, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, rows: Int
         let statistics: Statistics
-        let training: Bool, epilogue: Activation?
+        let training: Bool, epilogue: Activation?, phase: Phase
         func run(_ range: Range<Int>) {
             layer.forward(channels: range, x: x, y: y, rows: rows, statistics: statistics, training: training,
-                          epilogue: epilogue)
+                          epilogue: epilogue, phase: phase)
         }
     }
 
     private func forward(channels range: Range<Int>, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
                          rows: Int, statistics: Statistics,
-                         training: Bool, epilogue: Activation?) {
+                         training: Bool, epilogue: Activation?, phase: Phase) {
         let (m, s, inner) = (statistics.mean, statistics.rstd, inner)
-        if training {
-            batchStatistics(x, rows: rows, channels: range, into: statistics)
+        if phase == .normalizeOnly {
+            // The statistics are all processes', already in place.
+        } else if training {
+            localMoments(x, rows: rows, channels: range)
+            for c in range {
+                (statistics.mean[c], statistics.rstd[c]) = Self.finish(
+                    mean: sums[c], variance: sums[channels + c] / Double(rows * inner), count: Double(rows * inner),
+                    eps: eps, momentum: momentum, runningMean: &runningMean.data[c], runningVar: &runningVar.data[c])
+            }
         } else {
             for c in range {
                 m[c] = runningMean.data[c]
@@ -171,11 +195,10 @@ public final class BatchNorm: ConfiguredLayer, ActivationFusing, InferenceAffine
     /// gets its own mean and squared deviations (two passes over a run still in cache, for
     /// accuracy; sixteen Float lanes, results in Double), and the runs are merged with Chan et
     /// al.'s pairwise update (1979): `δ = μ_b − μ_a`, `μ = μ_a + δ·n_b/n`,
-    /// `M2 = M2_a + M2_b + δ²·n_a·n_b/n`. Then the running update.
-    private func batchStatistics(_ x: UnsafeMutablePointer<Float>, rows: Int, channels range: Range<Int>,
-                                 into statistics: Statistics) {
+    /// `M2 = M2_a + M2_b + δ²·n_a·n_b/n`. Leaves μ in `sums[c]` and M2 in `sums[C + c]`.
+    func localMoments(_ x: UnsafeMutablePointer<Float>, rows: Int, channels range: Range<Int>) {
         let (mu, m2, inner) = (sums, sums + channels, inner)
-        let count = Double(rows * inner), runLength = Double(inner)
+        let runLength = Double(inner)
         for c in range { mu[c] = 0; m2[c] = 0 }
         for r in 0..<rows {
             let seen = Double(r * inner), total = seen + runLength
@@ -187,11 +210,6 @@ public final class BatchNorm: ConfiguredLayer, ActivationFusing, InferenceAffine
                 mu[c] += delta * runLength / total
                 m2[c] += runM2 + delta * delta * seen * runLength / total
             }
-        }
-        for c in range {
-            (statistics.mean[c], statistics.rstd[c]) = Self.finish(
-                mean: mu[c], variance: m2[c] / count, count: count, eps: eps, momentum: momentum,
-                runningMean: &runningMean.data[c], runningVar: &runningVar.data[c])
         }
     }
 
@@ -277,47 +295,57 @@ public final class BatchNorm: ConfiguredLayer, ActivationFusing, InferenceAffine
     private func backward(inputs: [Tensor], outputGradient dy: Tensor, inputGradients: [Tensor?], relu: Bool,
                           context: ExecutionContext) {
         let rows = inputs[0].shape[0] * outer
-        context.pool.forEachRange(channels, itemSize: rows * inner,
-                                  Backward(layer: self, x: inputs[0].data, g: dy.data, dx: inputGradients[0]?.data,
-                                           rows: rows, statistics: statistics(context), relu: relu,
-                                           overwriting: context.overwritesInputGradient))
+        func pass(_ phase: Phase) {
+            context.pool.forEachRange(channels, itemSize: rows * inner,
+                                      Backward(layer: self, x: inputs[0].data, g: dy.data, dx: inputGradients[0]?.data,
+                                               rows: rows, statistics: statistics(context), relu: relu,
+                                               overwriting: context.overwritesInputGradient, phase: phase))
+        }
+        guard usedBatchStatistics, let reducer = context.statisticsReducer else { return pass(.all) }
+        // Σdy and Σdy·x̂ of every process, then dx from them (the affine's gradients stay local:
+        // the processes' parameter gradients are summed as a whole).
+        pass(.sumsOnly)
+        reducer.sum(sums, count: 2 * channels)
+        pass(.normalizeOnly)
     }
 
     struct Backward: RangeWork {
         let layer: BatchNorm, x: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>
         let dx: UnsafeMutablePointer<Float>?, rows: Int
         let statistics: Statistics
-        let relu: Bool, overwriting: Bool
+        let relu: Bool, overwriting: Bool, phase: Phase
         func run(_ range: Range<Int>) {
             layer.backward(channels: range, x: x, g: g, dx: dx, rows: rows, statistics: statistics, relu: relu,
-                           overwriting: overwriting)
+                           overwriting: overwriting, phase: phase)
         }
     }
 
     private func backward(channels range: Range<Int>, x: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
                           dx: UnsafeMutablePointer<Float>?, rows: Int,
                           statistics: Statistics,
-                          relu: Bool, overwriting: Bool) {
+                          relu: Bool, overwriting: Bool, phase: Phase) {
         let (m, s, inner) = (statistics.mean, statistics.rstd, inner)
         let (sumDy, sumDyXhat) = (sums, sums + channels)
-        let count = Float(rows * inner), batch = usedBatchStatistics
+        let count = Float(normalizedCount), batch = usedBatchStatistics
         // The forward's output is `(x − mean)·scale + shift` (then the ReLU).
         func reluAffine(_ c: Int) -> (scale: Float, shift: Float)? {
             relu ? (s[c] * (affine.weight?.data[c] ?? 1), affine.bias?.data[c] ?? 0) : nil
         }
-        for c in range { sumDy[c] = 0; sumDyXhat[c] = 0 }
-        forEachRun(rows: rows, channels: range) { c, off in
-            let (dy, dyXhat) = Self.sums(g + off, x + off, inner, mean: m[c], relu: reluAffine(c))
-            sumDy[c] += dy
-            sumDyXhat[c] += dyXhat * Double(s[c])
-        }
-        if let weightGrad = affine.weightGrad, let biasGrad = affine.biasGrad {
-            for c in range {
-                weightGrad.data[c] += Float(sumDyXhat[c])
-                biasGrad.data[c] += Float(sumDy[c])
+        if phase != .normalizeOnly {
+            for c in range { sumDy[c] = 0; sumDyXhat[c] = 0 }
+            forEachRun(rows: rows, channels: range) { c, off in
+                let (dy, dyXhat) = Self.sums(g + off, x + off, inner, mean: m[c], relu: reluAffine(c))
+                sumDy[c] += dy
+                sumDyXhat[c] += dyXhat * Double(s[c])
+            }
+            if let weightGrad = affine.weightGrad, let biasGrad = affine.biasGrad {
+                for c in range {
+                    weightGrad.data[c] += Float(sumDyXhat[c])
+                    biasGrad.data[c] += Float(sumDy[c])
+                }
             }
         }
-        guard let dx else { return }
+        guard phase != .sumsOnly, let dx else { return }
         // dX written (the executor zeroed nothing for it) or added into; the loops are unswitched.
         @inline(__always) func put(_ v: Float, _ i: Int) { if overwriting { dx[i] = v } else { dx[i] += v } }
         forEachRun(rows: rows, channels: range) { c, off in
