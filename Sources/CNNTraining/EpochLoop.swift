@@ -18,6 +18,9 @@ final class EpochLoop {
     private var headGradientViews: (batch: Int, views: [Tensor]) = (0, [])
     /// Per head: its pixels as rows, for a segmentation head `[K, H, W]`.
     let pixelRows: [PixelRows?]
+    /// Wall time in training steps (forward, backward, allreduce, update) and steps taken by this
+    /// process, for the data-parallel report.
+    private(set) var stepSeconds = 0.0, stepsTaken = 0
     /// Norms around each optimizer step, with `train.log_gradients`.
     let gradientLog: GradientRecorder?
 
@@ -66,7 +69,11 @@ final class EpochLoop {
         let clock = Date().addingTimeInterval(-p.seconds)
         var stopped = false
         var failure: DivergenceError?
-        let group = trainer.options.group
+        let group = trainer.options.group, started = MonotonicClock.seconds(), firstStep = p.step
+        defer {
+            stepSeconds += MonotonicClock.seconds() - started
+            stepsTaken += p.step - firstStep
+        }
         try loader.forEachBatch(epoch: p.epoch, startingAt: p.batch) { batch in
             let n = batch.count
             let lr = self.lr(epoch: p.epoch, iteration: batch.index)

@@ -177,6 +177,7 @@ public final class Trainer {
                     + "checkpoint written. Continue with: cnnctl train \(config.path) --resume \(run.path)")
                 result.interrupted = true
                 result.records = records
+                try sayDistributed(run, loop)
                 return result
             }
             let record = try loop.finishEpoch(&progress)
@@ -206,7 +207,19 @@ public final class Trainer {
             }
         }
         result.records = records
+        try sayDistributed(run, loop)
         return result
+    }
+
+    /// A data-parallel run's cost per step: its time, the allreduce's share, and what it moves.
+    private func sayDistributed(_ run: RunDirectory, _ loop: EpochLoop) throws {
+        guard let group = options.group, loop.stepsTaken > 0 else { return }
+        let steps = Double(loop.stepsTaken), floats = loop.executor.gradients.count, n = Double(group.size)
+        let bytes = 4 * floats, ring = Int(2 * (n - 1) / n * Double(bytes))
+        func ms(_ seconds: Double) -> String { String(format: "%.3f ms", 1000 * seconds / steps) }
+        try say(run, "distributed: \(group.size) process\(group.size == 1 ? "" : "es"), \(loop.stepsTaken) steps: \(ms(loop.stepSeconds)) per step, of "
+                + "which allreduce \(ms(group.allreduceSeconds)); \(floats) floats (\(ByteCount(bytes))) summed per step, "
+                + "about \(ByteCount(ring)) sent and received per process by a ring")
     }
 
     /// Best checkpoint and early stopping; returns true when training should stop.
