@@ -140,4 +140,66 @@ final class DistributedTrainingTests: XCTestCase {
         XCTAssertLessThan(largestDifference(one, try tensors(dir + "/sync/last.safetensors")), 1e-6)
         XCTAssertGreaterThan(largestDifference(one, try tensors(dir + "/local/last.safetensors")), 1e-3)
     }
+
+    /// A two-process run whose rank 1 is killed (SIGKILL) mid-training ends (mpirun takes the job
+    /// down), and resumed on one process from the last checkpoint it finishes where an
+    /// uninterrupted one-process run ends, whenever the kill came.
+    func testKilledRunResumesOnOneProcess() throws {
+        guard Self.mpirun != nil else { throw XCTSkip("Open MPI's mpirun is not installed (scripts/setup installs it)") }
+        let dir = try CLI.freshDirectory("mpi-kill")
+        FileManager.default.createFile(atPath: dir + "/c.json", contents: Data("""
+            {"model": {"name": "mlp", "input": [16], "layers": [
+               {"type": "dense", "name": "hidden", "units": 32, "activation": "tanh"},
+               {"type": "dense", "name": "out", "units": 4}]},
+             "data": {"train": {"type": "synthetic", "count": 256, "classes": 4, "shape": [16], "seed": 2}},
+             "train": {"epochs": 60, "batch_size": 32, "seed": 1, "optimizer": {"type": "adam", "lr": 0.001}}}
+            """.utf8))
+        XCTAssertEqual(try CLI.run(["train", dir + "/c.json", "--threads", "1", "--out", dir + "/one"]).status, 0)
+        let launcher = Process()
+        launcher.executableURL = URL(fileURLWithPath: Self.mpirun!)
+        launcher.arguments = ["--oversubscribe", "--bind-to", "none", "-np", "2", CLI.binary.path, "train", "c.json",
+                              "--threads", "1", "--out", "killed"]
+        launcher.currentDirectoryURL = URL(fileURLWithPath: dir)
+        var env = ProcessInfo.processInfo.environment
+        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        launcher.environment = env
+        launcher.standardOutput = FileHandle.nullDevice
+        launcher.standardError = FileHandle.nullDevice
+        try launcher.run()
+        // Once the first epoch's checkpoint exists, kill rank 1 (mpirun's child whose environment
+        // says rank 1).
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: dir + "/killed/last.state.safetensors") && Date() < deadline {
+            usleep(5_000)
+        }
+        var killedRank = false
+        for pid in childProcesses(of: launcher.processIdentifier) {
+            let environ = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))) ?? Data()
+            if String(decoding: environ, as: UTF8.self).contains("OMPI_COMM_WORLD_RANK=1\u{0}") {
+                killedRank = kill(pid, SIGKILL) == 0
+            }
+        }
+        launcher.waitUntilExit()
+        XCTAssertTrue(killedRank, "rank 1 was not found to kill")
+        XCTAssertNotEqual(launcher.terminationStatus, 0, "mpirun ends the job when a rank dies")
+        let resumed = try CLI.run(["train", dir + "/c.json", "--threads", "1", "--resume", dir + "/killed"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let log = try String(contentsOfFile: dir + "/killed/log.txt", encoding: .utf8)
+        XCTAssertTrue(log.contains("resuming \(dir)/killed at epoch"), log)
+        XCTAssertTrue(log.contains("epoch 60/60"), log)
+        XCTAssertLessThan(largestDifference(try tensors(dir + "/one/last.safetensors"),
+                                            try tensors(dir + "/killed/last.safetensors")), 1e-4)
+    }
+
+    /// The processes whose parent is `pid` (from /proc).
+    private func childProcesses(of pid: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { child in
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && Int32(fields[1]) == pid
+        }
+    }
 }
