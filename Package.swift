@@ -78,6 +78,6 @@ let package = Package(
         .testTarget(name: "CNNBenchTests", dependencies: ["CNNBench"]),
         .testTarget(name: "CNNExportTests", dependencies: ["CNNExport", "CNNGraph", "CNNTraining"]),
         .testTarget(name: "CNNVisualTests", dependencies: ["CNNVisual", "CNNData"]),
-        .testTarget(name: "CLITests", dependencies: ["cnnctl"]),
+        .testTarget(name: "CLITests", dependencies: ["cnnctl", "CNNTraining"]),
     ]
 )

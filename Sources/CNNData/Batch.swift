@@ -34,5 +34,5 @@ public struct BatchShard: Sendable, Equatable {
         self.size = size
     }
 
-    public func share(of n: Int) -> Range<Int> { (n * rank / size)..<(n * (rank + 1) / size) }
+    public func share(of n: Int) -> Range<Int> { WorkerPool.share(n, part: rank, of: size) }
 }

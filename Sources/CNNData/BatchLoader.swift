@@ -57,17 +57,19 @@ public final class BatchLoader {
         self.prefetch = prefetch
         self.workers = workers
         self.shard = shard
+        // This process's samples of a full batch and of the partial last one (its share of them
+        // in a data-parallel run): the same two sizes every epoch.
+        let full = shard?.share(of: batchSize).count ?? batchSize
+        let remainder = dataset.count % batchSize, partial = shard?.share(of: remainder).count ?? remainder
         slots = (0..<(prefetch ? workers + 1 : 1)).map { _ in
-            BatchSlot(batchSize: batchSize, sampleCount: shape.count,
-                      labelsPerSample: dataset.labelsPerSample)
+            BatchSlot(batchSize: full, sampleCount: shape.count, labelsPerSample: dataset.labelsPerSample)
         }
-        let remainder = dataset.count % batchSize
         fullViews = slots.map {
-            Tensor(shape: inputShape.batched(batchSize), viewing: $0.images, owner: $0)
+            Tensor(shape: inputShape.batched(full), viewing: $0.images, owner: $0)
         }
         partialViews = slots.map { slot in
             remainder == 0 ? nil
-                : Tensor(shape: inputShape.batched(remainder), viewing: slot.images, owner: slot)
+                : Tensor(shape: inputShape.batched(partial), viewing: slot.images, owner: slot)
         }
     }
 
@@ -116,9 +118,7 @@ public final class BatchLoader {
 
     private func batch(_ k: Int, slot: Int, _ assembler: BatchAssembler) -> Batch {
         let n = assembler.count(of: k), perLabels = dataset.labelsPerSample
-        // A share's size varies from batch to batch: its view is made for it.
-        let images = shard != nil ? Tensor(shape: dataset.inputShape.batched(n), viewing: slots[slot].images, owner: slots[slot])
-            : n == batchSize ? fullViews[slot] : partialViews[slot]!
+        let images = assembler.globalCount(of: k) == batchSize ? fullViews[slot] : partialViews[slot]!
         return Batch(index: k, images: images,
                      labels: UnsafeBufferPointer(start: slots[slot].labels, count: n * perLabels),
                      count: n, labelsPerSample: perLabels, globalCount: assembler.globalCount(of: k))

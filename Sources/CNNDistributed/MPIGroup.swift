@@ -1,5 +1,4 @@
 import CMPI
-import CNNCore
 import CNNTraining
 import Foundation
 #if canImport(Glibc)
@@ -16,7 +15,6 @@ import Glibc
 public final class MPIGroup: ProcessGroup, @unchecked Sendable {
     public let rank: Int
     public let size: Int
-    public private(set) var allreduceSeconds = 0.0
 
     /// Whether the environment says a launcher started this process as one of several: Open
     /// MPI's `OMPI_COMM_WORLD_SIZE`, PMI's `PMI_SIZE` (MPICH's Hydra, Slurm's `srun --mpi=pmi2`),
@@ -63,17 +61,21 @@ public final class MPIGroup: ProcessGroup, @unchecked Sendable {
         }
     }
 
-    public func allreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) {
-        let start = MonotonicClock.seconds()
-        // MPI counts are Int32: reduce in chunks of at most 2³⁰ floats.
+    /// MPI counts are Int32: `body(offset, n)` over chunks of at most 2³⁰ values.
+    private func forEachChunk(_ count: Int, _ body: (Int, Int32) -> Void) {
         var offset = 0
         while offset < count {
             let n = min(count - offset, 1 << 30)
-            check(MPI_Allreduce(cnn_mpi_in_place(), buffer + offset, Int32(n), cnn_mpi_float(), cnn_mpi_sum(),
-                                cnn_mpi_comm_world()), "MPI_Allreduce of the gradients")
+            body(offset, Int32(n))
             offset += n
         }
-        allreduceSeconds += MonotonicClock.seconds() - start
+    }
+
+    public func allreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) {
+        forEachChunk(count) { offset, n in
+            check(MPI_Allreduce(cnn_mpi_in_place(), buffer + offset, n, cnn_mpi_float(), cnn_mpi_sum(),
+                                cnn_mpi_comm_world()), "MPI_Allreduce of the gradients")
+        }
     }
 
     public func allreduceSum(_ values: UnsafeMutablePointer<Double>, count: Int) {
@@ -89,12 +91,13 @@ public final class MPIGroup: ProcessGroup, @unchecked Sendable {
     }
 
     public func broadcast(_ buffer: UnsafeMutablePointer<Float>, count: Int) {
-        var offset = 0
-        while offset < count {
-            let n = min(count - offset, 1 << 30)
-            check(MPI_Bcast(buffer + offset, Int32(n), cnn_mpi_float(), 0, cnn_mpi_comm_world()), "MPI_Bcast of the weights")
-            offset += n
+        forEachChunk(count) { offset, n in
+            check(MPI_Bcast(buffer + offset, n, cnn_mpi_float(), 0, cnn_mpi_comm_world()), "MPI_Bcast of the weights")
         }
+    }
+
+    public func broadcast(_ values: UnsafeMutablePointer<Double>, count: Int) {
+        check(MPI_Bcast(values, Int32(count), cnn_mpi_double(), 0, cnn_mpi_comm_world()), "MPI_Bcast of the metrics")
     }
 
     public func barrier() { check(MPI_Barrier(cnn_mpi_comm_world()), "MPI_Barrier") }

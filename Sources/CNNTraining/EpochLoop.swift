@@ -18,9 +18,9 @@ final class EpochLoop {
     private var headGradientViews: (batch: Int, views: [Tensor]) = (0, [])
     /// Per head: its pixels as rows, for a segmentation head `[K, H, W]`.
     let pixelRows: [PixelRows?]
-    /// Wall time in training steps (forward, backward, allreduce, update) and steps taken by this
-    /// process, for the data-parallel report.
-    private(set) var stepSeconds = 0.0, stepsTaken = 0
+    /// Wall time of the training loop (batches, forward, backward, allreduce, update), in the
+    /// gradient allreduce, and optimizer steps taken by this process, for the data-parallel report.
+    private(set) var stepSeconds = 0.0, allreduceSeconds = 0.0, stepsTaken = 0
     /// Norms around each optimizer step, with `train.log_gradients`.
     let gradientLog: GradientRecorder?
 
@@ -37,13 +37,13 @@ final class EpochLoop {
                              augmentation: trainer.data.augmentation, workers: trainer.data.loaderThreads,
                              shard: trainer.options.group.map { BatchShard(rank: $0.rank, size: $0.size) })
         headGradientBuffers = trainer.graph.outputs.map {
-            Tensor(shape: trainer.graph.nodes[$0].layer.outputShape.batched(trainer.spec.batchSize))
+            Tensor(shape: trainer.graph.nodes[$0].layer.outputShape.batched(executor.maxBatch))
         }
         gradientLog = trainer.spec.gradientLog.map {
             GradientRecorder(spec: $0, graph: trainer.graph, offsets: executor.parameterOffsets)
         }
         pixelRows = trainer.graph.outputs.map {
-            PixelRows(head: trainer.graph.nodes[$0].layer.outputShape, maxBatch: trainer.spec.batchSize)
+            PixelRows(head: trainer.graph.nodes[$0].layer.outputShape, maxBatch: executor.maxBatch)
         }
     }
 
@@ -69,11 +69,8 @@ final class EpochLoop {
         let clock = Date().addingTimeInterval(-p.seconds)
         var stopped = false
         var failure: DivergenceError?
-        let group = trainer.options.group, started = MonotonicClock.seconds(), firstStep = p.step
-        defer {
-            stepSeconds += MonotonicClock.seconds() - started
-            stepsTaken += p.step - firstStep
-        }
+        let group = trainer.options.group, started = MonotonicClock.seconds()
+        defer { stepSeconds += MonotonicClock.seconds() - started }
         try loader.forEachBatch(epoch: p.epoch, startingAt: p.batch) { batch in
             let n = batch.count
             let lr = self.lr(epoch: p.epoch, iteration: batch.index)
@@ -90,7 +87,12 @@ final class EpochLoop {
             if boundary {
                 // Each share's gradient is its part of the whole batch's mean (forwardAndBackward),
                 // so their sum is the one-process gradient.
-                group?.allreduceSum(executor.gradients.data, count: executor.gradients.count)
+                if let group {
+                    let start = MonotonicClock.seconds()
+                    group.allreduceSum(executor.gradients.data, count: executor.gradients.count)
+                    allreduceSeconds += MonotonicClock.seconds() - start
+                }
+                stepsTaken += 1
                 failure = applyUpdate(p, batch.index, lr: lr)
                 if failure != nil { return false }
             }
@@ -204,19 +206,29 @@ final class EpochLoop {
     func finishEpoch(_ p: inout TrainingProgress) throws -> EpochRecord {
         let spec = trainer.spec, data = trainer.data
         reduceSums(&p)
+        let group = trainer.options.group
         // Rank 0's weights and batch-norm statistics everywhere (the statistics differ with local
-        // batch norm; PyTorch DDP broadcasts its buffers likewise), so that every process
-        // evaluates the same model and takes the same early-stopping and schedule decisions.
-        trainer.options.group?.broadcast(executor.parameters.data, count: executor.parameters.count)
+        // batch norm; PyTorch DDP broadcasts its buffers likewise).
+        group?.broadcast(executor.parameters.data, count: executor.parameters.count)
+        // Rank 0 evaluates and hands its figures to the others, so that every process takes the
+        // schedule's and early stopping's decisions on the same numbers.
         func eval(_ set: LabeledDataset?) throws -> (Double?, Double?, Double?) {
             guard let set else { return (nil, nil, nil) }
+            if let group, !group.isRoot { return (.nan, .nan, .nan) }
             let m = try Evaluator.evaluate(executor: executor, dataset: set, normalization: data.normalization,
                                            batchSize: spec.batchSize, loss: spec.loss, workers: data.loaderThreads)
             let meanIoU = set.mask == nil ? nil : SegmentationScores(confusion: m.confusion, classNames: m.classNames).meanIoU
             return (m.meanLoss, m.accuracy, meanIoU)
         }
-        let (valLoss, valAccuracy, valMeanIoU) = try eval(data.validation)
-        let (testLoss, testAccuracy, testMeanIoU) = try eval(data.test)
+        var (valLoss, valAccuracy, valMeanIoU) = try eval(data.validation)
+        var (testLoss, testAccuracy, testMeanIoU) = try eval(data.test)
+        if let group {
+            var figures = [valLoss, valAccuracy, valMeanIoU, testLoss, testAccuracy, testMeanIoU].map { $0 ?? .nan }
+            figures.withUnsafeMutableBufferPointer { group.broadcast($0.baseAddress!, count: $0.count) }
+            func kept(_ i: Int, _ value: Double?) -> Double? { value == nil ? nil : figures[i] }
+            (valLoss, valAccuracy, valMeanIoU) = (kept(0, valLoss), kept(1, valAccuracy), kept(2, valMeanIoU))
+            (testLoss, testAccuracy, testMeanIoU) = (kept(3, testLoss), kept(4, testAccuracy), kept(5, testMeanIoU))
+        }
         let record = EpochRecord(epoch: p.epoch + 1, trainLoss: p.lossSum / Double(max(p.seen, 1)),
                                  trainAccuracy: Double(p.correct) / Double(max(p.predictions, 1)),
                                  valLoss: valLoss, valAccuracy: valAccuracy, testLoss: testLoss, testAccuracy: testAccuracy,

@@ -5,7 +5,9 @@ import CNNLayers
 /// training code sees only this protocol; `CNNDistributed` implements it over MPI, so nothing else
 /// imports MPI. Every call is collective: all processes make it, in the same order, with the same
 /// counts. A failing collective does not return (the implementation aborts the job with a message).
-public protocol ProcessGroup: AnyObject, Sendable {
+///
+/// A group is also the `StatisticsReducer` synchronized batch norm sums its statistics with.
+public protocol ProcessGroup: StatisticsReducer, Sendable {
     /// This process's index, 0 for the one that writes the run directory.
     var rank: Int { get }
     /// The number of processes.
@@ -18,13 +20,16 @@ public protocol ProcessGroup: AnyObject, Sendable {
     func allreduceMax(_ value: Double) -> Double
     /// Rank 0's `count` floats, copied into every process's buffer.
     func broadcast(_ buffer: UnsafeMutablePointer<Float>, count: Int)
-    /// Returns when every process has called it.
-    func barrier()
-    /// Seconds spent in `allreduceSum` of floats (the gradients) so far, for the step report.
-    var allreduceSeconds: Double { get }
+    /// Rank 0's `count` doubles, copied into every process's buffer.
+    func broadcast(_ values: UnsafeMutablePointer<Double>, count: Int)
 }
 
 extension ProcessGroup {
+    /// Whether this process writes the run directory.
+    public var isRoot: Bool { rank == 0 }
+
+    public func sum(_ values: UnsafeMutablePointer<Double>, count: Int) { allreduceSum(values, count: count) }
+
     /// Whether `flag` holds on any process.
     public func any(_ flag: Bool) -> Bool { allreduceMax(flag ? 1 : 0) > 0 }
 
@@ -32,11 +37,4 @@ extension ProcessGroup {
         let count = values.count
         values.withUnsafeMutableBufferPointer { allreduceSum($0.baseAddress!, count: count) }
     }
-}
-
-/// Batch-norm statistics summed over a process group (`train.sync_batchnorm`).
-final class GroupStatisticsReducer: StatisticsReducer {
-    let group: any ProcessGroup
-    init(_ group: any ProcessGroup) { self.group = group }
-    func sum(_ values: UnsafeMutablePointer<Double>, count: Int) { group.allreduceSum(values, count: count) }
 }

@@ -100,9 +100,13 @@ public final class Trainer {
     public func run() throws -> TrainResult {
         WorkerPool.shared.configure(threads: spec.threads ?? 2)
         let resuming = options.resumeDirectory != nil
+        let group = options.group
+        try checkShares(group)
         // Parameters, gradients, up to two optimizer moments (Adam), activations and their gradients.
-        // No batch is larger than the training data, so no memory is sized beyond it.
-        let maxBatch = min(spec.batchSize, data.train.count)
+        // No batch is larger than the training data, so no memory is sized beyond it; a process of a
+        // data-parallel run holds its share of a batch.
+        let wholeBatch = min(spec.batchSize, data.train.count)
+        let maxBatch = group.map { BatchShard(rank: $0.size - 1, size: $0.size).share(of: wholeBatch).count } ?? wholeBatch
         try Executor.checkMemory(graph, maxBatch: maxBatch, extraBytes: 8 * graph.parameterCount, what: "training",
                                  limit: options.memoryLimit)
         let executor = Executor(graph: graph, maxBatch: maxBatch, seed: seed)
@@ -114,10 +118,9 @@ public final class Trainer {
             }
             transferred = try WeightTransfer.load(from, into: executor)
         }
-        let group = options.group
         let run = try RunDirectory(path: options.resumeDirectory ?? options.outDirectory
                                    ?? RunDirectory.defaultPath(configPath: config.path), resuming: resuming,
-                                   writes: (group?.rank ?? 0) == 0)
+                                   writes: group?.isRoot ?? true)
         let groups = try ParameterGroups.groups(for: graph, offsets: executor.parameterOffsets, freeze: spec.freeze ?? [],
                                                 regularization: spec.regularization, file: config.path)
         let optimizer = try spec.optimizer.make(parameterCount: executor.parameters.count)
@@ -135,7 +138,7 @@ public final class Trainer {
             try schedule.restore(progress.schedule)
             // The epoch's running sums are all processes' (reduced when the run stopped): kept by
             // rank 0 only, so the reduction at the epoch's end counts them once.
-            if (group?.rank ?? 0) != 0 { (progress.lossSum, progress.seen, progress.correct, progress.predictions) = (0, 0, 0, 0) }
+            if !(group?.isRoot ?? true) { (progress.lossSum, progress.seen, progress.correct, progress.predictions) = (0, 0, 0, 0) }
             records = try MetricsCSV.parse(run.read("metrics.csv") ?? "", file: run.path + "/metrics.csv")
                 .filter { $0.epoch <= progress.epoch }
         } else {
@@ -146,7 +149,7 @@ public final class Trainer {
                              schedule: schedule)
         // Every process starts from rank 0's weights (after init_from or the resumed checkpoint).
         group?.broadcast(executor.parameters.data, count: executor.parameters.count)
-        if let group, spec.syncBatchNorm == true { executor.statisticsReducer = GroupStatisticsReducer(group) }
+        if let group, spec.syncBatchNorm == true { executor.statisticsReducer = group }
         if resuming, let problem = progress.inconsistency(
             epochs: spec.epochs, batchesPerEpoch: loop.loader.batchesPerEpoch, batchSize: spec.batchSize,
             labelsPerSample: data.train.labelsPerSample) {
@@ -217,9 +220,22 @@ public final class Trainer {
         let steps = Double(loop.stepsTaken), floats = loop.executor.gradients.count, n = Double(group.size)
         let bytes = 4 * floats, ring = Int(2 * (n - 1) / n * Double(bytes))
         func ms(_ seconds: Double) -> String { String(format: "%.3f ms", 1000 * seconds / steps) }
-        try say(run, "distributed: \(group.size) process\(group.size == 1 ? "" : "es"), \(loop.stepsTaken) steps: \(ms(loop.stepSeconds)) per step, of "
-                + "which allreduce \(ms(group.allreduceSeconds)); \(floats) floats (\(ByteCount(bytes))) summed per step, "
-                + "about \(ByteCount(ring)) sent and received per process by a ring")
+        try say(run, "distributed: \(group.size) process\(group.size == 1 ? "" : "es"), \(loop.stepsTaken) steps: "
+                + "\(ms(loop.stepSeconds)) per step, of which allreduce \(ms(loop.allreduceSeconds)); \(floats) floats "
+                + "(\(ByteCount(bytes))) summed per step, about \(ByteCount(ring)) sent and received per process by a ring")
+    }
+
+    /// With synchronized batch norm every process must have samples in every batch, since each
+    /// batch-norm layer's statistics are summed by all of them (a process with an empty share
+    /// would skip those collectives).
+    private func checkShares(_ group: (any ProcessGroup)?) throws {
+        guard let group, spec.syncBatchNorm == true else { return }
+        let remainder = data.train.count % spec.batchSize
+        for n in [spec.batchSize, remainder] where n > 0 && n < group.size {
+            throw ConfigError(file: config.path, place: "train.sync_batchnorm", message: "needs a sample for each of the "
+                              + "\(group.size) processes in every batch, but a batch of the \(data.train.count) training "
+                              + "samples has \(n); choose batch_size (and the last batch's size) ≥ \(group.size)")
+        }
     }
 
     /// Best checkpoint and early stopping; returns true when training should stop.

@@ -41,7 +41,7 @@ struct Train: ParsableCommand {
         let options = TrainOptions(outDirectory: out, resumeDirectory: resume, epochs: epochs, seed: seed, threads: threads,
                                    stopAfterSteps: stopAfterSteps, memoryLimit: memoryLimit?.bytes,
                                    logGradients: logGradients, group: group)
-        let root = (group?.rank ?? 0) == 0
+        let root = group?.isRoot ?? true
         let reporter: any TrainingObserver = root ? ProgressReporter(terminal: isatty(STDOUT_FILENO) == 1) : SilentObserver()
         let result: TrainResult
         do {
@@ -53,7 +53,9 @@ struct Train: ParsableCommand {
         } catch {
             // One process failing ends the job, with its rank in the message, instead of leaving
             // the others waiting in a collective.
-            if let group, group.size > 1 { group.abort("training failed (the error above)", code: 1) }
+            if let group, group.size > 1 {
+                group.abort("training failed (the error above)", code: (error as? ExitCode)?.rawValue ?? 1)
+            }
             throw error
         }
         group?.barrier()

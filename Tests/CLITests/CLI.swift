@@ -14,12 +14,15 @@ enum CLI {
         var stderr: String
     }
 
-    /// Runs `cnnctl arguments…` in the repository root.
-    static func run(_ arguments: [String]) throws -> Result {
+    /// Runs `cnnctl arguments…` (or `executable`) in the repository root (or `directory`), with
+    /// `environment` added to this process's.
+    static func run(_ arguments: [String], executable: URL? = nil, directory: String? = nil,
+                    environment: [String: String] = [:]) throws -> Result {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable ?? binary
         process.arguments = arguments
-        process.currentDirectoryURL = repositoryRoot
+        process.currentDirectoryURL = directory.map { URL(fileURLWithPath: $0) } ?? repositoryRoot
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -1,3 +1,4 @@
+import CNNTraining
 import Foundation
 import XCTest
 
@@ -8,43 +9,24 @@ import XCTest
 final class DistributedTrainingTests: XCTestCase {
     static let mpirun = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
+    /// Open MPI refuses to run as root (as CI does) unless told.
+    static let rootAllowed = ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"]
+
     /// Runs `mpirun --oversubscribe --bind-to none` with `arguments` (the rank commands).
     private func mpirun(_ arguments: [String], in dir: String) throws -> CLI.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.mpirun!)
-        process.arguments = ["--oversubscribe", "--bind-to", "none"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: dir)
-        var env = ProcessInfo.processInfo.environment
-        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-        env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLI.Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                          stderr: String(decoding: stderr, as: UTF8.self))
+        try CLI.run(["--oversubscribe", "--bind-to", "none"] + arguments, executable: URL(fileURLWithPath: Self.mpirun!),
+                    directory: dir, environment: Self.rootAllowed)
     }
 
-    /// The float tensors of a safetensors file, by name.
+    /// The tensors of a checkpoint, by name.
     private func tensors(_ path: String) throws -> [String: [Float]] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        let n = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        let header = try JSONSerialization.jsonObject(with: data[8..<8 + n]) as! [String: Any]
-        var out: [String: [Float]] = [:]
-        for (name, value) in header where name != "__metadata__" {
-            let offsets = (value as! [String: Any])["data_offsets"] as! [Int]
-            let bytes = data[(8 + n + offsets[0])..<(8 + n + offsets[1])]
-            out[name] = bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-        }
-        return out
+        let file = try SafeTensors.read(path)
+        return try Dictionary(uniqueKeysWithValues: file.names.map { ($0, try file.values(of: $0)) })
     }
 
     private func largestDifference(_ a: [String: [Float]], _ b: [String: [Float]]) -> Float {
-        XCTAssertEqual(Set(a.keys), Set(b.keys))
-        return a.keys.map { k in zip(a[k]!, b[k]!).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
+        XCTAssertEqual(a.mapValues(\.count), b.mapValues(\.count))
+        return a.keys.map { k in zip(a[k]!, b[k] ?? []).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
     }
 
     func testTwoRanksTrainAsOne() throws {
@@ -139,6 +121,14 @@ final class DistributedTrainingTests: XCTestCase {
         let one = try tensors(dir + "/one/last.safetensors")
         XCTAssertLessThan(largestDifference(one, try tensors(dir + "/sync/last.safetensors")), 1e-6)
         XCTAssertGreaterThan(largestDifference(one, try tensors(dir + "/local/last.safetensors")), 1e-3)
+        // A last batch of 1 sample leaves a process without any: refused before training.
+        let small = config(true).replacingOccurrences(of: #""count": 70"#, with: #""count": 65"#)
+        FileManager.default.createFile(atPath: dir + "/small.json", contents: Data(small.utf8))
+        let refused = try mpirun(["-np", "2", CLI.binary.path, "train", "small.json", "--threads", "1", "--out", "small"], in: dir)
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("train.sync_batchnorm: needs a sample for each of the 2 processes in every "
+                                              + "batch, but a batch of the 65 training samples has 1"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("rank 0 of 2") || refused.stderr.contains("rank 1 of 2"), refused.stderr)
     }
 
     /// A two-process run whose rank 1 is killed (SIGKILL) mid-training ends (mpirun takes the job
@@ -160,10 +150,7 @@ final class DistributedTrainingTests: XCTestCase {
         launcher.arguments = ["--oversubscribe", "--bind-to", "none", "-np", "2", CLI.binary.path, "train", "c.json",
                               "--threads", "1", "--out", "killed"]
         launcher.currentDirectoryURL = URL(fileURLWithPath: dir)
-        var env = ProcessInfo.processInfo.environment
-        env["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-        env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-        launcher.environment = env
+        launcher.environment = ProcessInfo.processInfo.environment.merging(Self.rootAllowed) { $1 }
         launcher.standardOutput = FileHandle.nullDevice
         launcher.standardError = FileHandle.nullDevice
         try launcher.run()

@@ -56,13 +56,23 @@ final class ReferenceModelTests: XCTestCase {
         return order.map { "\($0) \(sums[$0]!)" }.joined(separator: ", ")
     }
 
+    /// Trainable parameters, and where given the running statistics and the MACs (torchinfo's
+    /// mult-adds at batch 1).
     func assertCounts(_ g: Graph, trainable expected: Int, nonTrainable expectedStats: Int? = nil,
-                              line: UInt = #line) {
+                      macs expectedMACs: Int? = nil, line: UInt = #line) {
         XCTAssertEqual(trainable(g), expected, "\(g.name) trainable parameters; per entry: \(breakdown(g))",
                        line: line)
         if let expectedStats {
             XCTAssertEqual(nonTrainable(g), expectedStats, "\(g.name) BN running statistics", line: line)
         }
+        if let expectedMACs {
+            XCTAssertEqual(g.nodes.reduce(0) { $0 + $1.layer.macs }, expectedMACs, "\(g.name) MACs", line: line)
+        }
+    }
+
+    /// Each of `names` is a parameter of `g` (keys of the reference implementation's state_dict).
+    func assertParameters(_ g: Graph, _ names: [String], line: UInt = #line) {
+        for name in names { XCTAssertNotNil(g.parameters.first { $0.name == name }, name, line: line) }
     }
 
     func assertShape(_ g: Graph, _ node: String, _ expected: Shape, line: UInt = #line) {
@@ -381,8 +391,7 @@ final class ReferenceModelTests: XCTestCase {
         let g = try buildModel("resnext50_32x4d.json")
         // torchvision.models.resnext50_32x4d(): 25,028,904 parameters, 68,224 BN running
         // statistics; torchinfo's mult-adds at batch 1: 4,230,549,096.
-        assertCounts(g, trainable: 25_028_904, nonTrainable: 68_224)
-        XCTAssertEqual(g.nodes.reduce(0) { $0 + $1.layer.macs }, 4_230_549_096)
+        assertCounts(g, trainable: 25_028_904, nonTrainable: 68_224, macs: 4_230_549_096)
         // Inner width 2·filters in 32 groups: layer1's 3x3 is 128 → 128 in groups of 4 channels.
         XCTAssertEqual(g.node(named: "layer1.0.conv2")?.layer.parameterSpecs.map(\.shape), [[128, 4, 3, 3]])
         assertShape(g, "layer2.0.conv2", [256, 28, 28])
@@ -394,8 +403,7 @@ final class ReferenceModelTests: XCTestCase {
         let g = try buildModel("convnext_tiny.json")
         // torchvision.models.convnext_tiny(): 28,589,128 parameters, no running statistics; MACs
         // per position as forward hooks count them (the table): 4,468,983,208.
-        assertCounts(g, trainable: 28_589_128, nonTrainable: 0)
-        XCTAssertEqual(g.nodes.reduce(0) { $0 + $1.layer.macs }, 4_468_983_208)
+        assertCounts(g, trainable: 28_589_128, nonTrainable: 0, macs: 4_468_983_208)
         XCTAssertEqual(g.nodes.filter { $0.layer.type == "layer_scale" }.count, 18)   // 3 + 3 + 9 + 3 blocks
         assertShape(g, "stem", [96, 56, 56])
         assertShape(g, "stage3.8.add", [384, 14, 14])

@@ -271,40 +271,53 @@ final class NormalizationLayersTests: XCTestCase {
     }
 }
 
-/// The synchronized batch-norm path (`BatchNormSync.swift`) with a group of one process (a
-/// reducer that leaves the sums as they are) computes what the plain path does: outputs, input
-/// and parameter gradients, running statistics. (Two processes: DistributedTrainingTests.)
+/// The synchronized batch-norm path (`BatchNormSync.swift`) against the plain one: two processes
+/// holding the same share `x` (a reducer that doubles every sum) must compute what one process
+/// computes on the batch `[x; x]` — outputs, input gradients and running statistics alike, and
+/// half the parameter gradients (the other half comes from the other process's allreduce).
 final class SynchronizedBatchNormTests: XCTestCase {
-    final class OneProcess: StatisticsReducer {
+    final class TwoIdenticalProcesses: StatisticsReducer {
         var calls = 0
-        func sum(_ values: UnsafeMutablePointer<Double>, count: Int) { calls += 1 }
+        func sum(_ values: UnsafeMutablePointer<Double>, count: Int) {
+            calls += 1
+            for i in 0..<count { values[i] *= 2 }
+        }
     }
 
-    private func run(_ reducer: (any StatisticsReducer)?) throws -> [[Float]] {
+    /// Forward and backward in training on `copies` copies of one batch of 2; the first copy's
+    /// output and input gradient, the parameters (running statistics updated) and their gradients.
+    private func run(copies: Int, _ reducer: (any StatisticsReducer)?) throws -> (y: [Float], dx: [Float], params: [Float], grads: [Float]) {
         let layer = try GradientCheck.build(BatchNorm.registration, config: ["momentum": 0.3], inputs: [[3, 4, 5]])
         let params = layer.parameterSpecs.map { Tensor(shape: $0.shape) }, grads = layer.parameterSpecs.map { Tensor(shape: $0.shape) }
         for (p, spec) in zip(params, layer.parameterSpecs) {
             for i in 0..<p.count { p.data[i] = spec.name == "running_var" ? 1 + 0.1 * Float(i) : 0.2 * Float(i % 5) - 0.3 }
         }
         layer.bind(parameters: params, gradients: grads)
-        let x = Tensor(shape: [2, 3, 4, 5], values: (0..<120).map { Float(($0 * 37) % 23) * 0.21 - 2 })
-        let y = Tensor(shape: [2, 3, 4, 5]), dy = Tensor(shape: [2, 3, 4, 5], values: (0..<120).map { Float(($0 * 11) % 7) - 3 })
-        let dx = Tensor(shape: [2, 3, 4, 5]), workspace = Tensor(shape: [16])
+        let n = 2 * copies, shape: Shape = [n, 3, 4, 5]
+        let x = Tensor(shape: shape, values: (0..<shape.count).map { Float((($0 % 120) * 37) % 23) * 0.21 - 2 })
+        let dy = Tensor(shape: shape, values: (0..<shape.count).map { Float((($0 % 120) * 11) % 7) - 3 })
+        let y = Tensor(shape: shape), dx = Tensor(shape: shape), workspace = Tensor(shape: [16])
         var context = ExecutionContext(isTraining: true, rng: RNG(seed: 1), workspace: workspace.data, workspaceCount: 16)
-        context.saved = SavedState(allocating: layer.savedStateFloats(batch: 2))
+        context.saved = SavedState(allocating: layer.savedStateFloats(batch: n))
         context.statisticsReducer = reducer
         layer.forward(inputs: [x], output: y, context: &context)
         layer.backward(inputs: [x], output: y, outputGradient: dy, inputGradients: [dx], context: &context)
-        return [y.array, dx.array] + params.map(\.array) + grads.map(\.array)
+        return (Array(y.array.prefix(120)), Array(dx.array.prefix(120)), params.flatMap(\.array), grads.flatMap(\.array))
     }
 
-    func testOneProcessMatchesThePlainPath() throws {
-        let reducer = OneProcess()
-        let synchronized = try run(reducer), plain = try run(nil)
+    func testTwoIdenticalSharesMatchTheDoubledBatch() throws {
+        let reducer = TwoIdenticalProcesses()
+        let synchronized = try run(copies: 1, reducer), whole = try run(copies: 2, nil)
         XCTAssertEqual(reducer.calls, 2, "one sum in forward, one in backward")
-        for (a, b) in zip(synchronized, plain) {
-            XCTAssertEqual(a.count, b.count)
-            for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: 1e-5 * max(1, abs(v))) }
+        func assertClose(_ a: [Float], _ b: [Float], _ what: String) {
+            XCTAssertEqual(a.count, b.count, what)
+            for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: 1e-5 * max(1, abs(v)), what) }
         }
+        assertClose(synchronized.y, whole.y, "output")
+        assertClose(synchronized.dx, whole.dx, "input gradient")
+        assertClose(synchronized.params, whole.params, "parameters and running statistics")
+        assertClose(synchronized.grads.map { 2 * $0 }, whole.grads, "parameter gradients, summed over the two")
+        // Without the reducer the share alone is another model: the check can fail.
+        XCTAssertNotEqual(try run(copies: 1, nil).params, whole.params)
     }
 }
