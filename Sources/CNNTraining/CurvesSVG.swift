@@ -1,3 +1,4 @@
+import CNNData
 import Foundation
 
 /// `curves.svg`: a run's learning curves as a self-contained SVG (no scripts, fonts or external
@@ -44,7 +45,7 @@ public enum CurvesSVG {
             viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="12">
             <rect width="100%" height="100%" fill="white"/>
             <text x="\(fmt(width / 2))" y="26" text-anchor="middle" font-size="16" \
-            font-weight="bold">\(escaped(title))</text>
+            font-weight="bold">\(XMLText.escaped(title))</text>
 
             """
         svg += legend(present)
@@ -185,13 +186,4 @@ public enum CurvesSVG {
 
     private static func fmt(_ x: Double) -> String { String(format: "%.1f", x) }
 
-    /// `text` as XML character data: markup characters escaped, and the control characters XML
-    /// 1.0 forbids dropped, so any run name still gives a well-formed file.
-    static func escaped(_ text: String) -> String {
-        var kept = String.UnicodeScalarView()
-        kept.append(contentsOf: text.unicodeScalars.filter { $0.value >= 0x20 || $0 == "\t" })
-        return String(kept).replacingOccurrences(of: "&", with: "&amp;")
-            .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-            .replacingOccurrences(of: "\"", with: "&quot;")
-    }
 }

@@ -62,6 +62,13 @@ final class EpochLoop {
                            iterationsPerEpoch: loader.batchesPerEpoch, totalEpochs: spec.epochs)
     }
 
+    /// The optimizer steps taken over the run once `batchesDone` batches of epoch `epoch` are done:
+    /// one per accumulation boundary, what `gradients.csv`'s `step` counts.
+    func optimizerSteps(epoch: Int, batchesDone: Int) -> Int {
+        let accumulate = trainer.spec.accumulate ?? 1, perEpoch = (loader.batchesPerEpoch + accumulate - 1) / accumulate
+        return epoch * perEpoch + (batchesDone + accumulate - 1) / accumulate
+    }
+
     /// Runs the rest of epoch `p.epoch` from batch `p.batch`; returns false when a stop was
     /// requested (at an accumulation boundary, so the checkpoint holds no half-summed gradients).
     func trainEpoch(_ p: inout TrainingProgress) throws -> Bool {
@@ -169,7 +176,8 @@ final class EpochLoop {
     /// Regularization, the finiteness check, clipping and the optimizer step.
     private func applyUpdate(_ p: TrainingProgress, _ batch: Int, lr: Float) -> DivergenceError? {
         let spec = trainer.spec, count = executor.gradients.count
-        let log = gradientLog.flatMap { $0.measures(step: p.step) ? $0 : nil }
+        let step = optimizerSteps(epoch: p.epoch, batchesDone: batch + 1)
+        let log = gradientLog.flatMap { $0.measures(step: step) ? $0 : nil }
         log?.beforeUpdate(parameters: executor.parameters.data, gradients: executor.gradients.data, count: count)
         spec.regularization?.addGradient(parameters: executor.parameters.data, gradients: executor.gradients.data,
                                          groups: groups)
@@ -184,7 +192,7 @@ final class EpochLoop {
             _ = GradientClipping.clipGlobalNorm(executor.gradients.data, count: count, maxNorm: norm)
         }
         optimizer.step(parameters: executor.parameters.data, gradients: executor.gradients.data, groups: groups, lr: lr)
-        log?.afterUpdate(parameters: executor.parameters.data, epoch: p.epoch + 1, step: p.step)
+        log?.afterUpdate(parameters: executor.parameters.data, epoch: p.epoch + 1, step: step)
         return nil
     }
 

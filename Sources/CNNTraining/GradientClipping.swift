@@ -11,18 +11,23 @@ public enum GradientClipping {
     @discardableResult
     public static func clipGlobalNorm(_ g: UnsafeMutablePointer<Float>, count: Int,
                                       maxNorm: Float) -> Float {
-        var sum = 0.0
-        for i in 0..<count {
-            let x = Double(g[i])
-            sum += x * x
-        }
-        let norm = sum.squareRoot()
+        let norm = sumOfSquares(g, count: count).squareRoot()
         let coefficient = Double(maxNorm) / (norm + 1e-6)
         if norm.isFinite && coefficient < 1 {
             let c = Float(coefficient)
             for i in 0..<count { g[i] *= c }
         }
         return Float(norm)
+    }
+
+    /// `Σ g[i]²` in Double.
+    static func sumOfSquares(_ g: UnsafePointer<Float>, count: Int) -> Double {
+        var sum = 0.0
+        for i in 0..<count {
+            let x = Double(g[i])
+            sum += x * x
+        }
+        return sum
     }
 
     /// Clamps every gradient to [−limit, limit].

@@ -1,3 +1,4 @@
+import CNNData
 import Foundation
 
 /// `gradients.svg`: the gradient norm of every weight tensor (convolution and dense kernels, role
@@ -14,7 +15,7 @@ enum GradientSVG {
             font-family="sans-serif" font-size="12">
             <rect width="100%" height="100%" fill="white"/>
             <text x="\(width / 2)" y="24" text-anchor="middle" font-size="15" font-weight="bold">\
-            \(CurvesSVG.escaped(title))</text>
+            \(XMLText.escaped(title))</text>
 
             """
         let names = orderedNames(kernels)
@@ -34,23 +35,22 @@ enum GradientSVG {
         }
         svg += #"<text x="\#(left + plotW / 2)" y="\#(height - 30)" text-anchor="middle">weight tensors, input side → "#
             + #"output side (\#(names.count))</text>"# + "\n"
-        svg += #"<text x="\#(left)" y="\#(height - 12)" font-size="10">\#(CurvesSVG.escaped(names.first!))</text>"#
+        svg += #"<text x="\#(left)" y="\#(height - 12)" font-size="10">\#(XMLText.escaped(names.first!))</text>"#
             + #"<text x="\#(left + plotW)" y="\#(height - 12)" font-size="10" text-anchor="end">"#
-            + CurvesSVG.escaped(names.last!) + "</text>\n"
+            + XMLText.escaped(names.last!) + "</text>\n"
         svg += #"<text x="20" y="\#(top + plotH / 2)" text-anchor="middle" transform="rotate(-90 20 \#(top + plotH / 2))">"#
             + "gradient L2 norm (log scale)</text>\n"
         let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
-        let series = Dictionary(grouping: kernels, by: { "\($0.epoch)/\($0.step)" })
-        let order = series.keys.sorted { series[$0]![0].step < series[$1]![0].step }
-        for (n, key) in order.enumerated() {
-            let shade = order.count > 1 ? Double(n) / Double(order.count - 1) : 1
+        // One line per logged step (rows are written in depth order, step by step).
+        let series = Dictionary(grouping: kernels, by: \.step), steps = series.keys.sorted()
+        let perEpoch = Set(rows.map(\.epoch)).count == Set(rows.map(\.step)).count
+        for (n, step) in steps.enumerated() {
+            let shade = steps.count > 1 ? Double(n) / Double(steps.count - 1) : 1
             let color = String(format: "#%02x%02x%02x", Int(200 - 170 * shade), Int(210 - 120 * shade), Int(240 - 60 * shade))
-            let points = series[key]!.sorted { index[$0.parameter]! < index[$1.parameter]! }
-                .map { String(format: "%.1f,%.1f", x(index[$0.parameter]!), y(log10($0.gradientNorm))) }
+            let points = series[step]!.map { String(format: "%.1f,%.1f", x(index[$0.parameter]!), y(log10($0.gradientNorm))) }
             svg += #"<polyline fill="none" stroke="\#(color)" stroke-width="1.8" points="\#(points.joined(separator: " "))"/>"# + "\n"
-            if n == 0 || n == order.count - 1 || order.count <= 8 {
-                let first = series[key]![0], label = order.count == kernels.count ? "" : "epoch \(first.epoch)"
-                    + (rows.contains { $0.epoch == first.epoch && $0.step != first.step } ? ", step \(first.step)" : "")
+            if n == 0 || n == steps.count - 1 || steps.count <= 8 {
+                let epoch = series[step]![0].epoch, label = "epoch \(epoch)" + (perEpoch ? "" : ", step \(step)")
                 let ly = top + 14 + Double(min(n, 8)) * 16
                 svg += #"<line x1="\#(width - right + 12)" x2="\#(width - right + 32)" y1="\#(ly - 4)" y2="\#(ly - 4)" "#
                     + #"stroke="\#(color)" stroke-width="2"/><text x="\#(width - right + 36)" y="\#(ly)">\#(label)</text>"# + "\n"

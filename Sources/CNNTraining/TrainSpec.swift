@@ -35,9 +35,9 @@ public struct TrainSpec: Decodable, Sendable {
     /// In a data-parallel run, batch-norm statistics over all processes' shares of the batch
     /// (PyTorch's `SyncBatchNorm`) instead of each process's own (the default, as DDP's).
     public var syncBatchNorm: Bool?
-    /// `log_gradients` as written; `gradientLog` is what it means.
-    var logGradients: JSONValue?
-    public var gradientLog: GradientLogSpec?
+    public var logGradients: GradientLogSpec?
+    /// The gradient log to keep, if any.
+    public var gradientLog: GradientLogSpec? { logGradients?.enabled == true ? logGradients : nil }
 
     enum CodingKeys: String, CodingKey {
         case epochs, batchSize = "batch_size", seed, threads, optimizer, schedule, loss, regularization
@@ -50,14 +50,14 @@ public struct TrainSpec: Decodable, Sendable {
         guard let json else {
             throw ConfigError(file: file, place: "", message: "missing \"train\" section (epochs, batch_size, optimizer)")
         }
-        var spec = try ConfigDecoder.decode(TrainSpec.self, from: json, path: "train", file: file)
-        spec.gradientLog = try GradientLogSpec.decode(spec.logGradients, file: file)
+        let spec = try ConfigDecoder.decode(TrainSpec.self, from: json, path: "train", file: file)
         func check(_ ok: Bool, _ key: String, _ message: String) throws {
             if !ok { throw ConfigError(file: file, place: "train.\(key)", message: message) }
         }
         for (key, value, range) in [("epochs", spec.epochs, Limits.epochs), ("batch_size", spec.batchSize, Limits.batch),
                                     ("threads", spec.threads ?? 1, Limits.threads), ("seed", spec.seed ?? 0, Limits.seed),
-                                    ("accumulate", spec.accumulate ?? 1, Limits.batch)] {
+                                    ("accumulate", spec.accumulate ?? 1, Limits.batch),
+                                    ("log_gradients.every_steps", spec.logGradients?.everySteps ?? 1, 1...1_000_000_000)] {
             if let problem = Limits.violation(value, range) { try check(false, key, problem) }
         }
         try check((spec.clipGradNorm ?? 1) > 0, "clip_grad_norm", "must be > 0")

@@ -29,7 +29,7 @@ public final class Trainer {
         var spec = try TrainSpec.load(config.train, file: config.path)
         if let e = options.epochs { spec.epochs = e }
         if let t = options.threads { spec.threads = t }
-        if options.logGradients && spec.gradientLog == nil { spec.gradientLog = GradientLogSpec() }
+        if options.logGradients && spec.gradientLog == nil { spec.logGradients = GradientLogSpec() }
         try spec.schedule?.validate(totalEpochs: spec.epochs)
         self.spec = spec
         seed = UInt64(truncatingIfNeeded: options.seed ?? spec.seed ?? 1)
@@ -196,8 +196,8 @@ public final class Trainer {
             try run.write("metrics.csv", MetricsCSV.render(records))
             try run.write("curves.svg", CurvesSVG.render(records, title: "\(graph.name) — \(run.path)"))
             if let log = loop.gradientLog {
-                log.endEpoch(record.epoch, step: progress.step)
-                try run.write("gradients.csv", GradientCSV.render(log.rows))
+                log.endEpoch(record.epoch, step: loop.optimizerSteps(epoch: progress.epoch, batchesDone: 0), parameters: executor.parameters.data)
+                try run.write("gradients.csv", try GradientCSV.render(log.rows))
                 try run.write("gradients.svg", GradientSVG.render(log.rows, title: "\(graph.name): gradient norms by depth"))
             }
             observer.epochFinished(record)

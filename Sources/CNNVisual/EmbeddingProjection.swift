@@ -1,3 +1,4 @@
+import CNNData
 import Foundation
 
 /// Vectors and their labels as the TensorBoard Embedding Projector loads them (projector.
@@ -35,10 +36,7 @@ public enum EmbeddingProjection {
         let (x0, x1) = (xs.min() ?? 0, xs.max() ?? 1), (y0, y1) = (ys.min() ?? 0, ys.max() ?? 1)
         func px(_ x: Double) -> Double { margin + (x1 > x0 ? (x - x0) / (x1 - x0) : 0.5) * plot }
         func py(_ y: Double) -> Double { size - margin - (y1 > y0 ? (y - y0) / (y1 - y0) : 0.5) * plot }
-        func escape(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
+        let escape = XMLText.escaped
         let palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
                        "#9c755f", "#bab0ac"]
         var svg = #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(Int(size) + 160)" height="\#(Int(size))" "#

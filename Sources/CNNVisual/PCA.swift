@@ -2,7 +2,7 @@ import CNNCore
 import COpenBLAS
 
 /// Principal component analysis of `n` row vectors of `d` values: the rows centred on their
-/// mean, the covariance `C = XᵀX / (n − 1)` (one `ssyrk`), and its eigendecomposition by LAPACK's
+/// mean, the covariance `C = XᵀX / (n − 1)` (one `gemm`), and its eigendecomposition by LAPACK's
 /// `ssyevd` (OpenBLAS's LAPACK) rather than a hand-written solver. Components are the
 /// eigenvectors of the largest eigenvalues, each signed so that its largest-magnitude entry is
 /// positive (eigenvectors are defined up to sign; this fixes one, as scikit-learn's `svd_flip`
@@ -22,10 +22,9 @@ public struct PCA: Sendable {
         for j in 0..<d { mean[j] /= Float(n) }
         var centred = rows
         for i in 0..<n { for j in 0..<d { centred[i * d + j] -= mean[j] } }
-        // The upper triangle of C in column-major order is the lower one of the row-major XᵀX.
+        // C is symmetric, so its row-major and column-major layouts are the same matrix for LAPACK.
         var c = [Float](repeating: 0, count: d * d)
-        cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, Int32(d), Int32(n), 1 / Float(n - 1), centred, Int32(d),
-                    0, &c, Int32(d))
+        gemm(transA: true, m: d, n: d, k: n, alpha: 1 / Float(n - 1), a: centred, b: centred, c: &c)
         var values = [Float](repeating: 0, count: d)
         try Self.eigen(&c, &values, d)
         // ssyevd: ascending eigenvalues; column-major eigenvectors, so vector i is c[i·d ..< (i+1)·d].
@@ -43,17 +42,13 @@ public struct PCA: Sendable {
         explainedRatios = variances.map { total > 0 ? $0 / total : 0 }
     }
 
-    /// `rows` (n × d) in component coordinates, `n × k`.
+    /// `rows` (n × d) in component coordinates, `n × k`: the centred rows times the components.
     public func project(_ rows: [Float], count n: Int) -> [Float] {
         let d = mean.count, k = components.count
-        var out = [Float](repeating: 0, count: n * k)
-        for i in 0..<n {
-            for (c, v) in components.enumerated() {
-                var s: Float = 0
-                for j in 0..<d { s += (rows[i * d + j] - mean[j]) * v[j] }
-                out[i * k + c] = s
-            }
-        }
+        var centred = rows, out = [Float](repeating: 0, count: n * k)
+        for i in 0..<n { for j in 0..<d { centred[i * d + j] -= mean[j] } }
+        let basis = components.flatMap { $0 }
+        gemm(transB: true, m: n, n: k, k: d, a: centred, b: basis, c: &out)
         return out
     }
 

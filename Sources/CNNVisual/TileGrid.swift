@@ -27,6 +27,7 @@ public struct Tile: Sendable {
 public enum TileGrid {
     public enum Scaling: String, Sendable, CaseIterable { case perTile = "tile", shared }
 
+    /// Dark grey between the tiles and behind the legend.
     static let background: [UInt8] = [40, 40, 40]
 
     /// A zoom that makes the larger tile side about 64 pixels, within 1…16.
@@ -38,11 +39,13 @@ public enum TileGrid {
         let rows = (tiles.count + columns - 1) / columns, gap = 1, textScale = 2
         let legendHeight = BitmapFont.height(scale: textScale) + 8
         let width = max(columns * (w + gap) + gap, 200), gridHeight = rows * (h + gap) + gap
-        var image = PixelImage(width: width, height: gridHeight + legendHeight, channels: 3)
-        for i in 0..<image.width * image.height { image.pixels.replaceSubrange(3 * i..<3 * i + 3, with: background) }
-        let shared = tiles.map(\.range).reduce((Float.infinity, -Float.infinity)) { (min($0.0, $1.0), max($0.1, $1.1)) }
+        let height = gridHeight + legendHeight
+        var image = PixelImage(width: width, height: height, channels: 3,
+                               pixels: [UInt8](repeating: background[0], count: width * height * 3))
+        let ranges = tiles.map(\.range)
+        let shared = ranges.reduce((Float.infinity, -Float.infinity)) { (min($0.0, $1.0), max($0.1, $1.1)) }
         for (k, tile) in tiles.enumerated() {
-            let (lo, hi) = scaling == .shared ? shared : tile.range
+            let (lo, hi) = scaling == .shared ? shared : ranges[k]
             let x0 = gap + (k % columns) * (w + gap), y0 = gap + (k / columns) * (h + gap)
             let plane = tile.width * tile.height
             for y in 0..<tile.height * zoom {

@@ -40,9 +40,8 @@ struct Embeddings: ParsableCommand {
             guard let node = graph.nodes.firstIndex(where: { $0.layer.name == layer }) else {
                 throw ConfigError(file: config, place: "model", message: "no layer named \"\(layer)\"")
             }
-            let executor = Executor(graph: graph, maxBatch: 64, fusesActivations: false)
-            executor.foldsAffines = false
-            let metadata = try CheckpointMetadata(TrainingCheckpoint.loadWeights(checkpoint, into: executor), file: checkpoint)
+            let (executor, metadata) = try CheckpointExecutor.load(graph, checkpoint: checkpoint, maxBatch: 64,
+                                                                   separateNodes: true)
             let points = graph.nodes[node].layer is any IndexReading
                 ? try tableRows(executor, metadata: metadata)
                 : try layerOutputs(executor, node: node, file: file, metadata: metadata)
@@ -83,19 +82,14 @@ struct Embeddings: ParsableCommand {
             throw RunError("\(layer) has no weight table")
         }
         let d = weight.shape[1]
-        var tokens: [String]
-        let words = metadata.words != nil
-        if let w = metadata.words {
-            tokens = w.words
-        } else if let vocabulary = metadata.vocabulary {
-            tokens = vocabulary.displayNames
-        } else {
+        guard let all = metadata.words?.words ?? metadata.vocabulary?.displayNames else {
             throw RunError("\(checkpoint) keeps no vocabulary (words or characters), so the table's rows have no tokens")
         }
-        tokens = Array(tokens.prefix(min(limit, weight.shape[0])))
-        let n = tokens.count
+        let tokens = Array(all.prefix(min(limit, weight.shape[0]))), n = tokens.count, words = metadata.words != nil
         guard n >= 2 else { throw RunError("\(layer): \(n) row(s) to project; PCA needs at least 2") }
-        let named = words ? Set(2..<min(n, 2 + labels)) : n <= 128 ? Set(0..<n) : Set(0..<min(n, labels))
+        // Words come most frequent first after <pad> and <unk>.
+        let firstWord = Int(WordVocabulary.unknownIndex) + 1
+        let named = words ? Set(firstWord..<min(n, firstWord + labels)) : n <= 128 ? Set(0..<n) : Set(0..<min(n, labels))
         return Points(vectors: Array(weight.array.prefix(n * d)), count: n, dimension: d, columns: ["token", "index"],
                       metadata: tokens.enumerated().map { [$1, String($0)] }, groups: [Int](repeating: 0, count: n),
                       groupNames: [], labels: tokens.indices.map { named.contains($0) ? tokens[$0] : nil },
@@ -109,8 +103,9 @@ struct Embeddings: ParsableCommand {
         }
         let base = (config as NSString).deletingLastPathComponent
         let graph = executor.graph
-        var (data, set, _) = try Predict.samples(config: config, split: split, indices: nil, dataJSON, base: base, graph: graph)
-        if set.count > limit { set = set.subset(Array(0..<limit), name: set.name) }
+        let (data, set, _) = try Predict.samples(config: config, split: split, dataJSON, base: base, graph: graph) {
+            Array(0..<min(limit, $0))
+        }
         let d = graph.nodes[node].layer.outputShape.count
         var vectors: [Float] = [], groups: [Int] = []
         vectors.reserveCapacity(set.count * d)

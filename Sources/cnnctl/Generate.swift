@@ -26,11 +26,11 @@ struct Generate: ParsableCommand {
         let text = try Failure.reporting { () throws -> String in
             let file = try ConfigFile.load(config)
             let executor = Executor(graph: try file.buildGraph(), maxBatch: 1)
-            let metadata = try TrainingCheckpoint.loadWeights(checkpoint, into: executor)
-            guard let serialized = metadata["vocabulary"] else {
+            let metadata = try CheckpointMetadata(TrainingCheckpoint.loadWeights(checkpoint, into: executor), file: checkpoint)
+            guard let vocabulary = metadata.vocabulary else {
                 throw RunError("\(checkpoint) has no vocabulary in its metadata: it was not trained on a text dataset")
             }
-            let sampler = try TextSampler(executor: executor, vocabulary: try Vocabulary(serialized: serialized))
+            let sampler = try TextSampler(executor: executor, vocabulary: vocabulary)
             return try sampler.generate(prime: prime, length: length, temperature: temperature,
                                         seed: UInt64(truncatingIfNeeded: seed))
         }

@@ -116,13 +116,9 @@ struct Predict: ParsableCommand {
                               + "as its evaluation sets are read)")
         }
         let batch = max(1, batch)
-        try Executor.checkMemory(graph, maxBatch: batch, what: "prediction", limit: nil)
-        let executor = Executor(graph: graph, maxBatch: batch)
-        let metadata = try CheckpointMetadata(TrainingCheckpoint.loadWeights(checkpoint, into: executor),
-                                              file: checkpoint)
+        let (executor, metadata) = try CheckpointExecutor.load(graph, checkpoint: checkpoint, maxBatch: batch)
         var names = metadata.classNames ?? []
         let base = (config as NSString).deletingLastPathComponent
-        let channels = graph.inputShape.rank == 3 ? graph.inputShape[0] : nil
         let workers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
         if let split {
             let (data, set, chosen) = try samples(of: split, dataJSON, base: base, graph: graph)
@@ -131,22 +127,10 @@ struct Predict: ParsableCommand {
                                                     batchSize: batch, workers: data.loaderThreads)
             return (zip(chosen.map(String.init), predictions).map { ($0, $1) }, names, [])
         }
-        guard var reading = try DataSpec.imageReading(dataJSON, file: config, baseDirectory: base,
-                                                     inputChannels: channels,
-                                                     statistics: metadata.evalNormalization) else {
-            throw ConfigError(file: config, place: "data.train", message: "is not an image source, so predict takes "
-                              + "--split (and --indices) instead of files")
-        }
-        if names.isEmpty { names = reading.classNames ?? [] }
-        if reading.needsStatistics {
-            // A checkpoint from before the statistics were kept: measure the training images again.
-            Failure.printError("predict: \(checkpoint) does not keep the \"auto\" normalization's statistics; "
-                               + "measuring the training images")
-            reading.pipeline.normalization = try DataSpec.load(dataJSON, path: "data", file: config, baseDirectory: base,
-                                                               inputChannels: channels).evaluationPipeline?.normalization
-        }
-        let (set, skipped) = try reading.dataset(paths: paths, skip: skipBad, threads: workers, classCount: output[0],
-                                                 inputShape: graph.inputShape)
+        let (set, skipped, classNames) = try CheckpointExecutor.imageFiles(
+            paths, config: config, data: dataJSON, graph: graph, metadata: metadata, skip: skipBad, threads: workers,
+            classCount: output[0], command: "predict", samplesOption: "--split (and --indices)")
+        if names.isEmpty { names = classNames ?? [] }
         let predictions = try Predictor.predict(executor: executor, dataset: set, normalization: nil, batchSize: batch,
                                                 workers: workers)
         return (zip(set.images!.files, predictions).map { ($0, $1) }, names, skipped)
@@ -155,13 +139,15 @@ struct Predict: ParsableCommand {
     /// The `--split` set's `--indices` samples (all without it).
     func samples(of split: Split, _ dataJSON: JSONValue, base: String, graph: Graph) throws
         -> (data: LoadedData, set: LabeledDataset, indices: [Int]) {
-        try Self.samples(config: config, split: split, indices: indices, dataJSON, base: base, graph: graph)
+        try Self.samples(config: config, split: split, dataJSON, base: base, graph: graph) { count in
+            try indices.map { try Self.parse(indices: $0, count: count) } ?? Array(0..<count)
+        }
     }
 
-    /// The samples `indices` (e.g. "0,5,10-19"; all without it) of `split` of the data section
-    /// `dataJSON` of `config`, checked against the model, the data they come from and the indices.
-    static func samples(config: String, split: Split, indices: String?, _ dataJSON: JSONValue, base: String,
-                        graph: Graph) throws -> (data: LoadedData, set: LabeledDataset, indices: [Int]) {
+    /// The samples `choose(count)` of `split` of the data section `dataJSON` of `config`, checked
+    /// against the model, and the data they come from.
+    static func samples(config: String, split: Split, _ dataJSON: JSONValue, base: String, graph: Graph,
+                        choose: (Int) throws -> [Int]) throws -> (data: LoadedData, set: LabeledDataset, indices: [Int]) {
         let channels = graph.inputShape.rank == 3 ? graph.inputShape[0] : nil
         let data = try DataSpec.load(dataJSON, path: "data", file: config, baseDirectory: base, inputChannels: channels)
         let set: LabeledDataset? = switch split {
@@ -171,7 +157,7 @@ struct Predict: ParsableCommand {
         }
         guard let set else { throw ConfigError(file: config, place: "data", message: "has no \(split.rawValue) set") }
         try DataCompatibility.checkEvaluable(set, role: split.rawValue, by: graph, file: config)
-        let chosen = try indices.map { try Self.parse(indices: $0, count: set.count) } ?? Array(0..<set.count)
+        let chosen = try choose(set.count)
         return (data, set.subset(chosen, name: set.name), chosen)
     }
 

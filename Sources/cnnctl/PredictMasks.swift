@@ -21,9 +21,7 @@ extension Predict {
                               + "as its evaluation sets are read)")
         }
         let batch = max(1, batch), input = graph.inputShape
-        try Executor.checkMemory(graph, maxBatch: batch, what: "prediction", limit: nil)
-        let executor = Executor(graph: graph, maxBatch: batch)
-        let metadata = try CheckpointMetadata(TrainingCheckpoint.loadWeights(checkpoint, into: executor), file: checkpoint)
+        let (executor, metadata) = try CheckpointExecutor.load(graph, checkpoint: checkpoint, maxBatch: batch)
         let base = (config as NSString).deletingLastPathComponent
         let (set, normalization, names) = try inputs(dataJSON, base: base, graph: graph, metadata: metadata)
         let workers = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))

@@ -40,9 +40,7 @@ extension Predict {
                               + "indices and output [classes]; this model is \(input) → \(output)")
         }
         let texts = try inputTexts(), batch = max(1, batch)
-        try Executor.checkMemory(graph, maxBatch: batch, what: "prediction", limit: nil)
-        let executor = Executor(graph: graph, maxBatch: batch)
-        let metadata = try CheckpointMetadata(TrainingCheckpoint.loadWeights(checkpoint, into: executor), file: checkpoint)
+        let (executor, metadata) = try CheckpointExecutor.load(graph, checkpoint: checkpoint, maxBatch: batch)
         guard let words = metadata.words else {
             throw RunError("\(checkpoint) keeps no word vocabulary: it was not trained on "
                                   + "text_classification or fortune_topics data, so --text cannot encode texts for it")

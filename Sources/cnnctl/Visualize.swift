@@ -24,15 +24,9 @@ struct Visualize: ParsableCommand {
 
         func validate() throws { try checkOption("zoom", zoom, 1...64) }
 
-        /// The model with the checkpoint's weights, every node keeping its own output, and the
-        /// checkpoint's metadata.
-        func executor(_ graph: Graph) throws -> (Executor, CheckpointMetadata?) {
-            let executor = Executor(graph: graph, maxBatch: 1, fusesActivations: false)
-            executor.foldsAffines = false
-            let metadata = try checkpoint.map {
-                try CheckpointMetadata(TrainingCheckpoint.loadWeights($0, into: executor), file: $0)
-            }
-            return (executor, metadata)
+        /// The model with the checkpoint's weights, every node keeping its own output.
+        func executor(_ graph: Graph) throws -> (Executor, CheckpointMetadata) {
+            try CheckpointExecutor.load(graph, checkpoint: checkpoint, maxBatch: 1, separateNodes: true)
         }
 
         func write(_ tiles: [Tile], columns: Int) throws {
@@ -106,7 +100,7 @@ struct Visualize: ParsableCommand {
                                       + "feature maps are [C, H, W]")
                 }
                 let (executor, metadata) = try picture.executor(graph)
-                let (sample, what) = try inputSample(file, graph: graph, statistics: metadata?.evalNormalization)
+                let (sample, what) = try inputSample(file, graph: graph, metadata: metadata)
                 var rng = RNG(seed: 0)
                 executor.forward(sample, training: false, rng: &rng)
                 let (tiles, columns) = WeightTiles.featureMaps(executor.output(ofNode: node, batch: 1).array, shape: shape.dims)
@@ -118,7 +112,7 @@ struct Visualize: ParsableCommand {
         }
 
         /// The input as a batch of one, prepared as evaluation prepares it, and how to name it.
-        private func inputSample(_ file: ConfigFile, graph: Graph, statistics: Normalization?) throws -> (Tensor, String) {
+        private func inputSample(_ file: ConfigFile, graph: Graph, metadata: CheckpointMetadata) throws -> (Tensor, String) {
             guard let dataJSON = file.data else {
                 throw ConfigError(file: picture.config, place: "", message: "missing \"data\" section (the input is read "
                                   + "as the evaluation sets are)")
@@ -126,24 +120,13 @@ struct Visualize: ParsableCommand {
             let base = (picture.config as NSString).deletingLastPathComponent
             let set: LabeledDataset, normalization: Normalization?
             if let split {
-                let (data, chosen, _) = try Predict.samples(config: picture.config, split: split, indices: String(index),
-                                                            dataJSON, base: base, graph: graph)
+                let (data, chosen, _) = try Predict.samples(config: picture.config, split: split, dataJSON, base: base,
+                                                            graph: graph) { try Predict.parse(indices: String(index), count: $0) }
                 (set, normalization) = (chosen, data.normalization)
             } else {
-                guard var reading = try DataSpec.imageReading(dataJSON, file: picture.config, baseDirectory: base,
-                                                              inputChannels: graph.inputShape[0], statistics: statistics)
-                else {
-                    throw ConfigError(file: picture.config, place: "data.train", message: "is not an image source, so "
-                                      + "the input is a dataset sample: --split and --index")
-                }
-                if reading.needsStatistics {
-                    // No statistics in the checkpoint (or none given): measure the training images, as predict does.
-                    reading.pipeline.normalization = try DataSpec.load(
-                        dataJSON, path: "data", file: picture.config, baseDirectory: base,
-                        inputChannels: graph.inputShape[0]).evaluationPipeline?.normalization
-                }
-                (set, _) = try reading.dataset(paths: [input!], skip: false, threads: 1, classCount: 1,
-                                               inputShape: graph.inputShape)
+                (set, _, _) = try CheckpointExecutor.imageFiles(
+                    [input!], config: picture.config, data: dataJSON, graph: graph, metadata: metadata, skip: false,
+                    threads: 1, classCount: 1, command: "visualize", samplesOption: "--split (and --index)")
                 normalization = nil
             }
             var sample: Tensor?

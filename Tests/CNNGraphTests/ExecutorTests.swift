@@ -432,4 +432,23 @@ final class ExecutionSettingsTests: XCTestCase {
         assertClose(results[0].y, results[1].y, within: .relativeToLargest(1e-6), "outputs")
         assertClose(results[0].gradients, results[1].gradients, within: .relativeToLargest(1e-5), "gradients")
     }
+
+    /// `output(ofNode:)` is a node's own output when the executor keeps nodes apart (what the
+    /// pictures read): a convolution's values before its ReLU, negatives included; fused, the
+    /// same buffer holds the ReLU's output.
+    func testNodeOutputsKeptApartOrFused() throws {
+        let text = #"{"name": "m", "input": [1, 5, 5], "layers": [{"type": "conv2d", "name": "c", "filters": 3, "kernel": 3, "#
+            + #""padding": 1, "activation": "relu"}, {"type": "flatten"}]}"#
+        var rng = RNG(seed: 2)
+        let x = Tensor(shape: [1, 1, 5, 5], values: (0..<25).map { Float($0 % 7) - 3 })
+        func convOutput(fused: Bool) throws -> [Float] {
+            let g = try buildText(text)
+            let executor = Executor(graph: g, maxBatch: 1, seed: 4, fusesActivations: fused)
+            executor.forward(x, training: false, rng: &rng)
+            return executor.output(ofNode: g.nodes.firstIndex { $0.layer.name == "c" }!, batch: 1).array
+        }
+        let own = try convOutput(fused: false), fused = try convOutput(fused: true)
+        XCTAssertTrue(own.contains { $0 < 0 }, "a convolution's own output has negatives")
+        XCTAssertEqual(fused, own.map { max($0, 0) })
+    }
 }

@@ -52,10 +52,18 @@ final class GradientLogTests: XCTestCase {
         XCTAssertEqual(rows.prefix(4).map(\.parameter), ["hidden.weight", "hidden.bias", "out.weight", "out.bias"])
         XCTAssertEqual(rows.prefix(4).map(\.role), ["weight", "bias", "weight", "bias"])
         XCTAssertEqual(rows.map(\.step), [5, 5, 5, 5, 10, 10, 10, 10, 15, 15, 15, 15], "40 / 8 = 5 steps per epoch")
+        // The same run measured at every step: each epoch row is the mean of its 5 steps' rows.
+        let steps = directory + "/every"
+        _ = try train(try config(#"{"every_steps": 1}"#), TrainOptions(outDirectory: steps))
+        let each = try GradientCSV.parse(String(contentsOfFile: steps + "/gradients.csv", encoding: .utf8), file: "g")
+        XCTAssertEqual(each.count, 15 * 4)
         for r in rows {
+            let mine = each.filter { $0.parameter == r.parameter && $0.epoch == r.epoch }
+            XCTAssertEqual(mine.count, 5)
+            XCTAssertEqual(r.gradientNorm, mine.map(\.gradientNorm).reduce(0, +) / 5, accuracy: 1e-12 * r.gradientNorm)
+            XCTAssertEqual(r.updateRatio, mine.map(\.updateRatio).reduce(0, +) / 5, accuracy: 1e-12 * r.updateRatio)
+            XCTAssertEqual(r.weightNorm, mine.last!.weightNorm, "the weights as the epoch leaves them")
             XCTAssertGreaterThan(r.gradientNorm, 0, r.parameter)
-            XCTAssertGreaterThan(r.weightNorm, 0, r.parameter)
-            XCTAssertGreaterThan(r.updateRatio, 0, r.parameter)
         }
         let svg = try String(contentsOfFile: run + "/gradients.svg", encoding: .utf8)
         XCTAssertEqual(svg.components(separatedBy: "<polyline").count - 1, 3, "a line per epoch")
@@ -93,29 +101,32 @@ final class GradientLogTests: XCTestCase {
 
     func testConfigErrors() throws {
         for (log, message) in [("2", "c.json: train.log_gradients: expected true, false or {\"every_steps\": N}, got an integer (2)"),
-                               (#"{"every_steps": 0}"#, "c.json: train.log_gradients.every_steps: must be ≥ 1, got 0"),
+                               (#"{"every_steps": 0}"#, "c.json: train.log_gradients.every_steps: must be in 1...1000000000, got 0"),
                                (#"{"every": 3}"#, "c.json: train.log_gradients.every: unknown key \"every\"; valid keys: every_steps")] {
             let path = try config(log)
             XCTAssertThrowsError(try train(path, TrainOptions(outDirectory: directory + "/bad"))) {
                 XCTAssertEqual("\($0)".replacingOccurrences(of: directory + "/", with: ""), message)
             }
         }
-        XCTAssertNil(try GradientLogSpec.decode(.bool(false), file: "c.json"))
+        let off = try TrainSpec.load(JSONSource.parse(#"{"epochs": 1, "batch_size": 8, "optimizer": {"type": "sgd", "lr": 0.1}, "#
+                                                      + #""log_gradients": false}"#, file: "c.json"), file: "c.json")
+        XCTAssertNil(off.gradientLog)
     }
 
-    /// A resumed run keeps the finished epochs' rows and adds its own.
+    /// A resumed run keeps the finished epochs' rows and adds its own. Resume is bit-exact and the
+    /// numbers are written in full, so they are an uninterrupted run's, but for the interrupted
+    /// epoch's means, which cover only the steps after the resume (the weights are the same).
     func testResumeKeepsTheRows() throws {
-        let path = try config("true"), run = directory + "/resumed"
+        let path = try config("true"), run = directory + "/resumed", whole = directory + "/whole"
         _ = try train(path, TrainOptions(outDirectory: run, stopAfterSteps: 7))
         _ = try train(path, TrainOptions(resumeDirectory: run))
-        let rows = try GradientCSV.parse(String(contentsOfFile: run + "/gradients.csv", encoding: .utf8), file: "g")
-        XCTAssertEqual(rows.map(\.epoch), [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3])
-        XCTAssertEqual(try GradientCSV.parse(GradientCSV.render(rows), file: "g"), rows.map {
-            var r = $0
-            for k in [\GradientRow.gradientNorm, \.weightNorm, \.updateRatio] {
-                r[keyPath: k] = Double(String(format: "%.6g", r[keyPath: k]))!
-            }
-            return r
-        })
+        _ = try train(path, TrainOptions(outDirectory: whole))
+        let resumed = try GradientCSV.parse(String(contentsOfFile: run + "/gradients.csv", encoding: .utf8), file: "g")
+        let reference = try GradientCSV.parse(String(contentsOfFile: whole + "/gradients.csv", encoding: .utf8), file: "g")
+        XCTAssertEqual(resumed.map(\.epoch), [1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3])
+        XCTAssertEqual(resumed.filter { $0.epoch != 2 }, reference.filter { $0.epoch != 2 })
+        XCTAssertEqual(resumed.map(\.weightNorm), reference.map(\.weightNorm))
+        XCTAssertNotEqual(resumed.filter { $0.epoch == 2 }.map(\.gradientNorm),
+                          reference.filter { $0.epoch == 2 }.map(\.gradientNorm), "epoch 2 averages steps 8–10 only")
     }
 }
