@@ -110,11 +110,7 @@ public enum DataSpec {
         var train: LabeledDataset
         var validation: LabeledDataset?
         if let f = fraction, case .text(let text) = trainSource {
-            let held = Int((f * Double(text.samples)).rounded())
-            guard held > 0 && held < text.samples else {
-                throw fail("validation", "\(f) of \(text.samples) text windows is \(held) "
-                           + "windows; both the validation and the training part need at least 1")
-            }
+            try checkHeldOut(f, of: text.samples, "text windows", path: path, file: file)
             let corpus = try TextCorpus.load(DataSource.resolve(text.file,
                                                                 against: baseDirectory))
             (train, validation) = try corpus.split(
@@ -123,12 +119,7 @@ public enum DataSpec {
         } else {
             train = try trainSource.load(role: "train", baseDirectory: baseDirectory)
             if let f = fraction {
-                let held = Int((f * Double(train.count)).rounded())
-                guard held > 0 && held < train.count else {
-                    throw fail("validation", "\(f) of \(train.count) training samples is \(held) "
-                               + "samples; both the validation and the training part need at "
-                               + "least 1")
-                }
+                try checkHeldOut(f, of: train.count, "training samples", path: path, file: file)
                 (train, validation) = train.split(validationFraction: f, seed: c.seed ?? 0)
             } else if let source = validationSource {
                 validation = try source.load(role: "validation", baseDirectory: baseDirectory,
@@ -155,6 +146,17 @@ public enum DataSpec {
                                            path: place("augment"), file: file))
     }
 
+    /// A validation fraction `f` of `count` training items must leave both parts at least one.
+    static func checkHeldOut(_ f: Double, of count: Int, _ items: String, path: String, file: String) throws {
+        let held = Int((f * Double(count)).rounded())
+        guard held > 0 && held < count else {
+            throw ConfigError(file: file, place: ConfigDecoder.keyPath(path, key: "validation"),
+                              message: "\(f) of \(count) \(items) is \(held) \(items.split(separator: " ").last!); both the "
+                                + "validation and the training "
+                                + "part need at least 1")
+        }
+    }
+
     /// Validation and test sets must be of the training set's kind and sample shape, with
     /// classes within its classes.
     static func checkAgainstTraining(_ train: LabeledDataset, _ sets: [(String, LabeledDataset?)],
@@ -164,7 +166,7 @@ public enum DataSpec {
             func fail(_ message: String) -> ConfigError {
                 ConfigError(file: file, place: ConfigDecoder.keyPath(path, key: key), message: message)
             }
-            if (set.vocabulary == nil) != (train.vocabulary == nil) || (set.words == nil) != (train.words == nil) {
+            if (set.vocabulary == nil) != (train.vocabulary == nil) {
                 throw fail(train.vocabulary == nil
                            ? "is text but the training set is not; they must be the same kind"
                            : "the training set is text, so this must be a text source too")

@@ -62,11 +62,11 @@ enum FortuneTopics {
     static func load(_ c: Config, directory: String, name: String) throws -> TextDocuments {
         var texts: [String] = [], labels: [Int32] = []
         for (k, topic) in c.topics.enumerated() {
-            let fortunes = try read(directory.hasSuffix("/") ? directory + topic : directory + "/" + topic)
+            let fortunes = try read(DataSource.resolve(topic, against: directory))
             let held = Int(((c.testFraction ?? 0.2) * Double(fortunes.count)).rounded())
             var rng = RNG(seed: mixSeed(c.seed ?? 0, UInt64(k)))
-            let permutation = Permutation.shuffled(count: fortunes.count, rng: &rng)
-            let chosen = (c.split == .test ? permutation[..<held] : permutation[held...]).sorted()
+            let (test, train) = Permutation.split(count: fortunes.count, first: held, rng: &rng)
+            let chosen = c.split == .test ? test : train
             texts += chosen.map { fortunes[$0] }
             labels += [Int32](repeating: Int32(k), count: chosen.count)
         }
@@ -75,15 +75,12 @@ enum FortuneTopics {
 
     /// The fortunes of one file; a missing, unreadable, non-UTF-8 or empty file is an error naming it.
     static func read(_ path: String) throws -> [String] {
-        let bytes: [UInt8]
+        let text: String
         do {
-            bytes = try BoundedFile.readAll(path, limit: maxBytes, what: "fortune file")
+            text = try readUTF8(path, limit: maxBytes, what: "fortune file")
         } catch let error as FileError {
             throw DataError(file: path, message: "\(error.message); fortune topics are the files of "
                             + "Debian's fortunes package (apt-get install fortunes), e.g. computers, science, law")
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw DataError(file: path, message: "is not UTF-8 text")
         }
         var fortunes: [String] = [], current: [Substring] = []
         func close() {

@@ -58,11 +58,7 @@ extension DataSpec {
         var train = try load(trainSource, "train")
         var validation: LabeledDataset?
         if let f = fraction {
-            let held = Int((f * Double(train.count)).rounded())
-            guard held > 0 && held < train.count else {
-                throw fail("validation", "\(f) of \(train.count) training images is \(held) images; both "
-                           + "the validation and the training part need at least 1")
-            }
+            try checkHeldOut(f, of: train.count, "training images", path: path, file: file)
             (train, validation) = train.split(validationFraction: f, seed: c.seed ?? 0)
         } else if let source = validationSource {
             validation = try load(source, "validation")

@@ -11,40 +11,22 @@ enum ImageList {
 
     static func list(manifest: String, classNames given: [String]?) throws
         -> ImageFolder.Listing {
-        let bytes = try BoundedFile.readAll(manifest, limit: maxBytes, what: "image list")
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw DataError(file: manifest, message: "is not UTF-8 text")
-        }
-        let reader: CSVReader
-        do {
-            reader = try CSVReader(string: text, delimiter: manifest.lowercased().hasSuffix(".tsv") ? "\t" : ",")
-        } catch {
-            throw DataError(file: manifest, message: "cannot be read as CSV: \(error)")
-        }
+        let table = try LabelTable.rows(manifest, tabs: manifest.lowercased().hasSuffix(".tsv"), labelColumn: 1,
+                                        limit: maxBytes, maxRows: ImageFile.maxFiles, what: "image list")
         let base = manifest.contains("/") ? String(manifest[..<manifest.lastIndex(of: "/")!]) : ""
         var paths: [String] = [], labels: [String] = [], rows: [Int] = []
-        var row = 0
-        while let fields = reader.next() {
-            row += 1
-            if fields.allSatisfy({ $0.trimmingWhitespace().isEmpty }) { continue }
+        for (fields, row) in table {
             guard fields.count == 2 else {
                 throw DataError(file: "\(manifest):\(row)", message: "has \(fields.count) field(s); "
                                 + "each row is path,label")
             }
             let path = fields[0].trimmingWhitespace(), label = fields[1].trimmingWhitespace()
-            if paths.isEmpty && label.lowercased() == "label" { continue }
             guard !path.isEmpty, !label.isEmpty else {
                 throw DataError(file: "\(manifest):\(row)", message: "has an empty path or label")
             }
             paths.append(DataSource.resolve(path, against: base))
             labels.append(label)
             rows.append(row)
-            guard paths.count <= ImageFile.maxFiles else {
-                throw DataError(file: manifest, message: "lists more than \(ImageFile.maxFiles) images")
-            }
-        }
-        if let error = reader.error {
-            throw DataError(file: "\(manifest):\(row + 1)", message: "is not valid CSV: \(error)")
         }
         guard !paths.isEmpty else {
             throw DataError(file: manifest, message: "lists no images; each row is path,label")

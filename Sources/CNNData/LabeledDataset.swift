@@ -145,6 +145,9 @@ public final class LabeledDataset: Sendable {
     /// to compare with the source. (Text windows overlap, so a random choice of them would
     /// validate on training text; `TextCorpus.split` holds out the end of the text instead.)
     ///
+    /// The generator of a validation split seeded with `seed` (`TextDocuments.split` uses it too).
+    static func splitRNG(_ seed: UInt64) -> RNG { RNG(seed: mixSeed(seed, 0x5B1)) }
+
     /// `validationFraction` must leave both parts non-empty (`DataSpec` checks this).
     public func split(validationFraction: Double, seed: UInt64)
         -> (train: LabeledDataset, validation: LabeledDataset) {
@@ -152,10 +155,8 @@ public final class LabeledDataset: Sendable {
         precondition(validationCount > 0 && validationCount < count,
                      "a validation fraction of \(validationFraction) of \(count) samples "
                         + "leaves a part empty")
-        var rng = RNG(seed: mixSeed(seed, 0x5B1))
-        let permutation = Permutation.shuffled(count: count, rng: &rng)
-        let validation = permutation[..<validationCount].sorted()
-        let train = permutation[validationCount...].sorted()
+        var rng = Self.splitRNG(seed)
+        let (validation, train) = Permutation.split(count: count, first: validationCount, rng: &rng)
         return (subset(train, name: "\(name) (training part)"),
                 subset(validation, name: "\(name) (validation part)"))
     }

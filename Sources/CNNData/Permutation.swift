@@ -11,6 +11,13 @@ enum Permutation {
         return p
     }
 
+    /// `0..<count` cut by a shuffle into its first `first` and the rest, each in increasing order:
+    /// a held-out part chosen at random, both parts keeping the source's order.
+    static func split(count: Int, first: Int, rng: inout RNG) -> (first: [Int], rest: [Int]) {
+        let p = shuffled(count: count, rng: &rng)
+        return (p[..<first].sorted(), p[first...].sorted())
+    }
+
     /// Shuffles `values[0..<count]` in place: for i = n−1 … 1, swap values[i] with values[j],
     /// j uniform in 0…i.
     static func shuffle(_ values: UnsafeMutablePointer<Int>, count: Int, rng: inout RNG) {

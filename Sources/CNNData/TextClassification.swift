@@ -1,6 +1,5 @@
 import CNNConfig
 import CNNCore
-import CSV
 
 /// Labelled texts before they become word indices: a `text_classification` table's rows or the
 /// fortunes of `fortune_topics`. `DataSpec` builds the word vocabulary from the training texts
@@ -17,20 +16,33 @@ public struct TextDocuments: Sendable {
     /// Holds out `round(fraction × count)` texts chosen as `LabeledDataset.split` chooses samples.
     func split(validationFraction fraction: Double, seed: UInt64) -> (train: TextDocuments, validation: TextDocuments) {
         let held = Int((fraction * Double(texts.count)).rounded())
-        var rng = RNG(seed: mixSeed(seed, 0x5B1))
-        let permutation = Permutation.shuffled(count: texts.count, rng: &rng)
+        var rng = LabeledDataset.splitRNG(seed)
+        let (validation, train) = Permutation.split(count: texts.count, first: held, rng: &rng)
         func part(_ indices: [Int], _ suffix: String) -> TextDocuments {
             TextDocuments(name: "\(name) (\(suffix))", texts: indices.map { texts[$0] },
                           labels: indices.map { labels[$0] }, classNames: classNames)
         }
-        return (part(permutation[held...].sorted(), "training part"), part(permutation[..<held].sorted(), "validation part"))
+        return (part(train, "training part"), part(validation, "validation part"))
     }
 
-    /// The texts as `[length]` samples of `words` indices, padded at the end with `<pad>`.
-    func encoded(words: WordVocabulary, length: Int, classCount: Int) throws -> LabeledDataset {
+    public init(name: String, texts: [String], labels: [Int32], classNames: [String]?) {
+        self.name = name
+        self.texts = texts
+        self.labels = labels
+        self.classNames = classNames
+    }
+
+    /// The texts as `[length]` samples of `words` indices, padded at the end with `<pad>`, for a
+    /// head of `classCount` classes; `tokens`, the texts' words where they are at hand already.
+    public func encoded(words: WordVocabulary, length: Int, classCount: Int, tokens: [[String]]? = nil) throws
+        -> LabeledDataset {
         try SystemMemory.require(4 * texts.count * length, for: "\(texts.count) texts of \(length) words", file: nil)
-        var values = [Float](); values.reserveCapacity(texts.count * length)
-        for text in texts { values += words.encode(text, length: length) }
+        let values = [Float](unsafeUninitializedCapacity: texts.count * length) { out, made in
+            for (i, text) in texts.enumerated() {
+                words.encode(tokens?[i] ?? WordVocabulary.tokenize(text), length: length, into: out.baseAddress! + i * length)
+            }
+            made = texts.count * length
+        }
         return LabeledDataset(name: name, sampleShape: [length], values: values, labels: labels,
                               classCount: classCount, classNames: classNames, words: words)
     }
@@ -67,23 +79,12 @@ public enum TextClassification {
     /// Reads the table at `path`; `classNames` (the training set's, or the config's `classes`)
     /// fixes the classes.
     static func load(_ path: String, format: Format?, classNames: [String]?, name: String) throws -> TextDocuments {
-        let bytes = try BoundedFile.readAll(path, limit: maxBytes, what: "text classification table")
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw DataError(file: path, message: "is not UTF-8 text")
-        }
         let tabs = (format ?? (path.lowercased().hasSuffix(".tsv") ? .tsv : .csv)) == .tsv
-        let reader: CSVReader
-        do {
-            reader = try CSVReader(string: text, delimiter: tabs ? "\t" : ",")
-        } catch {
-            throw DataError(file: path, message: "cannot be read as \(tabs ? "TSV" : "CSV"): \(error)")
-        }
-        var labels: [String] = [], texts: [String] = [], places: [String] = [], row = 0
-        while let fields = reader.next() {
-            row += 1
-            if fields.allSatisfy({ $0.trimmingWhitespace().isEmpty }) { continue }
+        let table = try LabelTable.rows(path, tabs: tabs, labelColumn: 0, limit: maxBytes, maxRows: maxRows,
+                                        what: "text classification table")
+        var labels: [String] = [], texts: [String] = [], places: [String] = []
+        for (fields, row) in table {
             let label = fields[0].trimmingWhitespace()
-            if labels.isEmpty && label.lowercased() == "label" { continue }
             guard fields.count >= 2, !label.isEmpty else {
                 throw DataError(file: "\(path):\(row)", message: fields.count < 2
                                 ? "has 1 field; each row is label\(tabs ? "<tab>" : ",")text"
@@ -92,12 +93,6 @@ public enum TextClassification {
             labels.append(label)
             texts.append(fields[1...].joined(separator: tabs ? "\t" : ","))
             places.append("\(path):\(row)")
-            guard labels.count <= maxRows else {
-                throw DataError(file: path, message: "has more than \(maxRows) rows")
-            }
-        }
-        if let error = reader.error {
-            throw DataError(file: "\(path):\(row + 1)", message: "is not valid \(tabs ? "TSV" : "CSV"): \(error)")
         }
         guard !labels.isEmpty else {
             throw DataError(file: path, message: "has no rows; each row is label\(tabs ? "<tab>" : ",")text")

@@ -36,31 +36,35 @@ extension DataSpec {
                 throw fail(ConfigDecoder.keyPath(place(key), key: "max_length"), "must be the training set's "
                            + "max_length, \(length), or left out; got \(t)")
             }
-            if case .fortuneTopics(let f) = source, case .fortuneTopics(let t) = train, f.topics != t.topics {
-                throw fail(ConfigDecoder.keyPath(place(key), key: "topics"), "must be the training topics in their "
-                           + "order, \(t.topics), got \(f.topics)")
+            if case .fortuneTopics(let f) = source, case .fortuneTopics(let t) = train {
+                // The split is made the same way on both sides, or test fortunes would be training ones.
+                let differing = [("topics", f.topics != t.topics), ("test_fraction", (f.testFraction ?? 0.2) != (t.testFraction ?? 0.2)),
+                                 ("seed", (f.seed ?? 0) != (t.seed ?? 0)), ("directory", f.directory != t.directory)]
+                if let (name, _) = differing.first(where: { $0.1 }) {
+                    throw fail(ConfigDecoder.keyPath(place(key), key: name), "must be the training source's, so that the "
+                               + "split does not put training fortunes in this set")
+                }
             }
         }
         var trainTexts = try train.documents(role: "train", baseDirectory: baseDirectory, classNames: nil)
         var validationTexts: TextDocuments?
         if let f = fraction {
-            let held = Int((f * Double(trainTexts.texts.count)).rounded())
-            guard held > 0 && held < trainTexts.texts.count else {
-                throw fail(place("validation"), "\(f) of \(trainTexts.texts.count) training texts is \(held) texts; "
-                           + "both the validation and the training part need at least 1")
-            }
+            try checkHeldOut(f, of: trainTexts.texts.count, "training texts", path: path, file: file)
             (trainTexts, validationTexts) = trainTexts.split(validationFraction: f, seed: c.seed ?? 0)
         } else if let validation {
             validationTexts = try validation.documents(role: "validation", baseDirectory: baseDirectory,
                                                        classNames: trainTexts.classNames)
         }
         let testTexts = try test?.documents(role: "test", baseDirectory: baseDirectory, classNames: trainTexts.classNames)
-        let words = WordVocabulary(counting: trainTexts.texts.map(WordVocabulary.tokenize),
-                                   minFrequency: settings.minFreq ?? 1, maxSize: settings.maxSize)
+        // Tokenized once: the training texts' words make the vocabulary, then their indices.
+        let trainTokens = trainTexts.texts.map(WordVocabulary.tokenize)
+        let words = WordVocabulary(counting: trainTokens, minFrequency: settings.minFreq ?? 1, maxSize: settings.maxSize)
         func encode(_ texts: TextDocuments?) throws -> LabeledDataset? {
             try texts.map { try $0.encoded(words: words, length: length, classCount: $0.classCount) }
         }
-        let trainSet = try encode(trainTexts)!, validationSet = try encode(validationTexts), testSet = try encode(testTexts)
+        let trainSet = try trainTexts.encoded(words: words, length: length, classCount: trainTexts.classCount,
+                                              tokens: trainTokens)
+        let validationSet = try encode(validationTexts), testSet = try encode(testTexts)
         try checkAgainstTraining(trainSet, [("validation", validationSet), ("test", testSet)], path: path, file: file)
         return LoadedData(train: trainSet, validation: validationSet, test: testSet, normalization: nil, augmentation: nil)
     }

@@ -73,9 +73,17 @@ public struct WordVocabulary: Sendable, Equatable {
 
     /// `text`'s first `length` words as indices (floats, for an embedding), padded with 0.
     public func encode(_ text: String, length: Int) -> [Float] {
-        var out = [Float](repeating: Float(Self.paddingIndex), count: length)
-        for (t, word) in Self.tokenize(text).prefix(length).enumerated() { out[t] = Float(index(of: word)) }
-        return out
+        [Float](unsafeUninitializedCapacity: length) { out, made in
+            encode(Self.tokenize(text), length: length, into: out.baseAddress!)
+            made = length
+        }
+    }
+
+    /// The first `length` of `words` as indices into `out`, then `<pad>` up to `length`.
+    func encode(_ words: [String], length: Int, into out: UnsafeMutablePointer<Float>) {
+        let n = min(words.count, length)
+        for t in 0..<n { out[t] = Float(index(of: words[t])) }
+        (out + n).initialize(repeating: Float(Self.paddingIndex), count: length - n)
     }
 
     /// The words as a JSON array, for checkpoint metadata.

@@ -52,9 +52,12 @@ public struct LayerBuildContext {
     /// when no node of that name is built yet.
     public mutating func readSavedState(ofNode name: String) -> (any Layer)? {
         guard let (index, layer) = lookup(name) else { return nil }
-        stateInputs.append(index)
+        addStateInput(index)
         return layer
     }
+
+    /// Adds a state edge from node `index` (`readSavedState(ofNode:)`, `sequenceLengths(steps:)`).
+    mutating func addStateInput(_ index: Int) { stateInputs.append(index) }
 
     /// The most elements one activation or parameter tensor may have (2³¹, 8 GiB of floats).
     public static let maximumElements = 1 << 31

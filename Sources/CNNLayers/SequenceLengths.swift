@@ -14,16 +14,14 @@ public protocol SequenceLengthSource: Layer {
     var paddedSteps: Int? { get }
 }
 
-/// The lengths a padding-aware layer reads for a batch, or every sample at full length where its
-/// input has no padding.
+/// Where a padding-aware layer reads each sample's real steps: the state edge to its source (the
+/// layer's only one), whose name `details` and errors show.
 public struct SequenceLengths {
-    /// The source's layer name, for `details` and errors.
     public let source: String
-    public let steps: Int
 
-    /// Sample b's real steps in the batch of `n` behind `context`'s state edge `edge`.
-    public func read(_ context: ExecutionContext, edge: Int = 0, batch n: Int) -> UnsafePointer<Int32> {
-        UnsafePointer(context.stateInputs[edge].indices(count: n))
+    /// Sample b's real steps in the batch of `n`.
+    public func read(_ context: ExecutionContext, batch n: Int) -> UnsafePointer<Int32> {
+        UnsafePointer(context.stateInputs[0].indices(count: n))
     }
 }
 
@@ -33,8 +31,7 @@ extension LayerBuildContext {
     public mutating func sequenceLengths(steps: Int) -> SequenceLengths? {
         guard let (index, layer) = upstream().first(where: { ($0.layer as? any SequenceLengthSource)?.paddedSteps == steps })
         else { return nil }
-        _ = readSavedState(ofNode: layer.name)
-        precondition(stateInputs.last == index, "\(layer.name) is not the node found upstream")
-        return SequenceLengths(source: layer.name, steps: steps)
+        addStateInput(index)
+        return SequenceLengths(source: layer.name)
     }
 }

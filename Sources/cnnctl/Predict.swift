@@ -40,8 +40,7 @@ struct Predict: ParsableCommand {
     func validate() throws {
         try checkOption("top", top, 1...100_000)
         try checkOption("batch", batch, Limits.batch)
-        let texts = !text.isEmpty || textFile != nil
-        if [!paths.isEmpty, split != nil, texts].filter({ $0 }).count != 1 {
+        if [!paths.isEmpty, split != nil, classifiesTexts].filter({ $0 }).count != 1 {
             throw ValidationError("give image files or folders, --split (with optional --indices), or --text / "
                                   + "--text-file: one of them")
         }
@@ -57,7 +56,7 @@ struct Predict: ParsableCommand {
             return try Failure.reporting { try predictMasks(graph: graph, file: file) }
         }
         let (predictions, names, skipped) = try Failure.reporting {
-            if !text.isEmpty || textFile != nil {
+            if classifiesTexts {
                 let (predictions, names) = try predictTexts(graph: graph)
                 return (predictions, names, [String]())
             }
@@ -89,10 +88,7 @@ struct Predict: ParsableCommand {
             print(try CSVText.render([header] + rows), terminator: "")
         case .table:
             let width = min(60, predictions.map(\.0.count).max() ?? 4)
-            for (item, p) in predictions {
-                // A text is shown on one line, cut to the column.
-                let flat = item.split(whereSeparator: \.isNewline).joined(separator: " ")
-                let label = flat.count > 60 ? flat.prefix(59) + "…" : flat
+            for (label, p) in predictions {
                 let shown = p.top(top).map { "\(name($0.index)) \(String(format: "%.4f", $0.probability))" }
                 print(label.padding(toLength: max(width, label.count), withPad: " ", startingAt: 0) + "  "
                       + shown.joined(separator: "   "))

@@ -17,10 +17,7 @@ extension Predict {
     func inputTexts() throws -> [String] {
         var texts = text
         if let textFile {
-            let bytes = try BoundedFile.readAll(textFile, limit: Self.maxTextFileBytes, what: "text file")
-            guard let content = String(validating: bytes, as: UTF8.self) else {
-                throw DataError(file: textFile, message: "is not UTF-8 text")
-            }
+            let content = try readUTF8(textFile, limit: Self.maxTextFileBytes, what: "text file")
             let lines = content.split(whereSeparator: \.isNewline).map(String.init)
                 .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
             guard !lines.isEmpty else { throw DataError(file: textFile, message: "has no text; give one text per line") }
@@ -32,7 +29,10 @@ extension Predict {
         return texts
     }
 
-    /// (text, prediction) per text and the class names.
+    /// Whether the inputs are texts (`--text`, `--text-file`).
+    var classifiesTexts: Bool { !text.isEmpty || textFile != nil }
+
+    /// (text, prediction) per text (on one line, cut to 60 characters for the table) and the class names.
     func predictTexts(graph: Graph) throws -> ([(String, Predictor.Prediction)], [String]) {
         let output = graph.nodes[graph.outputs[0]].layer.outputShape, input = graph.inputShape
         guard output.rank == 1, input.rank == 1 else {
@@ -45,15 +45,15 @@ extension Predict {
             throw RunError("\(checkpoint) keeps no word vocabulary: it was not trained on "
                                   + "text_classification or fortune_topics data, so --text cannot encode texts for it")
         }
-        try SystemMemory.require(4 * texts.count * input[0], for: "\(texts.count) texts of \(input[0]) words", file: nil)
-        var values: [Float] = []
-        values.reserveCapacity(texts.count * input[0])
-        for text in texts { values += words.encode(text, length: input[0]) }
-        let set = LabeledDataset(name: "texts", sampleShape: input, values: values,
-                                 labels: [Int32](repeating: 0, count: texts.count), classCount: output[0],
-                                 classNames: nil, words: words)
+        let set = try TextDocuments(name: "texts", texts: texts, labels: [Int32](repeating: 0, count: texts.count),
+                                    classNames: nil).encoded(words: words, length: input[0], classCount: output[0])
         let predictions = try Predictor.predict(executor: executor, dataset: set, normalization: nil, batchSize: batch,
                                                 workers: 1)
-        return (zip(texts, predictions).map { ($0, $1) }, metadata.classNames ?? [])
+        func shown(_ text: String) -> String {
+            guard format == .table else { return text }
+            let flat = text.split(whereSeparator: \.isNewline).joined(separator: " ")
+            return flat.count > 60 ? flat.prefix(59) + "…" : flat
+        }
+        return (zip(texts, predictions).map { (shown($0), $1) }, metadata.classNames ?? [])
     }
 }

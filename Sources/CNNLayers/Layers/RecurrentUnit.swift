@@ -37,7 +37,9 @@ public struct RecurrentUnit {
     /// The executor's worker pool, for the products over all steps and the packing.
     let pool: WorkerPool
     /// `[N]`: each sample's real steps (`SequenceLengths`); nil where every step is real.
-    var lengths: UnsafePointer<Int32>? = nil
+    private(set) var lengths: UnsafePointer<Int32>? = nil
+    /// The shortest of `lengths`: no row is padding at an earlier step.
+    private(set) var shortest = Int.max
     /// `[states][N, H]`: where a backward step holds the carry of the rows it passes over as padding.
     private(set) var held: UnsafeMutablePointer<Float>? = nil
     /// Batch row of this unit's first row, for the input's rows (`rows(_:)` moves the others).
@@ -69,11 +71,13 @@ public struct RecurrentUnit {
         return u
     }
 
-    /// The unit with per-sample lengths and the backward scratch that holds padded rows' carry.
+    /// The unit with per-sample lengths (nil for none) and the backward scratch that holds padded
+    /// rows' carry.
     func padded(_ lengths: UnsafePointer<Int32>?, held: UnsafeMutablePointer<Float>?) -> RecurrentUnit {
         var u = self
         u.lengths = lengths
         u.held = held
+        u.shortest = lengths.map { l in (0..<batch).map { Int(l[$0]) }.min() ?? 0 } ?? Int.max
         return u
     }
 
@@ -82,6 +86,9 @@ public struct RecurrentUnit {
         guard let lengths else { return false }
         return t >= Int(lengths[firstRow + i])
     }
+
+    /// Whether any row is padding at step t.
+    func hasPadding(step t: Int) -> Bool { t >= shortest }
 
     var weightHH: UnsafeMutablePointer<Float> { values[1] }
     var biasHH: UnsafeMutablePointer<Float> { values[3] }
